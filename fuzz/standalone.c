@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 				char path[4096];
 
 				if (names[k]->d_name[0] != '.') {
-					snprintf(path, sizeof(path), "%s/%s", argv[i], names[k]->d_name);
+					snprintf(path, sizeof(path), "%s/%s", argv[i],
+						 names[k]->d_name);
 					if (run_file(path) != 0)
 						return 1;
 					ran++;

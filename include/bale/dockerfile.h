@@ -20,7 +20,8 @@
 typedef struct bale_dockerfile bale_dockerfile;
 
 typedef enum bale_instr_kind {
-	BALE_INSTR_UNKNOWN = 0, /* a word that is no instruction: BuildKit keeps it and ignores it */
+	BALE_INSTR_UNKNOWN =
+	    0, /* a word that is no instruction: BuildKit keeps it and ignores it */
 	BALE_INSTR_ADD,
 	BALE_INSTR_ARG,
 	BALE_INSTR_CMD,
@@ -44,9 +45,9 @@ typedef enum bale_instr_kind {
 typedef struct bale_heredoc {
 	const char *name;    /* the delimiter word, quotes removed */
 	const char *content; /* the body as written, every line ending in "\n"; tabs kept */
-	uint32_t fd;         /* the file descriptor written before "<<", 0 when none */
-	bool expand;         /* false when any part of the delimiter was quoted */
-	bool chomp;          /* "<<-": leading tabs of body lines are to be stripped */
+	uint32_t fd;	     /* the file descriptor written before "<<", 0 when none */
+	bool expand;	     /* false when any part of the delimiter was quoted */
+	bool chomp;	     /* "<<-": leading tabs of body lines are to be stripped */
 	uint32_t start_line; /* first body line (1-based) */
 	uint32_t end_line;   /* the terminator's line */
 } bale_heredoc;
@@ -60,18 +61,19 @@ struct bale_instruction {
 	const char *const *flags; /* leading "--name=value" words as written, quotes removed */
 	size_t nflags;
 	const char *const *args; /* the arguments, as in BuildKit's AST (see above) */
+	const size_t *arg_lens;	 /* their lengths: a JSON "\u0000" can put a NUL inside one */
 	size_t nargs;
-	bool json;                    /* the arguments came from a JSON array (exec form) */
+	bool json;		      /* the arguments came from a JSON array (exec form) */
 	const bale_instruction *sub;  /* ONBUILD: the instruction it wraps; else NULL */
 	const bale_heredoc *heredocs; /* RUN, COPY, ADD in shell form */
 	size_t nheredocs;
 	const char *const *comments; /* comment lines right before it, '#' and spaces trimmed */
 	size_t ncomments;
-	uint32_t start_line; /* 1-based */
-	uint32_t start_col;  /* 1-based column (in bytes) of the instruction word */
-	uint32_t end_line;   /* last line, heredoc bodies included */
-	size_t start_offset; /* byte range of the instruction in the source: [start, end), */
-	size_t end_offset;   /* from the first line's start to after the last line's newline */
+	uint32_t start_line;	 /* 1-based */
+	uint32_t start_col;	 /* 1-based column (in bytes) of the instruction word */
+	uint32_t end_line;	 /* last line, heredoc bodies included */
+	size_t start_offset;	 /* byte range of the instruction in the source: [start, end), */
+	size_t end_offset;	 /* from the first line's start to after the last line's newline */
 	bool empty_continuation; /* an empty line inside a continuation (BuildKit warns) */
 };
 
@@ -84,25 +86,27 @@ typedef struct bale_directive {
 typedef struct bale_parse_opts {
 	const char *filename; /* used in messages; "Dockerfile" when NULL */
 	size_t max_size;      /* bytes; larger input is refused. 0: BALE_PARSE_DEFAULT_MAX_SIZE */
-	size_t max_line;      /* bytes in one logical line. 0: BALE_PARSE_DEFAULT_MAX_LINE */
+	size_t max_line;      /* bytes in one physical line. 0: BALE_PARSE_DEFAULT_MAX_LINE */
 } bale_parse_opts;
 
 #define BALE_PARSE_DEFAULT_MAX_SIZE ((size_t)16 << 20)
-#define BALE_PARSE_DEFAULT_MAX_LINE ((size_t)1 << 20)
+/* docker build refuses lines over 65535 bytes (Go's bufio.Scanner limit); so does bale. */
+#define BALE_PARSE_DEFAULT_MAX_LINE ((size_t)65535)
 
 /*
  * Parses `len` bytes. On success *out is a new tree (free with bale_dockerfile_free()).
  * Malformed input (what BuildKit rejects, NUL bytes, invalid UTF-8, lines or files over the
  * limits) gives BALE_EPARSE or BALE_ELIMIT with a message "FILE:LINE:COL: what is wrong".
  */
-BALE_EXTERN(int) bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
-				       const bale_parse_opts *opts);
+BALE_EXTERN(int)
+bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
+		      const bale_parse_opts *opts);
 BALE_EXTERN(void) bale_dockerfile_free(bale_dockerfile *df);
 
-BALE_EXTERN(const bale_instruction *) bale_dockerfile_instructions(const bale_dockerfile *df,
-								  size_t *count);
-BALE_EXTERN(const bale_directive *) bale_dockerfile_directives(const bale_dockerfile *df,
-							      size_t *count);
+BALE_EXTERN(const bale_instruction *)
+bale_dockerfile_instructions(const bale_dockerfile *df, size_t *count);
+BALE_EXTERN(const bale_directive *)
+bale_dockerfile_directives(const bale_dockerfile *df, size_t *count);
 /* The escape character in force: '\\' or '`'. */
 BALE_EXTERN(int) bale_dockerfile_escape(const bale_dockerfile *df);
 BALE_EXTERN(const char *) bale_dockerfile_filename(const bale_dockerfile *df);

@@ -9,10 +9,10 @@
 
 /* Exit codes, documented in docs/cli.md. */
 enum {
-	BALE_EXIT_OK = 0,       /* success, nothing at or above the failure threshold */
+	BALE_EXIT_OK = 0,	/* success, nothing at or above the failure threshold */
 	BALE_EXIT_FINDINGS = 1, /* findings at or above the threshold */
-	BALE_EXIT_USAGE = 2,    /* wrong command line */
-	BALE_EXIT_INPUT = 3,    /* input could not be read or parsed */
+	BALE_EXIT_USAGE = 2,	/* wrong command line */
+	BALE_EXIT_INPUT = 3,	/* input could not be read or parsed */
 };
 
 struct cli_command {

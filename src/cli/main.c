@@ -8,21 +8,21 @@
 #include <unistd.h>
 
 static const struct cli_command *const commands[] = {
-	&cli_cmd_parse,
+    &cli_cmd_parse,
 };
 
 static const char usage_text[] =
-	"usage: bale [--version] [--help] <command> [<args>]\n"
-	"\n"
-	"bale builds, checks and shrinks container images without a daemon.\n"
-	"\n"
-	"Commands:\n";
+    "usage: bale [--version] [--help] <command> [<args>]\n"
+    "\n"
+    "bale builds, checks and shrinks container images without a daemon.\n"
+    "\n"
+    "Commands:\n";
 
 static const char usage_tail[] =
-	"\n"
-	"Run 'bale help <command>' or 'bale <command> --help' for a command's options.\n"
-	"Exit status: 0 ok, 1 findings at or above the failure threshold, 2 usage error,\n"
-	"3 input could not be read or parsed.\n";
+    "\n"
+    "Run 'bale help <command>' or 'bale <command> --help' for a command's options.\n"
+    "Exit status: 0 ok, 1 findings at or above the failure threshold, 2 usage error,\n"
+    "3 input could not be read or parsed.\n";
 
 int cli_error(int exit_code, const char *fmt, ...)
 {
@@ -121,7 +121,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "help") == 0)
 		return run_help(argc - 1, argv + 1);
 	if (argv[1][0] == '-')
-		return cli_error(BALE_EXIT_USAGE, "unknown option '%s'; see 'bale --help'", argv[1]);
+		return cli_error(BALE_EXIT_USAGE, "unknown option '%s'; see 'bale --help'",
+				 argv[1]);
 	cmd = cli_find_command(argv[1]);
 	if (!cmd)
 		return cli_error(BALE_EXIT_USAGE, "'%s' is not a bale command; see 'bale --help'",

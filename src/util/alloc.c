@@ -42,7 +42,8 @@ void *bale_arena_alloc(bale_arena *arena, size_t size)
 		goto oom;
 	if (!chunk || chunk->size - arena->used < rounded) {
 		/* Chunks double with the arena's size, so big trees take few mallocs. */
-		size_t want = arena->total / 2 > ARENA_CHUNK_MIN ? arena->total / 2 : ARENA_CHUNK_MIN;
+		size_t want =
+		    arena->total / 2 > ARENA_CHUNK_MIN ? arena->total / 2 : ARENA_CHUNK_MIN;
 
 		if (want > ((size_t)1 << 26))
 			want = (size_t)1 << 26;

@@ -40,8 +40,8 @@ int bale_read_file(bale_buf *out, const char *path, size_t max)
 
 			n = read(fd, &probe, 1);
 			if (n > 0) {
-				rc = bale_error_set(BALE_ELIMIT, "'%s' is over the limit of %zu bytes",
-						    name, max);
+				rc = bale_error_set(
+				    BALE_ELIMIT, "'%s' is over the limit of %zu bytes", name, max);
 				goto out_close;
 			}
 			if (n < 0 && errno == EINTR)
@@ -65,7 +65,8 @@ int bale_read_file(bale_buf *out, const char *path, size_t max)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = bale_error_set(BALE_EIO, "cannot read '%s': %s", name, strerror(errno));
+			rc =
+			    bale_error_set(BALE_EIO, "cannot read '%s': %s", name, strerror(errno));
 			goto out_close;
 		}
 		if (n == 0)

@@ -26,7 +26,9 @@ void bale_bug(const char *file, int line, const char *msg) __attribute__((noretu
  */
 int bale_array_reserve_(void **arr, size_t *alloc, size_t need, size_t elem_size);
 #define BALE_ARRAY_RESERVE(arr, alloc, need)                                                       \
-	((need) <= (alloc) ? 0 : bale_array_reserve_((void **)&(arr), &(alloc), (need), sizeof(*(arr))))
+	((need) <= (alloc)                                                                         \
+	     ? 0                                                                                   \
+	     : bale_array_reserve_((void **)&(arr), &(alloc), (need), sizeof(*(arr))))
 
 #define BALE_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -40,7 +42,10 @@ typedef struct bale_arena {
 	size_t total; /* bytes allocated from the system, for limits and benchmarks */
 } bale_arena;
 
-#define BALE_ARENA_INIT {NULL, 0, 0}
+#define BALE_ARENA_INIT                                                                            \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void *bale_arena_alloc(bale_arena *arena, size_t size);
 void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size);
 char *bale_arena_strndup(bale_arena *arena, const char *str, size_t len);
@@ -55,5 +60,49 @@ int bale_read_file(bale_buf *out, const char *path, size_t max);
 
 /* True when `len` bytes at `s` are valid UTF-8; on false, `*bad` is the offset of the error. */
 bool bale_utf8_valid(const char *s, size_t len, size_t *bad);
+
+/*
+ * A JSON writer that appends to a bale_buf: fast, allocation-free beyond the buffer, for the
+ * documents bale prints (`bale parse`, reports). The caller emits values in order; the writer
+ * adds commas, colons and (when pretty) newlines and indentation. Strings are escaped as RFC 8259
+ * requires (quote, backslash, every control character; also DEL, U+2028 and U+2029, so the
+ * output is safe to embed in JavaScript); a byte sequence that is not valid UTF-8 is written as
+ * U+FFFD, so the output is always valid UTF-8. Errors are sticky: a buffer failure (memory, the
+ * buffer's cap) or misuse (a key outside an object, nesting deeper than BALE_JSON_MAX_DEPTH)
+ * stops further output, and bale_json_finish() returns it.
+ */
+#define BALE_JSON_MAX_DEPTH 256
+
+typedef struct bale_json {
+	bale_buf *out;
+	bool pretty;
+	bool need_comma; /* a value was written at the current level */
+	bool after_key;	 /* a key was written; its value comes next */
+	int err;
+	unsigned depth;
+	unsigned char kind[BALE_JSON_MAX_DEPTH]; /* '{' or '[' per open level */
+} bale_json;
+
+void bale_json_init(bale_json *json, bale_buf *out, bool pretty);
+void bale_json_object_begin(bale_json *json);
+void bale_json_object_end(bale_json *json);
+void bale_json_array_begin(bale_json *json);
+void bale_json_array_end(bale_json *json);
+/* The key of the next member; only inside an object. */
+void bale_json_key(bale_json *json, const char *key);
+/* A string value; NULL writes null. */
+void bale_json_string(bale_json *json, const char *str);
+void bale_json_stringn(bale_json *json, const char *str, size_t len);
+void bale_json_int(bale_json *json, int64_t value);
+void bale_json_uint(bale_json *json, uint64_t value);
+void bale_json_bool(bale_json *json, bool value);
+void bale_json_null(bale_json *json);
+/* Appends `len` bytes at `str` as the body of a JSON string (no quotes) to `out`. */
+int bale_json_escape(bale_buf *out, const char *str, size_t len);
+/*
+ * Checks that every container was closed, ends pretty output with a newline, and returns 0 or
+ * the first error (its message set).
+ */
+int bale_json_finish(bale_json *json);
 
 #endif

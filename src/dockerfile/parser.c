@@ -1,0 +1,1184 @@
+/*
+ * The Dockerfile parser: bytes to a syntax tree, reading every input exactly as BuildKit's
+ * parser (frontend/dockerfile/parser) does, quirks included, since `docker build` is the
+ * definition of what a Dockerfile means. The steps, per physical line:
+ *
+ *   - parser directives (`# syntax=`, `# escape=`, `# check=`) only before anything else;
+ *   - comment lines are dropped, also inside continuations; an empty line inside a
+ *     continuation is dropped with a warning flag;
+ *   - a line ending in the escape character (not itself escaped), then blanks, continues;
+ *   - the logical line is split into the instruction word, leading `--flags`, and the rest,
+ *     which each instruction's own rule turns into arguments (JSON array or shell string,
+ *     whitespace list, name=value pairs, ...);
+ *   - RUN, COPY and ADD (also under ONBUILD) in shell form may start heredocs, whose bodies are
+ *     the lines that follow, up to each terminator.
+ *
+ * On top of the reference's rules, input that is not text (NUL bytes, invalid UTF-8) and input
+ * over the size limits is refused with the position, so nothing downstream sees it.
+ */
+#include "dockerfile/internal.h"
+#include "bale/shell.h"
+#include "util/unicode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ONBUILD_MAX_DEPTH 16
+
+struct phys_line {
+	const char *ptr; /* the line's bytes, its newline included when there is one */
+	size_t len;
+	size_t offset; /* of ptr in the source */
+	uint32_t lineno;
+};
+
+struct parser {
+	bale_dockerfile *df;
+	const char *src;
+	size_t len, pos;
+	uint32_t lineno; /* lines read so far */
+	const char *filename;
+	size_t max_line;
+	int escape;
+	bool directives_done;
+	bool seen[3];
+	bale_buf line; /* the logical line being assembled */
+	const char **comments;
+	size_t ncomments, comments_alloc;
+	df_strvec args, flags;
+	bale_buf word; /* scratch for word building */
+};
+
+static const char *const directive_names[3] = {"syntax", "escape", "check"};
+
+static const struct {
+	const char *name;
+	bale_instr_kind kind;
+} instructions[] = {
+    {"add", BALE_INSTR_ADD},
+    {"arg", BALE_INSTR_ARG},
+    {"cmd", BALE_INSTR_CMD},
+    {"copy", BALE_INSTR_COPY},
+    {"entrypoint", BALE_INSTR_ENTRYPOINT},
+    {"env", BALE_INSTR_ENV},
+    {"expose", BALE_INSTR_EXPOSE},
+    {"from", BALE_INSTR_FROM},
+    {"healthcheck", BALE_INSTR_HEALTHCHECK},
+    {"label", BALE_INSTR_LABEL},
+    {"maintainer", BALE_INSTR_MAINTAINER},
+    {"onbuild", BALE_INSTR_ONBUILD},
+    {"run", BALE_INSTR_RUN},
+    {"shell", BALE_INSTR_SHELL},
+    {"stopsignal", BALE_INSTR_STOPSIGNAL},
+    {"user", BALE_INSTR_USER},
+    {"volume", BALE_INSTR_VOLUME},
+    {"workdir", BALE_INSTR_WORKDIR},
+};
+
+const char *bale_instr_kind_name(bale_instr_kind kind)
+{
+	static const char *const names[] = {
+	    "",	      "ADD",	    "ARG",	   "CMD",    "COPY",	   "ENTRYPOINT", "ENV",
+	    "EXPOSE", "FROM",	    "HEALTHCHECK", "LABEL",  "MAINTAINER", "ONBUILD",	 "RUN",
+	    "SHELL",  "STOPSIGNAL", "USER",	   "VOLUME", "WORKDIR",
+	};
+
+	if ((size_t)kind >= BALE_ARRAY_SIZE(names))
+		return "";
+	return names[kind];
+}
+
+/* Sets a parse error at a position: "FILE:LINE:COL: message". */
+static int parse_error(struct parser *p, int code, uint32_t line, uint32_t col, const char *fmt,
+		       ...) __attribute__((format(printf, 5, 6)));
+
+static int parse_error(struct parser *p, int code, uint32_t line, uint32_t col, const char *fmt,
+		       ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return bale_error_set(code, "%s:%u:%u: %s", p->filename, line ? line : 1, col ? col : 1,
+			      msg);
+}
+
+/* Re-labels an error from a helper (word expansion, JSON) with the instruction's position. */
+static int parse_error_from_last(struct parser *p, uint32_t line, uint32_t col)
+{
+	const bale_error *err = bale_error_last();
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), "%s", err->message);
+	return parse_error(p, err->code == BALE_ENOMEM ? BALE_ENOMEM : BALE_EPARSE, line, col, "%s",
+			   msg);
+}
+
+static bool next_line(struct parser *p, struct phys_line *out)
+{
+	const char *nl;
+	size_t len;
+
+	if (p->pos >= p->len)
+		return false;
+	nl = memchr(p->src + p->pos, '\n', p->len - p->pos);
+	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
+	out->ptr = p->src + p->pos;
+	out->len = len;
+	out->offset = p->pos;
+	out->lineno = ++p->lineno;
+	p->pos += len;
+	return true;
+}
+
+/* Go's bytes.TrimRight(s, "\r\n"). */
+static size_t trim_newline(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	return len;
+}
+
+static bool is_comment(const char *s, size_t len)
+{
+	size_t skip = bale_unicode_space_prefix(s, len);
+
+	return skip < len && s[skip] == '#';
+}
+
+/* BuildKit's reWhitespace, [\t\v\f\r ]. */
+static bool is_re_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/*
+ * Go code that does unicode.IsSpace(rune(s[i])) on single bytes: besides ASCII white space,
+ * the bytes 0x85 and 0xA0 count (as the Latin-1 code points NEL and NBSP).
+ */
+static bool is_byte_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xa0;
+}
+
+/*
+ * Appends byte `c` as Go's `string(rune(c))` does: bytes of 0x80 and above become the UTF-8
+ * encoding of that Latin-1 code point. BuildKit builds flag words that way.
+ */
+static void add_byte_as_rune(bale_buf *buf, unsigned char c)
+{
+	if (c < 0x80) {
+		bale_buf_addch(buf, c);
+	} else {
+		char b[2] = {(char)(0xc0 | (c >> 6)), (char)(0x80 | (c & 0x3f))};
+
+		bale_buf_add(buf, b, 2);
+	}
+}
+
+/*
+ * A parser directive: '#', white space, NAME, '=', VALUE (spaces trimmed). Returns 1 when the
+ * line is a known directive (recorded), 0 when it is not (directives end), or an error.
+ */
+static int parser_directive(struct parser *p, const char *s, size_t len, uint32_t lineno)
+{
+	size_t i, name_start, name_end, val_start, val_end;
+	int which = -1;
+
+	if (len == 0 || s[0] != '#')
+		return 0;
+	i = 1 + bale_unicode_space_prefix(s + 1, len - 1);
+	name_start = i;
+	if (i >= len || !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+		return 0;
+	while (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			   (s[i] >= '0' && s[i] <= '9')))
+		i++;
+	name_end = i;
+	/* Go's regexp \s: [\t\n\f\r ]. */
+#define RE_S(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\f' || (c) == '\r')
+	while (i < len && RE_S(s[i]))
+		i++;
+	if (i >= len || s[i] != '=')
+		return 0;
+	i++;
+	while (i < len && RE_S(s[i]))
+		i++;
+	val_start = i;
+	val_end = len;
+	while (val_end > val_start && RE_S(s[val_end - 1]))
+		val_end--;
+#undef RE_S
+	if (val_end == val_start)
+		return 0;
+	for (int d = 0; d < 3; d++)
+		if (name_end - name_start == strlen(directive_names[d]) &&
+		    strncasecmp(s + name_start, directive_names[d], name_end - name_start) == 0)
+			which = d;
+	if (which < 0)
+		return 0;
+	if (p->seen[which])
+		return parse_error(p, BALE_EPARSE, lineno, 1,
+				   "only one %s parser directive can be used",
+				   directive_names[which]);
+	p->seen[which] = true;
+	if (which == 1) {
+		if (val_end - val_start != 1 || (s[val_start] != '\\' && s[val_start] != '`'))
+			return parse_error(p, BALE_EPARSE, lineno, (uint32_t)val_start + 1,
+					   "invalid escape token '%.*s' does not match ` or \\",
+					   (int)(val_end - val_start), s + val_start);
+		p->escape = s[val_start];
+		p->df->escape = p->escape;
+	}
+	{
+		bale_directive *d = &p->df->directives[p->df->ndirectives++];
+
+		d->name = directive_names[which];
+		d->value = bale_arena_strndup(&p->df->arena, s + val_start, val_end - val_start);
+		d->line = lineno;
+		if (!d->value)
+			return BALE_ENOMEM;
+	}
+	return 1;
+}
+
+/*
+ * BuildKit's line continuation: the escape character as the last non-blank ([ \t]) character,
+ * not preceded by another escape character. Returns the length with the escape and blanks cut,
+ * and sets *cont; else returns `len` unchanged.
+ */
+static size_t trim_continuation(const struct parser *p, const char *s, size_t len, bool *cont)
+{
+	size_t e = len;
+
+	while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+		e--;
+	*cont = false;
+	if (e == 0 || s[e - 1] != p->escape)
+		return len;
+	if (e >= 2 && s[e - 2] == p->escape)
+		return len;
+	*cont = true;
+	return e - 1;
+}
+
+static int add_comment(struct parser *p, const char *s, size_t len)
+{
+	/* BuildKit takes the text after the line's first byte, trimmed (not after the '#'). */
+	size_t start = 1 + bale_unicode_space_prefix(s + 1, len - 1);
+	size_t end = bale_unicode_trim_right(s, len);
+	char *c;
+
+	if (start >= end) {
+		p->ncomments = 0;
+		return 0;
+	}
+	if (BALE_ARRAY_RESERVE(p->comments, p->comments_alloc, p->ncomments + 1))
+		return BALE_ENOMEM;
+	c = bale_arena_strndup(&p->df->arena, s + start, end - start);
+	if (!c)
+		return BALE_ENOMEM;
+	p->comments[p->ncomments++] = c;
+	return 0;
+}
+
+/* --- turning a logical line into an instruction ------------------------------------------ */
+
+struct line_ctx {
+	const char *orig; /* arena copy of the logical line, NUL-terminated */
+	size_t orig_len;
+	uint32_t line, col;
+};
+
+/*
+ * Returns a NUL-terminated copy of [s, s+len) in the arena, or `s` itself when it already
+ * ends where the arena copy of the line ends (the common case for shell-form RUN lines).
+ */
+static const char *intern(struct parser *p, const struct line_ctx *lc, const char *s, size_t len)
+{
+	if (s + len == lc->orig + lc->orig_len && s >= lc->orig)
+		return s;
+	return bale_arena_strndup(&p->df->arena, s, len);
+}
+
+static int push_arg(struct parser *p, const struct line_ctx *lc, const char *s, size_t len)
+{
+	const char *v = intern(p, lc, s, len);
+
+	if (!v)
+		return BALE_ENOMEM;
+	return df_strvec_push(&p->args, v, len);
+}
+
+static int push_word(struct parser *p, df_strvec *vec)
+{
+	char *v;
+
+	if (p->word.err)
+		return p->word.err;
+	v = bale_arena_strndup(&p->df->arena, p->word.ptr, p->word.len);
+	if (!v)
+		return BALE_ENOMEM;
+	return df_strvec_push(vec, v, p->word.len);
+}
+
+/*
+ * The leading `--flag` words of an instruction (BuildKit's extractBuilderFlags): quotes and
+ * backslashes are processed byte by byte, a lone `--` ends the flags. Returns the offset of
+ * the rest of the line.
+ */
+static int extract_flags(struct parser *p, const char *s, size_t len, size_t *rest)
+{
+	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+	unsigned char quote = 0;
+	bool blank_ok = false;
+	int rc;
+
+	bale_buf_reset(&p->word);
+	for (size_t pos = 0; pos <= len; pos++) {
+		unsigned char ch = pos < len ? (unsigned char)s[pos] : 0;
+
+		if (phase == IN_SPACES) {
+			if (pos == len)
+				break;
+			if (is_byte_space(ch))
+				continue;
+			if (ch != '-' || pos + 1 == len || s[pos + 1] != '-') {
+				*rest = pos;
+				return 0;
+			}
+			phase = IN_WORD;
+		}
+		if (pos == len) {
+			bool dashdash = p->word.len == 2 && memcmp(p->word.ptr, "--", 2) == 0;
+
+			if (!dashdash && (blank_ok || p->word.len > 0))
+				if ((rc = push_word(p, &p->flags)) != 0)
+					return rc;
+			break;
+		}
+		if (phase == IN_WORD) {
+			if (is_byte_space(ch)) {
+				phase = IN_SPACES;
+				if (p->word.len == 2 && memcmp(p->word.ptr, "--", 2) == 0) {
+					*rest = pos;
+					return 0;
+				}
+				if (blank_ok || p->word.len > 0)
+					if ((rc = push_word(p, &p->flags)) != 0)
+						return rc;
+				bale_buf_reset(&p->word);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = IN_QUOTE;
+				continue;
+			}
+			if (ch == '\\') {
+				if (pos + 1 == len)
+					continue;
+				ch = (unsigned char)s[++pos];
+			}
+			add_byte_as_rune(&p->word, ch);
+			continue;
+		}
+		/* IN_QUOTE */
+		if (ch == quote) {
+			phase = IN_WORD;
+			continue;
+		}
+		if (ch == '\\') {
+			if (pos + 1 == len) {
+				phase = IN_WORD;
+				continue;
+			}
+			ch = (unsigned char)s[++pos];
+		}
+		add_byte_as_rune(&p->word, ch);
+	}
+	*rest = len;
+	return 0;
+}
+
+/*
+ * Words with quotes kept (BuildKit's parseWords), for ENV, LABEL and ARG: split on Unicode
+ * white space outside quotes; the escape character keeps the next character in the word.
+ */
+static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *out)
+{
+	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+	uint32_t quote = 0;
+	bool blank_ok = false;
+	size_t width = 0;
+	int rc;
+
+	bale_buf_reset(&p->word);
+	for (size_t pos = 0; pos <= len; pos += width) {
+		uint32_t ch = 0;
+
+		if (pos < len)
+			width = bale_utf8_decode(s + pos, len - pos, &ch);
+		if (phase == IN_SPACES) {
+			if (pos == len)
+				break;
+			if (bale_unicode_is_space(ch))
+				continue;
+			phase = IN_WORD;
+		}
+		if (pos == len) {
+			if (blank_ok || p->word.len > 0)
+				if ((rc = push_word(p, out)) != 0)
+					return rc;
+			break;
+		}
+		if (phase == IN_WORD) {
+			if (bale_unicode_is_space(ch)) {
+				phase = IN_SPACES;
+				if (blank_ok || p->word.len > 0)
+					if ((rc = push_word(p, out)) != 0)
+						return rc;
+				bale_buf_reset(&p->word);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = IN_QUOTE;
+			}
+			if (ch == (uint32_t)p->escape) {
+				if (pos + width == len)
+					continue;
+				bale_buf_add(&p->word, s + pos, width);
+				pos += width;
+				width = bale_utf8_decode(s + pos, len - pos, &ch);
+			}
+			bale_buf_add(&p->word, s + pos, width);
+			continue;
+		}
+		/* IN_QUOTE */
+		if (ch == quote)
+			phase = IN_WORD;
+		if (ch == (uint32_t)p->escape && quote != '\'') {
+			if (pos + width == len) {
+				phase = IN_WORD;
+				continue;
+			}
+			bale_buf_add(&p->word, s + pos, width);
+			pos += width;
+			width = bale_utf8_decode(s + pos, len - pos, &ch);
+		}
+		bale_buf_add(&p->word, s + pos, width);
+	}
+	return p->word.err;
+}
+
+/* BuildKit's parseStringsWhitespaceDelimited: split on runs of [\t\v\f\r ]. */
+static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, const char *s,
+				 size_t len)
+{
+	size_t start = 0;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && !is_re_space(s[i]))
+			continue;
+		if ((rc = push_arg(p, lc, s + start, i - start)) != 0)
+			return rc;
+		while (i < len && is_re_space(s[i]))
+			i++;
+		start = i;
+		if (i == len)
+			break;
+	}
+	return 0;
+}
+
+/* ENV and LABEL: `name value` (legacy) or `name=value ...`, as name, value, separator. */
+static int parse_name_value(struct parser *p, const struct line_ctx *lc, const char *key,
+			    const char *s, size_t len)
+{
+	df_strvec words = {0};
+	int rc;
+
+	if ((rc = parse_words(p, s, len, &words)) != 0)
+		goto out;
+	if (words.n == 0)
+		goto out;
+	if (!memchr(words.v[0], '=', words.lens[0])) {
+		size_t i = 0, j;
+
+		while (i < len && !is_re_space(s[i]))
+			i++;
+		if (i == len) {
+			rc = parse_error(p, BALE_EPARSE, lc->line, lc->col,
+					 "%s must have two arguments", key);
+			goto out;
+		}
+		j = i;
+		while (j < len && is_re_space(s[j]))
+			j++;
+		if ((rc = push_arg(p, lc, s, i)) || (rc = push_arg(p, lc, s + j, len - j)) ||
+		    (rc = df_strvec_push(&p->args, "", 0)))
+			goto out;
+		goto out;
+	}
+	for (size_t w = 0; w < words.n; w++) {
+		const char *eq = memchr(words.v[w], '=', words.lens[w]);
+		size_t klen;
+
+		if (!eq) {
+			bale_buf q = BALE_BUF_INIT;
+
+			bale_go_quote(&q, words.v[w], words.lens[w]);
+			rc = parse_error(p, BALE_EPARSE, lc->line, lc->col,
+					 "Syntax error - can't find = in %s. Must be of the form: "
+					 "name=value",
+					 q.ptr);
+			bale_buf_release(&q);
+			goto out;
+		}
+		klen = (size_t)(eq - words.v[w]);
+		{
+			char *k = bale_arena_strndup(&p->df->arena, words.v[w], klen);
+
+			if (!k) {
+				rc = BALE_ENOMEM;
+				goto out;
+			}
+			/* The value is the word's tail, already NUL-terminated in the arena. */
+			if ((rc = df_strvec_push(&p->args, k, klen)) ||
+			    (rc = df_strvec_push(&p->args, eq + 1, words.lens[w] - klen - 1)) ||
+			    (rc = df_strvec_push(&p->args, "=", 1)))
+				goto out;
+		}
+	}
+out:
+	df_strvec_release(&words);
+	return rc;
+}
+
+/* BuildKit's parseMaybeJSON (`to_list` false) and parseMaybeJSONToList (`to_list` true). */
+static int parse_maybe_json(struct parser *p, const struct line_ctx *lc, bale_instruction *ins,
+			    const char *s, size_t len, bool to_list)
+{
+	int rc;
+
+	if (len == 0 && !to_list)
+		return 0;
+	rc = df_json_string_array(&p->args, &p->df->arena, s, len);
+	if (rc < 0)
+		return parse_error_from_last(p, lc->line, lc->col);
+	if (rc == 1) {
+		ins->json = true;
+		return 0;
+	}
+	if (to_list)
+		return parse_whitespace_list(p, lc, s, len);
+	return push_arg(p, lc, s, len);
+}
+
+static int parse_line(struct parser *p, const struct line_ctx *lc, const char *line, size_t len,
+		      bale_instruction *ins, int depth);
+
+/* Stores the collected flags and arguments (from index `args_from`) in the instruction. */
+static int finish_instruction(struct parser *p, bale_instruction *ins, size_t flags_from,
+			      size_t args_from)
+{
+	size_t nflags = p->flags.n - flags_from, nargs = p->args.n - args_from;
+
+	if (nflags) {
+		const char **f = bale_arena_alloc(&p->df->arena, nflags * sizeof(*f));
+
+		if (!f)
+			return BALE_ENOMEM;
+		memcpy(f, p->flags.v + flags_from, nflags * sizeof(*f));
+		ins->flags = f;
+		ins->nflags = nflags;
+	}
+	if (nargs) {
+		const char **a = bale_arena_alloc(&p->df->arena, nargs * sizeof(*a));
+		size_t *l = bale_arena_alloc(&p->df->arena, nargs * sizeof(*l));
+
+		if (!a || !l)
+			return BALE_ENOMEM;
+		memcpy(a, p->args.v + args_from, nargs * sizeof(*a));
+		memcpy(l, p->args.lens + args_from, nargs * sizeof(*l));
+		ins->args = a;
+		ins->arg_lens = l;
+		ins->nargs = nargs;
+	}
+	p->flags.n = flags_from;
+	p->args.n = args_from;
+	return 0;
+}
+
+static bale_instr_kind lookup_kind(const char *name, size_t len)
+{
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++)
+		if (strlen(instructions[i].name) == len &&
+		    memcmp(instructions[i].name, name, len) == 0)
+			return instructions[i].kind;
+	return BALE_INSTR_UNKNOWN;
+}
+
+/*
+ * BuildKit's newNodeFromLine: `line` (within lc->orig) becomes `ins`. ONBUILD recurses for
+ * the instruction it wraps, at most ONBUILD_MAX_DEPTH deep.
+ */
+static int parse_line(struct parser *p, const struct line_ctx *lc, const char *line, size_t len,
+		      bale_instruction *ins, int depth)
+{
+	size_t flags_from = p->flags.n, args_from = p->args.n;
+	size_t start, end, cmd_end, rest_start, rest;
+	char *name;
+	int rc;
+
+	start = bale_unicode_space_prefix(line, len);
+	end = start + bale_unicode_trim_right(line + start, len - start);
+	cmd_end = start;
+	while (cmd_end < end && !is_re_space(line[cmd_end]))
+		cmd_end++;
+	rest_start = cmd_end;
+	while (rest_start < end && is_re_space(line[rest_start]))
+		rest_start++;
+
+	ins->original = intern(p, lc, line, len);
+	ins->keyword = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
+	name = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
+	if (!ins->original || !ins->keyword || !name)
+		return BALE_ENOMEM;
+	for (char *c = name; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	ins->name = name;
+	ins->kind = lookup_kind(name, cmd_end - start);
+	ins->start_line = lc->line;
+	ins->start_col = lc->col;
+
+	if (cmd_end < end) {
+		const char *r = line + rest_start;
+		size_t rlen = end - rest_start;
+
+		if ((rc = extract_flags(p, r, rlen, &rest)) != 0)
+			return rc;
+		/* The arguments: the rest, trimmed (strings.TrimSpace). */
+		r += rest;
+		rlen -= rest;
+		rest = bale_unicode_space_prefix(r, rlen);
+		r += rest;
+		rlen = bale_unicode_trim_right(r, rlen - rest);
+		line = r;
+		len = rlen;
+	} else {
+		len = 0;
+	}
+
+	switch (ins->kind) {
+	case BALE_INSTR_ADD:
+	case BALE_INSTR_COPY:
+	case BALE_INSTR_VOLUME:
+		rc = parse_maybe_json(p, lc, ins, line, len, true);
+		break;
+	case BALE_INSTR_CMD:
+	case BALE_INSTR_ENTRYPOINT:
+	case BALE_INSTR_RUN:
+	case BALE_INSTR_SHELL:
+		rc = parse_maybe_json(p, lc, ins, line, len, false);
+		break;
+	case BALE_INSTR_ARG: {
+		df_strvec words = {0};
+
+		rc = parse_words(p, line, len, &words);
+		for (size_t i = 0; rc == 0 && i < words.n; i++)
+			rc = df_strvec_push(&p->args, words.v[i], words.lens[i]);
+		df_strvec_release(&words);
+		break;
+	}
+	case BALE_INSTR_ENV:
+		rc = parse_name_value(p, lc, "ENV", line, len);
+		break;
+	case BALE_INSTR_LABEL:
+		rc = parse_name_value(p, lc, "LABEL", line, len);
+		break;
+	case BALE_INSTR_EXPOSE:
+	case BALE_INSTR_FROM:
+		rc = parse_whitespace_list(p, lc, line, len);
+		break;
+	case BALE_INSTR_MAINTAINER:
+	case BALE_INSTR_STOPSIGNAL:
+	case BALE_INSTR_USER:
+	case BALE_INSTR_WORKDIR:
+		rc = len ? push_arg(p, lc, line, len) : 0;
+		break;
+	case BALE_INSTR_HEALTHCHECK: {
+		size_t sep = 0, next;
+
+		while (sep < len && !is_byte_space((unsigned char)line[sep]))
+			sep++;
+		next = sep;
+		while (next < len && is_byte_space((unsigned char)line[next]))
+			next++;
+		rc = 0;
+		if (sep == 0)
+			break;
+		if ((rc = push_arg(p, lc, line, sep)) != 0)
+			break;
+		rc = parse_maybe_json(p, lc, ins, line + next, len - next, false);
+		break;
+	}
+	case BALE_INSTR_ONBUILD: {
+		bale_instruction *sub;
+
+		rc = 0;
+		if (len == 0)
+			break;
+		if (depth >= ONBUILD_MAX_DEPTH) {
+			rc = parse_error(p, BALE_EPARSE, lc->line, lc->col,
+					 "ONBUILD nested more than %d deep", ONBUILD_MAX_DEPTH);
+			break;
+		}
+		sub = bale_arena_calloc(&p->df->arena, 1, sizeof(*sub));
+		if (!sub) {
+			rc = BALE_ENOMEM;
+			break;
+		}
+		/* The flags and args of the wrapped instruction must not mix with ours. */
+		{
+			size_t f = p->flags.n, a = p->args.n;
+
+			rc = parse_line(p, lc, line, len, sub, depth + 1);
+			p->flags.n = f;
+			p->args.n = a;
+		}
+		ins->sub = sub;
+		break;
+	}
+	default:
+		/* An unknown instruction: BuildKit keeps it with one empty argument. */
+		rc = df_strvec_push(&p->args, "", 0);
+		break;
+	}
+	if (rc)
+		return rc;
+	return finish_instruction(p, ins, flags_from, args_from);
+}
+
+/* --- heredocs ------------------------------------------------------------------------------ */
+
+static bool can_contain_heredoc(const bale_instruction *ins)
+{
+	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
+		ins = ins->sub;
+	if (ins->kind != BALE_INSTR_RUN && ins->kind != BALE_INSTR_COPY &&
+	    ins->kind != BALE_INSTR_ADD)
+		return false;
+	return !ins->json;
+}
+
+/*
+ * BuildKit's ParseHeredoc on one word: `[digits]<<[-]rest` with no '<' in rest. Sets *found
+ * and fills `doc` (name in the arena) when the word starts a heredoc.
+ */
+static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const char *w,
+			      size_t len, bale_heredoc *doc, bool *found)
+{
+	bale_shell_opts opts = {.escape = '\\', .skip_unset = true};
+	bale_words cooked = BALE_WORDS_INIT, raw = BALE_WORDS_INIT;
+	size_t i = 0, fd_end, rest;
+	uint64_t fd = 0;
+	int rc = 0;
+
+	*found = false;
+	while (i < len && w[i] >= '0' && w[i] <= '9') {
+		if (fd <= UINT32_MAX)
+			fd = fd * 10 + (uint64_t)(w[i] - '0');
+		i++;
+	}
+	fd_end = i;
+	if (len - i < 2 || w[i] != '<' || w[i + 1] != '<')
+		return 0;
+	i += 2;
+	doc->chomp = i < len && w[i] == '-';
+	if (doc->chomp)
+		i++;
+	rest = i;
+	if (memchr(w + rest, '<', len - rest) || rest == len)
+		return 0;
+	if (bale_shell_expand_words(&cooked, w + rest, len - rest, &opts) != 0) {
+		rc = parse_error_from_last(p, lc->line, lc->col);
+		goto out;
+	}
+	if (cooked.n != 1)
+		goto out;
+	opts.raw_quotes = true;
+	if (bale_shell_expand_words(&raw, w + rest, len - rest, &opts) != 0) {
+		rc = parse_error_from_last(p, lc->line, lc->col);
+		goto out;
+	}
+	if (raw.n != cooked.n) {
+		rc = parse_error(p, BALE_EPARSE, lc->line, lc->col,
+				 "internal lexing of heredoc produced inconsistent results: %.*s",
+				 (int)(len - rest), w + rest);
+		goto out;
+	}
+	{
+		size_t q_cooked = 0, q_raw = 0;
+
+		for (const char *c = cooked.v[0]; *c; c++)
+			q_cooked += *c == '\'' || *c == '"';
+		for (const char *c = raw.v[0]; *c; c++)
+			q_raw += *c == '\'' || *c == '"';
+		doc->expand = q_cooked == q_raw;
+	}
+	doc->name = bale_arena_strdup(&p->df->arena, cooked.v[0]);
+	if (!doc->name) {
+		rc = BALE_ENOMEM;
+		goto out;
+	}
+	/* Go's strconv.ParseUint error (overflow) leaves 0. */
+	doc->fd = fd_end > 0 && fd <= UINT32_MAX ? (uint32_t)fd : 0;
+	*found = true;
+out:
+	bale_words_release(&cooked);
+	bale_words_release(&raw);
+	return rc;
+}
+
+/* Finds the heredocs a line starts and reads their bodies from the lines that follow. */
+static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instruction *ins,
+			 const char *line, size_t len)
+{
+	bale_shell_opts opts = {
+	    .escape = '\\', .raw_quotes = true, .raw_escapes = true, .skip_unset = true};
+	bale_words words = BALE_WORDS_INIT;
+	bale_heredoc docs[16], *arr;
+	size_t ndocs = 0;
+	int rc = 0;
+
+	/* BuildKit ignores a lexing error here: the line then starts no heredoc. */
+	if (bale_shell_expand_words(&words, line, len, &opts) != 0) {
+		bale_error_clear();
+		goto out;
+	}
+	for (size_t i = 0; i < words.n; i++) {
+		bale_heredoc doc = {0};
+		bool found;
+
+		if ((rc = parse_heredoc_word(p, lc, words.v[i], strlen(words.v[i]), &doc,
+					     &found)) != 0)
+			goto out;
+		if (!found)
+			continue;
+		if (ndocs == BALE_ARRAY_SIZE(docs)) {
+			rc = parse_error(p, BALE_ELIMIT, lc->line, lc->col,
+					 "more than %zu heredocs in one instruction",
+					 BALE_ARRAY_SIZE(docs));
+			goto out;
+		}
+		docs[ndocs++] = doc;
+	}
+	for (size_t d = 0; d < ndocs; d++) {
+		struct phys_line pl;
+		size_t name_len = strlen(docs[d].name), body_start = p->pos;
+		bool terminated = false;
+
+		docs[d].start_line = p->lineno + 1;
+		while (next_line(p, &pl)) {
+			size_t l = trim_newline(pl.ptr, pl.len), t = 0;
+
+			if (docs[d].chomp)
+				while (t < l && pl.ptr[t] == '\t')
+					t++;
+			if (l - t == name_len && memcmp(pl.ptr + t, docs[d].name, name_len) == 0) {
+				char *content = bale_arena_strndup(
+				    &p->df->arena, p->src + body_start, pl.offset - body_start);
+
+				if (!content) {
+					rc = BALE_ENOMEM;
+					goto out;
+				}
+				docs[d].content = content;
+				docs[d].end_line = pl.lineno;
+				terminated = true;
+				break;
+			}
+		}
+		if (!terminated) {
+			rc =
+			    parse_error(p, BALE_EPARSE, lc->line, lc->col,
+					"unterminated heredoc '%s' (no line '%s' before the end of "
+					"the file)",
+					docs[d].name, docs[d].name);
+			goto out;
+		}
+	}
+	if (ndocs) {
+		arr = bale_arena_alloc(&p->df->arena, ndocs * sizeof(*arr));
+		if (!arr) {
+			rc = BALE_ENOMEM;
+			goto out;
+		}
+		memcpy(arr, docs, ndocs * sizeof(*arr));
+		ins->heredocs = arr;
+		ins->nheredocs = ndocs;
+	}
+out:
+	bale_words_release(&words);
+	return rc;
+}
+
+/* --- the main loop -------------------------------------------------------------------------- */
+
+static int check_text(struct parser *p)
+{
+	const char *nul = memchr(p->src, '\0', p->len);
+	size_t bad, limit = nul ? (size_t)(nul - p->src) : p->len;
+	uint32_t line = 1;
+	size_t line_start = 0;
+
+	if (bale_utf8_valid(p->src, limit, &bad))
+		bad = limit;
+	if (bad == p->len)
+		return 0;
+	for (size_t i = 0; i < bad; i++)
+		if (p->src[i] == '\n') {
+			line++;
+			line_start = i + 1;
+		}
+	if (nul && bad == limit)
+		return parse_error(p, BALE_EPARSE, line, (uint32_t)(bad - line_start + 1),
+				   "NUL byte: this is binary data, not a Dockerfile");
+	return parse_error(p, BALE_EPARSE, line, (uint32_t)(bad - line_start + 1),
+			   "invalid UTF-8 (byte 0x%02x): a Dockerfile must be UTF-8 text",
+			   (unsigned char)p->src[bad]);
+}
+
+static int check_line_length(struct parser *p, const struct phys_line *pl)
+{
+	size_t len = pl->len - (pl->len > 0 && pl->ptr[pl->len - 1] == '\n');
+
+	if (len <= p->max_line)
+		return 0;
+	return parse_error(p, BALE_ELIMIT, pl->lineno, 1,
+			   "line is %zu bytes long, over the limit of %zu bytes (docker build "
+			   "refuses lines over 65535 bytes too)",
+			   len, p->max_line);
+}
+
+static int add_instruction(struct parser *p, bale_instruction **out)
+{
+	bale_dockerfile *df = p->df;
+
+	if (BALE_ARRAY_RESERVE(df->instrs, df->alloc, df->ninstrs + 1))
+		return BALE_ENOMEM;
+	*out = &df->instrs[df->ninstrs++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+static int run(struct parser *p)
+{
+	struct phys_line pl;
+	int rc;
+
+	if ((rc = check_text(p)) != 0)
+		return rc;
+	while (next_line(p, &pl)) {
+		const char *s = pl.ptr, *line_base;
+		size_t len = pl.len, lead, start_offset = pl.offset;
+		uint32_t start_line = pl.lineno, start_col;
+		bool cont, empty_cont = false;
+		bale_instruction *ins;
+		struct line_ctx lc;
+
+		if ((rc = check_line_length(p, &pl)) != 0)
+			return rc;
+		if (pl.lineno == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+			s += 3;
+			len -= 3;
+		}
+		line_base = s;
+		if (is_comment(s, len) && (rc = add_comment(p, s, len)) != 0)
+			return rc;
+		len = trim_newline(s, len);
+		lead = bale_unicode_space_prefix(s, len);
+		s += lead;
+		len -= lead;
+		start_col = (uint32_t)(s - line_base) + 1;
+		if (!p->directives_done) {
+			rc = parser_directive(p, s, len, pl.lineno);
+			if (rc < 0)
+				return rc;
+			if (rc == 1 && p->ncomments > 0)
+				p->ncomments--; /* a directive is not a comment of the next node */
+			else
+				p->directives_done = true;
+		}
+		if (is_comment(s, len))
+			len = 0;
+		len = trim_continuation(p, s, len, &cont);
+		if (!cont && len == 0)
+			continue;
+		bale_buf_reset(&p->line);
+		bale_buf_add(&p->line, s, len);
+		while (cont && next_line(p, &pl)) {
+			size_t l;
+
+			if ((rc = check_line_length(p, &pl)) != 0)
+				return rc;
+			if (is_comment(pl.ptr, pl.len))
+				continue;
+			l = trim_newline(pl.ptr, pl.len);
+			if (bale_unicode_space_prefix(pl.ptr, l) == l) {
+				empty_cont = true;
+				continue;
+			}
+			l = trim_continuation(p, pl.ptr, l, &cont);
+			bale_buf_add(&p->line, pl.ptr, l);
+		}
+		if (p->line.err)
+			return p->line.err;
+
+		lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
+		if (!lc.orig)
+			return BALE_ENOMEM;
+		lc.orig_len = p->line.len;
+		lc.line = start_line;
+		lc.col = start_col;
+		if ((rc = add_instruction(p, &ins)) != 0)
+			return rc;
+		if ((rc = parse_line(p, &lc, lc.orig, lc.orig_len, ins, 0)) != 0)
+			return rc;
+		ins->empty_continuation = empty_cont;
+		if (p->ncomments) {
+			const char **c = bale_arena_alloc(&p->df->arena, p->ncomments * sizeof(*c));
+
+			if (!c)
+				return BALE_ENOMEM;
+			memcpy(c, p->comments, p->ncomments * sizeof(*c));
+			ins->comments = c;
+			ins->ncomments = p->ncomments;
+		}
+		if (can_contain_heredoc(ins) && memmem(lc.orig, lc.orig_len, "<<", 2) &&
+		    (rc = read_heredocs(p, &lc, ins, lc.orig, lc.orig_len)) != 0)
+			return rc;
+		ins->end_line = p->lineno;
+		ins->start_offset = start_offset;
+		ins->end_offset = p->pos;
+		if (ins->sub) {
+			/* The wrapped instruction shares its parent's place in the file. */
+			bale_instruction *sub = (bale_instruction *)ins->sub;
+
+			sub->end_line = ins->end_line;
+			sub->start_offset = ins->start_offset;
+			sub->end_offset = ins->end_offset;
+			sub->heredocs = ins->heredocs;
+			sub->nheredocs = ins->nheredocs;
+		}
+		p->ncomments = 0;
+	}
+	if (p->df->ninstrs == 0)
+		return parse_error(p, BALE_EPARSE, p->lineno, 1, "file with no instructions");
+	return 0;
+}
+
+int bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
+			  const bale_parse_opts *opts)
+{
+	size_t max_size = opts && opts->max_size ? opts->max_size : BALE_PARSE_DEFAULT_MAX_SIZE;
+	const char *filename = opts && opts->filename ? opts->filename : "Dockerfile";
+	struct parser p = {0};
+	bale_dockerfile *df;
+	int rc;
+
+	*out = NULL;
+	if (len > max_size)
+		return bale_error_set(BALE_ELIMIT,
+				      "%s: file is %zu bytes, over the limit of %zu bytes",
+				      filename, len, max_size);
+	df = calloc(1, sizeof(*df));
+	if (!df)
+		return bale_error_oom();
+	df->escape = '\\';
+	df->filename = bale_arena_strdup(&df->arena, filename);
+	df->source = bale_arena_strndup(&df->arena, data ? data : "", len);
+	df->len = len;
+	if (!df->filename || !df->source) {
+		rc = BALE_ENOMEM;
+		goto out_free;
+	}
+	p.df = df;
+	p.src = df->source;
+	p.len = len;
+	p.filename = df->filename;
+	p.max_line = opts && opts->max_line ? opts->max_line : BALE_PARSE_DEFAULT_MAX_LINE;
+	p.escape = '\\';
+	bale_buf_init(&p.line, 0);
+	bale_buf_init(&p.word, 0);
+	rc = run(&p);
+	bale_buf_release(&p.line);
+	bale_buf_release(&p.word);
+	df_strvec_release(&p.args);
+	df_strvec_release(&p.flags);
+	free(p.comments);
+	if (rc == BALE_ENOMEM)
+		bale_error_oom();
+	if (rc)
+		goto out_free;
+	*out = df;
+	return 0;
+out_free:
+	bale_dockerfile_free(df);
+	return rc;
+}
+
+void bale_dockerfile_free(bale_dockerfile *df)
+{
+	if (!df)
+		return;
+	free(df->instrs);
+	bale_arena_release(&df->arena);
+	free(df);
+}
+
+const bale_instruction *bale_dockerfile_instructions(const bale_dockerfile *df, size_t *count)
+{
+	*count = df->ninstrs;
+	return df->instrs;
+}
+
+const bale_directive *bale_dockerfile_directives(const bale_dockerfile *df, size_t *count)
+{
+	*count = df->ndirectives;
+	return df->directives;
+}
+
+int bale_dockerfile_escape(const bale_dockerfile *df)
+{
+	return df->escape;
+}
+
+const char *bale_dockerfile_filename(const bale_dockerfile *df)
+{
+	return df->filename;
+}
+
+const char *bale_dockerfile_source(const bale_dockerfile *df, size_t *len)
+{
+	if (len)
+		*len = df->len;
+	return df->source;
+}
+
+size_t bale_dockerfile_memory(const bale_dockerfile *df)
+{
+	return sizeof(*df) + df->arena.total + df->alloc * sizeof(*df->instrs);
+}

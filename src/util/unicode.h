@@ -1,0 +1,32 @@
+/*
+ * unicode.h: the few Unicode facts the Dockerfile front end needs to behave exactly as Go
+ * code does (BuildKit is written in Go): UTF-8 decoding as Go's utf8.DecodeRune does it, Go's
+ * unicode.IsSpace, unicode.IsPrint, and strconv.Quote.
+ */
+#ifndef BALE_UNICODE_H
+#define BALE_UNICODE_H
+
+#include "bale/buf.h"
+
+/*
+ * Decodes one rune at `s` (`len` > 0 bytes available). Returns its byte width; an invalid
+ * sequence gives width 1 and U+FFFD, as Go does.
+ */
+size_t bale_utf8_decode(const char *s, size_t len, uint32_t *cp);
+/* Appends the UTF-8 encoding of `cp`. */
+int bale_utf8_encode(bale_buf *out, uint32_t cp);
+
+/* Go's unicode.IsSpace. */
+bool bale_unicode_is_space(uint32_t cp);
+/* Go's unicode.IsPrint (generated table). */
+bool bale_unicode_is_print(uint32_t cp);
+
+/* Length of the leading run of Go white space (unicode.IsSpace) in `len` bytes at `s`. */
+size_t bale_unicode_space_prefix(const char *s, size_t len);
+/* Length of `len` bytes at `s` once trailing Go white space is removed. */
+size_t bale_unicode_trim_right(const char *s, size_t len);
+
+/* Appends `len` bytes at `s` quoted as Go's strconv.Quote does. */
+int bale_go_quote(bale_buf *out, const char *s, size_t len);
+
+#endif
