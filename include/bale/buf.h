@@ -23,7 +23,10 @@ typedef struct bale_buf {
 
 extern char bale_buf__empty[];
 #define BALE_BUF_DEFAULT_MAX ((size_t)1 << 40)
-#define BALE_BUF_INIT {bale_buf__empty, 0, 0, BALE_BUF_DEFAULT_MAX, 0}
+#define BALE_BUF_INIT                                                                              \
+	{                                                                                          \
+		bale_buf__empty, 0, 0, BALE_BUF_DEFAULT_MAX, 0                                     \
+	}
 
 BALE_EXTERN(void) bale_buf_init(bale_buf *buf, size_t max);
 BALE_EXTERN(void) bale_buf_release(bale_buf *buf);
@@ -31,8 +34,8 @@ BALE_EXTERN(int) bale_buf_grow(bale_buf *buf, size_t extra);
 BALE_EXTERN(int) bale_buf_add(bale_buf *buf, const void *data, size_t len);
 BALE_EXTERN(int) bale_buf_adds(bale_buf *buf, const char *str);
 BALE_EXTERN(int) bale_buf_addch(bale_buf *buf, int c);
-BALE_EXTERN(int) bale_buf_addf(bale_buf *buf, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+BALE_EXTERN(int)
+bale_buf_addf(bale_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 BALE_EXTERN(int) bale_buf_vaddf(bale_buf *buf, const char *fmt, va_list ap);
 /* Shortens the content to `len` bytes (no-op when it is not longer). */
 BALE_EXTERN(void) bale_buf_truncate(bale_buf *buf, size_t len);

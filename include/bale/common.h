@@ -20,7 +20,7 @@ enum bale_error_code {
 	BALE_ENOMEM = -2,    /* out of memory */
 	BALE_EINVAL = -3,    /* an argument or option is wrong (the caller's mistake) */
 	BALE_EPARSE = -4,    /* input is malformed */
-	BALE_EIO = -5,       /* reading or writing failed */
+	BALE_EIO = -5,	     /* reading or writing failed */
 	BALE_ELIMIT = -6,    /* input exceeds a configured bound */
 	BALE_ENOTFOUND = -7, /* a named thing does not exist */
 	BALE_EDIGEST = -8,   /* content does not match its digest */
