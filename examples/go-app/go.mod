@@ -1,0 +1,3 @@
+module example.com/bale/go-app
+
+go 1.22

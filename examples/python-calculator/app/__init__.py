@@ -1,0 +1,1 @@
+"""A small calculator: a safe arithmetic evaluator with a command line and an HTTP API."""
