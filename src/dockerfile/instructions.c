@@ -1,0 +1,1629 @@
+/*
+ * The typed instruction layer: what BuildKit's instructions.Parse does with each AST node.
+ *
+ * Flags are read with the semantics of BuildKit's BFlags: each instruction declares the flags
+ * it takes; "--name=value" gives a value, a bare "--name" is only valid for booleans, a flag may
+ * repeat only when it is a list (--mount, --exclude), and the first problem ends the parse with
+ * BuildKit's message. The checks run in BuildKit's order, so the first error reported is the
+ * one `docker build` reports. RUN --mount values are read as BuildKit reads them when it runs the
+ * stage (CSV fields, defaults per type), which is stricter than its parse-time pass: a build
+ * of the stage would fail on them.
+ *
+ * All results live in the arena of the bale_stages being built; nothing here is freed alone.
+ */
+#include "dockerfile/instructions.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ctx {
+	bale_arena *arena;
+	const char *file;
+	const bale_instruction *ins;
+};
+
+/* --- messages ----------------------------------------------------------------------------- */
+
+int df_error_at(const char *file, const bale_instruction *ins, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return bale_error_set(BALE_EPARSE, "%s:%u:%u: %s", file, ins->start_line, ins->start_col,
+			      msg);
+}
+
+void df_go_quote(bale_buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	bale_buf_addch(out, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '"':
+			bale_buf_adds(out, "\\\"");
+			break;
+		case '\\':
+			bale_buf_adds(out, "\\\\");
+			break;
+		case '\a':
+			bale_buf_adds(out, "\\a");
+			break;
+		case '\b':
+			bale_buf_adds(out, "\\b");
+			break;
+		case '\f':
+			bale_buf_adds(out, "\\f");
+			break;
+		case '\n':
+			bale_buf_adds(out, "\\n");
+			break;
+		case '\r':
+			bale_buf_adds(out, "\\r");
+			break;
+		case '\t':
+			bale_buf_adds(out, "\\t");
+			break;
+		case '\v':
+			bale_buf_adds(out, "\\v");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+
+				bale_buf_add(out, esc, 4);
+			} else {
+				bale_buf_addch(out, c);
+			}
+		}
+	}
+	bale_buf_addch(out, '"');
+}
+
+/* A Go-quoted copy of `s` in a small static buffer: only for building one error message. */
+static const char *quoted(const char *s)
+{
+	static _Thread_local char text[512];
+	bale_buf buf = BALE_BUF_INIT;
+
+	df_go_quote(&buf, s);
+	snprintf(text, sizeof(text), "%s", buf.err ? "\"\"" : buf.ptr);
+	bale_buf_release(&buf);
+	return text;
+}
+
+static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct ctx *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return df_error_at(c->file, c->ins, "%s", msg);
+}
+
+/* Levenshtein distance, capped: only "is it below 3" matters for suggestions. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], i, j;
+
+	if (lb >= BALE_ARRAY_SIZE(row) || la >= 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+static void lower_into(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < cap && src[i]; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/*
+ * BuildKit's suggest.WrapError: the closest option at distance below 3, written into `out` as
+ * " (did you mean X?)", or "" when there is none or `val` is itself an option.
+ */
+static const char *suggest(char *out, size_t cap, const char *val, const char *const *options,
+			   size_t noptions, bool case_sensitive)
+{
+	char lval[128], lopt[128];
+	const char *match = NULL;
+	size_t best = 3;
+
+	out[0] = '\0';
+	if (case_sensitive)
+		snprintf(lval, sizeof(lval), "%s", val);
+	else
+		lower_into(lval, sizeof(lval), val);
+	for (size_t i = 0; i < noptions; i++) {
+		size_t d;
+
+		if (case_sensitive)
+			snprintf(lopt, sizeof(lopt), "%s", options[i]);
+		else
+			lower_into(lopt, sizeof(lopt), options[i]);
+		if (strcmp(lval, lopt) == 0)
+			return out;
+		d = edit_distance(lval, lopt);
+		if (d < best) {
+			best = d;
+			match = options[i];
+		}
+	}
+	if (match) {
+		bool all_lower = true, all_upper = true;
+		char m[128];
+
+		for (const char *p = val; *p; p++) {
+			if (islower((unsigned char)*p))
+				all_upper = false;
+			if (isupper((unsigned char)*p))
+				all_lower = false;
+		}
+		snprintf(m, sizeof(m), "%s", match);
+		if (!case_sensitive) {
+			for (char *p = m; *p; p++) {
+				if (all_lower)
+					*p = (char)tolower((unsigned char)*p);
+				else if (all_upper)
+					*p = (char)toupper((unsigned char)*p);
+			}
+		}
+		snprintf(out, cap, " (did you mean %s?)", m);
+	}
+	return out;
+}
+
+/* --- small helpers ------------------------------------------------------------------------ */
+
+static char *dup(struct ctx *c, const char *s, size_t len)
+{
+	return bale_arena_strndup(c->arena, s, len);
+}
+
+static bool ascii_ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+static bool ascii_nieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+static char *lower_dup(struct ctx *c, const char *s)
+{
+	char *d = dup(c, s, strlen(s));
+
+	if (d)
+		for (char *p = d; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/* strconv.ParseBool */
+static bool parse_go_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* strconv.ParseUint(s, base, 32) for base 8 or 10: digits only, no sign, no prefix. */
+static bool parse_go_uint32(const char *s, unsigned base, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (*s < '0' || d >= base)
+			return false;
+		v = v * base + d;
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+char *df_path_clean(bale_arena *arena, const char *path)
+{
+	size_t n = strlen(path), w = 0, r = 0, dotdot;
+	bool rooted = n && path[0] == '/';
+	char *out;
+
+	if (n == 0)
+		return bale_arena_strdup(arena, ".");
+	out = bale_arena_alloc(arena, n + 2);
+	if (!out)
+		return NULL;
+	if (rooted) {
+		out[w++] = '/';
+		r = 1;
+	}
+	dotdot = w;
+	while (r < n) {
+		if (path[r] == '/') {
+			r++;
+		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+			r++;
+		} else if (path[r] == '.' && path[r + 1] == '.' &&
+			   (r + 2 == n || path[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && path[r] != '/'; r++)
+				out[w++] = path[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+char *df_path_base(bale_arena *arena, const char *path)
+{
+	size_t n = strlen(path), start;
+
+	if (n == 0)
+		return bale_arena_strdup(arena, ".");
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return bale_arena_strdup(arena, "/");
+	start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	return bale_arena_strndup(arena, path + start, n - start);
+}
+
+const char *df_mount_type_name(bale_mount_type type)
+{
+	static const char *const names[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+
+	return (size_t)type < BALE_ARRAY_SIZE(names) ? names[type] : "bind";
+}
+
+const char *df_mount_sharing_name(bale_mount_sharing sharing)
+{
+	static const char *const names[] = {"shared", "private", "locked"};
+
+	return (size_t)sharing < BALE_ARRAY_SIZE(names) ? names[sharing] : "shared";
+}
+
+/* --- BFlags ------------------------------------------------------------------------------- */
+
+enum flag_type { FLAG_BOOL, FLAG_STRING, FLAG_STRINGS };
+
+struct flag_spec {
+	const char *name;
+	enum flag_type type;
+	const char *def; /* default value of a string flag */
+};
+
+struct flag_value {
+	bool used;
+	bool on;	   /* bool flags */
+	const char *value; /* string flags: the value, or the default */
+	const char **values;
+	size_t nvalues;
+};
+
+/* The flags as written, split at '=' (also for instructions that do not parse flags). */
+static int split_flags(struct ctx *c, bale_command *out)
+{
+	const bale_instruction *ins = c->ins;
+	bale_flag *flags;
+
+	if (!ins->nflags)
+		return 0;
+	flags = bale_arena_calloc(c->arena, ins->nflags, sizeof(*flags));
+	if (!flags)
+		return BALE_ENOMEM;
+	for (size_t i = 0; i < ins->nflags; i++) {
+		const char *f = ins->flags[i], *eq = strchr(f, '=');
+		const char *name = strncmp(f, "--", 2) == 0 ? f + 2 : f;
+
+		flags[i].name = dup(c, name, eq ? (size_t)(eq - name) : strlen(name));
+		flags[i].value = eq ? eq + 1 : NULL;
+		if (!flags[i].name)
+			return BALE_ENOMEM;
+	}
+	out->flags = flags;
+	out->nflags = ins->nflags;
+	return 0;
+}
+
+static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspecs,
+		       struct flag_value *vals)
+{
+	const bale_instruction *ins = c->ins;
+
+	for (size_t s = 0; s < nspecs; s++) {
+		memset(&vals[s], 0, sizeof(vals[s]));
+		vals[s].value = specs[s].def;
+	}
+	for (size_t i = 0; i < ins->nflags; i++) {
+		const char *arg = ins->flags[i], *eq, *value;
+		char flag_name[256], hint[160];
+		const char *names[16];
+		size_t name_len, s;
+		struct flag_value *v;
+
+		if (strcmp(arg, "--") == 0)
+			return 0;
+		if (strncmp(arg, "--", 2) != 0)
+			return fail(c, "arg should start with -- : %s", arg);
+		eq = strchr(arg, '=');
+		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+		snprintf(flag_name, sizeof(flag_name), "%.*s", (int)name_len, arg);
+		value = eq ? eq + 1 : "";
+		for (s = 0; s < nspecs; s++)
+			if (strlen(specs[s].name) == name_len - 2 &&
+			    memcmp(specs[s].name, arg + 2, name_len - 2) == 0)
+				break;
+		if (s == nspecs) {
+			for (size_t k = 0; k < nspecs && k < BALE_ARRAY_SIZE(names); k++)
+				names[k] = specs[k].name;
+			return fail(c, "unknown flag: %s%s", flag_name,
+				    suggest(hint, sizeof(hint), flag_name + 2, names,
+					    nspecs < 16 ? nspecs : 16, true));
+		}
+		v = &vals[s];
+		if (v->used && specs[s].type != FLAG_STRINGS)
+			return fail(c, "duplicate flag specified: %s", flag_name);
+		v->used = true;
+		switch (specs[s].type) {
+		case FLAG_BOOL:
+			if (eq && !*value)
+				return fail(c, "missing a value on flag: %s", flag_name);
+			if (!*value || ascii_ieq(value, "true"))
+				v->on = true;
+			else if (ascii_ieq(value, "false"))
+				v->on = false;
+			else
+				return fail(c, "expecting boolean value for flag %s, not: %s",
+					    flag_name, value);
+			break;
+		case FLAG_STRING:
+			if (!eq)
+				return fail(c, "missing a value on flag: %s", flag_name);
+			v->value = value;
+			break;
+		case FLAG_STRINGS: {
+			const char **grown;
+
+			if (!eq)
+				return fail(c, "missing a value on flag: %s", flag_name);
+			grown = bale_arena_alloc(c->arena, (v->nvalues + 1) * sizeof(*grown));
+			if (!grown)
+				return BALE_ENOMEM;
+			if (v->nvalues)
+				memcpy(grown, v->values, v->nvalues * sizeof(*grown));
+			grown[v->nvalues++] = value;
+			v->values = grown;
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+/* For instructions that take no flags: any flag is an unknown one. */
+static int no_flags(struct ctx *c)
+{
+	return parse_flags(c, NULL, 0, NULL);
+}
+
+/* --- argument helpers --------------------------------------------------------------------- */
+
+static int need_exactly_one(struct ctx *c, const char *cmd)
+{
+	return c->ins->nargs != 1 ? fail(c, "%s requires exactly one argument", cmd) : 0;
+}
+
+static int need_one(struct ctx *c, const char *cmd)
+{
+	return c->ins->nargs == 0 ? fail(c, "%s requires at least one argument", cmd) : 0;
+}
+
+/* BuildKit's handleJSONArgs: JSON elements as they are; shell form joined into one string. */
+static int json_args(struct ctx *c, const char *const *args, size_t nargs, const char *const **out,
+		     size_t *nout)
+{
+	bale_buf joined = BALE_BUF_INIT;
+	const char **one;
+
+	if (nargs == 0 || c->ins->json) {
+		*out = args;
+		*nout = nargs;
+		return 0;
+	}
+	if (nargs == 1) {
+		*out = args;
+		*nout = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < nargs; i++) {
+		if (i)
+			bale_buf_addch(&joined, ' ');
+		bale_buf_adds(&joined, args[i]);
+	}
+	one = bale_arena_alloc(c->arena, sizeof(*one));
+	if (joined.err || !one) {
+		bale_buf_release(&joined);
+		return bale_error_oom();
+	}
+	one[0] = dup(c, joined.ptr, joined.len);
+	bale_buf_release(&joined);
+	if (!one[0])
+		return BALE_ENOMEM;
+	*out = one;
+	*nout = 1;
+	return 0;
+}
+
+/* ENV and LABEL arguments come as (key, value, "=" or "") triples. */
+static int parse_kvps(struct ctx *c, bale_command *out, const char *cmd)
+{
+	const bale_instruction *ins = c->ins;
+	bale_kv *kv;
+
+	if (ins->nargs == 0)
+		return fail(c, "%s requires at least one argument", cmd);
+	if (ins->nargs % 3 != 0)
+		return fail(c, "Bad input to %s, too many arguments", cmd);
+	kv = bale_arena_calloc(c->arena, ins->nargs / 3, sizeof(*kv));
+	if (!kv)
+		return BALE_ENOMEM;
+	for (size_t i = 0; i < ins->nargs; i += 3) {
+		if (!ins->args[i][0])
+			return fail(c, "%s names can not be blank", cmd);
+		kv[i / 3].key = ins->args[i];
+		kv[i / 3].value = ins->args[i + 1];
+		kv[i / 3].legacy = ins->args[i + 2][0] == '\0';
+	}
+	out->pairs.v = kv;
+	out->pairs.n = ins->nargs / 3;
+	return 0;
+}
+
+/* --- RUN --mount -------------------------------------------------------------------------- */
+
+int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *nout, char *err,
+		  size_t err_cap)
+{
+	size_t n = strlen(s), i = 0, count = 0, alloc = 8;
+	char **fields = bale_arena_alloc(arena, alloc * sizeof(*fields));
+	bale_buf field = BALE_BUF_INIT;
+	int rc = 0;
+
+	if (!fields)
+		return BALE_ENOMEM;
+	for (;;) {
+		bale_buf_reset(&field);
+		if (i < n && s[i] == '"') {
+			size_t col = i + 1;
+
+			i++;
+			for (;;) {
+				if (i >= n) {
+					snprintf(err, err_cap,
+						 "parse error on line 1, column %zu: extraneous or "
+						 "missing \" in quoted-field",
+						 col);
+					rc = BALE_EPARSE;
+					goto out;
+				}
+				if (s[i] == '"' && i + 1 < n && s[i + 1] == '"') {
+					bale_buf_addch(&field, '"');
+					i += 2;
+				} else if (s[i] == '"') {
+					i++;
+					break;
+				} else {
+					bale_buf_addch(&field, s[i++]);
+				}
+			}
+			if (i < n && s[i] != ',') {
+				snprintf(
+				    err, err_cap,
+				    "parse error on line 1, column %zu: extraneous or missing \" "
+				    "in quoted-field",
+				    i + 1);
+				rc = BALE_EPARSE;
+				goto out;
+			}
+		} else {
+			size_t start = i;
+
+			while (i < n && s[i] != ',') {
+				if (s[i] == '"') {
+					snprintf(err, err_cap,
+						 "parse error on line 1, column %zu: bare \" in "
+						 "non-quoted-field",
+						 i + 1);
+					rc = BALE_EPARSE;
+					goto out;
+				}
+				i++;
+			}
+			bale_buf_add(&field, s + start, i - start);
+		}
+		if (field.err) {
+			rc = field.err;
+			goto out;
+		}
+		if (count == alloc) {
+			char **grown = bale_arena_alloc(arena, alloc * 2 * sizeof(*grown));
+
+			if (!grown) {
+				rc = BALE_ENOMEM;
+				goto out;
+			}
+			memcpy(grown, fields, count * sizeof(*grown));
+			fields = grown;
+			alloc *= 2;
+		}
+		if (!(fields[count++] = bale_arena_strndup(arena, field.ptr, field.len))) {
+			rc = BALE_ENOMEM;
+			goto out;
+		}
+		if (i >= n)
+			break;
+		i++; /* the comma */
+	}
+	*fields_out = fields;
+	*nout = count;
+out:
+	bale_buf_release(&field);
+	return rc;
+}
+
+static int csv_fields(struct ctx *c, const char *s, char ***fields, size_t *n)
+{
+	char err[200];
+	int rc = df_csv_fields(c->arena, s, fields, n, err, sizeof(err));
+
+	if (rc == BALE_EPARSE)
+		return fail(c, "failed to parse csv mounts: %s", err);
+	return rc;
+}
+
+/* go-units RAMInBytes: "64m", "1.5 GiB", "512" (binary multiples). */
+static bool parse_ram_bytes(const char *s, int64_t *out)
+{
+	const char *p = s;
+	double v = 0, scale = 1;
+	double mult = 1;
+
+	if (!isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		v = v * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p)) {
+			scale /= 10;
+			v += (*p++ - '0') * scale;
+		}
+		if (*p == '.')
+			return false;
+	}
+	if (*p == ' ')
+		p++;
+	switch (tolower((unsigned char)*p)) {
+	case 'k':
+		mult = 1024.0, p++;
+		break;
+	case 'm':
+		mult = 1024.0 * 1024, p++;
+		break;
+	case 'g':
+		mult = 1024.0 * 1024 * 1024, p++;
+		break;
+	case 't':
+		mult = 1024.0 * 1024 * 1024 * 1024, p++;
+		break;
+	case 'p':
+		mult = 1024.0 * 1024 * 1024 * 1024 * 1024, p++;
+		break;
+	default:
+		break;
+	}
+	if (*p == 'i' || *p == 'I')
+		p++;
+	if (*p == 'b' || *p == 'B')
+		p++;
+	if (*p || v * mult > 9.2e18)
+		return false;
+	*out = (int64_t)(v * mult);
+	return true;
+}
+
+static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
+{
+	static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+	static const char *const sharings[] = {"shared", "private", "locked"};
+	static const char *const keys[] = {"type", "from",    "source",	   "target", "readonly",
+					   "id",   "sharing", "required",  "size",   "mode",
+					   "uid",  "gid",     "src",	   "dst",    "destination",
+					   "ro",   "rw",      "readwrite", "env"};
+	char **fields, hint[160];
+	size_t nfields;
+	bale_kv *kvs;
+	bool ro_auto = true, sharing_given = false;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->raw = raw;
+	if ((rc = csv_fields(c, raw, &fields, &nfields)) != 0)
+		return rc;
+	m->fields = kvs = bale_arena_calloc(c->arena, nfields, sizeof(*kvs));
+	if (!kvs)
+		return BALE_ENOMEM;
+	m->nfields = nfields;
+	for (size_t i = 0; i < nfields; i++) {
+		char *field = fields[i], *eq = strchr(field, '='), *key, *value;
+		bool has_var, b;
+
+		key = lower_dup(c, field);
+		if (!key)
+			return BALE_ENOMEM;
+		kvs[i].key = key;
+		kvs[i].value = eq ? eq + 1 : NULL;
+		if (!eq) {
+			if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+				m->readonly = true;
+				ro_auto = false;
+			} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+				m->readonly = false;
+				ro_auto = false;
+			} else if (!strcmp(key, "required")) {
+				if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
+					return fail(c, "unexpected key '%s' for mount type '%s'",
+						    key, df_mount_type_name(m->type));
+				m->required = true;
+			} else {
+				return fail(c, "invalid field '%s' must be a key=value pair",
+					    field);
+			}
+			continue;
+		}
+		key[eq - field] = '\0';
+		value = eq + 1;
+		has_var = strchr(value, '$') != NULL;
+		if (!strcmp(key, "from")) {
+			const char *dollar = strchr(value, '$');
+
+			if (dollar && dollar[1])
+				return fail(c,
+					    "'%s' doesn't support variable expansion, define alias "
+					    "stage instead",
+					    key);
+			m->from = value;
+		} else if (!strcmp(key, "type")) {
+			size_t t;
+
+			if (has_var) {
+				m->unresolved = true;
+				continue;
+			}
+			for (t = 0; t < BALE_ARRAY_SIZE(types); t++)
+				if (ascii_ieq(value, types[t]))
+					break;
+			if (t == BALE_ARRAY_SIZE(types))
+				return fail(c, "unsupported mount type %s%s", quoted(value),
+					    suggest(hint, sizeof(hint), value, types,
+						    BALE_ARRAY_SIZE(types), true));
+			m->type = (bale_mount_type)t;
+		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+			m->source = value;
+		} else if (!strcmp(key, "target") || !strcmp(key, "dst") ||
+			   !strcmp(key, "destination")) {
+			m->target = value;
+		} else if (!strcmp(key, "readonly") || !strcmp(key, "ro") ||
+			   !strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+			bool rw = !strcmp(key, "readwrite") || !strcmp(key, "rw");
+
+			ro_auto = false;
+			if (has_var) {
+				m->unresolved = true;
+				continue;
+			}
+			if (!parse_go_bool(value, &b))
+				return fail(c, "invalid value for %s: %s", key, value);
+			m->readonly = rw ? !b : b;
+		} else if (!strcmp(key, "required")) {
+			if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
+				return fail(c, "unexpected key '%s' for mount type '%s'", key,
+					    df_mount_type_name(m->type));
+			if (has_var) {
+				m->unresolved = true;
+				continue;
+			}
+			if (!parse_go_bool(value, &b))
+				return fail(c, "invalid value for %s: %s", key, value);
+			m->required = b;
+		} else if (!strcmp(key, "size")) {
+			if (m->type != BALE_MOUNT_TMPFS)
+				return fail(c, "unexpected key '%s' for mount type '%s'", key,
+					    df_mount_type_name(m->type));
+			if (has_var) {
+				m->unresolved = true;
+				continue;
+			}
+			if (!parse_ram_bytes(value, &m->size))
+				return fail(c, "invalid value for %s: %s", key, value);
+			m->has_size = true;
+		} else if (!strcmp(key, "id")) {
+			m->id = value;
+		} else if (!strcmp(key, "sharing")) {
+			size_t s;
+
+			sharing_given = true;
+			if (has_var) {
+				m->unresolved = true;
+				continue;
+			}
+			for (s = 0; s < BALE_ARRAY_SIZE(sharings); s++)
+				if (ascii_ieq(value, sharings[s]))
+					break;
+			if (s == BALE_ARRAY_SIZE(sharings))
+				return fail(c, "unsupported sharing value %s%s", quoted(value),
+					    suggest(hint, sizeof(hint), value, sharings,
+						    BALE_ARRAY_SIZE(sharings), true));
+			m->sharing = (bale_mount_sharing)s;
+		} else if (!strcmp(key, "mode") || !strcmp(key, "uid") || !strcmp(key, "gid")) {
+			uint32_t v;
+			bool is_mode = key[0] == 'm';
+
+			if (has_var) {
+				m->unresolved = true;
+				continue;
+			}
+			if (!parse_go_uint32(value, is_mode ? 8 : 10, &v))
+				return fail(c, "invalid value %s for %s", value, key);
+			if (is_mode)
+				m->mode = v, m->has_mode = true;
+			else if (key[0] == 'u')
+				m->uid = v, m->has_uid = true;
+			else
+				m->gid = v, m->has_gid = true;
+		} else if (!strcmp(key, "env")) {
+			m->env = value;
+		} else {
+			return fail(
+			    c, "unexpected key '%s' in '%s'%s", key, field,
+			    suggest(hint, sizeof(hint), key, keys, BALE_ARRAY_SIZE(keys), true));
+		}
+	}
+
+	if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH &&
+	    m->type != BALE_MOUNT_CACHE) {
+		const char *t = quoted(df_mount_type_name(m->type));
+
+		if (m->has_mode)
+			return fail(c, "mode not allowed for %s type mounts", t);
+		if (m->has_uid)
+			return fail(c, "uid not allowed for %s type mounts", t);
+		if (m->has_gid)
+			return fail(c, "gid not allowed for %s type mounts", t);
+	}
+	if (ro_auto)
+		m->readonly = m->type != BALE_MOUNT_CACHE && m->type != BALE_MOUNT_TMPFS;
+	if (m->type == BALE_MOUNT_SECRET) {
+		bool no_source = !m->source || !*m->source, no_id = !m->id || !*m->id;
+
+		if (m->from && *m->from)
+			return fail(c, "secret mount should not have a from");
+		if (sharing_given)
+			return fail(c, "secret mount should not define sharing");
+		if (no_source && (!m->target || !*m->target) && no_id)
+			return fail(c, "invalid secret mount. one of source, target required");
+		if (!no_source && !no_id)
+			return fail(c, "both source and id can't be set");
+	}
+	if (sharing_given && m->type != BALE_MOUNT_CACHE)
+		return fail(c, "invalid cache sharing set for %s mount",
+			    df_mount_type_name(m->type));
+
+	/* The defaults BuildKit applies when it runs the mount. */
+	switch (m->type) {
+	case BALE_MOUNT_CACHE:
+		if ((!m->id || !*m->id) && m->target) {
+			if (!(m->id = df_path_clean(c->arena, m->target)))
+				return BALE_ENOMEM;
+			m->id_defaulted = true;
+		}
+		break;
+	case BALE_MOUNT_SECRET:
+		if (m->source && *m->source) {
+			m->id = m->source;
+			m->id_defaulted = true;
+		} else if (!m->id || !*m->id) {
+			if (!(m->id = df_path_base(c->arena, m->target)))
+				return BALE_ENOMEM;
+			m->id_defaulted = true;
+		}
+		if (!m->env && (!m->target || !*m->target)) {
+			char *base = df_path_base(c->arena, m->id);
+			bale_buf t = BALE_BUF_INIT;
+
+			if (!base)
+				return BALE_ENOMEM;
+			bale_buf_addf(&t, "/run/secrets/%s", base);
+			m->target = t.err ? NULL : dup(c, t.ptr, t.len);
+			bale_buf_release(&t);
+			if (!m->target)
+				return bale_error_oom();
+			m->target_defaulted = true;
+		}
+		break;
+	case BALE_MOUNT_SSH:
+		if (!m->id || !*m->id) {
+			m->id = "default";
+			m->id_defaulted = true;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* RUN --device (BuildKit's ParseDevice). */
+static int parse_device(struct ctx *c, const char *raw, bale_device *d)
+{
+	static const char *const keys[] = {"name", "required"};
+	char **fields, hint[160];
+	size_t nfields;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = csv_fields(c, raw, &fields, &nfields)) != 0)
+		return rc;
+	for (size_t i = 0; i < nfields; i++) {
+		char *field = fields[i], *eq = strchr(field, '='), *key = lower_dup(c, field);
+
+		if (!key)
+			return BALE_ENOMEM;
+		if (!eq) {
+			if (!strcmp(key, "required")) {
+				d->required = true;
+			} else if (!d->name || !*d->name) {
+				d->name = field;
+			} else {
+				return fail(c, "invalid field '%s' must be a key=value pair",
+					    field);
+			}
+			continue;
+		}
+		key[eq - field] = '\0';
+		if (!strcmp(key, "name")) {
+			if (d->name && *d->name)
+				return fail(c, "device name already set to %s", d->name);
+			d->name = eq + 1;
+		} else if (!strcmp(key, "required")) {
+			if (!parse_go_bool(eq + 1, &d->required))
+				return fail(c, "invalid value for %s: %s", key, eq + 1);
+		} else if (!d->name || !*d->name) {
+			d->name = field;
+		} else {
+			return fail(c, "unexpected key '%s' in '%s'%s", key, field,
+				    suggest(hint, sizeof(hint), key, keys, 2, true));
+		}
+	}
+	return 0;
+}
+
+/* --- durations (Go's time.ParseDuration) -------------------------------------------------- */
+
+static int duration_error(struct ctx *c, const char *what, const char *unit, const char *orig)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q), "%s", quoted(orig));
+	if (unit)
+		return fail(c, "time: unknown unit %s in duration %s", quoted(unit), q);
+	return fail(c, "time: %s duration %s", what, q);
+}
+
+static int parse_go_duration(struct ctx *c, const char *orig, int64_t *out)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+	    {"ns", 1},	     {"us", 1000},	{"\xc2\xb5s", 1000},   {"\xce\xbcs", 1000},
+	    {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000ull}, {"h", 3600000000000ull}};
+	const uint64_t limit = (uint64_t)1 << 63;
+	const char *s = orig;
+	uint64_t d = 0;
+	bool neg = false;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (!strcmp(s, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (!*s)
+		return duration_error(c, "invalid", NULL, orig);
+	while (*s) {
+		uint64_t v = 0, f = 0, unit = 0;
+		double scale = 1;
+		bool pre = false, post = false, overflow = false;
+		char ubuf[64];
+		size_t ulen = 0;
+
+		if (!(*s == '.' || (*s >= '0' && *s <= '9')))
+			return duration_error(c, "invalid", NULL, orig);
+		for (; *s >= '0' && *s <= '9'; s++) {
+			pre = true;
+			if (v > limit / 10)
+				return duration_error(c, "invalid", NULL, orig);
+			v = v * 10 + (uint64_t)(*s - '0');
+			if (v > limit)
+				return duration_error(c, "invalid", NULL, orig);
+		}
+		if (*s == '.') {
+			s++;
+			for (; *s >= '0' && *s <= '9'; s++) {
+				post = true;
+				if (overflow)
+					continue;
+				if (f > (UINT64_MAX >> 1) / 10) {
+					overflow = true;
+					continue;
+				}
+				f = f * 10 + (uint64_t)(*s - '0');
+				scale *= 10;
+			}
+		}
+		if (!pre && !post)
+			return duration_error(c, "invalid", NULL, orig);
+		while (s[ulen] && s[ulen] != '.' && !(s[ulen] >= '0' && s[ulen] <= '9'))
+			ulen++;
+		if (ulen == 0)
+			return duration_error(c, "missing unit in", NULL, orig);
+		snprintf(ubuf, sizeof(ubuf), "%.*s", (int)ulen, s);
+		s += ulen;
+		for (size_t u = 0; u < BALE_ARRAY_SIZE(units); u++)
+			if (!strcmp(ubuf, units[u].name))
+				unit = units[u].ns;
+		if (!unit)
+			return duration_error(c, NULL, ubuf, orig);
+		if (v > limit / unit)
+			return duration_error(c, "invalid", NULL, orig);
+		v *= unit;
+		if (f > 0) {
+			v += (uint64_t)((double)f * ((double)unit / scale));
+			if (v > limit)
+				return duration_error(c, "invalid", NULL, orig);
+		}
+		d += v;
+		if (d > limit)
+			return duration_error(c, "invalid", NULL, orig);
+	}
+	if (neg) {
+		*out = d == limit ? INT64_MIN : -(int64_t)d;
+		return 0;
+	}
+	if (d > limit - 1)
+		return duration_error(c, "invalid", NULL, orig);
+	*out = (int64_t)d;
+	return 0;
+}
+
+/* BuildKit's parseOptInterval: "" and 0 mean the default; below 1ms is refused. */
+static int parse_interval(struct ctx *c, const char *name, const char *value, int64_t *out)
+{
+	int rc;
+
+	*out = 0;
+	if (!value || !*value)
+		return 0;
+	if ((rc = parse_go_duration(c, value, out)) != 0)
+		return rc;
+	if (*out != 0 && *out < 1000000)
+		return fail(c, "Interval \"%s\" cannot be less than 1ms", name);
+	return 0;
+}
+
+/* strconv.ParseInt(s, 10, 32) */
+static int parse_retries(struct ctx *c, const char *s, int *out)
+{
+	const char *p = s;
+	bool neg = false;
+	int64_t v = 0;
+
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (!*p)
+		goto syntax;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			goto syntax;
+		v = v * 10 + (*p - '0');
+		if (v > (int64_t)INT32_MAX + 1)
+			return fail(c, "strconv.ParseInt: parsing %s: value out of range",
+				    quoted(s));
+	}
+	if (neg)
+		v = -v;
+	if (v > INT32_MAX || v < INT32_MIN)
+		return fail(c, "strconv.ParseInt: parsing %s: value out of range", quoted(s));
+	*out = (int)v;
+	return 0;
+syntax:
+	return fail(c, "strconv.ParseInt: parsing %s: invalid syntax", quoted(s));
+}
+
+/* --- per instruction ---------------------------------------------------------------------- */
+
+static int parse_from(struct ctx *c, bale_command *out)
+{
+	static const struct flag_spec specs[] = {{"platform", FLAG_STRING, NULL}};
+	const bale_instruction *ins = c->ins;
+	struct flag_value vals[1];
+	int rc;
+
+	if (ins->nargs == 3 && ascii_ieq(ins->args[1], "as")) {
+		char *name = lower_dup(c, ins->args[2]);
+
+		if (!name)
+			return BALE_ENOMEM;
+		bool ok = name[0] >= 'a' && name[0] <= 'z';
+		for (const char *p = name + 1; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+			     *p == '_' || *p == '.';
+		if (!ok)
+			return fail(c,
+				    "invalid name for build stage: %s, name can't start with a "
+				    "number or contain symbols",
+				    quoted(ins->args[2]));
+		out->from.name = name;
+		out->from.name_as_written = ins->args[2];
+	} else if (ins->nargs != 1) {
+		return fail(c, "FROM requires either one or three arguments");
+	}
+	if ((rc = parse_flags(c, specs, 1, vals)) != 0)
+		return rc;
+	out->from.image = ins->args[0];
+	out->from.platform = vals[0].used ? vals[0].value : NULL;
+	return 0;
+}
+
+static int parse_run(struct ctx *c, bale_command *out)
+{
+	static const struct flag_spec specs[] = {{"device", FLAG_STRINGS, NULL},
+						 {"mount", FLAG_STRINGS, NULL},
+						 {"network", FLAG_STRING, "default"},
+						 {"security", FLAG_STRING, "sandbox"}};
+	struct flag_value vals[4];
+	int rc;
+
+	if ((rc = parse_flags(c, specs, 4, vals)) != 0)
+		return rc;
+	if ((rc = json_args(c, c->ins->args, c->ins->nargs, &out->cmdline.args,
+			    &out->cmdline.nargs)) != 0)
+		return rc;
+	out->cmdline.prepend_shell = !c->ins->json;
+
+	if (vals[0].nvalues) {
+		bale_device *devs = bale_arena_calloc(c->arena, vals[0].nvalues, sizeof(*devs));
+
+		if (!devs)
+			return BALE_ENOMEM;
+		for (size_t i = 0; i < vals[0].nvalues; i++)
+			if ((rc = parse_device(c, vals[0].values[i], &devs[i])) != 0)
+				return rc;
+		out->run.devices = devs;
+		out->run.ndevices = vals[0].nvalues;
+	}
+	if (vals[1].nvalues) {
+		bale_mount *mounts = bale_arena_calloc(c->arena, vals[1].nvalues, sizeof(*mounts));
+
+		if (!mounts)
+			return BALE_ENOMEM;
+		for (size_t i = 0; i < vals[1].nvalues; i++)
+			if ((rc = parse_mount(c, vals[1].values[i], &mounts[i])) != 0)
+				return rc;
+		out->run.mounts = mounts;
+		out->run.nmounts = vals[1].nvalues;
+	}
+	if (strcmp(vals[2].value, "default") && strcmp(vals[2].value, "none") &&
+	    strcmp(vals[2].value, "host"))
+		return fail(c, "invalid network mode %s", quoted(vals[2].value));
+	if (strcmp(vals[3].value, "sandbox") && strcmp(vals[3].value, "insecure"))
+		return fail(c, "security %s is not valid", quoted(vals[3].value));
+	out->run.network = vals[2].value;
+	out->run.security = vals[3].value;
+	return 0;
+}
+
+static int parse_cmd_like(struct ctx *c, bale_command *out)
+{
+	int rc;
+
+	if ((rc = no_flags(c)) != 0)
+		return rc;
+	if ((rc = json_args(c, c->ins->args, c->ins->nargs, &out->cmdline.args,
+			    &out->cmdline.nargs)) != 0)
+		return rc;
+	out->cmdline.prepend_shell = !c->ins->json;
+	return 0;
+}
+
+/*
+ * BuildKit's MustParseHeredoc on a COPY/ADD word: "[fd]<<[-]WORD" where WORD lexes to one
+ * word, which is the heredoc's name. Returns true and sets *name and *chomp when it is one.
+ */
+static int heredoc_word(struct ctx *c, const char *w, const char **name, bool *chomp, bool *is)
+{
+	const char *p = w;
+	bale_shell_opts opts = {0};
+	bale_words words = BALE_WORDS_INIT;
+	int rc;
+
+	*is = false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (strncmp(p, "<<", 2) != 0)
+		return 0;
+	p += 2;
+	*chomp = *p == '-';
+	if (*chomp)
+		p++;
+	if (!*p || strchr(p, '<'))
+		return 0;
+	opts.escape = '\\';
+	opts.skip_unset = true;
+	rc = bale_shell_expand_words(&words, p, strlen(p), &opts);
+	if (rc == 0 && words.n == 1) {
+		*name = dup(c, words.v[0], strlen(words.v[0]));
+		*is = *name != NULL;
+		if (!*name)
+			rc = BALE_ENOMEM;
+	} else if (rc) {
+		/* MustParseHeredoc ignores lexing errors: the word is then a plain path. */
+		bale_error_clear();
+		rc = 0;
+	}
+	bale_words_release(&words);
+	return rc;
+}
+
+static char *chomp_tabs(struct ctx *c, const char *s)
+{
+	size_t n = strlen(s), w = 0;
+	bool line_start = true;
+	char *out = bale_arena_alloc(c->arena, n + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (line_start && s[i] == '\t')
+			continue;
+		line_start = s[i] == '\n';
+		out[w++] = s[i];
+	}
+	out[w] = '\0';
+	return out;
+}
+
+static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
+{
+	const bale_instruction *ins = c->ins;
+	const char **sources;
+	bale_copy_content *contents;
+	const char *name;
+	bool chomp, is;
+	int rc;
+
+	if ((rc = heredoc_word(c, ins->args[ins->nargs - 1], &name, &chomp, &is)) != 0)
+		return rc;
+	if (is)
+		return fail(c, "%s cannot accept a heredoc as a destination", cmd);
+	out->copy.dest = ins->args[ins->nargs - 1];
+	sources = bale_arena_calloc(c->arena, ins->nargs, sizeof(*sources));
+	contents = bale_arena_calloc(c->arena, ins->nargs, sizeof(*contents));
+	if (!sources || !contents)
+		return BALE_ENOMEM;
+	for (size_t i = 0; i + 1 < ins->nargs; i++) {
+		if ((rc = heredoc_word(c, ins->args[i], &name, &chomp, &is)) != 0)
+			return rc;
+		if (!is) {
+			sources[out->copy.nsources++] = ins->args[i];
+			continue;
+		}
+		bale_copy_content *ct = &contents[out->copy.ncontents++];
+		const bale_heredoc *doc = NULL;
+
+		/* BuildKit looks the body up by name; the last heredoc of that name wins. */
+		for (size_t h = 0; h < ins->nheredocs; h++)
+			if (!strcmp(ins->heredocs[h].name, name))
+				doc = &ins->heredocs[h];
+		ct->name = name;
+		ct->expand = doc ? doc->expand : true;
+		ct->data = doc ? doc->content : "";
+		if (chomp && !(ct->data = chomp_tabs(c, ct->data)))
+			return BALE_ENOMEM;
+	}
+	out->copy.sources = sources;
+	out->copy.contents = contents;
+	return 0;
+}
+
+static int parse_copy_add(struct ctx *c, bale_command *out, bool add)
+{
+	static const struct flag_spec copy_specs[] = {
+	    {"exclude", FLAG_STRINGS, NULL}, {"parents", FLAG_BOOL, NULL},
+	    {"chown", FLAG_STRING, NULL},    {"from", FLAG_STRING, NULL},
+	    {"chmod", FLAG_STRING, NULL},    {"link", FLAG_BOOL, NULL}};
+	static const struct flag_spec add_specs[] = {
+	    {"exclude", FLAG_STRINGS, NULL}, {"parents", FLAG_BOOL, NULL},
+	    {"chown", FLAG_STRING, NULL},    {"chmod", FLAG_STRING, NULL},
+	    {"link", FLAG_BOOL, NULL},	     {"keep-git-dir", FLAG_BOOL, NULL},
+	    {"checksum", FLAG_STRING, NULL}, {"unpack", FLAG_BOOL, NULL}};
+	const char *cmd = add ? "ADD" : "COPY";
+	struct flag_value vals[8];
+	int rc;
+
+	if (c->ins->nargs < 2)
+		return fail(c,
+			    "%s requires at least two arguments, but only one was provided. "
+			    "Destination could not be determined",
+			    cmd);
+	if (add)
+		rc = parse_flags(c, add_specs, BALE_ARRAY_SIZE(add_specs), vals);
+	else
+		rc = parse_flags(c, copy_specs, BALE_ARRAY_SIZE(copy_specs), vals);
+	if (rc)
+		return rc;
+	if ((rc = sources_and_dest(c, out, cmd)) != 0)
+		return rc;
+	out->copy.excludes = vals[0].values;
+	out->copy.nexcludes = vals[0].nvalues;
+	out->copy.parents = vals[1].on;
+	out->copy.chown = vals[2].used ? vals[2].value : NULL;
+	out->copy.unpack = -1;
+	if (add) {
+		out->copy.chmod = vals[3].used ? vals[3].value : NULL;
+		out->copy.link = vals[4].on;
+		out->copy.keep_git_dir = vals[5].on;
+		out->copy.checksum = vals[6].used ? vals[6].value : NULL;
+		if (vals[7].used)
+			out->copy.unpack = vals[7].on;
+	} else {
+		out->copy.from = vals[3].used ? vals[3].value : NULL;
+		out->copy.chmod = vals[4].used ? vals[4].value : NULL;
+		out->copy.link = vals[5].on;
+	}
+	return 0;
+}
+
+static int parse_healthcheck(struct ctx *c, bale_command *out)
+{
+	static const struct flag_spec specs[] = {{"interval", FLAG_STRING, ""},
+						 {"timeout", FLAG_STRING, ""},
+						 {"start-period", FLAG_STRING, ""},
+						 {"start-interval", FLAG_STRING, ""},
+						 {"retries", FLAG_STRING, ""}};
+	const bale_instruction *ins = c->ins;
+	struct flag_value vals[5];
+	char *type;
+	int rc;
+
+	if ((rc = need_one(c, "HEALTHCHECK")) != 0)
+		return rc;
+	type = dup(c, ins->args[0], strlen(ins->args[0]));
+	if (!type)
+		return BALE_ENOMEM;
+	for (char *p = type; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	if (!strcmp(type, "NONE")) {
+		if (ins->nargs != 1)
+			return fail(c, "HEALTHCHECK NONE takes no arguments");
+		out->health.type = BALE_HEALTH_NONE;
+		return 0;
+	}
+	if ((rc = parse_flags(c, specs, 5, vals)) != 0)
+		return rc;
+	if (strcmp(type, "CMD"))
+		return fail(c, "Unknown type %s in HEALTHCHECK (try CMD)", quoted(type));
+	if ((rc = json_args(c, ins->args + 1, ins->nargs - 1, &out->health.test,
+			    &out->health.ntest)) != 0)
+		return rc;
+	if (out->health.ntest == 0)
+		return fail(c, "Missing command after HEALTHCHECK CMD");
+	out->health.type = ins->json ? BALE_HEALTH_CMD : BALE_HEALTH_CMD_SHELL;
+	if ((rc = parse_interval(c, "interval", vals[0].value, &out->health.interval)) ||
+	    (rc = parse_interval(c, "timeout", vals[1].value, &out->health.timeout)) ||
+	    (rc = parse_interval(c, "start-period", vals[2].value, &out->health.start_period)) ||
+	    (rc = parse_interval(c, "start-interval", vals[3].value, &out->health.start_interval)))
+		return rc;
+	if (*vals[4].value) {
+		if ((rc = parse_retries(c, vals[4].value, &out->health.retries)) != 0)
+			return rc;
+		if (out->health.retries < 0)
+			return fail(c, "--retries cannot be negative (%d)", out->health.retries);
+	}
+	return 0;
+}
+
+static int parse_arg(struct ctx *c, bale_command *out)
+{
+	const bale_instruction *ins = c->ins;
+	bale_kv *kv;
+	int rc;
+
+	if ((rc = need_one(c, "ARG")) != 0)
+		return rc;
+	kv = bale_arena_calloc(c->arena, ins->nargs, sizeof(*kv));
+	if (!kv)
+		return BALE_ENOMEM;
+	for (size_t i = 0; i < ins->nargs; i++) {
+		const char *eq = strchr(ins->args[i], '=');
+
+		if (eq == ins->args[i])
+			return fail(c, "ARG names can not be blank");
+		kv[i].key = eq ? dup(c, ins->args[i], (size_t)(eq - ins->args[i])) : ins->args[i];
+		kv[i].value = eq ? eq + 1 : NULL;
+		if (!kv[i].key)
+			return BALE_ENOMEM;
+	}
+	out->pairs.v = kv;
+	out->pairs.n = ins->nargs;
+	return 0;
+}
+
+static int parse_onbuild(struct ctx *c, bale_command *out)
+{
+	const bale_instruction *ins = c->ins, *sub = ins->sub;
+	const char *o = ins->original;
+	bale_buf expr = BALE_BUF_INIT;
+	char *trigger;
+	int rc;
+
+	if (!sub)
+		return fail(c, "ONBUILD requires at least one argument");
+	if ((rc = no_flags(c)) != 0)
+		return rc;
+	if (sub->kind == BALE_INSTR_ONBUILD)
+		return fail(c, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+	if (sub->kind == BALE_INSTR_FROM || sub->kind == BALE_INSTR_MAINTAINER)
+		return fail(c, "%s isn't allowed as an ONBUILD trigger",
+			    bale_instr_kind_name(sub->kind));
+
+	/* The expression: the line without "ONBUILD" (any case) and the spaces around it. */
+	while (isspace((unsigned char)*o))
+		o++;
+	if (strlen(o) >= 7 && ascii_nieq(o, "onbuild", 7)) {
+		o += 7;
+		while (isspace((unsigned char)*o))
+			o++;
+	}
+	bale_buf_adds(&expr, o);
+	for (size_t i = 0; i < ins->nheredocs; i++) {
+		bale_buf_addch(&expr, '\n');
+		bale_buf_adds(&expr, ins->heredocs[i].content);
+		bale_buf_adds(&expr, ins->heredocs[i].name);
+	}
+	trigger = expr.err ? NULL : dup(c, expr.ptr, expr.len);
+	bale_buf_release(&expr);
+	if (!trigger)
+		return bale_error_oom();
+	out->onbuild.expression = trigger;
+
+	/* The trigger itself is checked only where it runs; keep its error for that stage. */
+	bale_command *tc = bale_arena_calloc(c->arena, 1, sizeof(*tc));
+
+	if (!tc)
+		return BALE_ENOMEM;
+	rc = df_command_build(tc, sub, c->arena, c->file);
+	if (rc == BALE_ENOMEM)
+		return rc;
+	if (rc) {
+		out->onbuild.error = bale_arena_strdup(c->arena, bale_error_last()->message);
+		bale_error_clear();
+		if (!out->onbuild.error)
+			return BALE_ENOMEM;
+	} else {
+		out->onbuild.trigger = tc;
+	}
+	return 0;
+}
+
+static int parse_volume(struct ctx *c, bale_command *out)
+{
+	const bale_instruction *ins = c->ins;
+	const char **v;
+	int rc;
+
+	if ((rc = need_one(c, "VOLUME")) != 0 || (rc = no_flags(c)) != 0)
+		return rc;
+	v = bale_arena_calloc(c->arena, ins->nargs, sizeof(*v));
+	if (!v)
+		return BALE_ENOMEM;
+	for (size_t i = 0; i < ins->nargs; i++) {
+		const char *s = ins->args[i], *e;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (e == s)
+			return fail(c, "VOLUME specified can not be an empty string");
+		if (!(v[i] = dup(c, s, (size_t)(e - s))))
+			return BALE_ENOMEM;
+	}
+	out->list.v = v;
+	out->list.n = ins->nargs;
+	return 0;
+}
+
+static int parse_single(struct ctx *c, bale_command *out, const char *cmd, bool flags)
+{
+	int rc;
+
+	if ((rc = need_exactly_one(c, cmd)) != 0)
+		return rc;
+	if (flags && (rc = no_flags(c)) != 0)
+		return rc;
+	out->value = c->ins->args[0];
+	return 0;
+}
+
+static int parse_unknown(struct ctx *c)
+{
+	static const char *const names[] = {
+	    "ADD",    "ARG",   "CMD",	      "COPY",  "ENTRYPOINT", "ENV",
+	    "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+	    "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR"};
+	const char *word = c->ins->keyword ? c->ins->keyword : c->ins->name;
+	char hint[160];
+
+	return fail(c, "unknown instruction: %s%s", word,
+		    suggest(hint, sizeof(hint), word, names, BALE_ARRAY_SIZE(names), false));
+}
+
+int df_command_build(bale_command *out, const bale_instruction *ins, bale_arena *arena,
+		     const char *file)
+{
+	struct ctx c = {arena, file, ins};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->node = ins;
+	out->kind = ins->kind;
+	out->copy.unpack = -1;
+	if ((rc = split_flags(&c, out)) != 0)
+		return rc;
+
+	switch (ins->kind) {
+	case BALE_INSTR_ENV:
+		if ((rc = no_flags(&c)) != 0)
+			return rc;
+		return parse_kvps(&c, out, "ENV");
+	case BALE_INSTR_MAINTAINER:
+		return parse_single(&c, out, "MAINTAINER", true);
+	case BALE_INSTR_LABEL:
+		if ((rc = no_flags(&c)) != 0)
+			return rc;
+		return parse_kvps(&c, out, "LABEL");
+	case BALE_INSTR_ADD:
+		return parse_copy_add(&c, out, true);
+	case BALE_INSTR_COPY:
+		return parse_copy_add(&c, out, false);
+	case BALE_INSTR_FROM:
+		return parse_from(&c, out);
+	case BALE_INSTR_ONBUILD:
+		return parse_onbuild(&c, out);
+	case BALE_INSTR_WORKDIR:
+		return parse_single(&c, out, "WORKDIR", true);
+	case BALE_INSTR_RUN:
+		return parse_run(&c, out);
+	case BALE_INSTR_CMD:
+	case BALE_INSTR_ENTRYPOINT:
+		return parse_cmd_like(&c, out);
+	case BALE_INSTR_HEALTHCHECK:
+		return parse_healthcheck(&c, out);
+	case BALE_INSTR_EXPOSE:
+		if ((rc = need_one(&c, "EXPOSE")) != 0 || (rc = no_flags(&c)) != 0)
+			return rc;
+		out->list.v = ins->args;
+		out->list.n = ins->nargs;
+		return 0;
+	case BALE_INSTR_USER:
+		return parse_single(&c, out, "USER", true);
+	case BALE_INSTR_VOLUME:
+		return parse_volume(&c, out);
+	case BALE_INSTR_STOPSIGNAL:
+		/* BuildKit does not read STOPSIGNAL's flags. */
+		return parse_single(&c, out, "STOPSIGNAL", false);
+	case BALE_INSTR_ARG:
+		/* Nor ARG's. */
+		return parse_arg(&c, out);
+	case BALE_INSTR_SHELL:
+		if ((rc = no_flags(&c)) != 0)
+			return rc;
+		if ((rc = json_args(&c, ins->args, ins->nargs, &out->cmdline.args,
+				    &out->cmdline.nargs)) != 0)
+			return rc;
+		if (out->cmdline.nargs == 0)
+			return fail(&c, "SHELL requires at least one argument");
+		if (!ins->json)
+			return fail(&c, "SHELL requires the arguments to be in JSON form");
+		return 0;
+	case BALE_INSTR_UNKNOWN:
+	default:
+		return parse_unknown(&c);
+	}
+}
