@@ -352,7 +352,7 @@ typedef struct bale_stage {
 	bale_stage_ref base;	     /* base.name is the word expanded with the global ARGs */
 	const char *platform;	     /* --platform as written; NULL when absent */
 	const char *platform_value;  /* expanded with the global ARGs; NULL when absent */
-	const bale_stage_ref *refs;  /* COPY --from and --mount from=, in source order */
+	const bale_stage_ref *refs;  /* inherited ONBUILD ones first, then COPY/mount in order */
 	size_t nrefs;
 	const size_t *deps; /* the stages it depends on (base and refs), ascending, unique */
 	size_t ndeps;

@@ -756,9 +756,6 @@ static int resolve_refs(bale_stages *st)
 		size_t b = base_stage(st, s), *deps, ndeps = 0;
 
 		list.n = 0;
-		for (size_t i = stage->instruction + 1; i < stage->end; i++)
-			if ((rc = command_refs(st, s, &st->cmds[i], i, false, &list)) != 0)
-				goto out;
 		/* The ONBUILD triggers of a base stage run here, before this stage's own. */
 		if (b != BALE_NO_STAGE) {
 			const bale_stage *base = &st->stages[b];
@@ -771,6 +768,9 @@ static int resolve_refs(bale_stages *st)
 					goto out;
 			}
 		}
+		for (size_t i = stage->instruction + 1; i < stage->end; i++)
+			if ((rc = command_refs(st, s, &st->cmds[i], i, false, &list)) != 0)
+				goto out;
 		if (list.n) {
 			bale_stage_ref *refs = bale_arena_alloc(&st->arena, list.n * sizeof(*refs));
 
