@@ -1,0 +1,297 @@
+/*
+ * `bale parse`: reads one Dockerfile and prints its model, as JSON (the typed instructions and
+ * the stage graph, docs/parse-json.md) or as BuildKit's AST dump. The buildkit format prints the
+ * parser's tree only: like the reference's dump it does not check flags, so it never runs the
+ * typed layer.
+ */
+#include "cli/cli.h"
+#include "bale/dockerfile.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help_text[] =
+    "usage: bale parse [options] FILE|-\n"
+    "\n"
+    "Parses a Dockerfile as BuildKit does and prints its model: every instruction with its\n"
+    "position, flags, arguments and heredocs, the typed view of each instruction, the global\n"
+    "ARGs and the stages with their dependency graph (docs/parse-json.md). '-' reads standard\n"
+    "input.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format FORMAT     json (default) or buildkit (BuildKit's AST dump; flags are\n"
+    "                          not checked, as in the reference's dump)\n"
+    "      --target NAME       the stage to build (default: the last one); decides which\n"
+    "                          stages are reachable\n"
+    "      --build-arg NAME[=VALUE]\n"
+    "                          an ARG value (repeatable); without '=', taken from the\n"
+    "                          environment when set there\n"
+    "      --platform OS/ARCH[/VARIANT]\n"
+    "                          the value of BUILDPLATFORM and TARGETPLATFORM (default: the\n"
+    "                          host's)\n"
+    "      --compact           JSON on one line instead of indented\n"
+    "      --max-size BYTES    refuse larger input (default 16M; suffixes K, M, G)\n"
+    "  -o, --output FILE       write to FILE (replaced atomically) instead of standard output\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Exit status: 0 ok, 2 usage error (also an unknown --target), 3 the input could not be\n"
+    "read or parsed (the message names FILE:LINE:COL).\n";
+
+enum {
+	OPT_TARGET = 256,
+	OPT_BUILD_ARG,
+	OPT_PLATFORM,
+	OPT_COMPACT,
+	OPT_MAX_SIZE,
+};
+
+static const struct option long_options[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"build-arg", required_argument, NULL, OPT_BUILD_ARG},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"compact", no_argument, NULL, OPT_COMPACT},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct parse_args {
+	const char *format;
+	const char *target;
+	const char *platform;
+	const char *output;
+	const char *input;
+	bool compact;
+	size_t max_size;
+	bale_build_arg *build_args;
+	size_t nbuild_args, build_args_alloc;
+};
+
+/* "1048576", "512K", "16M", "1G" (binary multiples). */
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end || v == 0 || v > (SIZE_MAX >> shift))
+		return false;
+	*out = (size_t)v << shift;
+	return true;
+}
+
+static int add_build_arg(struct parse_args *a, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	bale_build_arg arg;
+	char *name;
+
+	if (eq == spec || !*spec)
+		return cli_usage_error("parse", "--build-arg needs NAME=VALUE, not '%s'", spec);
+	if (!eq && !getenv(spec))
+		return 0; /* docker build: a NAME not set in the environment is ignored */
+	name = eq ? strndup(spec, (size_t)(eq - spec)) : strdup(spec);
+	if (!name)
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	arg.name = name;
+	arg.value = eq ? eq + 1 : getenv(spec);
+	if (BALE_ARRAY_RESERVE(a->build_args, a->build_args_alloc, a->nbuild_args + 1)) {
+		free(name);
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	}
+	a->build_args[a->nbuild_args++] = arg;
+	return 0;
+}
+
+static int parse_options(struct parse_args *a, int argc, char **argv)
+{
+	int c, rc;
+
+	optind = 0; /* glibc: start over, with argument permutation */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "buildkit"))
+				return cli_usage_error(
+				    "parse", "unknown format '%s' (json or buildkit)", optarg);
+			a->format = optarg;
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'h':
+			cli_print_help(&cli_cmd_parse);
+			return -1;
+		case OPT_TARGET:
+			a->target = optarg;
+			break;
+		case OPT_BUILD_ARG:
+			if ((rc = add_build_arg(a, optarg)) != 0)
+				return rc;
+			break;
+		case OPT_PLATFORM:
+			a->platform = optarg;
+			break;
+		case OPT_COMPACT:
+			a->compact = true;
+			break;
+		case OPT_MAX_SIZE:
+			if (!parse_size(optarg, &a->max_size))
+				return cli_usage_error("parse", "invalid --max-size '%s'", optarg);
+			break;
+		case ':':
+			return cli_usage_error("parse", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			if (optopt)
+				return cli_usage_error("parse", "unknown option '-%c'", optopt);
+			return cli_usage_error("parse", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("parse", "no Dockerfile given (use '-' for standard input)");
+	if (optind + 1 < argc)
+		return cli_usage_error("parse", "one Dockerfile at a time, got '%s' and '%s'",
+				       argv[optind], argv[optind + 1]);
+	a->input = argv[optind];
+	return 0;
+}
+
+/* Writes `data` to `path` through a temporary file in the same directory and a rename. */
+static int write_atomically(const char *path, const char *data, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	bale_buf tmp = BALE_BUF_INIT;
+	mode_t mask;
+	int fd, rc = BALE_EXIT_OK;
+
+	if (slash)
+		bale_buf_addf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		bale_buf_addf(&tmp, ".%s.XXXXXX", path);
+	if (tmp.err)
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	fd = mkstemp(tmp.ptr);
+	if (fd < 0) {
+		rc = cli_error(BALE_EXIT_INPUT, "cannot create '%s': %s", tmp.ptr, strerror(errno));
+		goto out;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0)
+		goto fail_write;
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail_write;
+		data += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto fail_write;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail_write;
+	}
+	fd = -1;
+	if (rename(tmp.ptr, path) != 0) {
+		rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp.ptr);
+	}
+	goto out;
+fail_write:
+	rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp.ptr);
+out:
+	bale_buf_release(&tmp);
+	return rc;
+}
+
+static int run_parse(int argc, char **argv)
+{
+	struct parse_args a = {.format = "json", .max_size = BALE_PARSE_DEFAULT_MAX_SIZE};
+	bale_buf input = BALE_BUF_INIT, out = BALE_BUF_INIT;
+	bale_dockerfile *df = NULL;
+	bale_stages *stages = NULL;
+	bale_parse_opts popts = {0};
+	int rc;
+
+	rc = parse_options(&a, argc, argv);
+	if (rc) {
+		rc = rc < 0 ? BALE_EXIT_OK : rc;
+		goto out;
+	}
+	if (bale_read_file(&input, a.input, a.max_size)) {
+		rc = cli_library_error();
+		goto out;
+	}
+	popts.filename = strcmp(a.input, "-") == 0 ? "<stdin>" : a.input;
+	popts.max_size = a.max_size;
+	if (bale_dockerfile_parse(&df, input.ptr, input.len, &popts)) {
+		rc = cli_library_error();
+		goto out;
+	}
+	if (strcmp(a.format, "buildkit") == 0) {
+		if (bale_dockerfile_dump_buildkit(&out, df)) {
+			rc = cli_library_error();
+			goto out;
+		}
+	} else {
+		bale_stage_opts sopts = {a.build_args, a.nbuild_args, a.target, a.platform};
+
+		if (bale_dockerfile_stages(&stages, df, &sopts) ||
+		    bale_dockerfile_to_json(&out, df, stages, a.compact ? 0 : BALE_JSON_PRETTY)) {
+			rc = cli_library_error();
+			goto out;
+		}
+		if (a.compact)
+			bale_buf_addch(&out, '\n');
+	}
+	if (out.err) {
+		rc = cli_library_error();
+		goto out;
+	}
+	rc = a.output ? write_atomically(a.output, out.ptr, out.len)
+		      : cli_write_stdout(out.ptr, out.len);
+out:
+	bale_stages_free(stages);
+	bale_dockerfile_free(df);
+	bale_buf_release(&input);
+	bale_buf_release(&out);
+	for (size_t i = 0; i < a.nbuild_args; i++)
+		free((char *)a.build_args[i].name);
+	free(a.build_args);
+	return rc;
+}
+
+const struct cli_command cli_cmd_parse = {
+    .name = "parse",
+    .run = run_parse,
+    .summary = "Print the parsed model of a Dockerfile (JSON or BuildKit's AST dump)",
+    .help = help_text,
+};

@@ -1,0 +1,4 @@
+FROM alpine
+RUN echo ok
+
+COPY --chmown=root:root a /b
