@@ -1174,7 +1174,8 @@ static void test_unreachable_stage_keeps_unexpandable_word(void **state)
 	open_model(&m, src, &first);
 	assert_string_equal(stage(&m, 1)->vars[0].value, "\"${UNSET:?must be set}\"");
 	close_model(&m);
-	expect_error(src, "Dockerfile:3:1: UNSET: must be set");
+	expect_error(src, "Dockerfile:3:1: failed to process \"\\\"${UNSET:?must be set}\\\"\": "
+			  "UNSET: must be set");
 }
 
 /* --- JSON writer -------------------------------------------------------------------------- */
@@ -1290,6 +1291,7 @@ static void test_json_writer_misuse(void **state)
 	bale_buf_reset(&b);
 
 	/* A capped buffer's failure surfaces at the end, and nothing partial past the cap. */
+	bale_buf_release(&b);
 	bale_buf_init(&b, 8);
 	bale_json_init(&j, &b, false);
 	bale_json_string(&j, "this is longer than eight bytes");
