@@ -118,8 +118,9 @@ fuzz: deps
 		name=$$(basename "$$src" .c); target=$${name%_fuzzer}; \
 		mkdir -p $(FUZZ_DIR)/corpus/$$target $(FUZZ_DIR)/artifacts/$$target; \
 		echo "=== $$name for $(FUZZ_SECONDS) s"; \
+		dict=; [ ! -f fuzz/$$target.dict ] || dict=-dict=fuzz/$$target.dict; \
 		$(SANITIZER_ENV) $(FUZZ_DIR)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $$dict \
 			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$target/ \
 			$(FUZZ_DIR)/corpus/$$target fuzz/corpora/$$target; \
 	done
