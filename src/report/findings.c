@@ -1,0 +1,275 @@
+/* The findings list, severities, rule matching, and the format dispatch. */
+#include "report/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const severity_names[] = {"none", "style", "info", "warning", "error"};
+
+const char *bale_severity_name(bale_severity sev)
+{
+	if ((size_t)sev >= BALE_ARRAY_SIZE(severity_names))
+		return "none";
+	return severity_names[sev];
+}
+
+int bale_severity_parse(bale_severity *out, const char *name)
+{
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(severity_names); i++)
+		if (strcasecmp(name, severity_names[i]) == 0) {
+			*out = (bale_severity)i;
+			return 0;
+		}
+	if (strcasecmp(name, "ignore") == 0 || strcasecmp(name, "off") == 0) {
+		*out = BALE_SEV_NONE;
+		return 0;
+	}
+	return bale_error_set(
+	    BALE_EINVAL, "unknown severity '%s' (use error, warning, info, style or none)", name);
+}
+
+bool bale_rule_matches(const bale_rule *rule, const char *code)
+{
+	if (strcasecmp(rule->id, code) == 0 || (rule->name && strcasecmp(rule->name, code) == 0))
+		return true;
+	for (const char *const *a = rule->aliases; a && *a; a++)
+		if (strcasecmp(*a, code) == 0)
+			return true;
+	return false;
+}
+
+int bale_findings_new(bale_findings **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : bale_error_oom();
+}
+
+void bale_findings_free(bale_findings *f)
+{
+	if (!f)
+		return;
+	bale_arena_release(&f->arena);
+	free(f->v);
+	free(f->files);
+	free(f);
+}
+
+static const char *copy_str(bale_findings *f, const char *s, int *rc)
+{
+	const char *c;
+
+	if (!s)
+		return NULL;
+	c = bale_arena_strdup(&f->arena, s);
+	if (!c)
+		*rc = BALE_ENOMEM;
+	return c;
+}
+
+int bale_findings_add(bale_findings *f, const bale_rule *rule, bale_severity severity,
+		      const bale_location *loc, const char *fmt, ...)
+{
+	bale_buf msg = BALE_BUF_INIT;
+	bale_finding *fd;
+	va_list ap;
+	int rc = 0;
+
+	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n + 1))
+		return BALE_ENOMEM;
+	va_start(ap, fmt);
+	bale_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (msg.err) {
+		rc = msg.err;
+		goto out;
+	}
+	fd = &f->v[f->n];
+	memset(fd, 0, sizeof(*fd));
+	fd->rule = rule;
+	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
+	fd->message = copy_str(f, msg.ptr, &rc);
+	if (loc) {
+		fd->loc = *loc;
+		fd->loc.file = copy_str(f, loc->file, &rc);
+		fd->loc.path = copy_str(f, loc->path, &rc);
+	} else {
+		fd->loc.layer = -1;
+	}
+	if (rc == 0)
+		f->n++;
+out:
+	bale_buf_release(&msg);
+	return rc;
+}
+
+size_t bale_findings_count(const bale_findings *f)
+{
+	return f->n;
+}
+
+const bale_finding *bale_findings_get(const bale_findings *f, size_t i)
+{
+	return i < f->n ? &f->v[i] : NULL;
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int compare(const void *pa, const void *pb)
+{
+	const bale_finding *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcmp_null(a->loc.file, b->loc.file)) != 0)
+		return c;
+	if (a->loc.line != b->loc.line)
+		return a->loc.line < b->loc.line ? -1 : 1;
+	if (a->loc.col != b->loc.col)
+		return a->loc.col < b->loc.col ? -1 : 1;
+	if (a->loc.layer != b->loc.layer)
+		return a->loc.layer < b->loc.layer ? -1 : 1;
+	if ((c = strcmp_null(a->loc.path, b->loc.path)) != 0)
+		return c;
+	if ((c = strcmp(a->rule->id, b->rule->id)) != 0)
+		return c;
+	return strcmp(a->message, b->message);
+}
+
+void bale_findings_sort(bale_findings *f)
+{
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), compare);
+}
+
+size_t bale_findings_at_or_above(const bale_findings *f, bale_severity threshold)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		n += f->v[i].severity != BALE_SEV_NONE && f->v[i].severity >= threshold;
+	return n;
+}
+
+int bale_findings_add_file(bale_findings *f, const char *file)
+{
+	const char *c;
+
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (strcmp(f->files[i], file) == 0)
+			return 0;
+	if (BALE_ARRAY_RESERVE(f->files, f->files_alloc, f->nfiles + 1))
+		return BALE_ENOMEM;
+	c = bale_arena_strdup(&f->arena, file);
+	if (!c)
+		return BALE_ENOMEM;
+	f->files[f->nfiles++] = c;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	bale_format format;
+	int (*render)(bale_buf *, const bale_findings *, const bale_report_opts *);
+} formats[] = {
+    {"tty", BALE_FORMAT_TTY, report_tty},
+    {"json", BALE_FORMAT_JSON, report_json},
+    {"sarif", BALE_FORMAT_SARIF, report_sarif},
+    {"checkstyle", BALE_FORMAT_CHECKSTYLE, report_checkstyle},
+    {"gitlab", BALE_FORMAT_GITLAB, report_gitlab},
+    {"codeclimate", BALE_FORMAT_GITLAB, report_gitlab},
+    {"github", BALE_FORMAT_GITHUB, report_github},
+    {"github-actions", BALE_FORMAT_GITHUB, report_github},
+};
+
+int bale_format_parse(bale_format *out, const char *name)
+{
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(formats); i++)
+		if (strcasecmp(name, formats[i].name) == 0) {
+			*out = formats[i].format;
+			return 0;
+		}
+	return bale_error_set(BALE_EINVAL,
+			      "unknown format '%s' (use tty, json, sarif, checkstyle, gitlab or "
+			      "github)",
+			      name);
+}
+
+const char *bale_format_name(bale_format format)
+{
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(formats); i++)
+		if (formats[i].format == format)
+			return formats[i].name;
+	return "tty";
+}
+
+int bale_report_render(bale_buf *out, bale_format format, const bale_findings *f,
+		       const bale_report_opts *opts)
+{
+	static const bale_report_opts defaults = {0};
+
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(formats); i++)
+		if (formats[i].format == format) {
+			int rc = formats[i].render(out, f, opts ? opts : &defaults);
+
+			return rc ? rc : out->err;
+		}
+	return bale_error_set(BALE_EINVAL, "unknown format %d", (int)format);
+}
+
+void report_location(bale_buf *out, const bale_location *loc)
+{
+	if (loc->layer >= 0 || (loc->path && loc->line == 0)) {
+		bale_buf_adds(out, loc->file ? loc->file : "image");
+		if (loc->layer >= 0)
+			bale_buf_addf(out, " layer %d", loc->layer);
+		if (loc->path)
+			bale_buf_addf(out, " %s", loc->path);
+		return;
+	}
+	bale_buf_adds(out, loc->file ? loc->file : "-");
+	if (loc->line) {
+		bale_buf_addf(out, ":%u", loc->line);
+		if (loc->col)
+			bale_buf_addf(out, ":%u", loc->col);
+	}
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ 0xff; /* a separator, so "ab"+"c" differs from "a"+"bc" */
+}
+
+void report_fingerprint(char out[33], const bale_finding *fd)
+{
+	char num[64];
+	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+
+	snprintf(num, sizeof(num), "%u:%d", fd->loc.line, fd->loc.layer);
+	h1 = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(h1, fd->rule->id), fd->loc.file), num), fd->loc.path),
+		   fd->message);
+	h2 = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(h2, fd->message), fd->loc.path), num), fd->loc.file),
+		   fd->rule->id);
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+int bale_mask_secret(bale_buf *out, const char *secret, size_t len)
+{
+	size_t keep = len / 4 < 4 ? len / 4 : 4, stars = len - keep;
+
+	bale_buf_add(out, secret, keep);
+	if (stars > 40)
+		stars = 40;
+	for (size_t i = 0; i < stars; i++)
+		bale_buf_addch(out, '*');
+	return out->err;
+}
