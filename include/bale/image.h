@@ -44,6 +44,10 @@ typedef struct bale_image_options {
 				 (200); 0: no ratio limit */
 	uint64_t max_entries; /* tar entries in one layer, and members of an archive (4 Mi) */
 	size_t max_path;      /* bytes of an entry path or link target (4096) */
+	/* false (default): a reader thread reads, hashes and decompresses each layer beside the
+	   caller's thread, which hashes the tar, parses it and runs the callbacks; true: all of
+	   it on the caller's thread. Callbacks always run on the caller's thread. */
+	bool single_threaded;
 } bale_image_options;
 
 /* Fills `opts` with the defaults above. */

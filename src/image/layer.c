@@ -1,15 +1,23 @@
 /*
- * The layer stream: blob window -> hash of the blob -> decompression (isa-l or zlib for gzip,
- * libzstd) -> hash of the tar (diff_id) -> libarchive, fed through its read callback, ->
- * one callback per entry. Buffers are fixed (1 MiB in, 1 MiB out), so memory does not depend
- * on the layer's size. Errors found in the stream are sticky and win over libarchive's own
- * message, which would only say the data ended.
+ * The layer stream. A source (the producer) reads the blob through a window, hashes it and
+ * decompresses it (isa-l or zlib for gzip, libzstd) into 1 MiB chunks; the consumer hashes
+ * each chunk for the diff_id and hands it to libarchive through its read callback, which
+ * yields one visitor call per tar entry. By default the source runs on its own thread and
+ * fills a ring of RING_SLOTS chunks, so inflating and hashing the blob overlap with hashing
+ * the tar and parsing it; with single_threaded it runs inline. Memory is fixed (the ring plus
+ * one input buffer) whatever the layer's size.
+ *
+ * The source never touches the thread-local error: it keeps its own code and message, which
+ * the consumer raises (adding the entry being read) when it meets them. Errors are sticky and
+ * win over libarchive's own message, which would only say that the data ended.
  */
 #include "image/internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,16 +30,17 @@
 #endif
 
 #define IN_SIZE	    ((size_t)1 << 20)
-#define OUT_SIZE    ((size_t)1 << 20)
+#define CHUNK_SIZE  ((size_t)1 << 20)
+#define RING_SLOTS  4
 #define RATIO_FLOOR ((uint64_t)64 << 20) /* bytes out before the ratio limit applies */
 
-struct stream {
-	bale_image *img;
-	bale_image_layer *layer;
+/* The producer's state: everything here belongs to the reader thread while it runs. */
+struct source {
+	const bale_image_options *opts;
 	struct blob blob;
-	char label[600]; /* "layer 2 'sha256:...'" */
-	uint64_t pos;	 /* bytes of the blob read */
-	unsigned char *in, *out;
+	const char *label;
+	uint64_t pos; /* bytes of the blob read */
+	unsigned char *in;
 	size_t in_len, in_off;
 	bale_image_compression comp;
 #ifdef BALE_HAVE_ISAL
@@ -42,10 +51,38 @@ struct stream {
 	ZSTD_DStream *zstd;
 	bool member_done; /* the compressed stream ended at a member or frame boundary */
 	bool eof;	  /* nothing more comes out */
-	hasher blob_hash, diff_hash;
-	bool hash_once; /* uncompressed with blob digest == diff_id: one hash serves both */
+	hasher blob_hash;
 	uint64_t total_out;
-	int err;		/* sticky */
+	int err; /* sticky, with msg */
+	char msg[1024];
+};
+
+/* The ring between the reader thread and the consumer. */
+struct ring {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_get;
+	unsigned char *buf[RING_SLOTS];
+	size_t len[RING_SLOTS];
+	size_t head, count; /* the consumer's slot is head; count slots are filled */
+	bool held;	    /* the consumer still reads slot head (libarchive holds it) */
+	bool done;	    /* the producer ended: at the end of data or with src.err */
+	bool stop;	    /* the consumer asks the producer to end */
+};
+
+struct stream {
+	bale_image *img;
+	bale_image_layer *layer;
+	char label[600]; /* "layer 2 'sha256:...'" */
+	struct source src;
+	struct ring ring;
+	bool threaded;
+	unsigned char *out; /* the chunk buffer when single-threaded */
+	hasher diff_hash;
+	bool hash_once; /* uncompressed with blob digest == diff_id: one hash serves both */
+	bool eof;
+	int err;		/* sticky, raised with bale_error_set */
 	const char *entry_path; /* for messages: the entry being read, or NULL */
 	char entry_buf[256];
 };
@@ -55,6 +92,22 @@ struct bale_image_reader {
 	struct stream *s;
 	bool is_file;
 };
+
+static int source_fail(struct source *src, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int source_fail(struct source *src, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (src->err)
+		return src->err;
+	va_start(ap, fmt);
+	vsnprintf(src->msg, sizeof(src->msg), fmt, ap);
+	va_end(ap);
+	src->err = code;
+	return code;
+}
 
 static int stream_fail(struct stream *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -78,9 +131,9 @@ static int stream_fail(struct stream *s, int code, const char *fmt, ...)
 }
 
 /* Reads up to `len` more bytes of the blob, hashing them. Returns the count, 0 at its end. */
-static ssize_t blob_take(struct stream *s, unsigned char *buf, size_t len)
+static ssize_t blob_take(struct source *src, unsigned char *buf, size_t len)
 {
-	uint64_t left = s->blob.size - s->pos;
+	uint64_t left = src->blob.size - src->pos;
 	ssize_t n;
 
 	if (left == 0)
@@ -88,180 +141,275 @@ static ssize_t blob_take(struct stream *s, unsigned char *buf, size_t len)
 	if (len > left)
 		len = (size_t)left;
 	do {
-		n = pread(s->blob.fd, buf, len, (off_t)(s->blob.offset + s->pos));
+		n = pread(src->blob.fd, buf, len, (off_t)(src->blob.offset + src->pos));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return stream_fail(s, BALE_EIO, "cannot read: %s", strerror(errno));
+		return source_fail(src, BALE_EIO, "cannot read: %s", strerror(errno));
 	if (n == 0)
-		return stream_fail(s, BALE_EPARSE, "unexpected end of file after %llu bytes",
-				   (unsigned long long)s->pos);
-	s->pos += (uint64_t)n;
-	hasher_update(&s->blob_hash, buf, (size_t)n);
+		return source_fail(src, BALE_EPARSE, "unexpected end of file after %llu bytes",
+				   (unsigned long long)src->pos);
+	src->pos += (uint64_t)n;
+	hasher_update(&src->blob_hash, buf, (size_t)n);
 	return n;
 }
 
-static int refill(struct stream *s)
+static int refill(struct source *src)
 {
 	ssize_t n;
 
-	if (s->in_off < s->in_len)
+	if (src->in_off < src->in_len)
 		return 0;
-	s->in_off = s->in_len = 0;
-	n = blob_take(s, s->in, IN_SIZE);
+	src->in_off = src->in_len = 0;
+	n = blob_take(src, src->in, IN_SIZE);
 	if (n < 0)
 		return (int)n;
-	s->in_len = (size_t)n;
+	src->in_len = (size_t)n;
 	return 0;
 }
 
-static bool input_left(const struct stream *s)
+static bool input_left(const struct source *src)
 {
-	return s->in_off < s->in_len || s->pos < s->blob.size;
+	return src->in_off < src->in_len || src->pos < src->blob.size;
 }
 
 /* True when the unread input starts with the gzip magic; moves a split magic together. */
-static bool gzip_member_follows(struct stream *s)
+static bool gzip_member_follows(struct source *src)
 {
-	if (s->in_len - s->in_off < 2 && s->pos < s->blob.size) {
-		size_t keep = s->in_len - s->in_off;
+	if (src->in_len - src->in_off < 2 && src->pos < src->blob.size) {
+		size_t keep = src->in_len - src->in_off;
 		ssize_t n;
 
-		memmove(s->in, s->in + s->in_off, keep);
-		s->in_off = 0;
-		s->in_len = keep;
-		n = blob_take(s, s->in + keep, IN_SIZE - keep);
+		memmove(src->in, src->in + src->in_off, keep);
+		src->in_off = 0;
+		src->in_len = keep;
+		n = blob_take(src, src->in + keep, IN_SIZE - keep);
 		if (n < 0)
 			return false;
-		s->in_len += (size_t)n;
+		src->in_len += (size_t)n;
 	}
-	return s->in_len - s->in_off >= 2 && s->in[s->in_off] == 0x1f &&
-	       s->in[s->in_off + 1] == 0x8b;
+	return src->in_len - src->in_off >= 2 && src->in[src->in_off] == 0x1f &&
+	       src->in[src->in_off + 1] == 0x8b;
+}
+
+static int trailing_data(struct source *src)
+{
+	return src->err ? src->err
+			: source_fail(src, BALE_EPARSE, "trailing data after the gzip stream");
+}
+
+static unsigned long long compressed_offset(const struct source *src)
+{
+	return (unsigned long long)(src->pos - (src->in_len - src->in_off));
 }
 
 #ifdef BALE_HAVE_ISAL
-static ssize_t inflate_some(struct stream *s)
+static ssize_t inflate_some(struct source *src, unsigned char *out)
 {
 	for (;;) {
 		int ret;
 		size_t produced;
 
-		if (refill(s) != 0)
-			return s->err;
-		if (s->member_done) {
-			if (!input_left(s))
+		if (refill(src) != 0)
+			return src->err;
+		if (src->member_done) {
+			if (!input_left(src))
 				return 0;
-			if (!gzip_member_follows(s))
-				return s->err ? s->err
-					      : stream_fail(s, BALE_EPARSE,
-							    "trailing data after the gzip stream");
+			if (!gzip_member_follows(src))
+				return trailing_data(src);
 			/* Another gzip member follows (pigz and `cat a.gz b.gz` write these). */
-			isal_inflate_reset(s->isal);
-			s->isal->crc_flag = ISAL_GZIP;
-			s->member_done = false;
+			isal_inflate_reset(src->isal);
+			src->isal->crc_flag = ISAL_GZIP;
+			src->member_done = false;
 		}
-		s->isal->next_in = s->in + s->in_off;
-		s->isal->avail_in = (uint32_t)(s->in_len - s->in_off);
-		s->isal->next_out = s->out;
-		s->isal->avail_out = (uint32_t)OUT_SIZE;
-		ret = isal_inflate(s->isal);
-		s->in_off = s->in_len - s->isal->avail_in;
-		produced = OUT_SIZE - s->isal->avail_out;
-		if (ret < 0) {
-			const char *why =
-			    ret == ISAL_INCORRECT_CHECKSUM ? "gzip checksum mismatch"
-			    : ret == ISAL_INVALID_WRAPPER
-				? (s->total_out ? "trailing data after the gzip stream"
-						: "not a gzip stream")
-				: "corrupt gzip data";
-
-			return stream_fail(s, BALE_EPARSE, "%s (compressed offset %llu)", why,
-					   (unsigned long long)(s->pos - (s->in_len - s->in_off)));
-		}
-		if (s->isal->block_state == ISAL_BLOCK_FINISH)
-			s->member_done = true;
+		src->isal->next_in = src->in + src->in_off;
+		src->isal->avail_in = (uint32_t)(src->in_len - src->in_off);
+		src->isal->next_out = out;
+		src->isal->avail_out = (uint32_t)CHUNK_SIZE;
+		ret = isal_inflate(src->isal);
+		src->in_off = src->in_len - src->isal->avail_in;
+		produced = CHUNK_SIZE - src->isal->avail_out;
+		if (ret < 0)
+			return source_fail(src, BALE_EPARSE, "%s (compressed offset %llu)",
+					   ret == ISAL_INCORRECT_CHECKSUM ? "gzip checksum mismatch"
+					   : ret == ISAL_INVALID_WRAPPER  ? "not a gzip stream"
+									  : "corrupt gzip data",
+					   compressed_offset(src));
+		if (src->isal->block_state == ISAL_BLOCK_FINISH)
+			src->member_done = true;
 		if (produced)
 			return (ssize_t)produced;
-		if (!s->member_done && !input_left(s))
-			return stream_fail(s, BALE_EPARSE,
+		if (!src->member_done && !input_left(src))
+			return source_fail(src, BALE_EPARSE,
 					   "unexpected end of data: the gzip stream is truncated");
 	}
 }
 #else
-static ssize_t inflate_some(struct stream *s)
+static ssize_t inflate_some(struct source *src, unsigned char *out)
 {
 	for (;;) {
 		int ret;
 		size_t produced;
 
-		if (refill(s) != 0)
-			return s->err;
-		if (s->member_done) {
-			if (!input_left(s))
+		if (refill(src) != 0)
+			return src->err;
+		if (src->member_done) {
+			if (!input_left(src))
 				return 0;
-			if (!gzip_member_follows(s))
-				return s->err ? s->err
-					      : stream_fail(s, BALE_EPARSE,
-							    "trailing data after the gzip stream");
-			inflateReset(s->z);
-			s->member_done = false;
+			if (!gzip_member_follows(src))
+				return trailing_data(src);
+			inflateReset(src->z);
+			src->member_done = false;
 		}
-		s->z->next_in = s->in + s->in_off;
-		s->z->avail_in = (uInt)(s->in_len - s->in_off);
-		s->z->next_out = s->out;
-		s->z->avail_out = (uInt)OUT_SIZE;
-		ret = inflate(s->z, Z_NO_FLUSH);
-		s->in_off = s->in_len - s->z->avail_in;
-		produced = OUT_SIZE - s->z->avail_out;
+		src->z->next_in = src->in + src->in_off;
+		src->z->avail_in = (uInt)(src->in_len - src->in_off);
+		src->z->next_out = out;
+		src->z->avail_out = (uInt)CHUNK_SIZE;
+		ret = inflate(src->z, Z_NO_FLUSH);
+		src->in_off = src->in_len - src->z->avail_in;
+		produced = CHUNK_SIZE - src->z->avail_out;
 		if (ret == Z_STREAM_END)
-			s->member_done = true;
+			src->member_done = true;
 		else if (ret != Z_OK && ret != Z_BUF_ERROR)
-			return stream_fail(s, BALE_EPARSE, "%s (compressed offset %llu)",
-					   s->total_out && ret == Z_DATA_ERROR && produced == 0
-					       ? "trailing data after the gzip stream"
+			return source_fail(src, BALE_EPARSE, "%s (compressed offset %llu)",
+					   ret == Z_DATA_ERROR && src->z->msg &&
+						   strstr(src->z->msg, "check")
+					       ? "gzip checksum mismatch"
 					       : "corrupt gzip data",
-					   (unsigned long long)(s->pos - (s->in_len - s->in_off)));
+					   compressed_offset(src));
 		if (produced)
 			return (ssize_t)produced;
-		if (!s->member_done && !input_left(s))
-			return stream_fail(s, BALE_EPARSE,
+		if (!src->member_done && !input_left(src))
+			return source_fail(src, BALE_EPARSE,
 					   "unexpected end of data: the gzip stream is truncated");
 	}
 }
 #endif
 
-static ssize_t unzstd_some(struct stream *s)
+static ssize_t unzstd_some(struct source *src, unsigned char *out)
 {
 	for (;;) {
 		ZSTD_inBuffer in;
-		ZSTD_outBuffer out = {s->out, OUT_SIZE, 0};
+		ZSTD_outBuffer ob = {out, CHUNK_SIZE, 0};
 		size_t ret;
 
-		if (refill(s) != 0)
-			return s->err;
-		if (!input_left(s)) {
-			if (!s->member_done)
-				return stream_fail(
-				    s, BALE_EPARSE,
+		if (refill(src) != 0)
+			return src->err;
+		if (!input_left(src)) {
+			if (!src->member_done)
+				return source_fail(
+				    src, BALE_EPARSE,
 				    "unexpected end of data: the zstd stream is truncated");
 			return 0;
 		}
-		in.src = s->in;
-		in.size = s->in_len;
-		in.pos = s->in_off;
-		ret = ZSTD_decompressStream(s->zstd, &out, &in);
-		s->in_off = in.pos;
+		in.src = src->in;
+		in.size = src->in_len;
+		in.pos = src->in_off;
+		ret = ZSTD_decompressStream(src->zstd, &ob, &in);
+		src->in_off = in.pos;
 		if (ZSTD_isError(ret))
-			return stream_fail(s, BALE_EPARSE, "corrupt zstd data: %s",
+			return source_fail(src, BALE_EPARSE, "corrupt zstd data: %s",
 					   ZSTD_getErrorName(ret));
 		/* 0: a frame ended and was flushed; frames may follow (they are concatenated). */
-		s->member_done = ret == 0;
-		if (out.pos)
-			return (ssize_t)out.pos;
+		src->member_done = ret == 0;
+		if (ob.pos)
+			return (ssize_t)ob.pos;
 	}
 }
 
-/* Produces the next chunk of the tar stream into s->out; 0 at its end. */
-static ssize_t produce(struct stream *s)
+/* Produces the next chunk of the tar stream into `out` (CHUNK_SIZE bytes); 0 at its end. */
+static ssize_t produce(struct source *src, unsigned char *out)
+{
+	ssize_t n;
+
+	if (src->err)
+		return src->err;
+	if (src->eof)
+		return 0;
+	switch (src->comp) {
+	case BALE_IMAGE_GZIP:
+		n = inflate_some(src, out);
+		break;
+	case BALE_IMAGE_ZSTD:
+		n = unzstd_some(src, out);
+		break;
+	default:
+		n = blob_take(src, out, CHUNK_SIZE);
+		break;
+	}
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		if (input_left(src))
+			return source_fail(src, BALE_EPARSE,
+					   "trailing data after the compressed stream");
+		src->eof = true;
+		return 0;
+	}
+	src->total_out += (uint64_t)n;
+	if (src->total_out > src->opts->max_layer_size)
+		return source_fail(src, BALE_ELIMIT,
+				   "uncompressed size is over the limit of %llu bytes",
+				   (unsigned long long)src->opts->max_layer_size);
+	if (src->opts->max_ratio && src->total_out > RATIO_FLOOR &&
+	    src->total_out / src->opts->max_ratio > src->blob.size)
+		return source_fail(src, BALE_ELIMIT,
+				   "decompresses to over %u times its %llu bytes (a decompression "
+				   "bomb?); the ratio limit can be raised",
+				   src->opts->max_ratio, (unsigned long long)src->blob.size);
+	return n;
+}
+
+static void *producer_main(void *arg)
+{
+	struct stream *s = arg;
+	struct ring *r = &s->ring;
+
+	for (;;) {
+		size_t slot;
+		ssize_t n;
+
+		pthread_mutex_lock(&r->mu);
+		while (r->count == RING_SLOTS && !r->stop)
+			pthread_cond_wait(&r->can_put, &r->mu);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
+		slot = (r->head + r->count) % RING_SLOTS;
+		pthread_mutex_unlock(&r->mu);
+
+		n = produce(&s->src, r->buf[slot]);
+
+		pthread_mutex_lock(&r->mu);
+		if (n > 0) {
+			r->len[slot] = (size_t)n;
+			r->count++;
+		} else {
+			r->done = true;
+		}
+		pthread_cond_signal(&r->can_get);
+		pthread_mutex_unlock(&r->mu);
+		if (n <= 0)
+			return NULL;
+	}
+}
+
+/* Raises the source's error as this thread's, naming the entry being read. */
+static int raise_source(struct stream *s)
+{
+	if (s->err)
+		return s->err;
+	if (s->entry_path)
+		bale_error_set(s->src.err, "%s: %s (at entry '%s')", s->label, s->src.msg,
+			       s->entry_path);
+	else
+		bale_error_set(s->src.err, "%s: %s", s->label, s->src.msg);
+	s->err = s->src.err;
+	return s->err;
+}
+
+/* The next chunk of the tar, hashed for the diff_id; 0 at its end, or a negative error. */
+static ssize_t next_chunk(struct stream *s, const unsigned char **out)
 {
 	ssize_t n;
 
@@ -269,45 +417,48 @@ static ssize_t produce(struct stream *s)
 		return s->err;
 	if (s->eof)
 		return 0;
-	switch (s->comp) {
-	case BALE_IMAGE_GZIP:
-		n = inflate_some(s);
-		break;
-	case BALE_IMAGE_ZSTD:
-		n = unzstd_some(s);
-		break;
-	default:
-		n = blob_take(s, s->out, OUT_SIZE);
-		break;
+	if (!s->threaded) {
+		n = produce(&s->src, s->out);
+		*out = s->out;
+	} else {
+		struct ring *r = &s->ring;
+
+		pthread_mutex_lock(&r->mu);
+		if (r->held) {
+			r->head = (r->head + 1) % RING_SLOTS;
+			r->count--;
+			r->held = false;
+			pthread_cond_signal(&r->can_put);
+		}
+		while (r->count == 0 && !r->done)
+			pthread_cond_wait(&r->can_get, &r->mu);
+		if (r->count > 0) {
+			r->held = true;
+			*out = r->buf[r->head];
+			n = (ssize_t)r->len[r->head];
+		} else {
+			n = s->src.err; /* done: the source's fields are settled */
+		}
+		pthread_mutex_unlock(&r->mu);
 	}
 	if (n < 0)
-		return n;
+		return raise_source(s);
 	if (n == 0) {
 		s->eof = true;
 		return 0;
 	}
 	if (!s->hash_once)
-		hasher_update(&s->diff_hash, s->out, (size_t)n);
-	s->total_out += (uint64_t)n;
-	if (s->total_out > s->img->opts.max_layer_size)
-		return stream_fail(s, BALE_ELIMIT,
-				   "uncompressed size is over the limit of %llu bytes",
-				   (unsigned long long)s->img->opts.max_layer_size);
-	if (s->img->opts.max_ratio && s->total_out > RATIO_FLOOR &&
-	    s->total_out / s->img->opts.max_ratio > s->blob.size)
-		return stream_fail(s, BALE_ELIMIT,
-				   "decompresses to over %u times its %llu bytes (a decompression "
-				   "bomb?); the ratio limit can be raised",
-				   s->img->opts.max_ratio, (unsigned long long)s->blob.size);
+		hasher_update(&s->diff_hash, *out, (size_t)n);
 	return n;
 }
 
 static la_ssize_t archive_feed(struct archive *ar, void *ctx, const void **buf)
 {
 	struct stream *s = ctx;
-	ssize_t n = produce(s);
+	const unsigned char *chunk = NULL;
+	ssize_t n = next_chunk(s, &chunk);
 
-	*buf = s->out;
+	*buf = chunk;
 	if (n < 0) {
 		archive_set_error(ar, EIO, "%s", bale_error_last()->message);
 		return ARCHIVE_FATAL;
@@ -462,6 +613,7 @@ static int fill_entry(struct stream *s, struct archive_entry *ae, bale_image_ent
 static int stream_open(struct stream *s, bale_image *img, size_t index)
 {
 	bale_image_layer *l = &img->layers[index];
+	struct source *src = &s->src;
 	enum digest_alg balg = DIGEST_SHA256, dalg;
 	const char *hex;
 	unsigned char magic[512];
@@ -470,100 +622,135 @@ static int stream_open(struct stream *s, bale_image *img, size_t index)
 
 	s->img = img;
 	s->layer = l;
-	s->blob.fd = -1;
+	src->opts = &img->opts;
+	src->label = s->label;
+	src->blob.fd = -1;
 	snprintf(s->label, sizeof(s->label), "layer %zu '%s'", index,
 		 l->blob.digest ? l->blob.digest : l->path);
 	if (img->info.transport == BALE_IMAGE_DOCKER_ARCHIVE || img->dirfd < 0)
-		rc = image_open_member(img, l->path, &s->blob);
+		rc = image_open_member(img, l->path, &src->blob);
 	else
-		rc = image_open_blob(img, l->blob.digest, &s->blob);
+		rc = image_open_blob(img, l->blob.digest, &src->blob);
 	if (rc)
 		return bale_error_prefix("%s", s->label);
-	if (l->blob.digest && *l->blob.media_type && s->blob.size != l->blob.size)
+	if (l->blob.digest && *l->blob.media_type && src->blob.size != l->blob.size)
 		return bale_error_set(
 		    BALE_EDIGEST, "%s: blob is %llu bytes, the manifest says %llu", s->label,
-		    (unsigned long long)s->blob.size, (unsigned long long)l->blob.size);
+		    (unsigned long long)src->blob.size, (unsigned long long)l->blob.size);
 	if (l->blob.digest && !digest_parse(l->blob.digest, &balg, &hex))
 		return bale_error_set(BALE_EPARSE, "%s: bad digest", s->label);
 	if (!digest_parse(l->diff_id, &dalg, &hex))
 		return bale_error_set(BALE_EPARSE, "%s: bad diff_id '%s'", s->label, l->diff_id);
 	do {
-		n = pread(s->blob.fd, magic,
-			  s->blob.size < sizeof(magic) ? (size_t)s->blob.size : sizeof(magic),
-			  (off_t)s->blob.offset);
+		n = pread(src->blob.fd, magic,
+			  src->blob.size < sizeof(magic) ? (size_t)src->blob.size : sizeof(magic),
+			  (off_t)src->blob.offset);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return bale_error_set(BALE_EIO, "%s: cannot read: %s", s->label, strerror(errno));
-	s->comp = sniff(magic, (size_t)n, l->compression);
-	s->hash_once = s->comp == BALE_IMAGE_UNCOMPRESSED && l->blob.digest &&
+	src->comp = sniff(magic, (size_t)n, l->compression);
+	s->hash_once = src->comp == BALE_IMAGE_UNCOMPRESSED && l->blob.digest &&
 		       strcmp(l->blob.digest, l->diff_id) == 0;
-	if ((rc = hasher_init(&s->blob_hash, balg)) != 0 ||
+	if ((rc = hasher_init(&src->blob_hash, balg)) != 0 ||
 	    (rc = hasher_init(&s->diff_hash, dalg)) != 0)
 		return rc;
-	s->in = malloc(IN_SIZE);
-	s->out = malloc(OUT_SIZE);
-	if (!s->in || !s->out)
+	src->in = malloc(IN_SIZE);
+	if (!src->in)
 		return bale_error_oom();
-	if (s->comp == BALE_IMAGE_GZIP) {
+	if (src->comp == BALE_IMAGE_GZIP) {
 #ifdef BALE_HAVE_ISAL
-		s->isal = malloc(sizeof(*s->isal));
-		if (!s->isal)
+		src->isal = malloc(sizeof(*src->isal));
+		if (!src->isal)
 			return bale_error_oom();
-		isal_inflate_init(s->isal);
-		s->isal->crc_flag = ISAL_GZIP;
+		isal_inflate_init(src->isal);
+		src->isal->crc_flag = ISAL_GZIP;
 #else
-		s->z = calloc(1, sizeof(*s->z));
-		if (!s->z)
+		src->z = calloc(1, sizeof(*src->z));
+		if (!src->z)
 			return bale_error_oom();
-		if (inflateInit2(s->z, 16 + MAX_WBITS) != Z_OK) {
-			free(s->z);
-			s->z = NULL;
+		if (inflateInit2(src->z, 16 + MAX_WBITS) != Z_OK) {
+			free(src->z);
+			src->z = NULL;
 			return bale_error_oom();
 		}
 #endif
-	} else if (s->comp == BALE_IMAGE_ZSTD) {
-		s->zstd = ZSTD_createDStream();
-		if (!s->zstd)
+	} else if (src->comp == BALE_IMAGE_ZSTD) {
+		src->zstd = ZSTD_createDStream();
+		if (!src->zstd)
 			return bale_error_oom();
-		ZSTD_initDStream(s->zstd);
+		ZSTD_initDStream(src->zstd);
 	}
+	s->threaded = !img->opts.single_threaded;
+	if (!s->threaded) {
+		s->out = malloc(CHUNK_SIZE);
+		return s->out ? 0 : bale_error_oom();
+	}
+	for (int i = 0; i < RING_SLOTS; i++)
+		if (!(s->ring.buf[i] = malloc(CHUNK_SIZE)))
+			return bale_error_oom();
+	pthread_mutex_init(&s->ring.mu, NULL);
+	pthread_cond_init(&s->ring.can_put, NULL);
+	pthread_cond_init(&s->ring.can_get, NULL);
+	if (pthread_create(&s->ring.thread, NULL, producer_main, s) != 0) {
+		pthread_mutex_destroy(&s->ring.mu);
+		pthread_cond_destroy(&s->ring.can_put);
+		pthread_cond_destroy(&s->ring.can_get);
+		return bale_error_set(BALE_ERROR, "%s: cannot start the reader thread", s->label);
+	}
+	s->ring.running = true;
 	return 0;
 }
 
 static void stream_close(struct stream *s)
 {
+	struct source *src = &s->src;
+
+	if (s->ring.running) {
+		pthread_mutex_lock(&s->ring.mu);
+		s->ring.stop = true;
+		pthread_cond_signal(&s->ring.can_put);
+		pthread_mutex_unlock(&s->ring.mu);
+		pthread_join(s->ring.thread, NULL);
+		pthread_mutex_destroy(&s->ring.mu);
+		pthread_cond_destroy(&s->ring.can_put);
+		pthread_cond_destroy(&s->ring.can_get);
+		s->ring.running = false;
+	}
+	for (int i = 0; i < RING_SLOTS; i++)
+		free(s->ring.buf[i]);
 #ifdef BALE_HAVE_ISAL
-	free(s->isal);
+	free(src->isal);
 #else
-	if (s->z) {
-		inflateEnd(s->z);
-		free(s->z);
+	if (src->z) {
+		inflateEnd(src->z);
+		free(src->z);
 	}
 #endif
-	ZSTD_freeDStream(s->zstd);
-	free(s->in);
+	ZSTD_freeDStream(src->zstd);
+	free(src->in);
 	free(s->out);
-	hasher_release(&s->blob_hash);
+	hasher_release(&src->blob_hash);
 	hasher_release(&s->diff_hash);
-	blob_close(&s->blob);
+	blob_close(&src->blob);
 }
 
 /* After the tar's end: reads what is left, then checks the blob and the diff_id. */
 static int stream_finish(struct stream *s)
 {
 	bale_image_layer *l = s->layer;
+	struct source *src = &s->src;
 	char blob_digest[DIGEST_STRING_MAX], diff[DIGEST_STRING_MAX];
+	const unsigned char *chunk;
 	ssize_t n;
 	int rc;
 
 	s->entry_path = NULL;
-	while ((n = produce(s)) > 0)
+	while ((n = next_chunk(s, &chunk)) > 0)
 		;
 	if (n < 0)
 		return (int)n;
-	if (input_left(s))
-		return stream_fail(s, BALE_EPARSE, "trailing data after the compressed stream");
-	if ((rc = hasher_final(&s->blob_hash, blob_digest)) != 0)
+	/* The source has ended (eof seen): its fields are the consumer's again. */
+	if ((rc = hasher_final(&src->blob_hash, blob_digest)) != 0)
 		return rc;
 	if (s->hash_once)
 		memcpy(diff, blob_digest, sizeof(diff));
@@ -579,9 +766,9 @@ static int stream_finish(struct stream *s)
 				   l->diff_id, diff);
 	if (!l->blob.digest && !(l->blob.digest = image_strdup(s->img, blob_digest)))
 		return bale_error_oom();
-	l->blob.size = s->blob.size;
-	l->compression = s->comp;
-	l->uncompressed_size = s->total_out;
+	l->blob.size = src->blob.size;
+	l->compression = src->comp;
+	l->uncompressed_size = src->total_out;
 	l->verified = true;
 	return 0;
 }

@@ -25,6 +25,23 @@
 
 #define DATA BALE_TEST_DATA "/image"
 
+/* Every test runs twice: with the reader thread (the default) and single-threaded. */
+static bool single_threaded;
+
+static void init_opts(bale_image_options *o)
+{
+	bale_image_options_init(o);
+	o->single_threaded = single_threaded;
+}
+
+static const bale_image_options *defaults(void)
+{
+	static bale_image_options o;
+
+	init_opts(&o);
+	return &o;
+}
+
 /* ---- helpers: what a visitor saw ---- */
 
 struct seen {
@@ -123,7 +140,7 @@ static void check_demo(const char *ref, bale_image_compression comp, bool docker
 	const bale_image_info *info;
 	const bale_image_config *c;
 	struct seen s = {.want_content = "etc/hello.txt"};
-	int rc = bale_image_open(&img, ref, NULL), i;
+	int rc = bale_image_open(&img, ref, defaults()), i;
 
 	if (rc)
 		fail_msg("%s: %s", ref, bale_error_last()->message);
@@ -216,7 +233,7 @@ static void test_oci_layout_detected_by_content(void **state)
 
 	(void)state;
 	check_demo(DATA "/oci-gzip", BALE_IMAGE_GZIP, false);
-	assert_int_equal(bale_image_open(&img, DATA "/oci-gzip", NULL), 0);
+	assert_int_equal(bale_image_open(&img, DATA "/oci-gzip", defaults()), 0);
 	assert_int_equal(bale_image_info_get(img)->transport, BALE_IMAGE_OCI_LAYOUT);
 	assert_string_equal(bale_image_info_get(img)->name, "demo");
 	assert_string_equal(bale_image_info_get(img)->manifest.media_type,
@@ -242,7 +259,7 @@ static void test_oci_layout_docker_media_types(void **state)
 
 	(void)state;
 	check_demo("oci:" DATA "/oci-v2s2:demo", BALE_IMAGE_GZIP, false);
-	assert_int_equal(bale_image_open(&img, "oci:" DATA "/oci-v2s2", NULL), 0);
+	assert_int_equal(bale_image_open(&img, "oci:" DATA "/oci-v2s2", defaults()), 0);
 	assert_string_equal(bale_image_info_get(img)->manifest.media_type,
 			    "application/vnd.docker.distribution.manifest.v2+json");
 	assert_string_equal(bale_image_info_get(img)->layers[0].blob.media_type,
@@ -257,7 +274,7 @@ static void test_oci_archive(void **state)
 	(void)state;
 	check_demo("oci-archive:" DATA "/demo.oci.tar", BALE_IMAGE_GZIP, false);
 	check_demo(DATA "/demo.oci.tar", BALE_IMAGE_GZIP, false);
-	assert_int_equal(bale_image_open(&img, DATA "/demo.oci.tar", NULL), 0);
+	assert_int_equal(bale_image_open(&img, DATA "/demo.oci.tar", defaults()), 0);
 	assert_int_equal(bale_image_info_get(img)->transport, BALE_IMAGE_OCI_ARCHIVE);
 	bale_image_free(img);
 }
@@ -272,7 +289,7 @@ static void test_docker_archive_skopeo(void **state)
 	check_demo(DATA "/demo.docker.tar", BALE_IMAGE_UNCOMPRESSED, true);
 	check_demo("docker-archive:" DATA "/demo.docker.tar:example.com/demo:1",
 		   BALE_IMAGE_UNCOMPRESSED, true);
-	assert_int_equal(bale_image_open(&img, DATA "/demo.docker.tar", NULL), 0);
+	assert_int_equal(bale_image_open(&img, DATA "/demo.docker.tar", defaults()), 0);
 	info = bale_image_info_get(img);
 	assert_string_equal(info->name, "example.com/demo:1");
 	assert_null(info->manifest.digest);
@@ -291,14 +308,14 @@ static void test_docker_archive_legacy_layout_and_names(void **state)
 	struct seen s = {0};
 
 	(void)state;
-	assert_error(bale_image_open(&img, DATA "/legacy.docker.tar", NULL), BALE_EINVAL,
+	assert_error(bale_image_open(&img, DATA "/legacy.docker.tar", defaults()), BALE_EINVAL,
 		     "holds 2 images; name one as docker-archive:" DATA
 		     "/legacy.docker.tar:NAME:TAG or :@N (names: demo:latest, "
 		     "example.com/other:2)");
 	assert_null(img);
 	/* "demo" normalizes to docker.io/library/demo:latest, as the docker CLI reads it */
 	assert_int_equal(
-	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:demo", NULL), 0);
+	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:demo", defaults()), 0);
 	info = bale_image_info_get(img);
 	assert_string_equal(info->name, "demo:latest");
 	assert_string_equal(info->layers[0].path, "id0/layer.tar");
@@ -311,7 +328,7 @@ static void test_docker_archive_legacy_layout_and_names(void **state)
 	/* the second image repeats layer 0 through a symlinked <id>/layer.tar: read once */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(
-	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:@1", NULL), 0);
+	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:@1", defaults()), 0);
 	info = bale_image_info_get(img);
 	assert_string_equal(info->name, "example.com/other:2");
 	assert_int_equal(info->nlayers, 2);
@@ -322,10 +339,11 @@ static void test_docker_archive_legacy_layout_and_names(void **state)
 	assert_true(info->layers[1].verified);
 	bale_image_free(img);
 
-	assert_error(bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:@2", NULL),
-		     BALE_ENOTFOUND, "no image '@2' (it holds 2)");
 	assert_error(
-	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:nope:1", NULL),
+	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:@2", defaults()),
+	    BALE_ENOTFOUND, "no image '@2' (it holds 2)");
+	assert_error(
+	    bale_image_open(&img, "docker-archive:" DATA "/legacy.docker.tar:nope:1", defaults()),
 	    BALE_ENOTFOUND, "no image named 'nope:1' (names: demo:latest, example.com/other:2)");
 }
 
@@ -337,7 +355,7 @@ static void test_docker25_archive(void **state)
 	(void)state;
 	/* Docker 25+ writes both manifest.json and index.json: read as docker save meant it */
 	check_demo(DATA "/docker25.tar", BALE_IMAGE_UNCOMPRESSED, true);
-	assert_int_equal(bale_image_open(&img, DATA "/docker25.tar", NULL), 0);
+	assert_int_equal(bale_image_open(&img, DATA "/docker25.tar", defaults()), 0);
 	info = bale_image_info_get(img);
 	assert_string_equal(info->name, "demo:25");
 	assert_non_null(info->layers[0].blob.digest); /* from blobs/sha256/<hex> */
@@ -354,7 +372,7 @@ static void open_platform(const char *platform, const char *want_arch, const cha
 	struct seen s = {.want_content = "arch"};
 	int rc;
 
-	bale_image_options_init(&o);
+	init_opts(&o);
 	o.platform = platform;
 	rc = bale_image_open(&img, "oci:" DATA "/oci-multi", &o);
 	if (rc)
@@ -392,7 +410,7 @@ static void test_multi_platform_index(void **state)
 	if (strcmp(host_arch, "amd64") == 0 || strcmp(host_arch, "arm64") == 0)
 		open_platform(NULL, host_arch, NULL);
 
-	bale_image_options_init(&o);
+	init_opts(&o);
 	o.platform = "linux/s390x";
 	assert_error(bale_image_open(&img, "oci:" DATA "/oci-multi", &o), BALE_ENOTFOUND,
 		     "no image for platform 'linux/s390x' (platforms: linux/amd64, "
@@ -415,17 +433,17 @@ static void test_reference_errors(void **state)
 	int fd;
 
 	(void)state;
-	assert_error(bale_image_open(&img, DATA "/does-not-exist", NULL), BALE_ENOTFOUND,
+	assert_error(bale_image_open(&img, DATA "/does-not-exist", defaults()), BALE_ENOTFOUND,
 		     "cannot open '" DATA "/does-not-exist': No such file or directory (an image "
 		     "is a path, docker-archive:FILE, oci-archive:FILE or oci:DIR)");
-	assert_error(bale_image_open(&img, "docker-archive:", NULL), BALE_EINVAL,
+	assert_error(bale_image_open(&img, "docker-archive:", defaults()), BALE_EINVAL,
 		     "no path in the image reference");
-	assert_error(bale_image_open(&img, "oci:" DATA "/oci-gzip:nope", NULL), BALE_ENOTFOUND,
-		     "no image named 'nope' (names: demo)");
-	assert_error(bale_image_open(&img, "oci:" DATA, NULL), BALE_ENOTFOUND,
+	assert_error(bale_image_open(&img, "oci:" DATA "/oci-gzip:nope", defaults()),
+		     BALE_ENOTFOUND, "no image named 'nope' (names: demo)");
+	assert_error(bale_image_open(&img, "oci:" DATA, defaults()), BALE_ENOTFOUND,
 		     "is not an OCI image layout: no index.json");
 	/* a tar that is no image */
-	assert_error(bale_image_open(&img, DATA "/demo.oci.tar/x", NULL), BALE_EIO, "cannot");
+	assert_error(bale_image_open(&img, DATA "/demo.oci.tar/x", defaults()), BALE_EIO, "cannot");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	{
@@ -434,7 +452,7 @@ static void test_reference_errors(void **state)
 		assert_int_equal(write(fd, gz, sizeof(gz)), (ssize_t)sizeof(gz));
 	}
 	close(fd);
-	assert_error(bale_image_open(&img, path, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
 		     "is a compressed archive; bale reads archives in place, so decompress it");
 	fd = open(path, O_WRONLY | O_TRUNC);
 	{
@@ -444,11 +462,11 @@ static void test_reference_errors(void **state)
 		assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
 	}
 	close(fd);
-	assert_error(bale_image_open(&img, path, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
 		     "not a tar archive (bad header checksum at offset 0)");
-	assert_error(bale_image_open(&img, "oci-archive:" DATA "/demo.docker.tar", NULL),
+	assert_error(bale_image_open(&img, "oci-archive:" DATA "/demo.docker.tar", defaults()),
 		     BALE_ENOTFOUND, "has no member 'index.json'");
-	assert_error(bale_image_open(&img, "docker-archive:" DATA "/demo.oci.tar", NULL),
+	assert_error(bale_image_open(&img, "docker-archive:" DATA "/demo.oci.tar", defaults()),
 		     BALE_ENOTFOUND, "has no member 'manifest.json'");
 	unlink(path);
 	assert_null(img);
@@ -660,7 +678,7 @@ static void synth_cleanup(void)
 static int synth_read(const bale_image_options *o, struct seen *s)
 {
 	bale_image *img = NULL;
-	int rc = bale_image_open(&img, tmpdir, o);
+	int rc = bale_image_open(&img, tmpdir, o ? o : defaults());
 
 	if (rc)
 		fail_msg("open: %s", bale_error_last()->message);
@@ -774,7 +792,7 @@ static void test_gzip_zstd_and_sniffing(void **state)
 	l[2] = (struct synth_layer){.tar = &t,
 				    .media_type = "application/vnd.oci.image.layer.v1.tar+zstd"};
 	synth_image(l, 3, NULL, NULL, &sy);
-	assert_int_equal(bale_image_open(&img, tmpdir, NULL), 0);
+	assert_int_equal(bale_image_open(&img, tmpdir, defaults()), 0);
 	assert_int_equal(bale_image_read_layers(img, visitor_for(&s)), 0);
 	assert_int_equal(s.n, 66);
 	assert_string_equal(s.content, "welcome\n");
@@ -970,7 +988,7 @@ static void test_digest_mismatches(void **state)
 		bale_buf_release(&m);
 	}
 	snprintf(want, sizeof(want), "manifest '%s' does not match its digest", sy.manifest);
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EDIGEST, want);
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EDIGEST, want);
 	synth_cleanup();
 	bale_buf_release(&t);
 	bale_buf_release(&gz);
@@ -992,7 +1010,7 @@ static void test_bombs_and_limits(void **state)
 	free(zeros);
 	zstd_buf(&t, &zs);
 	one_layer(&t, &zs, &sy);
-	bale_image_options_init(&o);
+	init_opts(&o);
 	assert_error(synth_read(&o, &s), BALE_ELIMIT, "decompresses to over 200 times its");
 	assert_non_null(strstr(bale_error_last()->message, "(a decompression bomb?)"));
 	/* the ratio is a bound the caller can lift */
@@ -1008,13 +1026,13 @@ static void test_bombs_and_limits(void **state)
 
 	build_small_tar(&small);
 	one_layer(&small, NULL, &sy);
-	bale_image_options_init(&o);
+	init_opts(&o);
 	o.max_entries = 5;
 	assert_error(synth_read(&o, &s), BALE_ELIMIT, "more than 5 entries (the limit)");
-	bale_image_options_init(&o);
+	init_opts(&o);
 	o.max_path = 6;
 	assert_error(synth_read(&o, &s), BALE_ELIMIT, "entry 1: path is over the limit of 6 bytes");
-	bale_image_options_init(&o);
+	init_opts(&o);
 	o.max_json_size = 40;
 	{
 		bale_image *img = NULL;
@@ -1076,7 +1094,7 @@ static void test_duplicate_and_foreign_layers(void **state)
 	synth_image(l, 3, NULL, NULL, &sy);
 	blob_path(sy.layers[1], path, sizeof(path));
 	unlink(path);
-	assert_int_equal(bale_image_open(&img, tmpdir, NULL), 0);
+	assert_int_equal(bale_image_open(&img, tmpdir, defaults()), 0);
 	info = bale_image_info_get(img);
 	assert_true(info->layers[1].missing);
 	assert_true(info->layers[1].foreign);
@@ -1100,6 +1118,96 @@ static void test_duplicate_and_foreign_layers(void **state)
 	synth_cleanup();
 	bale_buf_release(&t);
 	bale_buf_release(&t2);
+}
+
+static void test_docker_archive_foreign_layer(void **state)
+{
+	bale_buf layer = BALE_BUF_INIT, cfg = BALE_BUF_INIT, man = BALE_BUF_INIT,
+		 ar = BALE_BUF_INIT;
+	char diff[65], cfg_hex[65], name[80], path[] = "/tmp/bale-foreign-XXXXXX", want[300];
+	const char *fdiff =
+	    "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+	bale_image *img = NULL;
+	const bale_image_info *info;
+	struct seen s = {0};
+	int fd;
+
+	(void)state;
+	tar_file(&layer, "app", "x");
+	tar_end(&layer);
+	sha256_hex(layer.ptr, layer.len, diff);
+	bale_buf_addf(
+	    &cfg,
+	    "{\"os\":\"windows\",\"architecture\":\"amd64\",\"rootfs\":{\"type\":\"layers\","
+	    "\"diff_ids\":[\"%s\",\"sha256:%s\"]}}",
+	    fdiff, diff);
+	sha256_hex(cfg.ptr, cfg.len, cfg_hex);
+	snprintf(name, sizeof(name), "%s.json", cfg_hex);
+	/* layer 0 is foreign: listed in LayerSources, absent from the archive */
+	bale_buf_addf(&man,
+		      "[{\"Config\":\"%s\",\"RepoTags\":[\"win:1\"],\"Layers\":[\"base.tar\","
+		      "\"%s.tar\"],\"LayerSources\":{\"%s\":{\"mediaType\":\"application/"
+		      "vnd.docker.image.rootfs.foreign.diff.tar.gzip\",\"size\":1234,\"digest\":"
+		      "\"sha256:3333333333333333333333333333333333333333333333333333333333333333\","
+		      "\"urls\":[\"https://example.com/base\"]}}}]",
+		      name, diff, fdiff);
+	tar_add(&ar, "manifest.json", '0', man.ptr, man.len, NULL);
+	tar_add(&ar, name, '0', cfg.ptr, cfg.len, NULL);
+	snprintf(name, sizeof(name), "%s.tar", diff);
+	tar_add(&ar, name, '0', layer.ptr, layer.len, NULL);
+	tar_end(&ar);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, ar.ptr, ar.len);
+
+	assert_int_equal(bale_image_open(&img, path, defaults()), 0);
+	info = bale_image_info_get(img);
+	assert_int_equal(info->transport, BALE_IMAGE_DOCKER_ARCHIVE);
+	assert_string_equal(info->platform, "windows/amd64");
+	assert_true(info->layers[0].missing);
+	assert_true(info->layers[0].foreign);
+	assert_int_equal(info->layers[0].nurls, 1);
+	assert_string_equal(info->layers[0].urls[0], "https://example.com/base");
+	assert_int_equal(info->layers[0].blob.size, 1234);
+	assert_false(info->layers[1].missing);
+	assert_int_equal(bale_image_read_layers(img, visitor_for(&s)), 0);
+	assert_int_equal(s.layers_begun, 2);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.paths[0], "app");
+	snprintf(
+	    want, sizeof(want),
+	    "layer 0 ('sha256:3333333333333333333333333333333333333333333333333333333333333333')"
+	    " is not in the image (a foreign layer)");
+	assert_error(bale_image_read_layer(img, 0, NULL), BALE_ENOTFOUND, want);
+	bale_image_free(img);
+	unlink(path);
+	bale_buf_release(&layer);
+	bale_buf_release(&cfg);
+	bale_buf_release(&man);
+	bale_buf_release(&ar);
+}
+
+static void test_pax_path_with_nul_is_cut_there(void **state)
+{
+	bale_buf t = BALE_BUF_INIT, pax = BALE_BUF_INIT;
+	static const char rec[] = "21 path=etc/pass\0wd.x\n";
+	struct synth sy;
+	struct seen s = {0};
+
+	(void)state;
+	bale_buf_add(&pax, rec, sizeof(rec) - 1);
+	tar_add(&t, "PaxHeaders/x", 'x', pax.ptr, pax.len, NULL);
+	tar_file(&t, "placeholder", "root::0:0");
+	tar_end(&t);
+	one_layer(&t, NULL, &sy);
+	assert_int_equal(synth_read(NULL, &s), 0);
+	assert_int_equal(s.n, 1);
+	/* libarchive keeps the bytes before the NUL; never the bytes after it */
+	assert_null(strstr(s.paths[0], "wd.x"));
+	synth_cleanup();
+	bale_buf_release(&t);
+	bale_buf_release(&pax);
 }
 
 static void test_callback_stops_the_read(void **state)
@@ -1129,7 +1237,7 @@ static void config_error(const char *config_fmt, const char *config_media, int c
 	tar_file(&t, "f", "x");
 	tar_end(&t);
 	synth_image(&l, 1, config_fmt, config_media, &sy);
-	assert_error(bale_image_open(&img, tmpdir, NULL), code, want);
+	assert_error(bale_image_open(&img, tmpdir, defaults()), code, want);
 	assert_null(img);
 	synth_cleanup();
 	bale_buf_release(&t);
@@ -1199,7 +1307,7 @@ static void test_config_fields(void **state)
 	    "{\"created_by\":\"|1 TOKEN=abc /bin/sh -c make\",\"comment\":\"buildkit\"}]," ROOTFS
 	    "}",
 	    "application/vnd.docker.container.image.v1+json", &sy);
-	assert_int_equal(bale_image_open(&img, tmpdir, NULL), 0);
+	assert_int_equal(bale_image_open(&img, tmpdir, defaults()), 0);
 	c = bale_image_info_get(img)->config;
 	assert_string_equal(bale_image_info_get(img)->platform, "linux/arm64/v8");
 	assert_non_null(c->entrypoint); /* present and empty */
@@ -1242,16 +1350,16 @@ static void test_index_errors(void **state)
 
 	(void)state;
 	write_layout_json("{\"schemaVersion\":2}");
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EPARSE,
 		     "index.json: missing 'manifests'");
 	synth_cleanup();
 	write_layout_json("{\"schemaVersion\":2,\"manifests\":[]}");
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_ENOTFOUND,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_ENOTFOUND,
 		     "index.json: holds no image");
 	synth_cleanup();
 	write_layout_json(
 	    "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:12\",\"size\":1}]}");
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EPARSE,
 		     "manifests[0]: 'digest' is not a valid digest: 'sha256:12'");
 	synth_cleanup();
 	snprintf(buf, sizeof(buf),
@@ -1259,7 +1367,7 @@ static void test_index_errors(void **state)
 		 "vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":-4}]}",
 		 d);
 	write_layout_json(buf);
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EPARSE,
 		     "'size' must be a non-negative integer");
 	synth_cleanup();
 	snprintf(buf, sizeof(buf),
@@ -1269,11 +1377,11 @@ static void test_index_errors(void **state)
 		 "\"annotations\":{\"org.opencontainers.image.ref.name\":\"b\"}}]}",
 		 d, d);
 	write_layout_json(buf);
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EINVAL,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EINVAL,
 		     "holds 2 images; name one as oci:");
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EINVAL, ":NAME (a, b)");
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EINVAL, ":NAME (a, b)");
 	snprintf(buf, sizeof(buf), "oci:%s:b", tmpdir);
-	assert_error(bale_image_open(&img, buf, NULL), BALE_ENOTFOUND,
+	assert_error(bale_image_open(&img, buf, defaults()), BALE_ENOTFOUND,
 		     "has no blob "
 		     "'sha256:1111111111111111111111111111111111111111111111111111111111111111'");
 	synth_cleanup();
@@ -1284,7 +1392,7 @@ static void test_index_errors(void **state)
 		 "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v6\"}}]}",
 		 d, d);
 	write_layout_json(buf);
-	bale_image_options_init(&o);
+	init_opts(&o);
 	o.platform = "linux/arm";
 	assert_error(bale_image_open(&img, tmpdir, &o), BALE_EINVAL,
 		     "2 images match platform 'linux/arm' (platforms: linux/arm/v7, linux/arm/v6); "
@@ -1295,7 +1403,7 @@ static void test_index_errors(void **state)
 	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
 	    "\"manifests\":[]}");
 	write_layout_json(buf);
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EPARSE,
 		     "media type 'application/vnd.oci.image.manifest.v1+json' is not an image "
 		     "index");
 	synth_cleanup();
@@ -1320,7 +1428,7 @@ static void test_schema1_and_artifacts_are_refused(void **state)
 		 strlen(m1));
 	snprintf(path, sizeof(path), "%s/index.json", tmpdir);
 	write_file(path, buf, strlen(buf));
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EPARSE,
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EPARSE,
 		     "Docker schema 1 manifests are not supported");
 	/* a size that disagrees with the blob */
 	snprintf(buf, sizeof(buf),
@@ -1328,7 +1436,7 @@ static void test_schema1_and_artifacts_are_refused(void **state)
 	write_file(path, buf, strlen(buf));
 	snprintf(buf, sizeof(buf), "manifest '%s' is %zu bytes, its descriptor says 3", digest,
 		 strlen(m1));
-	assert_error(bale_image_open(&img, tmpdir, NULL), BALE_EDIGEST, buf);
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EDIGEST, buf);
 	synth_cleanup();
 }
 
@@ -1355,6 +1463,8 @@ int main(void)
 	    cmocka_unit_test(test_bombs_and_limits),
 	    cmocka_unit_test(test_pax_long_names_and_xattrs),
 	    cmocka_unit_test(test_duplicate_and_foreign_layers),
+	    cmocka_unit_test(test_docker_archive_foreign_layer),
+	    cmocka_unit_test(test_pax_path_with_nul_is_cut_there),
 	    cmocka_unit_test(test_callback_stops_the_read),
 	    cmocka_unit_test(test_config_is_checked),
 	    cmocka_unit_test(test_config_fields),
@@ -1362,5 +1472,8 @@ int main(void)
 	    cmocka_unit_test(test_schema1_and_artifacts_are_refused),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("image, reader thread", tests, NULL, NULL);
+
+	single_threaded = true;
+	return failed + cmocka_run_group_tests_name("image, single-threaded", tests, NULL, NULL);
 }
