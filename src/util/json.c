@@ -1,11 +1,11 @@
 /*
  * The JSON writer (see util.h). Strings are the hot path: runs of bytes that need no escaping are
- * found with a table lookup and copied in one bale_buf_add, so escaping costs little more than
- * a copy for ordinary text.
+ * found with a table lookup and copied with one memcpy, so escaping costs little more than a
+ * copy for ordinary text. With a sink the buffer is handed over in chunks and reused, so it
+ * stays small and hot in the cache however large the document.
  */
 #include "util/util.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 /* 0: copy as is; 1: ASCII that needs an escape; 2: the lead byte of a multi-byte sequence. */
@@ -61,6 +61,45 @@ static size_t utf8_sequence(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+/* Room for `n` more bytes (and the NUL) without a call in the common case. */
+static inline bool room(bale_buf *b, size_t n)
+{
+	return (b->len + n < b->alloc && !b->err) || bale_buf_grow(b, n) == 0;
+}
+
+static inline void put(bale_buf *b, const void *p, size_t n)
+{
+	if (room(b, n)) {
+		memcpy(b->ptr + b->len, p, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+	}
+}
+
+static inline void put_ch(bale_buf *b, char c)
+{
+	if (room(b, 1)) {
+		b->ptr[b->len++] = c;
+		b->ptr[b->len] = '\0';
+	}
+}
+
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * Whether any of the eight bytes in `w` is a control character, '"', '\\', DEL or not ASCII:
+ * the exact "has a byte below n" test for 0x20, and "has a zero byte" on w xor each special.
+ */
+static inline bool needs_look(uint64_t w)
+{
+	uint64_t quote = w ^ (ONES * '"'), bslash = w ^ (ONES * '\\'), del = w ^ (ONES * 0x7f);
+
+	return (((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) |
+		((del - ONES) & ~del) | w) &
+	       HIGHS;
+}
+
 int bale_json_escape(bale_buf *out, const char *str, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -75,6 +114,16 @@ int bale_json_escape(bale_buf *out, const char *str, size_t len)
 
 		if (cls == 0) {
 			i++;
+			/* Plain ASCII goes eight bytes at a time (any byte that needs a look stops
+			 * it). */
+			while (i + 8 <= len) {
+				uint64_t w;
+
+				memcpy(&w, s + i, 8);
+				if (needs_look(w))
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (cls == 2) {
@@ -85,7 +134,7 @@ int bale_json_escape(bale_buf *out, const char *str, size_t len)
 			}
 		}
 		if (i > start)
-			bale_buf_add(out, s + start, i - start);
+			put(out, s + start, i - start);
 		esc[0] = '\\';
 		if (cls == 2 && n) {
 			/* U+2028 and U+2029 end lines in JavaScript. */
@@ -129,11 +178,11 @@ int bale_json_escape(bale_buf *out, const char *str, size_t len)
 			}
 			i++;
 		}
-		bale_buf_add(out, esc, esc_len);
+		put(out, esc, esc_len);
 		start = i;
 	}
 	if (len > start)
-		bale_buf_add(out, s + start, len - start);
+		put(out, s + start, len - start);
 	return out->err;
 }
 
@@ -156,11 +205,11 @@ static void newline_indent(bale_json *json)
 	static const char spaces[] = "                                ";
 	size_t n = (size_t)json->depth * 2;
 
-	bale_buf_addch(json->out, '\n');
+	put_ch(json->out, '\n');
 	while (n) {
 		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
 
-		bale_buf_add(json->out, spaces, k);
+		put(json->out, spaces, k);
 		n -= k;
 	}
 }
@@ -183,10 +232,22 @@ static bool value_prefix(bale_json *json)
 		return false;
 	}
 	if (json->need_comma)
-		bale_buf_addch(json->out, ',');
+		put_ch(json->out, ',');
 	if (json->pretty && json->depth)
 		newline_indent(json);
 	return true;
+}
+
+static void drain(bale_json *json)
+{
+	int rc;
+
+	if (!json->out->len || json->err)
+		return;
+	rc = json->sink(json->sink_ctx, json->out->ptr, json->out->len);
+	if (rc)
+		json->err = rc;
+	bale_buf_reset(json->out);
 }
 
 static void value_done(bale_json *json)
@@ -194,6 +255,15 @@ static void value_done(bale_json *json)
 	json->need_comma = true;
 	if (json->out->err && !json->err)
 		json->err = json->out->err;
+	if (json->sink && json->out->len >= json->chunk)
+		drain(json);
+}
+
+void bale_json_set_sink(bale_json *json, bale_json_sink_fn sink, void *ctx, size_t chunk)
+{
+	json->sink = sink;
+	json->sink_ctx = ctx;
+	json->chunk = chunk;
 }
 
 static void open_container(bale_json *json, char kind)
@@ -206,7 +276,7 @@ static void open_container(bale_json *json, char kind)
 	}
 	json->kind[json->depth++] = (unsigned char)kind;
 	json->need_comma = false;
-	bale_buf_addch(json->out, kind);
+	put_ch(json->out, kind);
 	if (json->out->err)
 		json->err = json->out->err;
 }
@@ -222,7 +292,7 @@ static void close_container(bale_json *json, char kind)
 	json->depth--;
 	if (json->pretty && json->need_comma)
 		newline_indent(json);
-	bale_buf_addch(json->out, kind == '{' ? '}' : ']');
+	put_ch(json->out, kind == '{' ? '}' : ']');
 	value_done(json);
 }
 
@@ -248,19 +318,40 @@ void bale_json_array_end(bale_json *json)
 
 void bale_json_key(bale_json *json, const char *key)
 {
+	size_t len = 0;
+	bool plain = true;
+
 	if (json->err)
 		return;
 	if (!json->depth || json->kind[json->depth - 1] != '{' || json->after_key) {
 		fail(json, "a key outside an object");
 		return;
 	}
+	for (; key[len]; len++)
+		if (byte_class[(unsigned char)key[len]])
+			plain = false;
 	if (json->need_comma)
-		bale_buf_addch(json->out, ',');
+		put_ch(json->out, ',');
 	if (json->pretty)
 		newline_indent(json);
-	bale_buf_addch(json->out, '"');
-	bale_json_escape(json->out, key, strlen(key));
-	bale_buf_add(json->out, json->pretty ? "\": " : "\":", json->pretty ? 3 : 2);
+	if (plain && room(json->out, len + 4)) {
+		/* Keys are short identifiers: one copy, no escaping. */
+		char *p = json->out->ptr + json->out->len;
+
+		*p++ = '"';
+		memcpy(p, key, len);
+		p += len;
+		*p++ = '"';
+		*p++ = ':';
+		if (json->pretty)
+			*p++ = ' ';
+		*p = '\0';
+		json->out->len = (size_t)(p - json->out->ptr);
+	} else {
+		put_ch(json->out, '"');
+		bale_json_escape(json->out, key, len);
+		put(json->out, json->pretty ? "\": " : "\":", json->pretty ? 3 : 2);
+	}
 	json->after_key = true;
 	json->need_comma = true;
 	if (json->out->err)
@@ -271,10 +362,12 @@ void bale_json_stringn(bale_json *json, const char *str, size_t len)
 {
 	if (!value_prefix(json))
 		return;
-	bale_buf_grow(json->out, len + 2);
-	bale_buf_addch(json->out, '"');
+	if (!room(json->out, len + 2))
+		goto done;
+	put_ch(json->out, '"');
 	bale_json_escape(json->out, str, len);
-	bale_buf_addch(json->out, '"');
+	put_ch(json->out, '"');
+done:
 	value_done(json);
 }
 
@@ -290,24 +383,35 @@ static void raw_value(bale_json *json, const char *text, size_t len)
 {
 	if (!value_prefix(json))
 		return;
-	bale_buf_add(json->out, text, len);
+	put(json->out, text, len);
 	value_done(json);
+}
+
+/* Decimal digits of `v` at the end of `end`; returns where they start. */
+static char *format_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
 void bale_json_int(bale_json *json, int64_t value)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRId64, value);
+	char num[24], *end = num + sizeof(num), *p;
 
-	raw_value(json, num, (size_t)n);
+	p = format_u64(end, value < 0 ? 0 - (uint64_t)value : (uint64_t)value);
+	if (value < 0)
+		*--p = '-';
+	raw_value(json, p, (size_t)(end - p));
 }
 
 void bale_json_uint(bale_json *json, uint64_t value)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRIu64, value);
+	char num[24], *end = num + sizeof(num), *p = format_u64(end, value);
 
-	raw_value(json, num, (size_t)n);
+	raw_value(json, p, (size_t)(end - p));
 }
 
 void bale_json_bool(bale_json *json, bool value)
@@ -329,8 +433,10 @@ int bale_json_finish(bale_json *json)
 		return json->err;
 	}
 	if (json->pretty && json->need_comma)
-		bale_buf_addch(json->out, '\n');
+		put_ch(json->out, '\n');
 	if (json->out->err)
 		json->err = json->out->err;
+	if (json->sink)
+		drain(json);
 	return json->err;
 }

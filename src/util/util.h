@@ -73,8 +73,14 @@ bool bale_utf8_valid(const char *s, size_t len, size_t *bad);
  */
 #define BALE_JSON_MAX_DEPTH 256
 
+/* Receives output; returns 0 or a negative BALE_E* code (with its message set). */
+typedef int (*bale_json_sink_fn)(void *ctx, const char *data, size_t len);
+
 typedef struct bale_json {
 	bale_buf *out;
+	bale_json_sink_fn sink;
+	void *sink_ctx;
+	size_t chunk;
 	bool pretty;
 	bool need_comma; /* a value was written at the current level */
 	bool after_key;	 /* a key was written; its value comes next */
@@ -88,6 +94,12 @@ void bale_json_object_begin(bale_json *json);
 void bale_json_object_end(bale_json *json);
 void bale_json_array_begin(bale_json *json);
 void bale_json_array_end(bale_json *json);
+/*
+ * Streams the output: whenever `out` holds `chunk` bytes or more after a value (and at
+ * bale_json_finish()), its content goes to `sink` and `out` is emptied. A large document then
+ * needs no large buffer. A sink error stops the writer; bale_json_finish() returns it.
+ */
+void bale_json_set_sink(bale_json *json, bale_json_sink_fn sink, void *ctx, size_t chunk);
 /* The key of the next member; only inside an object. */
 void bale_json_key(bale_json *json, const char *key);
 /* A string value; NULL writes null. */
