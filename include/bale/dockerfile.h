@@ -462,4 +462,16 @@ BALE_EXTERN(int)
 bale_dockerfile_to_json(bale_buf *out, const bale_dockerfile *df, const bale_stages *stages,
 			unsigned flags);
 
+/* Receives a piece of output; returns 0 or a negative BALE_E* code with its message set. */
+typedef int (*bale_write_fn)(void *ctx, const char *data, size_t len);
+
+/*
+ * The same document handed to `write` in pieces of about 64 KiB as it is produced, so memory
+ * stays small however large the document (it is about ten times the Dockerfile). A `write`
+ * error stops the output and is returned.
+ */
+BALE_EXTERN(int) bale_dockerfile_write_json(bale_write_fn write, void *ctx,
+					    const bale_dockerfile *df, const bale_stages *stages,
+					    unsigned flags);
+
 #endif

@@ -177,75 +177,109 @@ static int parse_options(struct parse_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* Writes `data` to `path` through a temporary file in the same directory and a rename. */
-static int write_atomically(const char *path, const char *data, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-	bale_buf tmp = BALE_BUF_INIT;
-	mode_t mask;
-	int fd, rc = BALE_EXIT_OK;
+/* Where the output goes: standard output, or a temporary file renamed over FILE at the end. */
+struct output {
+	int fd;
+	const char *name; /* for messages */
+	const char *path; /* -o FILE; NULL for standard output */
+	bale_buf tmp;	  /* the temporary file's path */
+};
 
-	if (slash)
-		bale_buf_addf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		bale_buf_addf(&tmp, ".%s.XXXXXX", path);
-	if (tmp.err)
-		return cli_error(BALE_EXIT_INPUT, "out of memory");
-	fd = mkstemp(tmp.ptr);
-	if (fd < 0) {
-		rc = cli_error(BALE_EXIT_INPUT, "cannot create '%s': %s", tmp.ptr, strerror(errno));
-		goto out;
-	}
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0)
-		goto fail_write;
+static int write_all(void *ctx, const char *data, size_t len)
+{
+	struct output *o = ctx;
+
 	while (len) {
-		ssize_t n = write(fd, data, len);
+		ssize_t n = write(o->fd, data, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			goto fail_write;
+			return bale_error_set(BALE_EIO, "cannot write '%s': %s", o->name,
+					      n < 0 ? strerror(errno) : "no progress");
 		data += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) != 0)
-		goto fail_write;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail_write;
+	return 0;
+}
+
+/* Opens the output; with -o, a temporary file next to FILE, so FILE is replaced whole. */
+static int output_open(struct output *o, const char *path)
+{
+	const char *slash;
+	mode_t mask;
+
+	o->fd = STDOUT_FILENO;
+	o->name = "standard output";
+	o->path = path;
+	bale_buf_init(&o->tmp, 0);
+	if (!path)
+		return BALE_EXIT_OK;
+	o->name = path;
+	slash = strrchr(path, '/');
+	if (slash)
+		bale_buf_addf(&o->tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		bale_buf_addf(&o->tmp, ".%s.XXXXXX", path);
+	if (o->tmp.err)
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	o->fd = mkstemp(o->tmp.ptr);
+	if (o->fd < 0)
+		return cli_error(BALE_EXIT_INPUT, "cannot create '%s': %s", o->tmp.ptr,
+				 strerror(errno));
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(o->fd, 0666 & ~mask) != 0) {
+		int rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
+
+		close(o->fd);
+		unlink(o->tmp.ptr);
+		o->fd = -1;
+		return rc;
 	}
-	fd = -1;
-	if (rename(tmp.ptr, path) != 0) {
-		rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp.ptr);
+	return BALE_EXIT_OK;
+}
+
+/* Finishes the output: with `ok`, renames the temporary file over FILE; else removes it. */
+static int output_close(struct output *o, bool ok)
+{
+	int rc = BALE_EXIT_OK;
+
+	if (o->path && o->fd >= 0) {
+		if (ok && fsync(o->fd) != 0)
+			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
+				       strerror(errno));
+		if (close(o->fd) != 0 && ok && !rc)
+			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
+				       strerror(errno));
+		if (ok && !rc && rename(o->tmp.ptr, o->path) != 0)
+			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
+				       strerror(errno));
+		if (!ok || rc)
+			unlink(o->tmp.ptr);
 	}
-	goto out;
-fail_write:
-	rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp.ptr);
-out:
-	bale_buf_release(&tmp);
+	o->fd = -1;
+	bale_buf_release(&o->tmp);
 	return rc;
 }
 
 static int run_parse(int argc, char **argv)
 {
 	struct parse_args a = {.format = "json", .max_size = BALE_PARSE_DEFAULT_MAX_SIZE};
-	bale_buf input = BALE_BUF_INIT, out = BALE_BUF_INIT;
+	bale_buf input = BALE_BUF_INIT, dump = BALE_BUF_INIT;
+	struct output out = {.fd = -1};
 	bale_dockerfile *df = NULL;
 	bale_stages *stages = NULL;
 	bale_parse_opts popts = {0};
-	int rc;
+	bool json;
+	int rc, wrc;
 
 	rc = parse_options(&a, argc, argv);
 	if (rc) {
 		rc = rc < 0 ? BALE_EXIT_OK : rc;
 		goto out;
 	}
+	json = strcmp(a.format, "buildkit") != 0;
 	if (bale_read_file(&input, a.input, a.max_size)) {
 		rc = cli_library_error();
 		goto out;
@@ -256,33 +290,40 @@ static int run_parse(int argc, char **argv)
 		rc = cli_library_error();
 		goto out;
 	}
-	if (strcmp(a.format, "buildkit") == 0) {
-		if (bale_dockerfile_dump_buildkit(&out, df)) {
-			rc = cli_library_error();
-			goto out;
-		}
-	} else {
+	/* Everything that can fail on the input is done before any output is opened. */
+	if (json) {
 		bale_stage_opts sopts = {a.build_args, a.nbuild_args, a.target, a.platform};
 
-		if (bale_dockerfile_stages(&stages, df, &sopts) ||
-		    bale_dockerfile_to_json(&out, df, stages, a.compact ? 0 : BALE_JSON_PRETTY)) {
+		if (bale_dockerfile_stages(&stages, df, &sopts)) {
 			rc = cli_library_error();
 			goto out;
 		}
-		if (a.compact)
-			bale_buf_addch(&out, '\n');
-	}
-	if (out.err) {
+	} else if (bale_dockerfile_dump_buildkit(&dump, df)) {
 		rc = cli_library_error();
 		goto out;
 	}
-	rc = a.output ? write_atomically(a.output, out.ptr, out.len)
-		      : cli_write_stdout(out.ptr, out.len);
+	if ((rc = output_open(&out, a.output)) != 0)
+		goto out;
+	if (json) {
+		wrc = bale_dockerfile_write_json(write_all, &out, df, stages,
+						 a.compact ? 0 : BALE_JSON_PRETTY);
+		if (!wrc && a.compact)
+			wrc = write_all(&out, "\n", 1);
+	} else {
+		wrc = write_all(&out, dump.ptr, dump.len);
+	}
+	if (wrc)
+		rc = cli_library_error();
+	wrc = output_close(&out, rc == 0);
+	if (!rc)
+		rc = wrc;
 out:
+	if (out.fd >= 0)
+		output_close(&out, false);
 	bale_stages_free(stages);
 	bale_dockerfile_free(df);
 	bale_buf_release(&input);
-	bale_buf_release(&out);
+	bale_buf_release(&dump);
 	for (size_t i = 0; i < a.nbuild_args; i++)
 		free((char *)a.build_args[i].name);
 	free(a.build_args);

@@ -161,14 +161,14 @@ static const char *suggest(char *out, size_t cap, const char *val, const char *c
 
 	out[0] = '\0';
 	if (case_sensitive)
-		snprintf(lval, sizeof(lval), "%s", val);
+		snprintf(lval, sizeof(lval), "%.127s", val);
 	else
 		lower_into(lval, sizeof(lval), val);
 	for (size_t i = 0; i < noptions; i++) {
 		size_t d;
 
 		if (case_sensitive)
-			snprintf(lopt, sizeof(lopt), "%s", options[i]);
+			snprintf(lopt, sizeof(lopt), "%.127s", options[i]);
 		else
 			lower_into(lopt, sizeof(lopt), options[i]);
 		if (strcmp(lval, lopt) == 0)
@@ -189,7 +189,7 @@ static const char *suggest(char *out, size_t cap, const char *val, const char *c
 			if (isupper((unsigned char)*p))
 				all_lower = false;
 		}
-		snprintf(m, sizeof(m), "%s", match);
+		snprintf(m, sizeof(m), "%.127s", match);
 		if (!case_sensitive) {
 			for (char *p = m; *p; p++) {
 				if (all_lower)
@@ -987,7 +987,7 @@ static int duration_error(struct ctx *c, const char *what, const char *unit, con
 {
 	char q[256];
 
-	snprintf(q, sizeof(q), "%s", quoted(orig));
+	snprintf(q, sizeof(q), "%.255s", quoted(orig));
 	if (unit)
 		return fail(c, "time: unknown unit %s in duration %s", quoted(unit), q);
 	return fail(c, "time: %s duration %s", what, q);

@@ -451,49 +451,83 @@ static void write_stages(struct doc *d)
 	bale_json_object_end(j);
 }
 
+static int emit(struct doc *d, const bale_dockerfile *df, const bale_stages *stages)
+{
+	const bale_directive *dirs;
+	size_t ndirs, ninstrs, len;
+	char escape[2] = {(char)bale_dockerfile_escape(df), '\0'};
+
+	d->df = df;
+	d->st = stages;
+	d->instrs = bale_dockerfile_instructions(df, &ninstrs);
+	if (stages)
+		d->cmds = bale_stages_commands(stages, &d->ncmds);
+	bale_dockerfile_source(df, &len);
+
+	bale_json_object_begin(&d->j);
+	key_uint(d, "version", DOCUMENT_VERSION);
+	key_str(d, "file", bale_dockerfile_filename(df));
+	key_uint(d, "size", len);
+	key_str(d, "escape", escape);
+	dirs = bale_dockerfile_directives(df, &ndirs);
+	bale_json_key(&d->j, "directives");
+	bale_json_array_begin(&d->j);
+	for (size_t i = 0; i < ndirs; i++) {
+		bale_json_object_begin(&d->j);
+		key_str(d, "name", dirs[i].name);
+		key_str(d, "value", dirs[i].value);
+		key_uint(d, "line", dirs[i].line);
+		bale_json_object_end(&d->j);
+	}
+	bale_json_array_end(&d->j);
+	bale_json_key(&d->j, "instructions");
+	bale_json_array_begin(&d->j);
+	for (size_t i = 0; i < ninstrs && !d->j.err; i++)
+		write_instruction(d, &d->instrs[i], i, i < d->ncmds ? &d->cmds[i] : NULL);
+	bale_json_array_end(&d->j);
+	if (stages)
+		write_stages(d);
+	bale_json_object_end(&d->j);
+	return bale_json_finish(&d->j);
+}
+
 int bale_dockerfile_to_json(bale_buf *out, const bale_dockerfile *df, const bale_stages *stages,
 			    unsigned flags)
 {
 	struct doc d = {0};
-	const bale_directive *dirs;
-	size_t ndirs, ninstrs, len;
-	char escape[2] = {(char)bale_dockerfile_escape(df), '\0'};
-	int rc;
+	size_t len;
 
 	bale_json_init(&d.j, out, flags & BALE_JSON_PRETTY);
-	d.df = df;
-	d.st = stages;
-	d.instrs = bale_dockerfile_instructions(df, &ninstrs);
-	if (stages)
-		d.cmds = bale_stages_commands(stages, &d.ncmds);
-	/* About twice the source: saves most regrowth of the buffer. */
+	/* Saves the first regrowths of the buffer; the document is about ten times the source. */
 	bale_dockerfile_source(df, &len);
-	bale_buf_grow(out, len * 2 + 4096);
+	bale_buf_grow(out, len * 4 + 4096);
+	return emit(&d, df, stages);
+}
 
-	bale_json_object_begin(&d.j);
-	key_uint(&d, "version", DOCUMENT_VERSION);
-	key_str(&d, "file", bale_dockerfile_filename(df));
-	key_uint(&d, "size", len);
-	key_str(&d, "escape", escape);
-	dirs = bale_dockerfile_directives(df, &ndirs);
-	bale_json_key(&d.j, "directives");
-	bale_json_array_begin(&d.j);
-	for (size_t i = 0; i < ndirs; i++) {
-		bale_json_object_begin(&d.j);
-		key_str(&d, "name", dirs[i].name);
-		key_str(&d, "value", dirs[i].value);
-		key_uint(&d, "line", dirs[i].line);
-		bale_json_object_end(&d.j);
-	}
-	bale_json_array_end(&d.j);
-	bale_json_key(&d.j, "instructions");
-	bale_json_array_begin(&d.j);
-	for (size_t i = 0; i < ninstrs; i++)
-		write_instruction(&d, &d.instrs[i], i, i < d.ncmds ? &d.cmds[i] : NULL);
-	bale_json_array_end(&d.j);
-	if (stages)
-		write_stages(&d);
-	bale_json_object_end(&d.j);
-	rc = bale_json_finish(&d.j);
+struct sink {
+	bale_write_fn write;
+	void *ctx;
+};
+
+static int to_sink(void *ctx, const char *data, size_t len)
+{
+	struct sink *s = ctx;
+
+	return s->write(s->ctx, data, len);
+}
+
+int bale_dockerfile_write_json(bale_write_fn write, void *ctx, const bale_dockerfile *df,
+			       const bale_stages *stages, unsigned flags)
+{
+	struct doc d = {0};
+	struct sink sink = {write, ctx};
+	bale_buf buf = BALE_BUF_INIT;
+	int rc;
+
+	bale_buf_grow(&buf, 80 << 10);
+	bale_json_init(&d.j, &buf, flags & BALE_JSON_PRETTY);
+	bale_json_set_sink(&d.j, to_sink, &sink, 64 << 10);
+	rc = emit(&d, df, stages);
+	bale_buf_release(&buf);
 	return rc;
 }

@@ -315,7 +315,8 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 		f.value = DEFAULT_PATH;
 		f.declared = true;
 	}
-	if (x->rec && !words_contain(&x->rec->used, name, len)) {
+	/* Names are recorded as BuildKit's lexer records them: every lookup, ${V:-w} included. */
+	if (x->rec && len && !words_contain(&x->rec->used, name, len)) {
 		x->err = words_push(&x->rec->used, name, len);
 		if (!x->err && !f.declared && !f.value &&
 		    !(len == 26 && memcmp(name, "BUILDKIT_SBOM_SCAN_CONTEXT", 26) == 0) &&
@@ -337,6 +338,11 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	bale_shell_opts opts = {0};
 	int rc;
 
+	/*
+	 * Heredoc bodies: BuildKit uses '\\' and skips quote processing (SkipProcessQuotes), which
+	 * the shell module does not offer; keeping quotes (RawQuotes) is the nearest: it differs
+	 * only in that single quotes still stop expansion.
+	 */
 	opts.escape = raw ? '\\' : st->escape;
 	opts.raw_quotes = raw;
 	opts.lookup = lookup_var;
@@ -411,7 +417,8 @@ static int add_builtin_args(bale_stages *st, const char *platform, const char *t
 	if (platform && *platform) {
 		const char *a = strchr(platform, '/'), *b = a ? strchr(a + 1, '/') : NULL;
 
-		if (!a || a == platform || !a[1] || (b && (b == a + 1 || !b[1])))
+		if (!a || a == platform || !a[1] || (b && (b == a + 1 || !b[1])) ||
+		    strlen(platform) >= sizeof(os))
 			return bale_error_set(BALE_EINVAL,
 					      "invalid platform '%s': expected os/arch[/variant]",
 					      platform);

@@ -1216,6 +1216,41 @@ static void test_json_escaping(void **state)
 		      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* > U+10FFFF */
 }
 
+/* Every special byte at every offset of a longer string: the 8-byte fast path must stop. */
+static void test_json_escaping_every_position(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} specials[] = {
+	    {"\"", "\\\""},	      {"\\", "\\\\"},		{"\x01", "\\u0001"},
+	    {"\x1f", "\\u001f"},      {"\x7f", "\\u007f"},	{"\n", "\\n"},
+	    {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\xef\xbf\xbd"}, {"\xe2\x80\xa8", "\\u2028"}};
+
+	(void)state;
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(specials); k++) {
+		for (size_t pos = 0; pos < 24; pos++) {
+			char in[64], want[64];
+			size_t n = 0, w = 0;
+
+			for (size_t i = 0; i < 24; i++) {
+				if (i == pos) {
+					size_t l = strlen(specials[k].in),
+					       m = strlen(specials[k].out);
+
+					memcpy(in + n, specials[k].in, l);
+					memcpy(want + w, specials[k].out, m);
+					n += l;
+					w += m;
+				}
+				in[n++] = (char)('a' + i % 26);
+				want[w++] = (char)('a' + i % 26);
+			}
+			want[w] = '\0';
+			assert_escape(in, n, want);
+		}
+	}
+}
+
 static void test_json_writer_layout(void **state)
 {
 	bale_buf b = BALE_BUF_INIT;
@@ -1265,6 +1300,55 @@ static void test_json_writer_layout(void **state)
 	assert_string_equal(b.ptr, "{\n  \"k\": [\n    1,\n    {\n      \"x\": false\n    }\n  ],\n"
 				   "  \"e\": []\n}\n");
 	bale_buf_release(&b);
+}
+
+struct collect {
+	bale_buf buf;
+	size_t calls;
+	size_t fail_after; /* 0: never */
+};
+
+static int collect(void *ctx, const char *data, size_t len)
+{
+	struct collect *c = ctx;
+
+	c->calls++;
+	if (c->fail_after && c->calls >= c->fail_after)
+		return bale_error_set(BALE_EIO, "sink refused");
+	assert_true(len > 0);
+	return bale_buf_add(&c->buf, data, len);
+}
+
+/* The streamed document is the buffered one, handed over in pieces; a sink error stops it. */
+static void test_json_document_streams_in_pieces(void **state)
+{
+	struct model m;
+	bale_buf whole = BALE_BUF_INIT;
+	struct collect c = {BALE_BUF_INIT, 0, 0};
+	bale_buf src = BALE_BUF_INIT;
+
+	(void)state;
+	for (int i = 0; i < 400; i++)
+		bale_buf_addf(&src,
+			      "FROM alpine AS s%d\nRUN --mount=type=cache,target=/c%d echo %d\n", i,
+			      i, i);
+	open_model(&m, src.ptr, NULL);
+	assert_int_equal(bale_dockerfile_to_json(&whole, m.df, m.st, BALE_JSON_PRETTY), 0);
+	assert_int_equal(bale_dockerfile_write_json(collect, &c, m.df, m.st, BALE_JSON_PRETTY), 0);
+	assert_true(c.calls > 2);
+	assert_int_equal(c.buf.len, whole.len);
+	assert_memory_equal(c.buf.ptr, whole.ptr, whole.len);
+	bale_buf_release(&c.buf);
+
+	c.calls = 0;
+	c.fail_after = 2;
+	assert_int_equal(bale_dockerfile_write_json(collect, &c, m.df, m.st, 0), BALE_EIO);
+	assert_string_equal(bale_error_last()->message, "sink refused");
+	assert_int_equal(c.calls, 2);
+	bale_buf_release(&c.buf);
+	bale_buf_release(&whole);
+	bale_buf_release(&src);
+	close_model(&m);
 }
 
 static void test_json_writer_misuse(void **state)
@@ -1337,7 +1421,9 @@ int main(void)
 	    cmocka_unit_test(test_onbuild_copy_is_an_edge_of_the_child),
 	    cmocka_unit_test(test_unreachable_stage_keeps_unexpandable_word),
 	    cmocka_unit_test(test_json_escaping),
+	    cmocka_unit_test(test_json_escaping_every_position),
 	    cmocka_unit_test(test_json_writer_layout),
+	    cmocka_unit_test(test_json_document_streams_in_pieces),
 	    cmocka_unit_test(test_json_writer_misuse),
 	};
 
