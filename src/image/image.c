@@ -101,7 +101,9 @@ int image_open_blob(bale_image *img, const char *digest, struct blob *out)
 	snprintf(rel, sizeof(rel), "blobs/%s/%s", alg == DIGEST_SHA512 ? "sha512" : "sha256", hex);
 	if (img->dirfd < 0)
 		return image_open_member(img, rel, out);
-	out->fd = openat(img->dirfd, rel, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted in a layout must not hang the open (regular files ignore it)
+	 */
+	out->fd = openat(img->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (out->fd < 0) {
 		if (errno == ENOENT)
 			return bale_error_set(BALE_ENOTFOUND, "'%s' has no blob '%s'",
@@ -967,7 +969,7 @@ static int open_oci(bale_image *img, const char *name)
 	if (img->dirfd >= 0) {
 		struct stat st;
 
-		b.fd = openat(img->dirfd, "index.json", O_RDONLY | O_CLOEXEC);
+		b.fd = openat(img->dirfd, "index.json", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (b.fd < 0)
 			return bale_error_set(errno == ENOENT ? BALE_ENOTFOUND : BALE_EIO,
 					      "'%s' is not an OCI image layout: no index.json (%s)",
@@ -1008,10 +1010,18 @@ static int open_archive_file(bale_image *img)
 	unsigned char magic[4] = {0};
 	ssize_t n;
 
-	img->fd = open(img->info.path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	img->fd = open(img->info.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (img->fd < 0)
 		return bale_error_set(errno == ENOENT ? BALE_ENOTFOUND : BALE_EIO,
 				      "cannot open '%s': %s", img->info.path, strerror(errno));
+	if (fstat(img->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return bale_error_set(
+		    BALE_EIO,
+		    "'%s' is not a regular file; bale reads archives in place, so "
+		    "save it to a file first",
+		    img->info.path);
 	n = pread(img->fd, magic, sizeof(magic), 0);
 	if (n == 4 &&
 	    ((magic[0] == 0x1f && magic[1] == 0x8b) ||

@@ -464,6 +464,8 @@ static void test_reference_errors(void **state)
 	close(fd);
 	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
 		     "not a tar archive (bad header checksum at offset 0)");
+	assert_error(bale_image_open(&img, "docker-archive:/dev/null", defaults()), BALE_EIO,
+		     "'/dev/null' is not a regular file; bale reads archives in place");
 	assert_error(bale_image_open(&img, "oci-archive:" DATA "/demo.docker.tar", defaults()),
 		     BALE_ENOTFOUND, "has no member 'index.json'");
 	assert_error(bale_image_open(&img, "docker-archive:" DATA "/demo.oci.tar", defaults()),
@@ -973,6 +975,14 @@ static void test_digest_mismatches(void **state)
 	snprintf(want, sizeof(want), "layer 0 '%s': blob is %zu bytes, the manifest says 10",
 		 sy.layers[0], gz.len);
 	assert_error(synth_read(NULL, &s), BALE_EDIGEST, want);
+	synth_cleanup();
+
+	/* a FIFO where a blob should be must not hang the reader */
+	synth_image(&l, 1, NULL, NULL, &sy);
+	blob_path(sy.layers[0], path, sizeof(path));
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_EIO, "is not a regular file");
 	synth_cleanup();
 
 	/* the manifest blob was altered: caught when the image is opened */
