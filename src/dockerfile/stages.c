@@ -27,6 +27,10 @@
 #define POS_END	     UINT64_MAX
 #define SCOPE_NAMES  UINT32_MAX /* the stage-name table shares the hash with the scopes */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Per name, the stages that define it (in defs[].pos, ascending): see lookup(). */
+#define SCOPE_DEFINERS (UINT32_MAX - 1)
+/* Up to this many defining stages, lookup() tests each for being an ancestor. */
+#define DEFINERS_SCAN 16
 
 struct def {
 	uint64_t pos;
@@ -62,6 +66,8 @@ struct bale_stages {
 	size_t target;
 	const bale_build_arg *build_args;
 	size_t nbuild_args;
+	/* Entry and exit times of each stage in a walk of the FROM forest: ancestor tests. */
+	uint32_t *tin, *tout;
 
 	struct entry *entries;
 	size_t nentries, entries_alloc;
@@ -197,6 +203,15 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 	e->defs[e->ndefs].pos = pos;
 	e->defs[e->ndefs].value = value;
 	e->ndefs++;
+	if (scope != 0 && scope < SCOPE_DEFINERS) {
+		/* map_get() may move the entries: `e` is not used past this point. */
+		struct entry *d = map_get(st, SCOPE_DEFINERS, name, strlen(name));
+
+		if (!d)
+			return BALE_ENOMEM;
+		if (!d->ndefs || d->defs[d->ndefs - 1].pos != scope - 1)
+			return add_def(st, SCOPE_DEFINERS, name, scope - 1, NULL);
+	}
 	return 0;
 }
 
@@ -212,56 +227,152 @@ static size_t base_stage(const bale_stages *st, size_t s)
 	return stage->base.kind == BALE_REF_STAGE ? stage->base.stage : BALE_NO_STAGE;
 }
 
+static bool is_ancestor(const bale_stages *st, size_t t, size_t s)
+{
+	return st->tin[t] <= st->tin[s] && st->tout[s] <= st->tout[t];
+}
+
+/* The final definition of `name` in stage `t` (which defines it). */
+static void final_def(const bale_stages *st, size_t t, const char *name, size_t len,
+		      struct found *out)
+{
+	struct entry *e = map_find(st, (uint32_t)(t + 1), name, len);
+	const struct def *d = e ? def_before(e, POS_END) : NULL;
+
+	out->declared = d != NULL;
+	out->value = d ? d->value : NULL;
+}
+
 /*
- * Looks `name` up in `scope` before `pos`. With `memo` (only while building) what a stage
- * inherits is remembered in its entry; without, the FROM chain is walked.
+ * Looks `name` up in `scope` before `pos`. A stage without a definition before `pos` inherits
+ * from the nearest ancestor in its FROM chain that defines the name; finding it stays cheap in
+ * every shape of file:
+ *  - a name no stage defines is answered at once;
+ *  - a name few stages define: each of them is tested for being an ancestor (interval test);
+ *  - else the chain is walked up to a definition or a memoised answer. With `memo` (only while
+ *    the model is built, stage by stage, so parents are answered before children) every stage
+ *    passed remembers the answer, so each (stage, name) is walked once.
  */
 static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *name,
 		  size_t len, struct found *out)
 {
-	size_t chain[64], nchain = 0;
-	uint32_t s = scope;
-	int rc = 0;
+	struct entry *e = map_find(st, scope, name, len), *definers;
+	const struct def *d = e ? def_before(e, pos) : NULL;
+	size_t s, t, stop;
 
 	out->declared = false;
 	out->value = NULL;
-	for (;;) {
-		struct entry *e = map_find(st, s, name, len);
-		const struct def *d = e ? def_before(e, pos) : NULL;
-		size_t b;
-
-		if (d) {
-			out->declared = true;
-			out->value = d->value;
-			break;
-		}
-		if (s == 0)
-			break;
-		if (e && e->memo_done) {
-			out->declared = e->memo_declared;
-			out->value = e->memo_value;
-			break;
-		}
-		b = base_stage(st, s - 1);
-		if (b == BALE_NO_STAGE)
-			break;
-		if (memo && nchain < BALE_ARRAY_SIZE(chain))
-			chain[nchain++] = s;
-		s = (uint32_t)(b + 1);
-		pos = POS_END;
+	if (d) {
+		out->declared = true;
+		out->value = d->value;
+		return 0;
 	}
-	for (size_t i = 0; i < nchain; i++) {
+	if (scope == 0)
+		return 0;
+	if (e && e->memo_done) {
+		out->declared = e->memo_declared;
+		out->value = e->memo_value;
+		return 0;
+	}
+	definers = map_find(st, SCOPE_DEFINERS, name, len);
+	if (!definers)
+		return 0;
+	s = scope - 1;
+	if (definers->ndefs <= DEFINERS_SCAN) {
+		for (size_t k = definers->ndefs; k-- > 0;) {
+			t = (size_t)definers->defs[k].pos;
+			if (t < s && is_ancestor(st, t, s)) {
+				final_def(st, t, name, len, out);
+				break;
+			}
+		}
+		stop = base_stage(st, s);
+		goto remember;
+	}
+	for (t = base_stage(st, s); t != BALE_NO_STAGE; t = base_stage(st, t)) {
+		struct entry *te = map_find(st, (uint32_t)(t + 1), name, len);
+
+		if (te && te->ndefs) {
+			final_def(st, t, name, len, out);
+			break;
+		}
+		if (te && te->memo_done) {
+			out->declared = te->memo_declared;
+			out->value = te->memo_value;
+			break;
+		}
+	}
+	stop = t;
+remember:
+	if (!memo)
+		return 0;
+	/* Every stage from `s` up to (not including) where the answer was found inherits it. */
+	for (t = s; t != stop && t != BALE_NO_STAGE; t = base_stage(st, t)) {
 		char *copy = bale_arena_strndup(&st->arena, name, len);
-		struct entry *e = copy ? map_get(st, (uint32_t)chain[i], copy, len) : NULL;
+		struct entry *m = copy ? map_get(st, (uint32_t)(t + 1), copy, len) : NULL;
 
-		if (!e) {
-			rc = BALE_ENOMEM;
+		if (!m)
+			return BALE_ENOMEM;
+		if (m->memo_done)
 			break;
-		}
-		e->memo_done = true;
-		e->memo_declared = out->declared;
-		e->memo_value = out->value;
+		m->memo_done = true;
+		m->memo_declared = out->declared;
+		m->memo_value = out->value;
 	}
+	return 0;
+}
+
+/*
+ * Entry and exit times of a depth-first walk of the FROM forest (a stage's parent is its base
+ * stage), for the ancestor test of lookup(). Iterative: chains may be long.
+ */
+static int forest(bale_stages *st)
+{
+	size_t n = st->nstages, *first = NULL, *next = NULL, *stack = NULL, depth = 0;
+	uint32_t clock = 0;
+	int rc = 0;
+
+	st->tin = bale_arena_alloc(&st->arena, n * sizeof(*st->tin));
+	st->tout = bale_arena_alloc(&st->arena, n * sizeof(*st->tout));
+	first = malloc(n * sizeof(*first));
+	next = malloc(n * sizeof(*next));
+	stack = malloc(n * sizeof(*stack));
+	if (!st->tin || !st->tout || !first || !next || !stack) {
+		rc = bale_error_oom();
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		first[i] = BALE_NO_STAGE;
+	/* Children lists, in reverse so they are walked in index order (not that it matters). */
+	for (size_t i = n; i-- > 0;) {
+		size_t b = base_stage(st, i);
+
+		next[i] = b == BALE_NO_STAGE ? BALE_NO_STAGE : first[b];
+		if (b != BALE_NO_STAGE)
+			first[b] = i;
+	}
+	for (size_t root = 0; root < n; root++) {
+		if (base_stage(st, root) != BALE_NO_STAGE)
+			continue;
+		st->tin[root] = clock++;
+		stack[depth++] = root;
+		while (depth) {
+			size_t top = stack[depth - 1], child = first[top];
+
+			if (child == BALE_NO_STAGE) {
+				st->tout[top] = clock++;
+				depth--;
+				continue;
+			}
+			first[top] = next[child];
+			st->tin[child] = clock++;
+			stack[depth++] = child;
+		}
+	}
+out:
+	free(first);
+	free(next);
+	free(stack);
 	return rc;
 }
 
@@ -1129,8 +1240,9 @@ int bale_dockerfile_stages(bale_stages **out, const bale_dockerfile *df,
 		goto fail;
 	target_name = target ? target : st->stages[st->nstages - 1].name;
 	if ((rc = add_builtin_args(st, opts ? opts->platform : NULL, target_name)) ||
-	    (rc = global_args(st)) || (rc = resolve_bases(st)) || (rc = resolve_refs(st)) ||
-	    (rc = check_cycles(st)) || (rc = reachability(st, target)) || (rc = scopes(st)))
+	    (rc = global_args(st)) || (rc = resolve_bases(st)) || (rc = forest(st)) ||
+	    (rc = resolve_refs(st)) || (rc = check_cycles(st)) || (rc = reachability(st, target)) ||
+	    (rc = scopes(st)))
 		goto fail;
 	*out = st;
 	return 0;

@@ -911,6 +911,41 @@ static void test_scope_inherited_from_base_stage(void **state)
 	close_model(&m);
 }
 
+/*
+ * A stage inherits from its own FROM chain only, never from another stage that defines the
+ * same name: with few defining stages (tested one by one) and with many (the chain is walked).
+ */
+static void test_scope_lookup_picks_nearest_ancestor(void **state)
+{
+	bale_buf src = BALE_BUF_INIT;
+	struct model m;
+	size_t i, n;
+
+	(void)state;
+	bale_buf_adds(&src, "FROM alpine AS root\nENV X=root\n"
+			    "FROM alpine AS other\nENV X=other\n"
+			    "FROM root AS mid\nRUN use\n"
+			    "FROM mid AS leaf\nRUN use\n");
+	open_model(&m, src.ptr, NULL);
+	assert_value_at(&m, 5, "X", "root");
+	assert_value_at(&m, 7, "X", "root");
+	close_model(&m);
+
+	/* Thirty unrelated stages define X too, and the chain is forty stages deep. */
+	for (i = 0; i < 30; i++)
+		bale_buf_addf(&src, "FROM alpine AS side%zu\nENV X=side%zu\n", i, i);
+	bale_buf_adds(&src, "FROM leaf AS c0\n");
+	for (i = 1; i < 40; i++)
+		bale_buf_addf(&src, "FROM c%zu AS c%zu\n", i - 1, i);
+	bale_buf_adds(&src, "RUN use\n");
+	open_model(&m, src.ptr, NULL);
+	bale_dockerfile_instructions(m.df, &n);
+	assert_value_at(&m, n - 1, "X", "root");
+	assert_value_at(&m, 7, "X", "root");
+	close_model(&m);
+	bale_buf_release(&src);
+}
+
 static void test_builtin_platform_args(void **state)
 {
 	struct model m;
@@ -1412,6 +1447,7 @@ int main(void)
 	    cmocka_unit_test(test_stage_arg_redeclared),
 	    cmocka_unit_test(test_env_scope_order),
 	    cmocka_unit_test(test_scope_inherited_from_base_stage),
+	    cmocka_unit_test(test_scope_lookup_picks_nearest_ancestor),
 	    cmocka_unit_test(test_builtin_platform_args),
 	    cmocka_unit_test(test_expansion_records_used_and_undefined),
 	    cmocka_unit_test(test_stage_names_and_bases),
