@@ -452,20 +452,15 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 				return fail(c, "missing a value on flag: %s", flag_name);
 			v->value = value;
 			break;
-		case FLAG_STRINGS: {
-			const char **grown;
-
+		case FLAG_STRINGS:
 			if (!eq)
 				return fail(c, "missing a value on flag: %s", flag_name);
-			grown = bale_arena_alloc(c->arena, (v->nvalues + 1) * sizeof(*grown));
-			if (!grown)
+			/* Room for every flag of the instruction at once: no regrowth. */
+			if (!v->values && !(v->values = bale_arena_alloc(
+						c->arena, ins->nflags * sizeof(*v->values))))
 				return BALE_ENOMEM;
-			if (v->nvalues)
-				memcpy(grown, v->values, v->nvalues * sizeof(*grown));
-			grown[v->nvalues++] = value;
-			v->values = grown;
+			v->values[v->nvalues++] = value;
 			break;
-		}
 		}
 	}
 	return 0;

@@ -66,6 +66,9 @@ struct bale_stages {
 	size_t target;
 	const bale_build_arg *build_args;
 	size_t nbuild_args;
+	/* Per stage, the indexes of its ONBUILD instructions (which run in its child stages). */
+	size_t **onbuilds;
+	size_t *nonbuilds;
 	/* Entry and exit times of each stage in a walk of the FROM forest: ancestor tests. */
 	uint32_t *tin, *tout;
 
@@ -614,6 +617,27 @@ static int layout(bale_stages *st)
 			st->stages[s].end = i + 1;
 	}
 	st->nstages = nstages;
+
+	/* Each stage's ONBUILD instructions, so its child stages need not scan its body. */
+	st->onbuilds = bale_arena_calloc(&st->arena, nstages, sizeof(*st->onbuilds));
+	st->nonbuilds = bale_arena_calloc(&st->arena, nstages, sizeof(*st->nonbuilds));
+	if (!st->onbuilds || !st->nonbuilds)
+		return BALE_ENOMEM;
+	for (size_t i = 0; i < st->ninstrs; i++)
+		if (st->instrs[i].kind == BALE_INSTR_ONBUILD && st->stage_of[i] != BALE_NO_STAGE)
+			st->nonbuilds[st->stage_of[i]]++;
+	for (s = 0; s < nstages; s++) {
+		if (st->nonbuilds[s] && !(st->onbuilds[s] = bale_arena_alloc(
+					      &st->arena, st->nonbuilds[s] * sizeof(size_t))))
+			return BALE_ENOMEM;
+		st->nonbuilds[s] = 0;
+	}
+	for (size_t i = 0; i < st->ninstrs; i++) {
+		if (st->instrs[i].kind != BALE_INSTR_ONBUILD || st->stage_of[i] == BALE_NO_STAGE)
+			continue;
+		s = st->stage_of[i];
+		st->onbuilds[s][st->nonbuilds[s]++] = i;
+	}
 	return 0;
 }
 
@@ -876,13 +900,11 @@ static int resolve_refs(bale_stages *st)
 		list.n = 0;
 		/* The ONBUILD triggers of a base stage run here, before this stage's own. */
 		if (b != BALE_NO_STAGE) {
-			const bale_stage *base = &st->stages[b];
-
-			for (size_t i = base->instruction + 1; i < base->end; i++) {
+			for (size_t k = 0; k < st->nonbuilds[b]; k++) {
+				size_t i = st->onbuilds[b][k];
 				const bale_command *t = st->cmds[i].onbuild.trigger;
 
-				if (st->cmds[i].kind == BALE_INSTR_ONBUILD && t &&
-				    (rc = command_refs(st, s, t, i, true, &list)) != 0)
+				if (t && (rc = command_refs(st, s, t, i, true, &list)) != 0)
 					goto out;
 			}
 		}
@@ -1038,11 +1060,14 @@ static int reachability(bale_stages *st, const char *target)
 		}
 		if (b == BALE_NO_STAGE)
 			continue;
-		for (size_t i = st->stages[b].instruction + 1; i < st->stages[b].end; i++)
-			if (st->cmds[i].kind == BALE_INSTR_ONBUILD && st->cmds[i].onbuild.error)
+		for (size_t k = 0; k < st->nonbuilds[b]; k++) {
+			size_t i = st->onbuilds[b][k];
+
+			if (st->cmds[i].onbuild.error)
 				return bale_error_set(
 				    BALE_EPARSE, "%s (ONBUILD trigger run in stage %s)",
 				    st->cmds[i].onbuild.error, stage_label(stage, l2, sizeof(l2)));
+		}
 	}
 	return 0;
 }
@@ -1159,10 +1184,11 @@ static int scopes(bale_stages *st)
 
 		vars.n = 0;
 		if (b != BALE_NO_STAGE) {
-			for (size_t i = st->stages[b].instruction + 1; i < st->stages[b].end; i++) {
+			for (size_t o = 0; o < st->nonbuilds[b]; o++) {
+				size_t i = st->onbuilds[b][o];
 				const bale_command *t = st->cmds[i].onbuild.trigger;
 
-				if (st->cmds[i].kind != BALE_INSTR_ONBUILD || !t)
+				if (!t)
 					continue;
 				/* Triggers run right after FROM: positions between it and the next.
 				 */
