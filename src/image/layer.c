@@ -1,11 +1,13 @@
 /*
- * The layer stream. A source (the producer) reads the blob through a window, hashes it and
- * decompresses it (isa-l or zlib for gzip, libzstd) into 1 MiB chunks; the consumer hashes
- * each chunk for the diff_id and hands it to libarchive through its read callback, which
- * yields one visitor call per tar entry. By default the source runs on its own thread and
- * fills a ring of RING_SLOTS chunks, so inflating and hashing the blob overlap with hashing
- * the tar and parsing it; with single_threaded it runs inline. Memory is fixed (the ring plus
- * one input buffer) whatever the layer's size.
+ * The layer stream. A source (the producer) reads the blob through a window and decompresses
+ * it (isa-l or zlib for gzip, libzstd) into 1 MiB chunks; the consumer hands each chunk to
+ * libarchive through its read callback, which yields one visitor call per tar entry. Both
+ * hashes are taken as the bytes pass. By default the source runs on its own thread: it fills a
+ * ring of RING_SLOTS output chunks and reads the blob into IN_SLOTS input buffers, and the
+ * consumer hashes those input buffers (the blob digest) as well as the chunks (the diff_id),
+ * so that decompression alone runs beside hashing and parsing, which balances the two cores
+ * best. With single_threaded all of it runs inline. Memory is fixed (the two rings) whatever
+ * the layer's size.
  *
  * The source never touches the thread-local error: it keeps its own code and message, which
  * the consumer raises (adding the entry being read) when it meets them. Errors are sticky and
@@ -32,6 +34,7 @@
 #define IN_SIZE	    ((size_t)1 << 20)
 #define CHUNK_SIZE  ((size_t)1 << 20)
 #define RING_SLOTS  4
+#define IN_SLOTS    4
 #define RATIO_FLOOR ((uint64_t)64 << 20) /* bytes out before the ratio limit applies */
 
 /* The producer's state: everything here belongs to the reader thread while it runs. */
@@ -39,9 +42,12 @@ struct source {
 	const bale_image_options *opts;
 	struct blob blob;
 	const char *label;
-	uint64_t pos; /* bytes of the blob read */
-	unsigned char *in;
+	uint64_t pos;	   /* bytes of the blob read */
+	unsigned char *in; /* the input buffer being decompressed: one of in_slots */
 	size_t in_len, in_off;
+	unsigned char *in_slots[IN_SLOTS];
+	size_t in_slot_len[IN_SLOTS];
+	struct ring *defer; /* threaded: blob bytes are queued here for the consumer to hash */
 	bale_image_compression comp;
 #ifdef BALE_HAVE_ISAL
 	struct inflate_state *isal;
@@ -62,13 +68,15 @@ struct ring {
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t mu;
-	pthread_cond_t can_put, can_get;
+	pthread_cond_t can_put; /* to the producer: an output or input slot is free, or stop */
+	pthread_cond_t can_get; /* to the consumer: a chunk or input to hash is ready, or done */
 	unsigned char *buf[RING_SLOTS];
 	size_t len[RING_SLOTS];
-	size_t head, count; /* the consumer's slot is head; count slots are filled */
-	bool held;	    /* the consumer still reads slot head (libarchive holds it) */
-	bool done;	    /* the producer ended: at the end of data or with src.err */
-	bool stop;	    /* the consumer asks the producer to end */
+	size_t head, count;	      /* the consumer's slot is head; count slots are filled */
+	size_t hash_head, hash_count; /* input slots read but not yet hashed, in order */
+	bool held;		      /* the consumer still reads slot head (libarchive holds it) */
+	bool done;		      /* the producer ended: at the end of data or with src.err */
+	bool stop;		      /* the consumer asks the producer to end */
 };
 
 struct stream {
@@ -130,8 +138,8 @@ static int stream_fail(struct stream *s, int code, const char *fmt, ...)
 	return code;
 }
 
-/* Reads up to `len` more bytes of the blob, hashing them. Returns the count, 0 at its end. */
-static ssize_t blob_take(struct source *src, unsigned char *buf, size_t len)
+/* Reads up to `len` more bytes of the blob. Returns the count, 0 at its end. */
+static ssize_t blob_read(struct source *src, unsigned char *buf, size_t len)
 {
 	uint64_t left = src->blob.size - src->pos;
 	ssize_t n;
@@ -149,21 +157,48 @@ static ssize_t blob_take(struct source *src, unsigned char *buf, size_t len)
 		return source_fail(src, BALE_EPARSE, "unexpected end of file after %llu bytes",
 				   (unsigned long long)src->pos);
 	src->pos += (uint64_t)n;
-	hasher_update(&src->blob_hash, buf, (size_t)n);
 	return n;
 }
 
+/*
+ * Reads the next input buffer once the current one is used up. Threaded, the buffer is one of
+ * the input slots not waiting to be hashed, and it is queued for the consumer to hash;
+ * otherwise it is hashed here.
+ */
 static int refill(struct source *src)
 {
+	struct ring *r = src->defer;
+	size_t slot = 0;
+	bool stop;
 	ssize_t n;
 
 	if (src->in_off < src->in_len)
 		return 0;
+	if (r) {
+		pthread_mutex_lock(&r->mu);
+		while (r->hash_count == IN_SLOTS && !r->stop)
+			pthread_cond_wait(&r->can_put, &r->mu);
+		stop = r->stop;
+		slot = (r->hash_head + r->hash_count) % IN_SLOTS;
+		pthread_mutex_unlock(&r->mu);
+		if (stop)
+			return source_fail(src, BALE_ERROR, "stopped");
+		src->in = src->in_slots[slot];
+	}
 	src->in_off = src->in_len = 0;
-	n = blob_take(src, src->in, IN_SIZE);
-	if (n < 0)
+	n = blob_read(src, src->in, IN_SIZE);
+	if (n <= 0)
 		return (int)n;
 	src->in_len = (size_t)n;
+	if (!r) {
+		hasher_update(&src->blob_hash, src->in, (size_t)n);
+		return 0;
+	}
+	pthread_mutex_lock(&r->mu);
+	src->in_slot_len[slot] = (size_t)n;
+	r->hash_count++;
+	pthread_cond_signal(&r->can_get);
+	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
 
@@ -172,23 +207,23 @@ static bool input_left(const struct source *src)
 	return src->in_off < src->in_len || src->pos < src->blob.size;
 }
 
-/* True when the unread input starts with the gzip magic; moves a split magic together. */
+/* True when the unread input starts with the gzip magic (peeked, not consumed). */
 static bool gzip_member_follows(struct source *src)
 {
-	if (src->in_len - src->in_off < 2 && src->pos < src->blob.size) {
-		size_t keep = src->in_len - src->in_off;
-		ssize_t n;
+	unsigned char second;
+	ssize_t n;
 
-		memmove(src->in, src->in + src->in_off, keep);
-		src->in_off = 0;
-		src->in_len = keep;
-		n = blob_take(src, src->in + keep, IN_SIZE - keep);
-		if (n < 0)
-			return false;
-		src->in_len += (size_t)n;
-	}
-	return src->in_len - src->in_off >= 2 && src->in[src->in_off] == 0x1f &&
-	       src->in[src->in_off + 1] == 0x8b;
+	if (refill(src) != 0)
+		return false;
+	if (src->in_len - src->in_off >= 2)
+		return src->in[src->in_off] == 0x1f && src->in[src->in_off + 1] == 0x8b;
+	if (src->in_len == src->in_off || src->pos >= src->blob.size)
+		return false;
+	/* one byte left in this buffer: peek at the next one in the file */
+	do {
+		n = pread(src->blob.fd, &second, 1, (off_t)(src->blob.offset + src->pos));
+	} while (n < 0 && errno == EINTR);
+	return n == 1 && src->in[src->in_off] == 0x1f && second == 0x8b;
 }
 
 static int trailing_data(struct source *src)
@@ -333,7 +368,9 @@ static ssize_t produce(struct source *src, unsigned char *out)
 		n = unzstd_some(src, out);
 		break;
 	default:
-		n = blob_take(src, out, CHUNK_SIZE);
+		n = blob_read(src, out, CHUNK_SIZE);
+		if (n > 0 && !src->defer) /* threaded, the consumer hashes the chunk */
+			hasher_update(&src->blob_hash, out, (size_t)n);
 		break;
 	}
 	if (n < 0)
@@ -430,8 +467,23 @@ static ssize_t next_chunk(struct stream *s, const unsigned char **out)
 			r->held = false;
 			pthread_cond_signal(&r->can_put);
 		}
-		while (r->count == 0 && !r->done)
+		for (;;) {
+			/* Hash the blob's input buffers in order while waiting for output. */
+			while (r->hash_count > 0) {
+				size_t slot = r->hash_head;
+
+				pthread_mutex_unlock(&r->mu);
+				hasher_update(&s->src.blob_hash, s->src.in_slots[slot],
+					      s->src.in_slot_len[slot]);
+				pthread_mutex_lock(&r->mu);
+				r->hash_head = (r->hash_head + 1) % IN_SLOTS;
+				r->hash_count--;
+				pthread_cond_signal(&r->can_put);
+			}
+			if (r->count > 0 || r->done)
+				break;
 			pthread_cond_wait(&r->can_get, &r->mu);
+		}
 		if (r->count > 0) {
 			r->held = true;
 			*out = r->buf[r->head];
@@ -440,6 +492,8 @@ static ssize_t next_chunk(struct stream *s, const unsigned char **out)
 			n = s->src.err; /* done: the source's fields are settled */
 		}
 		pthread_mutex_unlock(&r->mu);
+		if (n > 0 && s->src.comp == BALE_IMAGE_UNCOMPRESSED)
+			hasher_update(&s->src.blob_hash, *out, (size_t)n);
 	}
 	if (n < 0)
 		return raise_source(s);
@@ -649,14 +703,21 @@ static int stream_open(struct stream *s, bale_image *img, size_t index)
 	if (n < 0)
 		return bale_error_set(BALE_EIO, "%s: cannot read: %s", s->label, strerror(errno));
 	src->comp = sniff(magic, (size_t)n, l->compression);
-	s->hash_once = src->comp == BALE_IMAGE_UNCOMPRESSED && l->blob.digest &&
-		       strcmp(l->blob.digest, l->diff_id) == 0;
+	/* Uncompressed, the blob is the tar: one hash serves both when the digests are the same
+	   or the blob's is not known yet (a legacy docker-archive names none). */
+	if (!l->blob.digest)
+		balg = dalg;
+	s->hash_once = src->comp == BALE_IMAGE_UNCOMPRESSED &&
+		       (!l->blob.digest || strcmp(l->blob.digest, l->diff_id) == 0);
 	if ((rc = hasher_init(&src->blob_hash, balg)) != 0 ||
 	    (rc = hasher_init(&s->diff_hash, dalg)) != 0)
 		return rc;
-	src->in = malloc(IN_SIZE);
-	if (!src->in)
-		return bale_error_oom();
+	s->threaded = !img->opts.single_threaded;
+	for (int i = 0; i < (s->threaded ? IN_SLOTS : 1); i++)
+		if (!(src->in_slots[i] = malloc(IN_SIZE)))
+			return bale_error_oom();
+	src->in = src->in_slots[0];
+	src->defer = s->threaded ? &s->ring : NULL;
 	if (src->comp == BALE_IMAGE_GZIP) {
 #ifdef BALE_HAVE_ISAL
 		src->isal = malloc(sizeof(*src->isal));
@@ -680,7 +741,6 @@ static int stream_open(struct stream *s, bale_image *img, size_t index)
 			return bale_error_oom();
 		ZSTD_initDStream(src->zstd);
 	}
-	s->threaded = !img->opts.single_threaded;
 	if (!s->threaded) {
 		s->out = malloc(CHUNK_SIZE);
 		return s->out ? 0 : bale_error_oom();
@@ -727,7 +787,8 @@ static void stream_close(struct stream *s)
 	}
 #endif
 	ZSTD_freeDStream(src->zstd);
-	free(src->in);
+	for (int i = 0; i < IN_SLOTS; i++)
+		free(src->in_slots[i]);
 	free(s->out);
 	hasher_release(&src->blob_hash);
 	hasher_release(&s->diff_hash);
