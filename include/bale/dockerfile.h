@@ -139,7 +139,8 @@ BALE_EXTERN(int) bale_dockerfile_dump_buildkit(bale_buf *out, const bale_dockerf
  *
  * A bale_stages borrows the bale_dockerfile it was built from: free the stages first. Every
  * array and string reachable from it belongs to it and lives until bale_stages_free(). Indexes
- * of instructions are indexes into bale_dockerfile_instructions().
+ * of instructions are indexes into bale_dockerfile_instructions(). Once built it is only read
+ * (the expansion functions included), so several threads may use it at once.
  * ============================================================================================ */
 
 #include "shell.h" /* bale_words */
@@ -404,8 +405,9 @@ BALE_EXTERN(size_t) bale_stages_find(const bale_stages *stages, const char *name
  *
  * Each expanded word says what it is (`field`: "base", "platform", "arg_value", "env_key",
  * "env_value", "label_key", "label_value", "chown", "checksum", "source", "dest", "content",
- * "path", "user", "volume", "signal", "port", "mount.<key>"), which item it belongs to (the
- * pair, source, mount or port number) and its text before and after expansion.
+ * "path", "user", "volume", "signal", "port", "mount.<key>" with the key's canonical name:
+ * mount.source, mount.target, mount.readonly, ...), which item it belongs to (the pair, source,
+ * mount or port number) and its text before and after expansion.
  *
  * `used` lists every variable the words read, once each; `undefined` those of them that no
  * ARG or ENV in scope defines (an ARG declared without value counts as defined, as BuildKit's
@@ -470,8 +472,8 @@ typedef int (*bale_write_fn)(void *ctx, const char *data, size_t len);
  * stays small however large the document (it is about ten times the Dockerfile). A `write`
  * error stops the output and is returned.
  */
-BALE_EXTERN(int) bale_dockerfile_write_json(bale_write_fn write, void *ctx,
-					    const bale_dockerfile *df, const bale_stages *stages,
-					    unsigned flags);
+BALE_EXTERN(int)
+bale_dockerfile_write_json(bale_write_fn write, void *ctx, const bale_dockerfile *df,
+			   const bale_stages *stages, unsigned flags);
 
 #endif
