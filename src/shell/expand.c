@@ -28,6 +28,7 @@
 #include "util/unicode.h"
 #include "util/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,11 @@ struct expander {
 	bale_words *words;
 	bale_buf word;
 	bool in_word;
+	struct matcher *m; /* allocated by the first pattern operation */
+};
+
+/* What pattern operations need, kept across them within one call. */
+struct matcher {
 	struct pattern pat;
 	struct text text;
 };
@@ -186,9 +192,12 @@ static inline bool is_invalid(const char *s, size_t width, uint32_t cp)
 	return width == 1 && cp == 0xfffd && (unsigned char)s[0] >= 0x80;
 }
 
-static bool is_name_rune(uint32_t cp)
+static inline bool is_name_rune(uint32_t cp)
 {
-	return cp == '_' || bale_shell_is_letter(cp) || bale_shell_is_digit(cp);
+	if (cp < 0x80)
+		return cp == '_' || (cp >= '0' && cp <= '9') ||
+		       ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+	return bale_shell_is_letter(cp) || bale_shell_is_digit(cp);
 }
 
 /* BuildKit's isSpecialParam. */
@@ -383,6 +392,10 @@ static size_t read_name(struct expander *ex)
 	}
 	while (is_name_rune(cp)) {
 		ex->pos += w;
+		/* ASCII names, the usual case, without decoding. */
+		while (ex->pos < ex->len && (unsigned char)ex->src[ex->pos] < 0x80 &&
+		       is_name_rune((unsigned char)ex->src[ex->pos]))
+			ex->pos++;
 		if (ex->pos >= ex->len)
 			break;
 		w = rune_at(ex->src + ex->pos, ex->len - ex->pos, &cp);
@@ -523,11 +536,14 @@ static int add_segment(struct expander *ex, struct pattern *pat, size_t off, siz
  */
 static int compile(struct expander *ex, const char *p, size_t plen, bool reverse)
 {
-	struct pattern *pat = &ex->pat;
+	struct pattern *pat;
 	uint32_t *r;
 	size_t n, i, seg_start = 0;
 	int rc;
 
+	if (!ex->m && !(ex->m = calloc(1, sizeof(*ex->m))))
+		return buf_failed(ex, BALE_ENOMEM);
+	pat = &ex->m->pat;
 	if ((rc = reserve_runes(ex, &pat->runes, &pat->runes_alloc, plen)) != 0 ||
 	    (rc = reserve_runes(ex, &pat->items, &pat->items_alloc, plen)) != 0)
 		return rc;
@@ -582,7 +598,8 @@ static int compile(struct expander *ex, const char *p, size_t plen, bool reverse
 					return rc;
 				}
 				if (i + 1 >= n) {
-					snprintf(ch, sizeof(ch), "%s", "%!c(int32=-1)");
+					/* Go's %c of scanner.EOF (-1) prints U+FFFD. */
+					snprintf(ch, sizeof(ch), "%s", replacement_char);
 				} else {
 					bale_buf one = BALE_BUF_INIT;
 
@@ -609,7 +626,7 @@ static int compile(struct expander *ex, const char *p, size_t plen, bool reverse
 /* Loads `len` bytes of a value as runes, reversed for ${V%p}. *valid: no byte was bad. */
 static int load_text(struct expander *ex, const char *v, size_t len, bool reverse, bool *valid)
 {
-	struct text *t = &ex->text;
+	struct text *t = &ex->m->text;
 	size_t i = 0, n = 0;
 	int rc;
 
@@ -882,16 +899,17 @@ static int expand_template(struct expander *ex, const char *tpl, size_t n, const
 static int trim(struct expander *ex, uint32_t op, const char *pattern, size_t plen, bool greedy,
 		const char *value, size_t vlen, struct piece *out)
 {
-	struct text *t = &ex->text;
+	struct text *t;
 	size_t end = 0;
 	bool valid, matched;
 	int rc;
 
 	if ((rc = compile(ex, pattern, plen, op == '%')) != 0)
 		return rc;
+	t = &ex->m->text;
 	if ((rc = load_text(ex, value, vlen, op == '%', &valid)) != 0)
 		return rc;
-	matched = match_at(&ex->pat, t, 0, greedy, &end);
+	matched = match_at(&ex->m->pat, t, 0, greedy, &end);
 	if (op == '#') {
 		if (!matched)
 			return piece_ext(out, value, vlen);
@@ -924,18 +942,19 @@ static int trim(struct expander *ex, uint32_t op, const char *pattern, size_t pl
 static int replace(struct expander *ex, bool all, const char *pattern, size_t plen,
 		   const char *repl, size_t rlen, const char *value, size_t vlen, struct piece *out)
 {
-	struct text *t = &ex->text;
+	struct text *t;
 	size_t s, e, last_end = 0, search = 0;
 	bool valid;
 	int rc;
 
 	if ((rc = compile(ex, pattern, plen, false)) != 0)
 		return rc;
+	t = &ex->m->text;
 	if ((rc = load_text(ex, value, vlen, false, &valid)) != 0)
 		return rc;
 	bale_buf_reset(&ex->work);
 	if (!all) {
-		if (!find_match(&ex->pat, t, 0, &s, &e))
+		if (!find_match(&ex->m->pat, t, 0, &s, &e))
 			return piece_ext(out, value, vlen);
 		if ((rc = put(ex, &ex->work, value, t->off[s])) != 0 ||
 		    (rc = put(ex, &ex->work, repl, rlen)) != 0 ||
@@ -947,7 +966,7 @@ static int replace(struct expander *ex, bool all, const char *pattern, size_t pl
 	while (search <= t->n) {
 		size_t width = search < t->n ? 1 : 0;
 
-		if (!find_match(&ex->pat, t, search, &s, &e))
+		if (!find_match(&ex->m->pat, t, search, &s, &e))
 			break;
 		if ((rc = put(ex, &ex->work, value + t->off[last_end],
 			      t->off[s] - t->off[last_end])) != 0)
@@ -1329,7 +1348,13 @@ static int expander_init(struct expander *ex, const char *word, size_t len,
 
 	if (!opts)
 		opts = &defaults;
-	memset(ex, 0, sizeof(*ex));
+	/* Field by field: most words never need the matcher, so it is not even zeroed. */
+	ex->pos = 0;
+	ex->depth = 0;
+	ex->code = 0;
+	ex->words = NULL;
+	ex->in_word = false;
+	ex->m = NULL;
 	ex->esc = opts->escape ? opts->escape : '\\';
 	if (ex->esc != '\\' && ex->esc != '`')
 		return bale_error_set(BALE_EINVAL, "escape character must be '\\' or '`', not %d",
@@ -1362,13 +1387,16 @@ static void expander_release(struct expander *ex)
 	bale_buf_release(&ex->work);
 	bale_buf_release(&ex->word);
 	bale_buf_release(&ex->msg);
-	free(ex->pat.runes);
-	free(ex->pat.rev);
-	free(ex->pat.items);
-	free(ex->pat.kmp);
-	free(ex->pat.segs);
-	free(ex->text.r);
-	free(ex->text.off);
+	if (ex->m) {
+		free(ex->m->pat.runes);
+		free(ex->m->pat.rev);
+		free(ex->m->pat.items);
+		free(ex->m->pat.kmp);
+		free(ex->m->pat.segs);
+		free(ex->m->text.r);
+		free(ex->m->text.off);
+		free(ex->m);
+	}
 }
 
 /* Sets the library error: BuildKit's `failed to process "WORD": MESSAGE`. */
@@ -1394,6 +1422,42 @@ static int report(struct expander *ex, int rc)
 	return rc;
 }
 
+/*
+ * The common word has no $, quote or escape and is valid UTF-8 without a leading BOM: it
+ * expands to itself. Returns how many bytes at the start are such plain text (with `split`,
+ * white space also ends it), or 0 when the options are not valid or the word is over the cap,
+ * so that the lexer reports those.
+ */
+static size_t plain_prefix(const char *word, size_t len, const bale_shell_opts *opts, bool split)
+{
+	const unsigned char *s = (const unsigned char *)word;
+	int esc = opts && opts->escape ? opts->escape : '\\';
+	size_t max = opts && opts->max_len ? opts->max_len : BALE_SHELL_DEFAULT_MAX_LEN, i = 0;
+	unsigned char mask;
+
+	if (len > max || (esc != '\\' && esc != '`'))
+		return 0;
+	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+		return 0;
+	mask = C_ALWAYS | (esc == '`' ? C_BACKTICK : C_BACKSLASH) | (split ? C_SPACE : 0);
+	while (i < len) {
+		uint32_t cp;
+		size_t w;
+
+		if (s[i] < 0x80) {
+			if (byte_class[s[i]] & mask)
+				break;
+			i++;
+			continue;
+		}
+		w = bale_utf8_decode(word + i, len - i, &cp);
+		if (is_invalid(word + i, w, cp) || (split && bale_unicode_is_space(cp)))
+			break;
+		i += w;
+	}
+	return i;
+}
+
 void bale_words_release(bale_words *words)
 {
 	if (!words)
@@ -1409,20 +1473,34 @@ void bale_words_release(bale_words *words)
 int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_shell_opts *opts)
 {
 	struct expander ex;
+	size_t plain;
 	int rc;
 
 	if (!out || (!word && len))
 		return bale_error_set(BALE_EINVAL, "bale_shell_expand_word: no word or no output");
 	*out = NULL;
+	plain = plain_prefix(word, len, opts, false);
+	if (plain == len) {
+		*out = malloc(len + 1);
+		if (!*out)
+			return bale_error_oom();
+		if (len)
+			memcpy(*out, word, len);
+		(*out)[len] = '\0';
+		return 0;
+	}
 	if ((rc = expander_init(&ex, word, len, opts)) != 0)
 		return rc;
 	/* The result is usually about as long as the word: one allocation. */
-	if (len && bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
+	if (bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
 		rc = buf_failed(&ex, ex.scratch.err);
 		goto out;
 	}
-	rc = process_until(&ex, -1, ex.raw_escapes, false);
-	if (rc)
+	/* The plain text scanned above is copied as the lexer would copy it. */
+	if ((rc = emit(&ex, false, word, plain)) != 0)
+		goto out;
+	ex.pos += plain;
+	if ((rc = process_until(&ex, -1, ex.raw_escapes, false)) != 0)
 		goto out;
 	*out = bale_buf_detach(&ex.scratch, NULL);
 	if (!*out)
@@ -1438,16 +1516,33 @@ int bale_shell_expand_words(bale_words *out, const char *word, size_t len,
 			    const bale_shell_opts *opts)
 {
 	struct expander ex;
-	size_t first;
+	size_t first, plain;
 	int rc;
 
 	if (!out || (!word && len))
 		return bale_error_set(BALE_EINVAL, "bale_shell_expand_words: no word or no output");
+	plain = plain_prefix(word, len, opts, true);
+	if (plain == len) {
+		char *w;
+
+		if (!len)
+			return 0;
+		if (BALE_ARRAY_RESERVE(out->v, out->alloc, out->n + 1) != 0 ||
+		    !(w = malloc(len + 1)))
+			return bale_error_oom();
+		memcpy(w, word, len);
+		w[len] = '\0';
+		out->v[out->n++] = w;
+		return 0;
+	}
 	if ((rc = expander_init(&ex, word, len, opts)) != 0)
 		return rc;
 	first = out->n;
 	ex.words = out;
-	rc = process_until(&ex, -1, ex.raw_escapes, true);
+	if ((rc = emit(&ex, plain > 0, word, plain)) == 0) {
+		ex.pos += plain;
+		rc = process_until(&ex, -1, ex.raw_escapes, true);
+	}
 	if (!rc && ex.word.len)
 		rc = push_field(&ex);
 	if (rc) {

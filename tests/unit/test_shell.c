@@ -676,7 +676,7 @@ static void test_pattern_escapes(void **state)
 	env_set(&e, "P", "c\\");
 	check_error(&o, "${V#$P}", BALE_EPARSE,
 		    "failed to process \"${V#$P}\": invalid pattern (c\\) in substitution: invalid "
-		    "escape '\\%!c(int32=-1)'");
+		    "escape '\\\xef\xbf\xbd'");
 	/* \} and \/ are for ${...}: the pattern sees } and /. */
 	env_set(&e, "V", "a}b/c");
 	check_word(&o, "${V#a\\}}|${V/\\//-}|${V//\\}/+}", "b/c|a}b-c|a+b/c");
