@@ -1073,10 +1073,9 @@ static int run(struct parser *p)
 		ins->end_line = p->lineno;
 		ins->start_offset = start_offset;
 		ins->end_offset = p->pos;
-		if (ins->sub) {
-			/* The wrapped instruction shares its parent's place in the file. */
-			bale_instruction *sub = (bale_instruction *)ins->sub;
-
+		for (bale_instruction *sub = (bale_instruction *)ins->sub; sub;
+		     sub = (bale_instruction *)sub->sub) {
+			/* A wrapped instruction shares its parent's place in the file. */
 			sub->end_line = ins->end_line;
 			sub->start_offset = ins->start_offset;
 			sub->end_offset = ins->end_offset;

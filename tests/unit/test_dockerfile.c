@@ -296,6 +296,15 @@ static void test_onbuild_wraps_and_nests_with_limit(void **state)
 	assert_int_equal(ins[1].sub->kind, BALE_INSTR_RUN);
 	assert_string_equal(ins[1].sub->args[0], "echo hi");
 	bale_dockerfile_free(df);
+	df = parse_ok("FROM a\nONBUILD ONBUILD ONBUILD RUN x\n");
+	ins = bale_dockerfile_instructions(df, &n);
+	/* Every level of the nesting carries the instruction's place. */
+	for (const bale_instruction *s = &ins[1]; s; s = s->sub) {
+		assert_int_equal(s->start_line, 2);
+		assert_int_equal(s->end_line, 2);
+		assert_int_equal(s->end_offset, ins[1].end_offset);
+	}
+	bale_dockerfile_free(df);
 	assert_dump("FROM a\nonbuild onbuild add x y\n",
 		    "(from \"a\")\n(onbuild (onbuild (add \"x\" \"y\")))\n");
 	for (int i = 0; i < 100; i++)
