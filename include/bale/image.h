@@ -228,6 +228,15 @@ BALE_EXTERN(int)
 bale_image_entry_read(bale_image_reader *reader, void *buf, size_t len, size_t *out);
 
 /*
+ * The same without a copy: *buf points at the next block of content inside the stream's
+ * buffers, valid until the next read or the end of the callback; *len is its size (0 at the
+ * end) and *offset where it sits in the file (a sparse file skips its holes, which are zeros).
+ */
+BALE_EXTERN(int)
+bale_image_entry_read_block(bale_image_reader *reader, const void **buf, size_t *len,
+			    uint64_t *offset);
+
+/*
  * Callbacks of a layer read; each is optional. A callback that returns non-zero stops the read,
  * which returns that value (a negative one should be a BALE_E* code with its message set).
  */

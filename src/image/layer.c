@@ -549,6 +549,34 @@ int bale_image_entry_read(bale_image_reader *reader, void *buf, size_t len, size
 	return 0;
 }
 
+int bale_image_entry_read_block(bale_image_reader *reader, const void **buf, size_t *len,
+				uint64_t *offset)
+{
+	la_int64_t off = 0;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	*offset = 0;
+	if (!reader->is_file)
+		return 0;
+	ret = archive_read_data_block(reader->ar, buf, len, &off);
+	if (ret == ARCHIVE_EOF) {
+		*buf = NULL;
+		*len = 0;
+		return 0;
+	}
+	if (ret < ARCHIVE_WARN) {
+		*buf = NULL;
+		*len = 0;
+		if (reader->s->err)
+			return reader->s->err;
+		return stream_fail(reader->s, BALE_EPARSE, "%s", archive_error_string(reader->ar));
+	}
+	*offset = off < 0 ? 0 : (uint64_t)off;
+	return 0;
+}
+
 struct scratch {
 	char *path, *link;
 	bale_image_xattr *xattrs;
