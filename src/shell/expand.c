@@ -693,8 +693,9 @@ static bool occurs(const struct pattern *pat, const struct segment *s, const str
 
 /*
  * The first (or, with `last`, the last) position p with s occurring at p and p + s->len <= b,
- * p >= a; NONE if there is none. KMP finds the anchor (the longest literal run), so a segment
- * without `?` is found in linear time; others are verified at each anchor hit.
+ * p >= a; NONE if there is none. s is not empty and b <= t->n. KMP finds the anchor (the longest
+ * literal run), so a segment without `?` is found in linear time; others are verified at each
+ * anchor hit.
  */
 static size_t find_segment(const struct pattern *pat, const struct segment *s, const struct text *t,
 			   size_t a, size_t b, bool last)
@@ -703,12 +704,8 @@ static size_t find_segment(const struct pattern *pat, const struct segment *s, c
 	const size_t *kmp;
 	size_t lo, hi, k = 0, found = NONE;
 
-	if (b > t->n)
-		b = t->n;
 	if (a > b || b - a < s->len)
 		return NONE;
-	if (s->len == 0)
-		return last ? b : a;
 	if (s->anchor_len == 0) {
 		/* Only `?`: the first run of len runes without a newline. */
 		size_t run = 0;
