@@ -1,0 +1,2806 @@
+/*
+ * The shell parser behind bale/command.h: one pass of recursive descent over the script, with
+ * a lexer that hands out tokens (words, operators, newlines) and reads heredoc bodies when it
+ * passes the newline that precedes them, as a shell does.
+ *
+ * Words are built on a stack shared by every level of nesting: a command substitution met
+ * inside a word is parsed right there, its commands are finished (copied into the arena) and
+ * popped before the outer word goes on, so the stack only ever grows at its top. Word values
+ * live in one scratch buffer with the same discipline. A simple command is finished when its
+ * last token has been read: its words, assignments and redirections are copied into the arena,
+ * the command is appended to the script, the commands found inside its words get it as their
+ * parent, and tools.c reads it as a tool. When that tool carries a script of its own (sh -c,
+ * su -c, eval, a shell reading a heredoc), that script is parsed at once, so commands come out
+ * in the order they run.
+ *
+ * Broken input never stops the parse: the first problem is recorded with its position and the
+ * parser skips the offending token. Every construct that recurses counts against max_depth;
+ * past it the parse stops and keeps what it has.
+ */
+#include "shell/command_internal.h"
+#include "util/unicode.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PENDING_HEREDOCS 32
+/* Total bytes of variable values pasted into words, per script: bounds hostile expansions. */
+#define EXPANSION_BUDGET ((size_t)8 << 20)
+/* Bytes of word values being built at once. */
+#define SCRATCH_MAX ((size_t)64 << 20)
+/* Internal context bit: on the right of && or || (assignments there are conditional). */
+#define CTX_RHS		(1u << 30)
+#define CTX_PUBLIC_MASK ((1u << 16) - 1)
+
+enum tok_kind { TK_EOF, TK_NEWLINE, TK_WORD, TK_IONUM, TK_OP };
+
+enum op {
+	OP_AND_IF,
+	OP_OR_IF,
+	OP_SEMI,
+	OP_AMP,
+	OP_PIPE,
+	OP_PIPE_AMP,
+	OP_DSEMI,
+	OP_SEMI_AMP,
+	OP_DSEMI_AMP,
+	OP_LPAREN,
+	OP_RPAREN,
+	OP_LESS,
+	OP_GREAT,
+	OP_DGREAT,
+	OP_CLOBBER,
+	OP_LESSGREAT,
+	OP_LESSAND,
+	OP_GREATAND,
+	OP_AND_GREAT,
+	OP_AND_DGREAT,
+	OP_DLESS,
+	OP_DLESSDASH,
+	OP_TLESS,
+};
+
+static const char *const op_text[] = {
+    "&&", "||", ";",  "&",  "|",  "|&", ";;", ";&",  ";;&", "(",   ")",	  "<",
+    ">",  ">>", ">|", "<>", "<&", ">&", "&>", "&>>", "<<",  "<<-", "<<<",
+};
+
+struct token {
+	enum tok_kind kind;
+	int op;
+	size_t w; /* TK_WORD: its entry on the word stack */
+	int ionum;
+	size_t start, end; /* offsets in the lexer's text */
+	size_t cmd_mark;   /* commands in the script before this token was read */
+};
+
+/* Where a run of the lexer's text came from: for text rebuilt from Dockerfile lines. */
+struct seg {
+	size_t off;
+	uint32_t line, col;
+};
+
+enum hd_state { HD_WAITING, HD_OWNED, HD_ORPHAN };
+
+struct heredoc {
+	bale_cmd_heredoc pub; /* first: the public view points here */
+	const char *delim;
+	size_t delim_len;
+	bool read; /* the body has been found (or the input ended) */
+	bool done; /* its content has been looked into */
+	enum hd_state state;
+	size_t owner; /* HD_OWNED: the command it feeds */
+	bool script;  /* HD_OWNED: the owner runs the body as a script */
+	uint32_t ctx, nest;
+};
+
+struct lexer {
+	const char *s;
+	size_t len, pos;
+	size_t last_end; /* end of the last token consumed */
+	/* position map: segments, or counting newlines from a base */
+	const struct seg *segs;
+	size_t nsegs, seg_hint;
+	uint32_t base_line, base_col;
+	size_t mark_off;
+	uint32_t mark_line, mark_col;
+	/* heredocs waiting for their bodies, and bodies given from outside (Dockerfile) */
+	struct heredoc *pending[MAX_PENDING_HEREDOCS];
+	size_t npending;
+	const bale_heredoc *ext;
+	size_t next, iext;
+	bool delim_mode; /* the next word is a heredoc delimiter: no expansion */
+	bool flat;	 /* every offset is at the base position (text not from the source) */
+	struct token tok;
+	bool has_tok;
+};
+
+enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP };
+
+/* A word on the stack. */
+struct wtmp {
+	size_t voff, vlen; /* value in the scratch buffer */
+	const char *raw;
+	size_t raw_len;
+	uint32_t line, col, flags;
+	int assign;	 /* length of NAME in NAME=..., -1 when not an assignment */
+	bool lit;	 /* plain unquoted literal: may be a reserved word */
+	bool may_split;	 /* holds an unquoted expansion */
+	bool split_done; /* fields already made */
+	uint8_t role;
+};
+
+struct rtmp {
+	bale_cmd_redir_op op;
+	int fd;
+	size_t target; /* on the word stack */
+	struct heredoc *hd;
+};
+
+struct var {
+	const char *name;
+	size_t nlen;
+	const char *value;
+	size_t vlen;
+	bool known;
+};
+
+struct span {
+	size_t first, last; /* own simple commands at this level, BALE_CMD_NONE when none */
+};
+
+struct parser {
+	bale_cmd_script *s;
+	bale_arena *arena;
+	struct lexer *lx;
+	const bale_cmd_opts *opts;
+	bale_buf scratch;
+	bale_buf mask; /* 1 for scratch bytes that came from an unquoted expansion (lazy) */
+	struct wtmp *w;
+	size_t nw, aw;
+	struct rtmp *r;
+	size_t nr, ar;
+	struct var *vars;
+	size_t nvars, avars;
+	unsigned depth, max_depth;
+	uint32_t ctx, nest;
+	bool stop;
+	bool flat; /* script strings get no positions of their own (exec form) */
+	int err;
+	size_t budget;
+};
+
+static const struct span no_span = {BALE_CMD_NONE, BALE_CMD_NONE};
+
+static struct span parse_list(struct parser *p, unsigned stops);
+static struct span parse_command(struct parser *p);
+static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq);
+static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq);
+static void lex_dquote(struct parser *p, struct wtmp *e, bool delim);
+static void parse_string(struct parser *p, const char *text, size_t len, uint32_t line,
+			 uint32_t col, size_t owner, uint32_t ctxbit, bool flat);
+
+/* --- errors and positions ----------------------------------------------------------------- */
+
+static void oom(struct parser *p)
+{
+	if (!p->err)
+		p->err = BALE_ENOMEM;
+	p->stop = true;
+}
+
+static void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
+{
+	if (off > lx->len)
+		off = lx->len;
+	if (lx->flat) {
+		*line = lx->base_line;
+		*col = lx->base_col;
+		return;
+	}
+	if (lx->segs) {
+		size_t lo = 0, hi = lx->nsegs;
+
+		if (lx->seg_hint < lx->nsegs && lx->segs[lx->seg_hint].off <= off &&
+		    (lx->seg_hint + 1 == lx->nsegs || lx->segs[lx->seg_hint + 1].off > off)) {
+			lo = lx->seg_hint;
+		} else {
+			while (hi - lo > 1) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (lx->segs[mid].off <= off)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			lx->seg_hint = lo;
+		}
+		*line = lx->segs[lo].line;
+		*col = lx->segs[lo].col + (uint32_t)(off - lx->segs[lo].off);
+		return;
+	}
+	if (off < lx->mark_off) {
+		lx->mark_off = 0;
+		lx->mark_line = lx->base_line;
+		lx->mark_col = lx->base_col;
+	}
+	{
+		const char *q = lx->s + lx->mark_off, *end = lx->s + off, *nl, *line_start = NULL;
+		uint32_t l = lx->mark_line;
+
+		while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+			l++;
+			line_start = nl + 1;
+			q = nl + 1;
+		}
+		if (line_start) {
+			lx->mark_col = 1 + (uint32_t)(end - line_start);
+			lx->mark_line = l;
+		} else {
+			lx->mark_col += (uint32_t)(off - lx->mark_off);
+		}
+		lx->mark_off = off;
+		*line = lx->mark_line;
+		*col = lx->mark_col;
+	}
+}
+
+static void syntax_error(struct parser *p, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void syntax_error(struct parser *p, size_t off, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (p->s->error)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lx_pos(p->lx, off, &p->s->error_line, &p->s->error_col);
+	p->s->error = bale_arena_strdup(p->arena, msg);
+	if (!p->s->error)
+		oom(p);
+}
+
+static bool enter(struct parser *p, size_t off)
+{
+	if (p->stop)
+		return false;
+	if (p->depth >= p->max_depth) {
+		syntax_error(p, off, "nesting deeper than %u levels", p->max_depth);
+		p->stop = true;
+		return false;
+	}
+	p->depth++;
+	return true;
+}
+
+static void leave(struct parser *p)
+{
+	p->depth--;
+}
+
+/* --- the scratch buffer and the word stack ------------------------------------------------ */
+
+static void add(struct parser *p, const char *s, size_t n)
+{
+	if (bale_buf_add(&p->scratch, s, n) != 0)
+		oom(p);
+}
+
+static void addch(struct parser *p, char c)
+{
+	if (bale_buf_addch(&p->scratch, c) != 0)
+		oom(p);
+}
+
+/* Appends bytes that came from an unquoted expansion: they may split the word into fields. */
+static void add_splittable(struct parser *p, struct wtmp *e, const char *s, size_t n)
+{
+	size_t at = p->scratch.len;
+
+	e->may_split = true;
+	add(p, s, n);
+	if (p->stop || n == 0)
+		return;
+	if (p->mask.len < at) {
+		size_t pad = at - p->mask.len;
+
+		if (bale_buf_grow(&p->mask, pad + n) != 0) {
+			oom(p);
+			return;
+		}
+		memset(p->mask.ptr + p->mask.len, 0, pad);
+		p->mask.len += pad;
+	}
+	bale_buf_truncate(&p->mask, at);
+	if (bale_buf_grow(&p->mask, n) != 0) {
+		oom(p);
+		return;
+	}
+	memset(p->mask.ptr + p->mask.len, 1, n);
+	p->mask.len += n;
+	p->mask.ptr[p->mask.len] = '\0';
+}
+
+static void scratch_truncate(struct parser *p, size_t len)
+{
+	bale_buf_truncate(&p->scratch, len);
+	if (p->mask.len > len)
+		bale_buf_truncate(&p->mask, len);
+}
+
+static size_t push_word(struct parser *p, const struct wtmp *e)
+{
+	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
+		oom(p);
+		return BALE_CMD_NONE;
+	}
+	p->w[p->nw] = *e;
+	return p->nw++;
+}
+
+/*
+ * Pops the stack down to `base_w` (values to `sbase`), unless a word token read ahead sits
+ * above it: then the stack stays as it is (only after a syntax error), so the token's entry
+ * remains valid.
+ */
+static void pop_words(struct parser *p, size_t base_w, size_t sbase)
+{
+	const struct lexer *lx = p->lx;
+
+	if (lx->has_tok && lx->tok.kind == TK_WORD && lx->tok.w != BALE_CMD_NONE &&
+	    lx->tok.w >= base_w)
+		return;
+	p->nw = base_w;
+	scratch_truncate(p, sbase);
+}
+
+/* Pops the word on top of the stack (a keyword, a pattern, a loop word...). */
+static void drop_top_word(struct parser *p)
+{
+	if (p->nw == 0)
+		return;
+	p->nw--;
+	scratch_truncate(p, p->w[p->nw].voff);
+}
+
+/* --- variables ---------------------------------------------------------------------------- */
+
+static bool var_lookup(struct parser *p, const char *name, size_t nlen, const char **v, size_t *vl)
+{
+	for (size_t i = p->nvars; i-- > 0;) {
+		const struct var *var = &p->vars[i];
+
+		if (var->nlen == nlen && memcmp(var->name, name, nlen) == 0) {
+			if (!var->known)
+				return false;
+			*v = var->value;
+			*vl = var->vlen;
+			return true;
+		}
+	}
+	if (p->opts && p->opts->lookup) {
+		const char *val = NULL;
+		size_t len = 0;
+
+		if (p->opts->lookup(p->opts->lookup_ctx, name, nlen, &val, &len)) {
+			*v = val ? val : "";
+			*vl = val ? len : 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void var_set(struct parser *p, const char *name, size_t nlen, const char *value, size_t vlen,
+		    bool known)
+{
+	if (BALE_ARRAY_RESERVE(p->vars, p->avars, p->nvars + 1) != 0) {
+		oom(p);
+		return;
+	}
+	p->vars[p->nvars++] = (struct var){name, nlen, value, vlen, known};
+}
+
+static bool is_name_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_name_char(unsigned char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* Length of the NAME in "NAME=..." or "NAME+=...", 0 when `s` is not an assignment. */
+static size_t assignment_name(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0 || !is_name_start((unsigned char)s[0]))
+		return 0;
+	while (i < len && is_name_char((unsigned char)s[i]))
+		i++;
+	if (i < len && s[i] == '=')
+		return i;
+	if (i + 1 < len && s[i] == '+' && s[i + 1] == '=')
+		return i;
+	return 0;
+}
+
+/* Pastes the value of variable `name` into the word, or the reference as written. */
+static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_t nlen,
+		       const char *raw, size_t raw_len, bool in_dq)
+{
+	const char *v;
+	size_t vl;
+
+	e->flags |= BALE_WORD_VAR;
+	e->lit = false;
+	if (var_lookup(p, name, nlen, &v, &vl) && vl <= p->budget) {
+		p->budget -= vl;
+		e->flags |= BALE_WORD_EXPANDED;
+		if (in_dq)
+			add(p, v, vl);
+		else
+			add_splittable(p, e, v, vl);
+		return;
+	}
+	e->flags |= BALE_WORD_DYNAMIC;
+	add(p, raw, raw_len);
+}
+
+/* --- the lexer ---------------------------------------------------------------------------- */
+
+/* Bytes that end or change an unquoted word. */
+static const unsigned char word_special[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1,  ['&'] = 1,  ['|'] = 1,
+    ['('] = 1, [')'] = 1,  ['<'] = 1,  ['>'] = 1,  ['\\'] = 1, ['\''] = 1, ['"'] = 1,
+    ['$'] = 1, ['`'] = 1,  ['*'] = 1,  ['?'] = 1,  ['['] = 1,
+};
+
+static bool at(const struct lexer *lx, size_t off, char c)
+{
+	return off < lx->len && lx->s[off] == c;
+}
+
+/* Skips a $((..)) or ((..)) starting at `open` (the first '('); returns the offset after it. */
+static size_t skip_arith(struct parser *p, size_t open)
+{
+	struct lexer *lx = p->lx;
+	size_t i = open;
+	int depth = 0;
+
+	for (; i < lx->len; i++) {
+		char c = lx->s[i];
+
+		if (c == '(') {
+			depth++;
+		} else if (c == ')') {
+			if (--depth == 0)
+				return i + 1;
+		} else if (c == '\\' && i + 1 < lx->len) {
+			i++;
+		}
+	}
+	syntax_error(p, open, "unterminated arithmetic expression");
+	return lx->len;
+}
+
+static void lex_single_quote(struct parser *p, struct wtmp *e)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos + 1;
+	const char *end = memchr(lx->s + start, '\'', lx->len - start);
+	size_t stop = end ? (size_t)(end - lx->s) : lx->len;
+
+	add(p, lx->s + start, stop - start);
+	if (!end) {
+		syntax_error(p, lx->pos, "unterminated single quote");
+		lx->pos = lx->len;
+	} else {
+		lx->pos = stop + 1;
+	}
+	e->flags |= BALE_WORD_QUOTED;
+	e->lit = false;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* $'...': bash's ANSI-C quoting. lx->pos is at the '$'. */
+static void lex_ansi_quote(struct parser *p, struct wtmp *e)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos, i = lx->pos + 2;
+
+	e->flags |= BALE_WORD_QUOTED;
+	e->lit = false;
+	while (i < lx->len && lx->s[i] != '\'') {
+		char c = lx->s[i];
+
+		if (c != '\\' || i + 1 >= lx->len) {
+			addch(p, c);
+			i++;
+			continue;
+		}
+		c = lx->s[i + 1];
+		i += 2;
+		switch (c) {
+		case 'n':
+			addch(p, '\n');
+			break;
+		case 't':
+			addch(p, '\t');
+			break;
+		case 'r':
+			addch(p, '\r');
+			break;
+		case 'a':
+			addch(p, '\a');
+			break;
+		case 'b':
+			addch(p, '\b');
+			break;
+		case 'e':
+		case 'E':
+			addch(p, 27);
+			break;
+		case 'f':
+			addch(p, '\f');
+			break;
+		case 'v':
+			addch(p, '\v');
+			break;
+		case 'x': {
+			int v = 0, n = 0, h;
+
+			while (n < 2 && i < lx->len && (h = hex_value(lx->s[i])) >= 0) {
+				v = v * 16 + h;
+				i++;
+				n++;
+			}
+			if (n == 0)
+				add(p, "\\x", 2);
+			else if (v != 0)
+				addch(p, (char)v);
+			break;
+		}
+		default:
+			if (c >= '0' && c <= '7') {
+				int v = c - '0', n = 1;
+
+				while (n < 3 && i < lx->len && lx->s[i] >= '0' && lx->s[i] <= '7') {
+					v = v * 8 + (lx->s[i] - '0');
+					i++;
+					n++;
+				}
+				if (v & 0xff)
+					addch(p, (char)(v & 0xff));
+			} else if (c == '\\' || c == '\'' || c == '"' || c == '?') {
+				addch(p, c);
+			} else {
+				addch(p, '\\');
+				addch(p, c);
+			}
+		}
+	}
+	if (i >= lx->len) {
+		syntax_error(p, start, "unterminated $'...' string");
+		lx->pos = lx->len;
+	} else {
+		lx->pos = i + 1;
+	}
+}
+
+/* $( ... ), <( ... ), >( ... ): parses the list up to ')'. lx->pos is just after the '('. */
+static void lex_subst_body(struct parser *p, struct wtmp *e, size_t start)
+{
+	struct lexer *lx = p->lx;
+	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
+	size_t saved_vars = p->nvars;
+	const struct token *t;
+
+	e->flags |= BALE_WORD_SUBST | BALE_WORD_DYNAMIC;
+	e->lit = false;
+	if (!enter(p, start))
+		return;
+	p->ctx |= BALE_CMD_IN_SUBST;
+	p->ctx &= ~(uint32_t)BALE_CMD_NEGATED;
+	p->nest++;
+	parse_list(p, 1u << 0 /* S_RPAREN */);
+	p->ctx = saved_ctx;
+	p->nest = saved_nest;
+	p->nvars = saved_vars;
+	leave(p);
+	if (p->stop)
+		return;
+	/* parse_list stopped on the ')' (peeked) or at the end. */
+	t = &lx->tok;
+	if (lx->has_tok && t->kind == TK_OP && t->op == OP_RPAREN) {
+		lx->has_tok = false;
+		lx->pos = t->end;
+	} else {
+		syntax_error(p, start, "unterminated command substitution");
+		lx->has_tok = false;
+		lx->pos = lx->len;
+	}
+}
+
+/*
+ * The word of ${name<op>word}: up to the matching '}', appended to the scratch buffer.
+ * lx->pos is at its first byte; on return it is after the '}'.
+ */
+static void lex_brace_word(struct parser *p, struct wtmp *e, bool in_dq, size_t start)
+{
+	struct lexer *lx = p->lx;
+	int braces = 0;
+
+	if (!enter(p, start))
+		return;
+	while (!p->stop) {
+		char c;
+
+		if (lx->pos >= lx->len) {
+			syntax_error(p, start, "unterminated ${...}");
+			break;
+		}
+		c = lx->s[lx->pos];
+		if (c == '}' && braces == 0) {
+			lx->pos++;
+			break;
+		}
+		switch (c) {
+		case '{':
+			braces++;
+			addch(p, c);
+			lx->pos++;
+			break;
+		case '}':
+			braces--;
+			addch(p, c);
+			lx->pos++;
+			break;
+		case '\\':
+			if (lx->pos + 1 < lx->len) {
+				if (lx->s[lx->pos + 1] != '\n')
+					addch(p, lx->s[lx->pos + 1]);
+				lx->pos += 2;
+			} else {
+				addch(p, c);
+				lx->pos++;
+			}
+			e->flags |= BALE_WORD_QUOTED;
+			break;
+		case '\'':
+			if (in_dq) {
+				addch(p, c);
+				lx->pos++;
+			} else {
+				lex_single_quote(p, e);
+			}
+			break;
+		case '"':
+			lex_dquote(p, e, false);
+			break;
+		case '$':
+			lex_dollar(p, e, in_dq);
+			break;
+		case '`':
+			lex_backtick(p, e, in_dq);
+			break;
+		default:
+			addch(p, c);
+			lx->pos++;
+		}
+	}
+	leave(p);
+}
+
+/* Offset after the '}' matching the "${" at `start`, skipping quotes; for forms bale keeps. */
+static void skip_brace(struct parser *p, struct wtmp *e, bool in_dq, size_t start)
+{
+	size_t mark = p->scratch.len;
+	uint32_t flags = e->flags;
+
+	lex_brace_word(p, e, in_dq, start);
+	scratch_truncate(p, mark);
+	/* Keep the substitution bits: the commands inside ran; the quoting bits do not matter. */
+	e->flags = flags | (e->flags & (BALE_WORD_SUBST | BALE_WORD_ARITH));
+}
+
+/* ${...}. lx->pos is at the '$'. */
+static void lex_param(struct parser *p, struct wtmp *e, bool in_dq)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos, i = lx->pos + 2, name, nlen;
+	bool special = false;
+	const char *v = NULL;
+	size_t vl = 0;
+	bool known;
+	char op[3] = {0};
+
+	e->flags |= BALE_WORD_VAR;
+	e->lit = false;
+	if (i < lx->len && (lx->s[i] == '#' || lx->s[i] == '!') && i + 1 < lx->len &&
+	    lx->s[i + 1] != '}') {
+		special = true; /* ${#V} length, ${!V} indirection */
+		i++;
+	}
+	name = i;
+	if (i < lx->len && is_name_start((unsigned char)lx->s[i])) {
+		while (i < lx->len && is_name_char((unsigned char)lx->s[i]))
+			i++;
+	} else if (i < lx->len && lx->s[i] >= '0' && lx->s[i] <= '9') {
+		special = true;
+		while (i < lx->len && lx->s[i] >= '0' && lx->s[i] <= '9')
+			i++;
+	} else if (i < lx->len && lx->s[i] && strchr("@*#?$!-", lx->s[i])) {
+		special = true;
+		i++;
+	} else {
+		special = true;
+	}
+	nlen = i - name;
+	if (i < lx->len && lx->s[i] == '}' && nlen > 0) {
+		lx->pos = i + 1;
+		if (special) {
+			e->flags |= BALE_WORD_DYNAMIC;
+			add(p, lx->s + start, lx->pos - start);
+		} else {
+			expand_var(p, e, lx->s + name, nlen, lx->s + start, lx->pos - start, in_dq);
+		}
+		return;
+	}
+	/* An operator and a word. */
+	if (!special && nlen > 0 && i < lx->len) {
+		size_t k = 0;
+
+		if (lx->s[i] == ':' && i + 1 < lx->len && lx->s[i + 1] &&
+		    strchr("-=+?", lx->s[i + 1])) {
+			op[k++] = ':';
+			op[k++] = lx->s[i + 1];
+			i += 2;
+		} else if (lx->s[i] && strchr("-=+?", lx->s[i])) {
+			op[k++] = lx->s[i];
+			i++;
+		}
+	}
+	if (op[0] == 0) {
+		/* ${V#p}, ${V%p}, ${V/p/r}, ${V:1:2}, ${a[0]}, bad ones: kept as written. */
+		lx->pos = i;
+		skip_brace(p, e, in_dq, start);
+		e->flags |= BALE_WORD_DYNAMIC;
+		add(p, lx->s + start, lx->pos - start);
+		return;
+	}
+	known = var_lookup(p, lx->s + name, nlen, &v, &vl) && vl <= p->budget;
+	{
+		bool colon = op[0] == ':';
+		char kind = colon ? op[1] : op[0];
+		size_t mark = p->scratch.len;
+		uint32_t flags = e->flags;
+		bool use_word, use_var, empty = false;
+
+		lx->pos = i;
+		lex_brace_word(p, e, in_dq, start);
+		if (!known) {
+			use_word = use_var = false;
+		} else if (kind == '+') {
+			use_var = false;
+			use_word = !(colon && vl == 0);
+			empty = !use_word;
+		} else if (kind == '?') {
+			use_var = !(colon && vl == 0);
+			use_word = false;
+		} else { /* '-' and '=' */
+			use_var = !(colon && vl == 0);
+			use_word = !use_var;
+		}
+		if (use_word) {
+			e->flags |= BALE_WORD_EXPANDED;
+			return; /* the word's value is already in place */
+		}
+		scratch_truncate(p, mark);
+		e->flags = flags | (e->flags & (BALE_WORD_SUBST | BALE_WORD_ARITH));
+		if (empty) {
+			e->flags |= BALE_WORD_EXPANDED;
+			if (!in_dq)
+				e->may_split = true;
+		} else if (use_var) {
+			p->budget -= vl;
+			e->flags |= BALE_WORD_EXPANDED;
+			if (in_dq)
+				add(p, v, vl);
+			else
+				add_splittable(p, e, v, vl);
+		} else {
+			e->flags |= BALE_WORD_DYNAMIC;
+			add(p, lx->s + start, lx->pos - start);
+		}
+	}
+}
+
+/* A '$' at lx->pos. */
+static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos;
+	char c1 = lx->pos + 1 < lx->len ? lx->s[lx->pos + 1] : '\0';
+
+	if (c1 == '(') {
+		if (at(lx, lx->pos + 2, '(')) {
+			lx->pos = skip_arith(p, lx->pos + 1);
+			e->flags |= BALE_WORD_ARITH | BALE_WORD_DYNAMIC;
+			e->lit = false;
+		} else {
+			lx->pos += 2;
+			lex_subst_body(p, e, start);
+		}
+		add(p, lx->s + start, lx->pos - start);
+		return;
+	}
+	if (c1 == '{') {
+		lex_param(p, e, in_dq);
+		return;
+	}
+	if (c1 == '\'' && !in_dq) {
+		lex_ansi_quote(p, e);
+		return;
+	}
+	if (c1 == '"' && !in_dq) {
+		lx->pos++;
+		lex_dquote(p, e, false);
+		return;
+	}
+	if (is_name_start((unsigned char)c1)) {
+		size_t i = lx->pos + 1;
+
+		while (i < lx->len && is_name_char((unsigned char)lx->s[i]))
+			i++;
+		lx->pos = i;
+		expand_var(p, e, lx->s + start + 1, i - start - 1, lx->s + start, i - start, in_dq);
+		return;
+	}
+	if ((c1 >= '0' && c1 <= '9') || (c1 && strchr("@*#?$!-", c1))) {
+		lx->pos += 2;
+		e->flags |= BALE_WORD_VAR | BALE_WORD_DYNAMIC;
+		e->lit = false;
+		add(p, lx->s + start, 2);
+		return;
+	}
+	addch(p, '$');
+	lx->pos++;
+}
+
+/* "...". lx->pos is at the opening quote. In a heredoc delimiter nothing is expanded. */
+static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos;
+
+	e->flags |= BALE_WORD_QUOTED;
+	e->lit = false;
+	lx->pos++;
+	while (!p->stop) {
+		size_t run = lx->pos;
+		char c;
+
+		while (run < lx->len && lx->s[run] != '"' && lx->s[run] != '\\' &&
+		       lx->s[run] != '$' && lx->s[run] != '`')
+			run++;
+		add(p, lx->s + lx->pos, run - lx->pos);
+		lx->pos = run;
+		if (lx->pos >= lx->len) {
+			syntax_error(p, start, "unterminated double quote");
+			return;
+		}
+		c = lx->s[lx->pos];
+		if (c == '"') {
+			lx->pos++;
+			return;
+		}
+		if (c == '\\') {
+			char n = lx->pos + 1 < lx->len ? lx->s[lx->pos + 1] : '\0';
+
+			if (n == '$' || n == '`' || n == '"' || n == '\\') {
+				addch(p, n);
+				lx->pos += 2;
+			} else if (n == '\n') {
+				lx->pos += 2;
+			} else {
+				addch(p, '\\');
+				lx->pos++;
+			}
+		} else if (delim) {
+			addch(p, c);
+			lx->pos++;
+		} else if (c == '$') {
+			lex_dollar(p, e, true);
+		} else {
+			lex_backtick(p, e, true);
+		}
+	}
+}
+
+/* `...`: the content, unescaped, is parsed as a script of its own. lx->pos is at the '`'. */
+static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos, i = lx->pos + 1, n = 0;
+	char *text;
+	uint32_t line, col;
+
+	e->flags |= BALE_WORD_SUBST | BALE_WORD_DYNAMIC;
+	e->lit = false;
+	while (i < lx->len && lx->s[i] != '`')
+		i += (lx->s[i] == '\\' && i + 1 < lx->len) ? 2 : 1;
+	text = bale_arena_alloc(p->arena, i - start);
+	if (!text) {
+		oom(p);
+		return;
+	}
+	for (size_t k = start + 1; k < i && k < lx->len; k++) {
+		char c = lx->s[k];
+
+		if (c == '\\' && k + 1 < i) {
+			char nx = lx->s[k + 1];
+
+			if (nx == '$' || nx == '`' || nx == '\\' || (in_dq && nx == '"')) {
+				text[n++] = nx;
+				k++;
+				continue;
+			}
+		}
+		text[n++] = c;
+	}
+	if (i >= lx->len) {
+		syntax_error(p, start, "unterminated backquote");
+		lx->pos = lx->len;
+	} else {
+		lx->pos = i + 1;
+	}
+	lx_pos(lx, start + 1, &line, &col);
+	parse_string(p, text, n, line, col, BALE_CMD_NONE, BALE_CMD_IN_SUBST, false);
+	add(p, lx->s + start, lx->pos - start);
+}
+
+/* A word at lx->pos. Pushes it on the word stack. */
+static void lex_word(struct parser *p, struct token *t)
+{
+	struct lexer *lx = p->lx;
+	size_t start = lx->pos;
+	bool delim = lx->delim_mode;
+	struct wtmp e = {0};
+	size_t eq;
+
+	e.voff = p->scratch.len;
+	e.raw = lx->s + start;
+	e.assign = -1;
+	e.lit = true;
+	lx_pos(lx, start, &e.line, &e.col);
+	if (!delim && (eq = assignment_name(lx->s + start, lx->len - start)) > 0)
+		e.assign = (int)eq;
+	/* Process substitution: <(...) and >(...) at the start of a word. */
+	if (!delim && lx->pos + 1 < lx->len && (lx->s[lx->pos] == '<' || lx->s[lx->pos] == '>') &&
+	    lx->s[lx->pos + 1] == '(') {
+		lx->pos += 2;
+		lex_subst_body(p, &e, start);
+		add(p, lx->s + start, lx->pos - start);
+	}
+	while (lx->pos < lx->len && !p->stop) {
+		unsigned char c = (unsigned char)lx->s[lx->pos];
+
+		if (!word_special[c]) {
+			size_t run = lx->pos + 1;
+
+			while (run < lx->len && !word_special[(unsigned char)lx->s[run]])
+				run++;
+			add(p, lx->s + lx->pos, run - lx->pos);
+			lx->pos = run;
+			continue;
+		}
+		switch (c) {
+		case '(':
+			/* NAME=( ... ): a bash array assignment, kept as written. */
+			if (e.assign >= 0 && lx->pos == start + (size_t)e.assign + 1 &&
+			    lx->s[start + e.assign] == '=') {
+				size_t end = skip_arith(p, lx->pos);
+
+				add(p, lx->s + lx->pos, end - lx->pos);
+				lx->pos = end;
+				e.lit = false;
+				continue;
+			}
+			goto done;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+		case ';':
+		case '&':
+		case '|':
+		case ')':
+		case '<':
+		case '>':
+			goto done;
+		case '\\':
+			e.lit = false;
+			if (lx->pos + 1 >= lx->len) {
+				addch(p, '\\');
+				lx->pos++;
+			} else if (lx->s[lx->pos + 1] == '\n') {
+				lx->pos += 2;
+			} else {
+				addch(p, lx->s[lx->pos + 1]);
+				lx->pos += 2;
+				e.flags |= BALE_WORD_QUOTED;
+			}
+			break;
+		case '\'':
+			lex_single_quote(p, &e);
+			break;
+		case '"':
+			lex_dquote(p, &e, delim);
+			break;
+		case '$':
+			if (delim) {
+				addch(p, '$');
+				lx->pos++;
+			} else {
+				lex_dollar(p, &e, false);
+			}
+			break;
+		case '`':
+			if (delim) {
+				addch(p, '`');
+				lx->pos++;
+			} else {
+				lex_backtick(p, &e, false);
+			}
+			break;
+		default: /* * ? [ */
+			if (!delim)
+				e.flags |= BALE_WORD_GLOB;
+			addch(p, (char)c);
+			lx->pos++;
+		}
+	}
+done:
+	e.raw_len = lx->pos - start;
+	e.vlen = p->scratch.len - e.voff;
+	t->kind = TK_WORD;
+	t->w = push_word(p, &e);
+}
+
+/* Reads the bodies of the heredocs waiting for them; lx->pos is after a newline or at the end. */
+static void read_heredocs(struct parser *p);
+
+static void lex_token(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	struct token t = {0};
+	const char *s = lx->s;
+	size_t n = lx->len;
+
+	for (;;) {
+		while (lx->pos < n &&
+		       (s[lx->pos] == ' ' || s[lx->pos] == '\t' || s[lx->pos] == '\r'))
+			lx->pos++;
+		if (lx->pos + 1 < n && s[lx->pos] == '\\' && s[lx->pos + 1] == '\n') {
+			lx->pos += 2;
+			continue;
+		}
+		break;
+	}
+	if (lx->pos < n && s[lx->pos] == '#' && !lx->delim_mode) {
+		const char *nl = memchr(s + lx->pos, '\n', n - lx->pos);
+
+		lx->pos = nl ? (size_t)(nl - s) : n;
+	}
+	t.start = lx->pos;
+	t.cmd_mark = p->s->ncmds;
+	if (lx->pos >= n) {
+		t.kind = TK_EOF;
+		t.end = n;
+		if (lx->npending)
+			read_heredocs(p);
+		goto out;
+	}
+	switch (s[lx->pos]) {
+	case '\n':
+		lx->pos++;
+		t.kind = TK_NEWLINE;
+		t.end = lx->pos;
+		if (lx->npending)
+			read_heredocs(p);
+		goto out;
+	case '&':
+		t.kind = TK_OP;
+		if (at(lx, lx->pos + 1, '&'))
+			t.op = OP_AND_IF;
+		else if (at(lx, lx->pos + 1, '>'))
+			t.op = at(lx, lx->pos + 2, '>') ? OP_AND_DGREAT : OP_AND_GREAT;
+		else
+			t.op = OP_AMP;
+		break;
+	case '|':
+		t.kind = TK_OP;
+		t.op = at(lx, lx->pos + 1, '|')	  ? OP_OR_IF
+		       : at(lx, lx->pos + 1, '&') ? OP_PIPE_AMP
+						  : OP_PIPE;
+		break;
+	case ';':
+		t.kind = TK_OP;
+		if (at(lx, lx->pos + 1, ';'))
+			t.op = at(lx, lx->pos + 2, '&') ? OP_DSEMI_AMP : OP_DSEMI;
+		else
+			t.op = at(lx, lx->pos + 1, '&') ? OP_SEMI_AMP : OP_SEMI;
+		break;
+	case '(':
+		t.kind = TK_OP;
+		t.op = OP_LPAREN;
+		break;
+	case ')':
+		t.kind = TK_OP;
+		t.op = OP_RPAREN;
+		break;
+	case '<':
+		if (at(lx, lx->pos + 1, '(') && !lx->delim_mode)
+			break; /* <(...) is a word */
+		t.kind = TK_OP;
+		if (at(lx, lx->pos + 1, '<')) {
+			if (at(lx, lx->pos + 2, '<'))
+				t.op = OP_TLESS;
+			else if (at(lx, lx->pos + 2, '-'))
+				t.op = OP_DLESSDASH;
+			else
+				t.op = OP_DLESS;
+		} else if (at(lx, lx->pos + 1, '&')) {
+			t.op = OP_LESSAND;
+		} else if (at(lx, lx->pos + 1, '>')) {
+			t.op = OP_LESSGREAT;
+		} else {
+			t.op = OP_LESS;
+		}
+		break;
+	case '>':
+		if (at(lx, lx->pos + 1, '(') && !lx->delim_mode)
+			break;
+		t.kind = TK_OP;
+		if (at(lx, lx->pos + 1, '>'))
+			t.op = OP_DGREAT;
+		else if (at(lx, lx->pos + 1, '&'))
+			t.op = OP_GREATAND;
+		else if (at(lx, lx->pos + 1, '|'))
+			t.op = OP_CLOBBER;
+		else
+			t.op = OP_GREAT;
+		break;
+	default:
+		if (s[lx->pos] >= '0' && s[lx->pos] <= '9') {
+			size_t i = lx->pos;
+			long v = 0;
+
+			while (i < n && s[i] >= '0' && s[i] <= '9') {
+				if (v < 100000)
+					v = v * 10 + (s[i] - '0');
+				i++;
+			}
+			if (i < n && (s[i] == '<' || s[i] == '>') && !at(lx, i + 1, '(')) {
+				t.kind = TK_IONUM;
+				t.ionum = (int)v;
+				lx->pos = i;
+				t.end = i;
+				goto out;
+			}
+		}
+		break;
+	}
+	if (t.kind == TK_OP) {
+		lx->pos += strlen(op_text[t.op]);
+		t.end = lx->pos;
+		goto out;
+	}
+	lex_word(p, &t);
+	t.end = lx->pos;
+out:
+	lx->tok = t;
+	lx->has_tok = true;
+}
+
+static struct token *peek(struct parser *p)
+{
+	if (!p->lx->has_tok)
+		lex_token(p);
+	return &p->lx->tok;
+}
+
+static void advance(struct parser *p)
+{
+	p->lx->last_end = p->lx->tok.end;
+	p->lx->has_tok = false;
+}
+
+static bool tok_is_op(const struct token *t, int op)
+{
+	return t->kind == TK_OP && t->op == op;
+}
+
+/* True when the token is the unquoted reserved word `kw`. */
+static bool tok_is_kw(struct parser *p, const struct token *t, const char *kw)
+{
+	const struct wtmp *e;
+	size_t len = strlen(kw);
+
+	if (t->kind != TK_WORD || t->w == BALE_CMD_NONE)
+		return false;
+	e = &p->w[t->w];
+	return e->lit && e->raw_len == len && memcmp(e->raw, kw, len) == 0;
+}
+
+/* Consumes the keyword `kw` when it is next. */
+static bool accept_kw(struct parser *p, const char *kw)
+{
+	struct token *t = peek(p);
+
+	if (!tok_is_kw(p, t, kw))
+		return false;
+	drop_top_word(p);
+	advance(p);
+	return true;
+}
+
+static bool accept_op(struct parser *p, int op)
+{
+	if (!tok_is_op(peek(p), op))
+		return false;
+	advance(p);
+	return true;
+}
+
+static void skip_newlines(struct parser *p)
+{
+	while (!p->stop && peek(p)->kind == TK_NEWLINE)
+		advance(p);
+}
+
+static const char *tok_desc(struct parser *p, const struct token *t, char *buf, size_t size)
+{
+	switch (t->kind) {
+	case TK_EOF:
+		return "end of script";
+	case TK_NEWLINE:
+		return "newline";
+	case TK_OP:
+		snprintf(buf, size, "'%s'", op_text[t->op]);
+		return buf;
+	case TK_IONUM:
+		return "redirection";
+	default:
+		snprintf(buf, size, "'%.*s'",
+			 (int)(p->w[t->w].raw_len > 40 ? 40 : p->w[t->w].raw_len), p->w[t->w].raw);
+		return buf;
+	}
+}
+
+/* Records "expected X" at the next token and, unless it is the end, consumes it. */
+static void expect_error(struct parser *p, const char *what)
+{
+	char buf[64];
+	struct token *t = peek(p);
+
+	syntax_error(p, t->start, "expected %s, found %s", what, tok_desc(p, t, buf, sizeof(buf)));
+}
+
+/* --- heredocs ----------------------------------------------------------------------------- */
+
+static void process_heredoc(struct parser *p, struct heredoc *hd);
+
+static void read_heredocs(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	size_t count = lx->npending;
+
+	lx->npending = 0;
+	for (size_t k = 0; k < count; k++) {
+		struct heredoc *hd = lx->pending[k];
+
+		if (lx->ext && lx->iext < lx->next) {
+			const bale_heredoc *x = &lx->ext[lx->iext++];
+
+			hd->pub.body = x->content ? x->content : "";
+			hd->pub.len = strlen(hd->pub.body);
+			hd->pub.line = x->start_line;
+			hd->pub.terminated = true;
+		} else {
+			size_t ls = lx->pos, body = lx->pos;
+			bool found = false;
+
+			lx_pos(lx, body, &hd->pub.line, &(uint32_t){0});
+			while (ls < lx->len) {
+				const char *nl = memchr(lx->s + ls, '\n', lx->len - ls);
+				size_t le = nl ? (size_t)(nl - lx->s) : lx->len, cs = ls;
+
+				if (hd->pub.strip_tabs)
+					while (cs < le && lx->s[cs] == '\t')
+						cs++;
+				if (le - cs == hd->delim_len &&
+				    memcmp(lx->s + cs, hd->delim, hd->delim_len) == 0) {
+					found = true;
+					hd->pub.body = lx->s + body;
+					hd->pub.len = ls - body;
+					lx->pos = nl ? le + 1 : le;
+					break;
+				}
+				ls = nl ? le + 1 : le;
+			}
+			if (!found) {
+				hd->pub.body = lx->s + body;
+				hd->pub.len = lx->len - body;
+				lx->pos = lx->len;
+				syntax_error(
+				    p, body, "here-document '%.*s' has no terminating line",
+				    (int)(hd->delim_len > 40 ? 40 : hd->delim_len), hd->delim);
+			}
+			hd->pub.terminated = found;
+			hd->pub.body = bale_arena_strndup(p->arena, hd->pub.body, hd->pub.len);
+			if (!hd->pub.body) {
+				oom(p);
+				hd->pub.body = "";
+				hd->pub.len = 0;
+			}
+		}
+		hd->read = true;
+		process_heredoc(p, hd);
+	}
+}
+
+/*
+ * Looks into a body once both it and its owner are known: a shell's script is parsed, and
+ * the command substitutions of an unquoted body (they run) are parsed for their commands.
+ */
+static void process_heredoc(struct parser *p, struct heredoc *hd)
+{
+	size_t owner = hd->state == HD_OWNED ? hd->owner : BALE_CMD_NONE;
+	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
+
+	if (hd->done || !hd->read || hd->state == HD_WAITING || p->stop)
+		return;
+	hd->done = true;
+	p->ctx = hd->ctx;
+	p->nest = hd->nest;
+	if (hd->state == HD_OWNED && hd->script) {
+		parse_string(p, hd->pub.body, hd->pub.len, hd->pub.line, 1, owner,
+			     BALE_CMD_IN_HEREDOC, false);
+	} else if (!hd->pub.quoted && (memchr(hd->pub.body, '$', hd->pub.len) ||
+				       memchr(hd->pub.body, '`', hd->pub.len))) {
+		struct lexer sub = {0}, *saved = p->lx;
+		struct wtmp e = {0};
+		size_t mark = p->s->ncmds, smark = p->scratch.len;
+
+		sub.s = hd->pub.body;
+		sub.len = hd->pub.len;
+		sub.base_line = sub.mark_line = hd->pub.line;
+		sub.base_col = sub.mark_col = 1;
+		sub.flat = p->flat || (saved && saved->flat);
+		p->lx = &sub;
+		while (sub.pos < sub.len && !p->stop) {
+			char c = sub.s[sub.pos];
+
+			if (c == '\\')
+				sub.pos += 2;
+			else if (c == '$')
+				lex_dollar(p, &e, true);
+			else if (c == '`')
+				lex_backtick(p, &e, true);
+			else
+				sub.pos++;
+		}
+		scratch_truncate(p, smark);
+		p->lx = saved;
+		for (size_t i = mark; i < p->s->ncmds && owner != BALE_CMD_NONE; i++)
+			if (p->s->cmds[i].parent == BALE_CMD_NONE)
+				p->s->cmds[i].parent = owner;
+	}
+	p->ctx = saved_ctx;
+	p->nest = saved_nest;
+}
+
+/* --- simple commands ---------------------------------------------------------------------- */
+
+static bool is_ifs(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/*
+ * Splits the word on top of the stack into fields where an unquoted expansion brought white
+ * space, as the shell does; an unquoted word that expanded to nothing disappears.
+ */
+static void split_top(struct parser *p)
+{
+	struct wtmp e = p->w[p->nw - 1];
+	const char *v = p->scratch.ptr + e.voff;
+	const unsigned char *m = (const unsigned char *)p->mask.ptr;
+	size_t i = 0, nfields = 0;
+
+	if (!e.may_split || e.split_done)
+		return;
+	p->nw--;
+	while (i < e.vlen && !p->stop) {
+		size_t fs, fe;
+
+		while (i < e.vlen && is_ifs(v[i]) && e.voff + i < p->mask.len && m[e.voff + i])
+			i++;
+		if (i >= e.vlen)
+			break;
+		fs = i;
+		while (i < e.vlen && !(is_ifs(v[i]) && e.voff + i < p->mask.len && m[e.voff + i]))
+			i++;
+		fe = i;
+		{
+			struct wtmp f = e;
+
+			f.voff = e.voff + fs;
+			f.vlen = fe - fs;
+			f.split_done = true;
+			push_word(p, &f);
+			nfields++;
+		}
+	}
+	if (nfields == 0 && (e.flags & BALE_WORD_QUOTED)) {
+		e.vlen = 0;
+		e.split_done = true;
+		push_word(p, &e);
+		nfields = 1;
+	}
+	if (nfields > 1)
+		for (size_t k = p->nw - nfields; k < p->nw; k++)
+			p->w[k].flags |= BALE_WORD_SPLIT;
+}
+
+static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
+{
+	const char *v = p->scratch.ptr + e->voff;
+	char *value = bale_arena_strndup(p->arena, v, e->vlen);
+
+	if (!value)
+		return BALE_ENOMEM;
+	out->value = value;
+	out->len = e->vlen;
+	if (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0) {
+		out->raw = value;
+	} else {
+		out->raw = bale_arena_strndup(p->arena, e->raw, e->raw_len);
+		if (!out->raw)
+			return BALE_ENOMEM;
+	}
+	out->raw_len = e->raw_len;
+	out->line = e->line;
+	out->col = e->col;
+	out->flags = e->flags;
+	return 0;
+}
+
+static bool conditional_ctx(uint32_t ctx)
+{
+	return ctx & (BALE_CMD_IN_CONDITION | BALE_CMD_IN_BRANCH | BALE_CMD_IN_LOOP |
+		      BALE_CMD_IN_FUNCTION | BALE_CMD_IN_BACKGROUND | CTX_RHS);
+}
+
+/* Remembers what a command does to the script's own variables. */
+static void track_vars(struct parser *p, size_t idx)
+{
+	const bale_cmd *c = &p->s->cmds[idx];
+	bool uncond = !conditional_ctx(p->ctx);
+
+	if (c->nwords == 0) {
+		for (size_t i = 0; i < c->nassigns; i++) {
+			const bale_cmd_word *a = &c->assigns[i];
+			size_t n = assignment_name(a->value, a->len);
+			bool plus = n > 0 && a->value[n] == '+';
+
+			if (n == 0)
+				continue;
+			var_set(p, a->value, n, a->value + n + 1 + plus, a->len - n - 1 - plus,
+				uncond && !plus && !(a->flags & BALE_WORD_DYNAMIC));
+		}
+		return;
+	}
+	{
+		const char *name = c->words[0].value;
+		bool decl = !strcmp(name, "export") || !strcmp(name, "readonly") ||
+			    !strcmp(name, "declare") || !strcmp(name, "typeset") ||
+			    !strcmp(name, "local");
+		bool unknown = !strcmp(name, "read") || !strcmp(name, "unset") ||
+			       !strcmp(name, "mapfile") || !strcmp(name, "readarray") ||
+			       !strcmp(name, "getopts");
+
+		if (!decl && !unknown)
+			return;
+		for (size_t i = 1; i < c->nwords; i++) {
+			const bale_cmd_word *a = &c->words[i];
+			size_t n = assignment_name(a->value, a->len);
+
+			if (a->value[0] == '-')
+				continue;
+			if (decl && n > 0) {
+				bool plus = a->value[n] == '+';
+
+				var_set(p, a->value, n, a->value + n + 1 + plus,
+					a->len - n - 1 - plus,
+					uncond && !plus && !(a->flags & BALE_WORD_DYNAMIC));
+			} else if (unknown && is_name_start((unsigned char)a->value[0])) {
+				size_t k = 0;
+
+				while (is_name_char((unsigned char)a->value[k]))
+					k++;
+				if (a->value[k] == '\0')
+					var_set(p, a->value, k, NULL, 0, false);
+			}
+		}
+	}
+}
+
+/* True when `text` has as many lines as the source it came from: its positions can be counted. */
+static bool same_lines(const char *text, size_t len, const char *raw, size_t raw_len)
+{
+	size_t a = 0, b = 0;
+
+	for (const char *q = text; (q = memchr(q, '\n', len - (size_t)(q - text))) != NULL; q++)
+		a++;
+	for (const char *q = raw; (q = memchr(q, '\n', raw_len - (size_t)(q - raw))) != NULL; q++)
+		b++;
+	return a == b;
+}
+
+/* Position of the script text of a word (after its opening quote). */
+static void word_text_pos(const bale_cmd_word *w, uint32_t *line, uint32_t *col)
+{
+	*line = w->line;
+	*col = w->col;
+	if (w->raw_len > 0 && (w->raw[0] == '\'' || w->raw[0] == '"'))
+		*col += 1;
+	else if (w->raw_len > 1 && w->raw[0] == '$' && (w->raw[1] == '\'' || w->raw[1] == '"'))
+		*col += 2;
+}
+
+/*
+ * Finishes the simple command whose words are on the stack from `base_w` and redirections from
+ * `base_r`; `mark` is the number of commands before its first token.
+ */
+static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_t base_r,
+			    size_t mark, uint32_t line, uint32_t col)
+{
+	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx;
+	bale_cmd_word *words = NULL, *assigns = NULL;
+	bale_cmd_redir *redirs = NULL;
+	bale_cmd *c;
+	struct cmd_nested nested;
+	int rc = 0;
+
+	for (size_t i = base_w; i < p->nw; i++) {
+		if (p->w[i].role == R_WORD)
+			nwords++;
+		else if (p->w[i].role == R_ASSIGN)
+			nassigns++;
+	}
+	if ((nwords && !(words = bale_arena_calloc(p->arena, nwords, sizeof(*words)))) ||
+	    (nassigns && !(assigns = bale_arena_calloc(p->arena, nassigns, sizeof(*assigns)))) ||
+	    (nredirs && !(redirs = bale_arena_calloc(p->arena, nredirs, sizeof(*redirs))))) {
+		oom(p);
+		return BALE_CMD_NONE;
+	}
+	nwords = nassigns = 0;
+	for (size_t i = base_w; i < p->nw && rc == 0; i++) {
+		if (p->w[i].role == R_WORD)
+			rc = copy_word(p, &words[nwords++], &p->w[i]);
+		else if (p->w[i].role == R_ASSIGN)
+			rc = copy_word(p, &assigns[nassigns++], &p->w[i]);
+	}
+	for (size_t i = 0; i < nredirs && rc == 0; i++) {
+		const struct rtmp *r = &p->r[base_r + i];
+
+		redirs[i].op = r->op;
+		redirs[i].fd = r->fd;
+		redirs[i].heredoc = r->hd ? &r->hd->pub : NULL;
+		if (r->target != BALE_CMD_NONE)
+			rc = copy_word(p, &redirs[i].target, &p->w[r->target]);
+		else
+			redirs[i].target.value = redirs[i].target.raw = "";
+	}
+	if (rc != 0 || BALE_ARRAY_RESERVE(p->s->cmds, p->s->alloc, p->s->ncmds + 1) != 0) {
+		oom(p);
+		return BALE_CMD_NONE;
+	}
+	idx = p->s->ncmds++;
+	c = &p->s->cmds[idx];
+	memset(c, 0, sizeof(*c));
+	c->words = words;
+	c->nwords = nwords;
+	c->assigns = assigns;
+	c->nassigns = nassigns;
+	c->redirs = redirs;
+	c->nredirs = nredirs;
+	c->line = line;
+	c->col = col;
+	lx_pos(p->lx, p->lx->last_end, &c->end_line, &c->end_col);
+	c->pipe_prev = c->pipe_next = c->parent = BALE_CMD_NONE;
+	c->context = p->ctx & CTX_PUBLIC_MASK;
+	c->depth = p->nest;
+	for (size_t i = mark; i < idx; i++)
+		if (p->s->cmds[i].parent == BALE_CMD_NONE)
+			p->s->cmds[i].parent = idx;
+	p->nw = base_w;
+	p->nr = base_r;
+	scratch_truncate(p, sbase);
+
+	if (cmd_analyze(p->arena, c, &nested) != 0) {
+		oom(p);
+		return idx;
+	}
+	track_vars(p, idx);
+	/* The heredocs it reads: now that the owner is known, their bodies can be looked into. */
+	for (size_t i = 0; i < nredirs; i++) {
+		const bale_cmd_redir *rd = &p->s->cmds[idx].redirs[i];
+		struct heredoc *hd = (struct heredoc *)rd->heredoc;
+
+		if (!hd)
+			continue;
+		hd->state = HD_OWNED;
+		hd->owner = idx;
+		hd->script = nested.stdin_script && rd->fd == 0;
+		hd->ctx = p->ctx;
+		hd->nest = p->nest;
+		process_heredoc(p, hd);
+	}
+	if (nested.stdin_script) {
+		for (size_t i = 0; i < nredirs; i++) {
+			const bale_cmd_redir *rd = &p->s->cmds[idx].redirs[i];
+
+			if (rd->op == BALE_REDIR_HERESTRING && rd->fd == 0 &&
+			    !(rd->target.flags & BALE_WORD_SUBST)) {
+				uint32_t l, cl;
+
+				word_text_pos(&rd->target, &l, &cl);
+				parse_string(p, rd->target.value, rd->target.len, l, cl, idx,
+					     BALE_CMD_IN_STRING,
+					     !same_lines(rd->target.value, rd->target.len,
+							 rd->target.raw, rd->target.raw_len));
+			}
+		}
+	}
+	if (nested.text)
+		parse_string(p, nested.text, nested.len, nested.line, nested.col, idx,
+			     BALE_CMD_IN_STRING, nested.flat);
+	return idx;
+}
+
+static bool is_redir_op(int op)
+{
+	return op >= OP_LESS && op <= OP_TLESS;
+}
+
+static bale_cmd_redir_op redir_kind(int op)
+{
+	switch (op) {
+	case OP_LESS:
+		return BALE_REDIR_IN;
+	case OP_GREAT:
+		return BALE_REDIR_OUT;
+	case OP_DGREAT:
+		return BALE_REDIR_APPEND;
+	case OP_CLOBBER:
+		return BALE_REDIR_CLOBBER;
+	case OP_LESSGREAT:
+		return BALE_REDIR_RDWR;
+	case OP_LESSAND:
+		return BALE_REDIR_DUP_IN;
+	case OP_GREATAND:
+		return BALE_REDIR_DUP_OUT;
+	case OP_AND_GREAT:
+		return BALE_REDIR_OUT_ERR;
+	case OP_AND_DGREAT:
+		return BALE_REDIR_APPEND_ERR;
+	case OP_TLESS:
+		return BALE_REDIR_HERESTRING;
+	default:
+		return BALE_REDIR_HEREDOC;
+	}
+}
+
+/* A redirection; the operator is the next token. `fd` is -1 when none was written. */
+static void parse_redir(struct parser *p, int fd)
+{
+	struct lexer *lx = p->lx;
+	struct token *t = peek(p);
+	int op = t->op;
+	bale_cmd_redir_op kind = redir_kind(op);
+	struct rtmp r = {kind, fd, BALE_CMD_NONE, NULL};
+	size_t op_start = t->start;
+
+	advance(p);
+	if (r.fd < 0)
+		r.fd = (kind == BALE_REDIR_IN || kind == BALE_REDIR_DUP_IN ||
+			kind == BALE_REDIR_RDWR || kind == BALE_REDIR_HEREDOC ||
+			kind == BALE_REDIR_HERESTRING)
+			   ? 0
+			   : 1;
+	if (kind == BALE_REDIR_HEREDOC)
+		lx->delim_mode = true;
+	t = peek(p);
+	lx->delim_mode = false;
+	if (t->kind != TK_WORD || t->w == BALE_CMD_NONE) {
+		syntax_error(p, op_start, "'%s' is not followed by a word", op_text[op]);
+		return;
+	}
+	r.target = t->w;
+	p->w[t->w].role = R_TARGET;
+	advance(p);
+	if (kind == BALE_REDIR_HEREDOC) {
+		struct heredoc *hd = bale_arena_calloc(p->arena, 1, sizeof(*hd));
+		const struct wtmp *e = &p->w[r.target];
+
+		if (!hd) {
+			oom(p);
+			return;
+		}
+		hd->delim = bale_arena_strndup(p->arena, p->scratch.ptr + e->voff, e->vlen);
+		if (!hd->delim) {
+			oom(p);
+			return;
+		}
+		hd->delim_len = e->vlen;
+		hd->pub.body = "";
+		hd->pub.quoted = (e->flags & BALE_WORD_QUOTED) != 0;
+		hd->pub.strip_tabs = op == OP_DLESSDASH;
+		hd->owner = BALE_CMD_NONE;
+		hd->ctx = p->ctx;
+		hd->nest = p->nest;
+		if (lx->npending < MAX_PENDING_HEREDOCS)
+			lx->pending[lx->npending++] = hd;
+		else
+			syntax_error(p, op_start, "more than %d pending here-documents",
+				     MAX_PENDING_HEREDOCS);
+		r.hd = hd;
+	}
+	if (BALE_ARRAY_RESERVE(p->r, p->ar, p->nr + 1) != 0) {
+		oom(p);
+		return;
+	}
+	p->r[p->nr++] = r;
+}
+
+/* Redirections after a compound command: parsed, their heredocs read, then let go. */
+static void parse_compound_redirs(struct parser *p)
+{
+	size_t base_w = p->nw, base_r = p->nr, sbase = p->scratch.len;
+
+	for (;;) {
+		struct token *t = peek(p);
+
+		if (p->stop)
+			break;
+		if (t->kind == TK_IONUM) {
+			int fd = t->ionum;
+
+			advance(p);
+			if (tok_is_op(peek(p), OP_LESS) || is_redir_op(peek(p)->op))
+				parse_redir(p, fd);
+			continue;
+		}
+		if (t->kind == TK_OP && is_redir_op(t->op)) {
+			parse_redir(p, -1);
+			continue;
+		}
+		break;
+	}
+	for (size_t i = base_r; i < p->nr; i++) {
+		if (p->r[i].hd) {
+			p->r[i].hd->state = HD_ORPHAN;
+			process_heredoc(p, p->r[i].hd);
+		}
+	}
+	p->nr = base_r;
+	pop_words(p, base_w, sbase);
+}
+
+static void set_connector(struct parser *p, size_t idx, bale_cmd_connector conn)
+{
+	if (idx != BALE_CMD_NONE && idx < p->s->ncmds)
+		p->s->cmds[idx].connector = conn;
+}
+
+static void merge(struct span *into, struct span s)
+{
+	if (s.first == BALE_CMD_NONE)
+		return;
+	if (into->first == BALE_CMD_NONE)
+		into->first = s.first;
+	into->last = s.last;
+}
+
+/* [[ ... ]]: kept as one command "[[" whose words are the operands and operators. */
+static struct span parse_dbracket(struct parser *p)
+{
+	struct token *t = peek(p);
+	size_t base_w = t->w, sbase = p->w[t->w].voff, base_r = p->nr, mark = t->cmd_mark;
+	uint32_t line = p->w[t->w].line, col = p->w[t->w].col;
+	size_t idx;
+
+	p->w[t->w].role = R_WORD;
+	advance(p);
+	for (;;) {
+		t = peek(p);
+		if (p->stop)
+			return no_span;
+		if (t->kind == TK_EOF) {
+			syntax_error(p, t->start, "'[[' is not closed by ']]'");
+			break;
+		}
+		if (t->kind == TK_NEWLINE) {
+			advance(p);
+			continue;
+		}
+		if (t->kind == TK_WORD) {
+			bool end = tok_is_kw(p, t, "]]");
+
+			p->w[t->w].role = R_WORD;
+			advance(p);
+			if (end)
+				break;
+			continue;
+		}
+		{
+			/* An operator inside [[ ]] (&&, <, (, ...) is one of its words. */
+			struct wtmp e = {0};
+
+			e.voff = p->scratch.len;
+			e.raw = p->lx->s + t->start;
+			e.raw_len = t->end - t->start;
+			e.assign = -1;
+			lx_pos(p->lx, t->start, &e.line, &e.col);
+			add(p, e.raw, e.raw_len);
+			e.vlen = e.raw_len;
+			e.role = R_WORD;
+			push_word(p, &e);
+			advance(p);
+		}
+	}
+	idx = finish_simple(p, base_w, sbase, base_r, mark, line, col);
+	return (struct span){idx, idx};
+}
+
+/* A function definition's body, once "name ( )" or "function name" has been read. */
+static struct span parse_function_body(struct parser *p)
+{
+	uint32_t saved = p->ctx;
+	struct span s;
+
+	if (!enter(p, p->lx->pos))
+		return no_span;
+	skip_newlines(p);
+	p->ctx |= BALE_CMD_IN_FUNCTION;
+	s = parse_command(p);
+	p->ctx = saved;
+	leave(p);
+	return s;
+}
+
+static struct span parse_simple(struct parser *p)
+{
+	struct token *t = peek(p);
+	size_t base_w = t->kind == TK_WORD ? t->w : p->nw;
+	size_t sbase = t->kind == TK_WORD ? p->w[t->w].voff : p->scratch.len;
+	size_t base_r = p->nr, mark = t->cmd_mark, idx;
+	size_t nwords = 0, nassigns = 0;
+	uint32_t line, col;
+
+	lx_pos(p->lx, t->start, &line, &col);
+	for (;;) {
+		t = peek(p);
+		if (p->stop)
+			return no_span;
+		if (t->kind == TK_WORD) {
+			struct wtmp *e = &p->w[t->w];
+
+			if (nwords == 0 && e->assign >= 0) {
+				e->role = R_ASSIGN;
+				nassigns++;
+				advance(p);
+				continue;
+			}
+			e->role = R_WORD;
+			advance(p);
+			split_top(p);
+			nwords++;
+			if (nwords == 1 && nassigns == 0 && p->nr == base_r &&
+			    tok_is_op(peek(p), OP_LPAREN)) {
+				/* name ( ) compound-command: the name goes before more is read */
+				p->nw = base_w;
+				scratch_truncate(p, sbase);
+				advance(p);
+				if (!accept_op(p, OP_RPAREN))
+					expect_error(p, "')' in a function definition");
+				return parse_function_body(p);
+			}
+			continue;
+		}
+		if (t->kind == TK_IONUM) {
+			int fd = t->ionum;
+
+			advance(p);
+			t = peek(p);
+			if (t->kind == TK_OP && is_redir_op(t->op))
+				parse_redir(p, fd);
+			continue;
+		}
+		if (t->kind == TK_OP && is_redir_op(t->op)) {
+			parse_redir(p, -1);
+			continue;
+		}
+		break;
+	}
+	idx = finish_simple(p, base_w, sbase, base_r, mark, line, col);
+	return (struct span){idx, idx};
+}
+
+/* --- compound commands -------------------------------------------------------------------- */
+
+enum {
+	S_RPAREN = 1u << 0,
+	S_DSEMI = 1u << 1,
+	S_THEN = 1u << 2,
+	S_ELSE = 1u << 3, /* else, elif */
+	S_FI = 1u << 4,
+	S_DO = 1u << 5,
+	S_DONE = 1u << 6,
+	S_ESAC = 1u << 7,
+	S_RBRACE = 1u << 8,
+};
+
+static bool is_stop(struct parser *p, const struct token *t, unsigned stops)
+{
+	if (t->kind == TK_OP)
+		return ((stops & S_RPAREN) && t->op == OP_RPAREN) ||
+		       ((stops & S_DSEMI) &&
+			(t->op == OP_DSEMI || t->op == OP_SEMI_AMP || t->op == OP_DSEMI_AMP));
+	if (t->kind != TK_WORD || !p->w[t->w].lit)
+		return false;
+	return ((stops & S_THEN) && tok_is_kw(p, t, "then")) ||
+	       ((stops & S_ELSE) && (tok_is_kw(p, t, "else") || tok_is_kw(p, t, "elif"))) ||
+	       ((stops & S_FI) && tok_is_kw(p, t, "fi")) ||
+	       ((stops & S_DO) && tok_is_kw(p, t, "do")) ||
+	       ((stops & S_DONE) && tok_is_kw(p, t, "done")) ||
+	       ((stops & S_ESAC) && tok_is_kw(p, t, "esac")) ||
+	       ((stops & S_RBRACE) && tok_is_kw(p, t, "}"));
+}
+
+static struct span parse_list_ctx(struct parser *p, unsigned stops, uint32_t ctx)
+{
+	uint32_t saved = p->ctx;
+	struct span s;
+
+	p->ctx |= ctx;
+	s = parse_list(p, stops);
+	p->ctx = saved;
+	return s;
+}
+
+static void expect_kw(struct parser *p, const char *kw)
+{
+	char what[32];
+
+	if (accept_kw(p, kw))
+		return;
+	snprintf(what, sizeof(what), "'%s'", kw);
+	expect_error(p, what);
+}
+
+static struct span parse_if(struct parser *p)
+{
+	struct span s = no_span;
+
+	drop_top_word(p);
+	advance(p); /* if */
+	merge(&s, parse_list_ctx(p, S_THEN, BALE_CMD_IN_CONDITION));
+	expect_kw(p, "then");
+	merge(&s, parse_list_ctx(p, S_ELSE | S_FI, BALE_CMD_IN_BRANCH));
+	while (!p->stop) {
+		if (accept_kw(p, "elif")) {
+			merge(&s, parse_list_ctx(p, S_THEN, BALE_CMD_IN_CONDITION));
+			expect_kw(p, "then");
+			merge(&s, parse_list_ctx(p, S_ELSE | S_FI, BALE_CMD_IN_BRANCH));
+		} else if (accept_kw(p, "else")) {
+			merge(&s, parse_list_ctx(p, S_FI, BALE_CMD_IN_BRANCH));
+		} else {
+			break;
+		}
+	}
+	expect_kw(p, "fi");
+	return s;
+}
+
+/* do ... done (or bash's { ... } after for). */
+static struct span parse_do_group(struct parser *p)
+{
+	struct span s;
+
+	skip_newlines(p);
+	if (accept_kw(p, "{")) {
+		s = parse_list_ctx(p, S_RBRACE, BALE_CMD_IN_LOOP);
+		expect_kw(p, "}");
+		return s;
+	}
+	expect_kw(p, "do");
+	s = parse_list_ctx(p, S_DONE, BALE_CMD_IN_LOOP);
+	expect_kw(p, "done");
+	return s;
+}
+
+static struct span parse_while(struct parser *p)
+{
+	struct span s = no_span;
+
+	drop_top_word(p);
+	advance(p); /* while / until */
+	merge(&s, parse_list_ctx(p, S_DO, BALE_CMD_IN_CONDITION | BALE_CMD_IN_LOOP));
+	merge(&s, parse_do_group(p));
+	return s;
+}
+
+static struct span parse_for(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	struct token *t;
+
+	drop_top_word(p);
+	advance(p); /* for / select */
+	/* for (( init; test; step )) */
+	while (lx->pos < lx->len && (lx->s[lx->pos] == ' ' || lx->s[lx->pos] == '\t'))
+		lx->pos++;
+	if (!lx->has_tok && at(lx, lx->pos, '(') && at(lx, lx->pos + 1, '(')) {
+		lx->pos = skip_arith(p, lx->pos);
+		accept_op(p, OP_SEMI);
+		return parse_do_group(p);
+	}
+	t = peek(p);
+	if (t->kind != TK_WORD) {
+		expect_error(p, "a variable name after 'for'");
+		return no_span;
+	}
+	{
+		const struct wtmp *e = &p->w[t->w];
+		const char *name = p->scratch.ptr + e->voff;
+		size_t n = e->vlen, k = 0;
+
+		while (k < n && is_name_char((unsigned char)name[k]))
+			k++;
+		if (k == n && n > 0) {
+			char *copy = bale_arena_strndup(p->arena, name, n);
+
+			if (copy)
+				var_set(p, copy, n, NULL, 0, false);
+		}
+	}
+	drop_top_word(p);
+	advance(p);
+	skip_newlines(p);
+	if (accept_kw(p, "in")) {
+		size_t base_w = p->nw, sbase = p->scratch.len;
+
+		for (;;) {
+			t = peek(p);
+			if (p->stop || t->kind != TK_WORD)
+				break;
+			p->w[t->w].role = R_DROP;
+			advance(p);
+		}
+		p->nw = base_w;
+		scratch_truncate(p, sbase);
+		if (!accept_op(p, OP_SEMI) && peek(p)->kind != TK_NEWLINE)
+			expect_error(p, "';' or a newline after the word list");
+	} else {
+		accept_op(p, OP_SEMI);
+	}
+	return parse_do_group(p);
+}
+
+static struct span parse_case(struct parser *p)
+{
+	struct span s = no_span;
+	struct token *t;
+
+	drop_top_word(p);
+	advance(p); /* case */
+	t = peek(p);
+	if (t->kind != TK_WORD) {
+		expect_error(p, "a word after 'case'");
+		return s;
+	}
+	drop_top_word(p);
+	advance(p);
+	skip_newlines(p);
+	expect_kw(p, "in");
+	for (;;) {
+		skip_newlines(p);
+		if (p->stop || accept_kw(p, "esac"))
+			break;
+		t = peek(p);
+		if (t->kind == TK_EOF) {
+			expect_error(p, "'esac'");
+			break;
+		}
+		accept_op(p, OP_LPAREN);
+		/* pattern [ | pattern ]... ) */
+		for (;;) {
+			t = peek(p);
+			if (t->kind != TK_WORD) {
+				expect_error(p, "a case pattern");
+				if (t->kind != TK_EOF && !tok_is_op(t, OP_RPAREN))
+					advance(p);
+				break;
+			}
+			drop_top_word(p);
+			advance(p);
+			if (!accept_op(p, OP_PIPE))
+				break;
+		}
+		if (!accept_op(p, OP_RPAREN)) {
+			expect_error(p, "')' after a case pattern");
+			if (peek(p)->kind == TK_EOF)
+				break;
+		}
+		merge(&s, parse_list_ctx(p, S_DSEMI | S_ESAC, BALE_CMD_IN_BRANCH));
+		t = peek(p);
+		if (t->kind == TK_OP &&
+		    (t->op == OP_DSEMI || t->op == OP_SEMI_AMP || t->op == OP_DSEMI_AMP))
+			advance(p);
+		else if (!tok_is_kw(p, t, "esac") && t->kind != TK_EOF)
+			advance(p); /* not progressing otherwise: an error was recorded */
+	}
+	return s;
+}
+
+static struct span parse_command(struct parser *p)
+{
+	struct token *t = peek(p);
+	struct lexer *lx = p->lx;
+	struct span s = no_span;
+	char buf[64];
+	size_t start = t->start;
+
+	if (p->stop)
+		return s;
+	if (t->kind == TK_WORD && p->w[t->w].lit) {
+		const struct wtmp *e = &p->w[t->w];
+		bool compound = true;
+
+		if (!enter(p, start))
+			return s;
+		if (tok_is_kw(p, t, "{")) {
+			drop_top_word(p);
+			advance(p);
+			s = parse_list(p, S_RBRACE);
+			expect_kw(p, "}");
+		} else if (tok_is_kw(p, t, "if")) {
+			s = parse_if(p);
+		} else if (tok_is_kw(p, t, "while") || tok_is_kw(p, t, "until")) {
+			s = parse_while(p);
+		} else if (tok_is_kw(p, t, "for") || tok_is_kw(p, t, "select")) {
+			s = parse_for(p);
+		} else if (tok_is_kw(p, t, "case")) {
+			s = parse_case(p);
+		} else if (tok_is_kw(p, t, "function")) {
+			drop_top_word(p);
+			advance(p);
+			if (peek(p)->kind == TK_WORD) {
+				drop_top_word(p);
+				advance(p);
+			}
+			if (accept_op(p, OP_LPAREN) && !accept_op(p, OP_RPAREN))
+				expect_error(p, "')' in a function definition");
+			s = parse_function_body(p);
+			compound = false;
+		} else if (tok_is_kw(p, t, "[[")) {
+			s = parse_dbracket(p);
+			compound = false;
+		} else if (tok_is_kw(p, t, "}") || tok_is_kw(p, t, "then") ||
+			   tok_is_kw(p, t, "else") || tok_is_kw(p, t, "elif") ||
+			   tok_is_kw(p, t, "fi") || tok_is_kw(p, t, "do") ||
+			   tok_is_kw(p, t, "done") || tok_is_kw(p, t, "esac")) {
+			syntax_error(p, start, "unexpected '%.*s'", (int)e->raw_len, e->raw);
+			drop_top_word(p);
+			advance(p);
+			compound = false;
+		} else {
+			leave(p);
+			return parse_simple(p);
+		}
+		if (compound)
+			parse_compound_redirs(p);
+		leave(p);
+		return s;
+	}
+	if (t->kind == TK_OP && t->op == OP_LPAREN) {
+		if (!enter(p, start))
+			return s;
+		if (at(lx, t->end, '(')) {
+			/* (( arithmetic )) */
+			lx->has_tok = false;
+			lx->pos = skip_arith(p, start);
+			lx->last_end = lx->pos;
+		} else {
+			uint32_t saved = p->ctx;
+			size_t saved_vars = p->nvars;
+
+			advance(p);
+			p->ctx |= BALE_CMD_IN_SUBSHELL;
+			s = parse_list(p, S_RPAREN);
+			p->ctx = saved;
+			p->nvars = saved_vars;
+			if (!accept_op(p, OP_RPAREN))
+				expect_error(p, "')'");
+		}
+		parse_compound_redirs(p);
+		leave(p);
+		return s;
+	}
+	if (t->kind == TK_WORD || t->kind == TK_IONUM || (t->kind == TK_OP && is_redir_op(t->op)))
+		return parse_simple(p);
+	syntax_error(p, start, "unexpected %s", tok_desc(p, t, buf, sizeof(buf)));
+	if (t->kind != TK_EOF)
+		advance(p);
+	return s;
+}
+
+static struct span parse_pipeline(struct parser *p)
+{
+	uint32_t saved = p->ctx;
+	struct span s = no_span, prev;
+
+	if (accept_kw(p, "!"))
+		p->ctx |= BALE_CMD_NEGATED;
+	prev = parse_command(p);
+	merge(&s, prev);
+	while (!p->stop) {
+		struct token *t = peek(p);
+		struct span next;
+
+		if (!(tok_is_op(t, OP_PIPE) || tok_is_op(t, OP_PIPE_AMP)))
+			break;
+		advance(p);
+		skip_newlines(p);
+		next = parse_command(p);
+		if (prev.last != BALE_CMD_NONE && next.first != BALE_CMD_NONE &&
+		    next.first < p->s->ncmds) {
+			p->s->cmds[prev.last].connector = BALE_CONN_PIPE;
+			p->s->cmds[prev.last].pipe_next = next.first;
+			p->s->cmds[next.first].pipe_prev = prev.last;
+		} else if (prev.last != BALE_CMD_NONE) {
+			set_connector(p, prev.last, BALE_CONN_PIPE);
+		}
+		merge(&s, next);
+		prev = next;
+	}
+	p->ctx = saved;
+	return s;
+}
+
+static struct span parse_and_or(struct parser *p)
+{
+	uint32_t saved = p->ctx;
+	struct span s = parse_pipeline(p);
+
+	while (!p->stop) {
+		struct token *t = peek(p);
+		bale_cmd_connector conn;
+
+		if (tok_is_op(t, OP_AND_IF))
+			conn = BALE_CONN_AND;
+		else if (tok_is_op(t, OP_OR_IF))
+			conn = BALE_CONN_OR;
+		else
+			break;
+		set_connector(p, s.last, conn);
+		advance(p);
+		skip_newlines(p);
+		p->ctx |= CTX_RHS;
+		merge(&s, parse_pipeline(p));
+	}
+	p->ctx = saved;
+	return s;
+}
+
+static struct span parse_list(struct parser *p, unsigned stops)
+{
+	struct span s = no_span;
+
+	while (!p->stop) {
+		struct token *t = peek(p);
+		size_t mark;
+		struct span a;
+
+		if (t->kind == TK_NEWLINE) {
+			advance(p);
+			continue;
+		}
+		if (t->kind == TK_EOF || is_stop(p, t, stops))
+			break;
+		if (t->kind == TK_OP && (t->op == OP_SEMI || t->op == OP_AMP)) {
+			char buf[16];
+
+			syntax_error(p, t->start, "unexpected %s",
+				     tok_desc(p, t, buf, sizeof(buf)));
+			advance(p);
+			continue;
+		}
+		mark = p->s->ncmds;
+		a = parse_and_or(p);
+		merge(&s, a);
+		t = peek(p);
+		if (tok_is_op(t, OP_SEMI) || t->kind == TK_NEWLINE) {
+			set_connector(p, a.last, BALE_CONN_SEQ);
+			advance(p);
+		} else if (tok_is_op(t, OP_AMP)) {
+			set_connector(p, a.last, BALE_CONN_BACKGROUND);
+			for (size_t i = mark; i < p->s->ncmds; i++)
+				p->s->cmds[i].context |= BALE_CMD_IN_BACKGROUND;
+			advance(p);
+		} else if (t->kind != TK_EOF && !is_stop(p, t, stops) && !p->stop) {
+			/* `{ a; } b`: a command right after a compound one */
+			expect_error(p, "';' or a newline");
+		}
+	}
+	return s;
+}
+
+/*
+ * Parses `text` as a script of its own (a substitution's, sh -c's, a heredoc's): commands
+ * found at its top level get `owner` as parent; its assignments do not leak out. With `flat`
+ * (text whose lines are not the source's), everything in it is placed at line:col.
+ */
+static void parse_string(struct parser *p, const char *text, size_t len, uint32_t line,
+			 uint32_t col, size_t owner, uint32_t ctxbit, bool flat)
+{
+	struct lexer sub = {0}, *saved = p->lx;
+	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
+	size_t saved_vars = p->nvars, mark = p->s->ncmds;
+
+	if (!enter(p, saved ? saved->pos : 0))
+		return;
+	sub.s = text;
+	sub.len = len;
+	sub.base_line = sub.mark_line = line ? line : 1;
+	sub.base_col = sub.mark_col = col ? col : 1;
+	sub.flat = flat || p->flat || (saved && saved->flat);
+	p->lx = &sub;
+	p->ctx = (p->ctx | ctxbit) & ~(uint32_t)BALE_CMD_NEGATED;
+	p->nest++;
+	while (!p->stop) {
+		parse_list(p, 0);
+		if (p->stop || peek(p)->kind == TK_EOF)
+			break;
+	}
+	p->lx = saved;
+	p->ctx = saved_ctx;
+	p->nest = saved_nest;
+	p->nvars = saved_vars;
+	leave(p);
+	for (size_t i = mark; i < p->s->ncmds && owner != BALE_CMD_NONE; i++)
+		if (p->s->cmds[i].parent == BALE_CMD_NONE)
+			p->s->cmds[i].parent = owner;
+}
+
+/* --- entry points ------------------------------------------------------------------------- */
+
+static int script_new(bale_cmd_script **out)
+{
+	bale_cmd_script *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return bale_error_oom();
+	*out = s;
+	return 0;
+}
+
+static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opts *opts)
+{
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->arena = &s->arena;
+	p->opts = opts;
+	bale_buf_init(&p->scratch, SCRATCH_MAX);
+	bale_buf_init(&p->mask, SCRATCH_MAX);
+	p->max_depth = opts && opts->max_depth ? opts->max_depth : BALE_CMD_DEFAULT_MAX_DEPTH;
+	p->budget = EXPANSION_BUDGET;
+}
+
+static int parser_finish(struct parser *p, bale_cmd_script **out)
+{
+	int err = p->err;
+
+	bale_buf_release(&p->scratch);
+	bale_buf_release(&p->mask);
+	free(p->w);
+	free(p->r);
+	free(p->vars);
+	if (err) {
+		bale_cmd_script_free(p->s);
+		return bale_error_oom();
+	}
+	*out = p->s;
+	return 0;
+}
+
+/* Parses the whole of lexer `lx`. */
+static void parse_top(struct parser *p, struct lexer *lx)
+{
+	p->lx = lx;
+	while (!p->stop) {
+		parse_list(p, 0);
+		if (p->stop || peek(p)->kind == TK_EOF)
+			break;
+	}
+	if (!p->stop && lx->npending)
+		read_heredocs(p);
+}
+
+int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const bale_cmd_opts *opts)
+{
+	struct parser p;
+	struct lexer lx = {0};
+	bale_cmd_script *s = NULL;
+	int rc;
+
+	if (!out || (!script && len))
+		return bale_error_set(BALE_EINVAL, "bale_cmd_parse: no script");
+	*out = NULL;
+	if ((rc = script_new(&s)) != 0)
+		return rc;
+	parser_init(&p, s, opts);
+	lx.s = script ? script : "";
+	lx.len = len;
+	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
+	lx.base_col = lx.mark_col = opts && opts->col ? opts->col : 1;
+	parse_top(&p, &lx);
+	return parser_finish(&p, out);
+}
+
+/*
+ * BuildKit's test for a RUN that is only a heredoc ("<<EOF", "<<-EOF", "3<<'EOF'"): then the
+ * body is the script. The delimiter part must be one word.
+ */
+static bool heredoc_only(const char *s, size_t len)
+{
+	size_t i = 0;
+	char quote = 0;
+	bool word = false;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i + 2 > len || s[i] != '<' || s[i + 1] != '<')
+		return false;
+	i += 2;
+	if (i < len && s[i] == '-')
+		i++;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	for (; i < len; i++) {
+		char c = s[i];
+
+		if (c == '<')
+			return false;
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+			continue;
+		}
+		if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (c == ' ' || c == '\t' || c == '\n') {
+			break;
+		} else if (c == '\\' && i + 1 < len) {
+			i++;
+		}
+		word = true;
+	}
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+		i++;
+	return word && i == len && !quote;
+}
+
+/* True when a shebang line names a POSIX-like shell (directly or through env). */
+static bool shebang_is_shell(const char *body, size_t len)
+{
+	const char *nl = memchr(body, '\n', len);
+	size_t n = nl ? (size_t)(nl - body) : len, i = 2, start, end;
+	char name[32];
+
+	for (int word = 0; word < 3; word++) {
+		while (i < n && (body[i] == ' ' || body[i] == '\t'))
+			i++;
+		start = i;
+		while (i < n && body[i] != ' ' && body[i] != '\t' && body[i] != '\r')
+			i++;
+		end = i;
+		if (start == end)
+			return false;
+		for (size_t k = end; k > start; k--)
+			if (body[k - 1] == '/') {
+				start = k;
+				break;
+			}
+		if (end - start >= sizeof(name))
+			return false;
+		memcpy(name, body + start, end - start);
+		name[end - start] = '\0';
+		if (strcmp(name, "env") == 0)
+			continue;
+		if (name[0] == '-') /* env -S */
+			continue;
+		return cmd_is_shell_name(name);
+	}
+	return false;
+}
+
+/*
+ * Rebuilds an instruction's logical line from the Dockerfile source as BuildKit's parser does
+ * (continuations joined, comment and blank lines inside them dropped), with the position of
+ * every piece. Returns the text in the arena, or NULL.
+ */
+static char *logical_line(bale_arena *arena, const char *src, size_t src_len, size_t start,
+			  uint32_t first_line, int escape, struct seg **segs_out, size_t *nsegs,
+			  size_t *len_out)
+{
+	size_t pos = start, cap_segs = 16, n = 0, out = 0;
+	struct seg *segs;
+	char *text;
+	uint32_t line = first_line;
+	bool first = true, cont = true;
+
+	if (start > src_len)
+		return NULL;
+	text = bale_arena_alloc(arena, src_len - start + 1);
+	segs = malloc(cap_segs * sizeof(*segs));
+	if (!text || !segs) {
+		free(segs);
+		return NULL;
+	}
+	while (cont && pos < src_len) {
+		const char *nl = memchr(src + pos, '\n', src_len - pos);
+		size_t ls = pos, le = nl ? (size_t)(nl - src) : src_len, e, skip;
+
+		pos = nl ? le + 1 : le;
+		e = le;
+		while (e > ls && (src[e - 1] == '\r' || src[e - 1] == '\n'))
+			e--;
+		if (!first) {
+			skip = bale_unicode_space_prefix(src + ls, e - ls);
+			if (skip == e - ls || src[ls + skip] == '#') {
+				line++;
+				continue;
+			}
+		} else if (ls == 0 && e - ls >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0) {
+			ls += 3;
+		}
+		{
+			size_t t = e;
+
+			while (t > ls && (src[t - 1] == ' ' || src[t - 1] == '\t'))
+				t--;
+			cont =
+			    t > ls && src[t - 1] == escape && !(t - 1 > ls && src[t - 2] == escape);
+			if (cont)
+				e = t - 1;
+		}
+		if (n == cap_segs) {
+			struct seg *g = realloc(segs, 2 * cap_segs * sizeof(*segs));
+
+			if (!g) {
+				free(segs);
+				return NULL;
+			}
+			segs = g;
+			cap_segs *= 2;
+		}
+		/* Every piece starts a physical line (after a BOM, as the parser counts). */
+		segs[n].off = out;
+		segs[n].line = line;
+		segs[n].col = 1;
+		n++;
+		memcpy(text + out, src + ls, e - ls);
+		out += e - ls;
+		first = false;
+		line++;
+	}
+	text[out] = '\0';
+	{
+		struct seg *g = bale_arena_alloc(arena, (n ? n : 1) * sizeof(*g));
+
+		if (!g) {
+			free(segs);
+			return NULL;
+		}
+		memcpy(g, segs, n * sizeof(*g));
+		free(segs);
+		*segs_out = g;
+	}
+	*nsegs = n;
+	*len_out = out;
+	return text;
+}
+
+/* Trims Go white space at both ends, as BuildKit's strings.TrimSpace does. */
+static void trim_space(const char **s, size_t *len)
+{
+	size_t lead = bale_unicode_space_prefix(*s, *len);
+
+	*s += lead;
+	*len = bale_unicode_trim_right(*s, *len - lead);
+}
+
+/* The exec form: the JSON words are the command, as written. */
+static void parse_exec_form(struct parser *p, struct lexer *lx, const bale_instruction *ins)
+{
+	size_t base_w = p->nw, sbase = p->scratch.len;
+
+	p->lx = lx;
+	p->flat = true;
+	for (size_t i = 0; i < ins->nargs && !p->stop; i++) {
+		struct wtmp e = {0};
+		size_t len = ins->arg_lens ? ins->arg_lens[i] : strlen(ins->args[i]);
+
+		e.voff = p->scratch.len;
+		add(p, ins->args[i], len);
+		e.vlen = len;
+		e.raw = ins->args[i];
+		e.raw_len = len;
+		e.line = ins->start_line;
+		e.col = ins->start_col;
+		e.assign = -1;
+		e.role = R_WORD;
+		push_word(p, &e);
+	}
+	if (!p->stop && p->nw > base_w)
+		finish_simple(p, base_w, sbase, p->nr, 0, ins->start_line, ins->start_col);
+}
+
+int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *instr,
+			       const char *source, size_t source_len, int escape,
+			       const bale_cmd_opts *opts)
+{
+	const bale_instruction *ins = instr;
+	struct parser p;
+	struct lexer lx = {0};
+	bale_cmd_script *s = NULL;
+	const char *script;
+	size_t len;
+	int rc;
+
+	if (!out || !instr)
+		return bale_error_set(BALE_EINVAL, "bale_cmd_parse_instruction: no instruction");
+	*out = NULL;
+	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
+		ins = ins->sub;
+	if (ins->kind != BALE_INSTR_RUN && ins->kind != BALE_INSTR_CMD &&
+	    ins->kind != BALE_INSTR_ENTRYPOINT)
+		return bale_error_set(BALE_EINVAL, "%s runs no command",
+				      bale_instr_kind_name(ins->kind));
+	if ((rc = script_new(&s)) != 0)
+		return rc;
+	parser_init(&p, s, opts);
+	lx.base_line = lx.mark_line = instr->start_line ? instr->start_line : 1;
+	lx.base_col = lx.mark_col = instr->start_col ? instr->start_col : 1;
+	lx.s = "";
+	if (ins->json) {
+		parse_exec_form(&p, &lx, ins);
+		return parser_finish(&p, out);
+	}
+	if (ins->nargs == 0)
+		return parser_finish(&p, out);
+	script = ins->args[0];
+	len = ins->arg_lens ? ins->arg_lens[0] : strlen(script);
+	if (ins->nheredocs > 0 && heredoc_only(script, len)) {
+		const bale_heredoc *h = &ins->heredocs[0];
+		const char *body = h->content ? h->content : "";
+		size_t blen = strlen(body);
+
+		if (blen >= 2 && body[0] == '#' && body[1] == '!' &&
+		    !shebang_is_shell(body, blen)) {
+			s->not_shell = true;
+			return parser_finish(&p, out);
+		}
+		lx.s = body;
+		lx.len = blen;
+		lx.base_line = lx.mark_line = h->start_line;
+		lx.base_col = lx.mark_col = 1;
+		p.ctx = BALE_CMD_IN_HEREDOC;
+		parse_top(&p, &lx);
+		return parser_finish(&p, out);
+	}
+	lx.s = script;
+	lx.len = len;
+	lx.ext = ins->heredocs;
+	lx.next = ins->nheredocs;
+	if (source && escape && instr->start_offset < source_len) {
+		struct seg *segs = NULL;
+		size_t nsegs = 0, llen = 0, tlen;
+		char *line = logical_line(&s->arena, source, source_len, instr->start_offset,
+					  instr->start_line, escape, &segs, &nsegs, &llen);
+		const char *t;
+
+		if (line) {
+			t = line;
+			tlen = llen;
+			trim_space(&t, &tlen);
+			/*
+			 * The arguments are the trimmed end of the logical line: lex the line from
+			 * there, so the segments map offsets to Dockerfile positions as they are.
+			 */
+			if (tlen >= len && memcmp(t + tlen - len, script, len) == 0 && nsegs > 0) {
+				lx.s = line;
+				lx.pos = (size_t)(t + tlen - len - line);
+				lx.len = lx.pos + len;
+				lx.segs = segs;
+				lx.nsegs = nsegs;
+			}
+		} else {
+			p.err = BALE_ENOMEM;
+			return parser_finish(&p, out);
+		}
+	}
+	parse_top(&p, &lx);
+	return parser_finish(&p, out);
+}
+
+void bale_cmd_script_free(bale_cmd_script *script)
+{
+	if (!script)
+		return;
+	bale_arena_release(&script->arena);
+	free(script->cmds);
+	free(script);
+}
+
+const bale_cmd *bale_cmd_script_commands(const bale_cmd_script *script, size_t *count)
+{
+	if (!script) {
+		if (count)
+			*count = 0;
+		return NULL;
+	}
+	if (count)
+		*count = script->ncmds;
+	return script->cmds;
+}
+
+const char *bale_cmd_script_error(const bale_cmd_script *script, uint32_t *line, uint32_t *col)
+{
+	if (!script || !script->error)
+		return NULL;
+	if (line)
+		*line = script->error_line;
+	if (col)
+		*col = script->error_col;
+	return script->error;
+}
+
+bool bale_cmd_script_not_shell(const bale_cmd_script *script)
+{
+	return script && script->not_shell;
+}

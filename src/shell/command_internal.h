@@ -1,0 +1,46 @@
+/*
+ * command_internal.h: what command.c (the shell parser) and tools.c (the tool tables and option
+ * parsing) share, and the layout of the opaque bale_cmd_script.
+ *
+ * A script lives in one arena: every command's arrays, every word and string. Only the command
+ * array itself is a malloc'd block, grown as commands are found, so indexes (parent, pipe_next)
+ * stay valid while pointers into it would not.
+ */
+#ifndef BALE_COMMAND_INTERNAL_H
+#define BALE_COMMAND_INTERNAL_H
+
+#include "bale/command.h"
+#include "util/util.h"
+
+struct bale_cmd_script {
+	bale_arena arena;
+	bale_cmd *cmds;
+	size_t ncmds, alloc;
+	const char *error; /* first syntax problem (in the arena), NULL when none */
+	uint32_t error_line, error_col;
+	bool not_shell;
+};
+
+/* A script string to parse on behalf of a command (sh -c, su -c, eval, here-string). */
+struct cmd_nested {
+	const char *text; /* NULL when none */
+	size_t len;
+	uint32_t line, col; /* where text starts */
+	bool flat;	    /* text's lines are not the source's: no positions inside it */
+	bool stdin_script;  /* a shell reading its script from standard input (bash <<EOF) */
+};
+
+/*
+ * Reads cmd->words as the tool they run: fills name, arg0, wrappers, subcommand, opts,
+ * operands, pkgs, known_tool (arrays in `arena`), and says in *nested whether the command
+ * carries a script of its own. Returns 0 or BALE_ENOMEM.
+ */
+int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested);
+
+/* True when `name` (a normalized tool name) is a POSIX-like shell: sh, bash, dash, ... */
+bool cmd_is_shell_name(const char *name);
+
+/* True when the tool table is sorted, as its binary search needs (for the unit tests). */
+bool cmd_tools_sorted(void);
+
+#endif
