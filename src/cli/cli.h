@@ -36,7 +36,41 @@ const struct cli_command *cli_find_command(const char *name);
 /* Writes all of `len` bytes to standard output; returns an exit code. */
 int cli_write_stdout(const char *data, size_t len);
 
+/*
+ * An output: standard output, or a temporary file next to FILE renamed over it when the
+ * command succeeds, so a failing command leaves no partial file behind.
+ */
+struct cli_output {
+	int fd;
+	const char *name; /* for messages */
+	const char *path; /* FILE; NULL for standard output */
+	bale_buf tmp;	  /* the temporary file's path */
+};
+
+/* Opens `path` ("-" or NULL: standard output). Returns an exit code. */
+int cli_output_open(struct cli_output *o, const char *path);
+/* Writes all bytes (a callback for the library's writers: `ctx` is the cli_output). */
+int cli_output_write(void *ctx, const char *data, size_t len);
+/* With `ok`, puts the file in place; else removes the temporary file. Returns an exit code. */
+int cli_output_close(struct cli_output *o, bool ok);
+
+/* "1048576", "512K", "16M", "1G" (binary multiples). */
+bool cli_parse_size(const char *s, size_t *out);
+
+#include "bale/dockerfile.h"
+
+/* --build-arg values, as docker build reads them (NAME=VALUE, or NAME from the environment). */
+struct cli_build_args {
+	bale_build_arg *v;
+	size_t n, alloc;
+};
+
+/* Adds one --build-arg of command `cmd`; returns an exit code. */
+int cli_build_arg_add(struct cli_build_args *a, const char *cmd, const char *spec);
+void cli_build_args_release(struct cli_build_args *a);
+
 #define CLI_COMMAND(name) extern const struct cli_command cli_cmd_##name
+CLI_COMMAND(lint);
 CLI_COMMAND(parse);
 
 #endif

@@ -70,57 +70,8 @@ struct parse_args {
 	const char *input;
 	bool compact;
 	size_t max_size;
-	bale_build_arg *build_args;
-	size_t nbuild_args, build_args_alloc;
+	struct cli_build_args build_args;
 };
-
-/* "1048576", "512K", "16M", "1G" (binary multiples). */
-static bool parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	if (*end == 'K' || *end == 'k')
-		shift = 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30, end++;
-	if (*end || v == 0 || v > (SIZE_MAX >> shift))
-		return false;
-	*out = (size_t)v << shift;
-	return true;
-}
-
-static int add_build_arg(struct parse_args *a, const char *spec)
-{
-	const char *eq = strchr(spec, '=');
-	bale_build_arg arg;
-	char *name;
-
-	if (eq == spec || !*spec)
-		return cli_usage_error("parse", "--build-arg needs NAME=VALUE, not '%s'", spec);
-	if (!eq && !getenv(spec))
-		return 0; /* docker build: a NAME not set in the environment is ignored */
-	name = eq ? strndup(spec, (size_t)(eq - spec)) : strdup(spec);
-	if (!name)
-		return cli_error(BALE_EXIT_INPUT, "out of memory");
-	arg.name = name;
-	arg.value = eq ? eq + 1 : getenv(spec);
-	if (BALE_ARRAY_RESERVE(a->build_args, a->build_args_alloc, a->nbuild_args + 1)) {
-		free(name);
-		return cli_error(BALE_EXIT_INPUT, "out of memory");
-	}
-	a->build_args[a->nbuild_args++] = arg;
-	return 0;
-}
 
 static int parse_options(struct parse_args *a, int argc, char **argv)
 {
@@ -146,7 +97,7 @@ static int parse_options(struct parse_args *a, int argc, char **argv)
 			a->target = optarg;
 			break;
 		case OPT_BUILD_ARG:
-			if ((rc = add_build_arg(a, optarg)) != 0)
+			if ((rc = cli_build_arg_add(&a->build_args, "parse", optarg)) != 0)
 				return rc;
 			break;
 		case OPT_PLATFORM:
@@ -156,7 +107,7 @@ static int parse_options(struct parse_args *a, int argc, char **argv)
 			a->compact = true;
 			break;
 		case OPT_MAX_SIZE:
-			if (!parse_size(optarg, &a->max_size))
+			if (!cli_parse_size(optarg, &a->max_size))
 				return cli_usage_error("parse", "invalid --max-size '%s'", optarg);
 			break;
 		case ':':
@@ -177,97 +128,11 @@ static int parse_options(struct parse_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* Where the output goes: standard output, or a temporary file renamed over FILE at the end. */
-struct output {
-	int fd;
-	const char *name; /* for messages */
-	const char *path; /* -o FILE; NULL for standard output */
-	bale_buf tmp;	  /* the temporary file's path */
-};
-
-static int write_all(void *ctx, const char *data, size_t len)
-{
-	struct output *o = ctx;
-
-	while (len) {
-		ssize_t n = write(o->fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return bale_error_set(BALE_EIO, "cannot write '%s': %s", o->name,
-					      n < 0 ? strerror(errno) : "no progress");
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Opens the output; with -o, a temporary file next to FILE, so FILE is replaced whole. */
-static int output_open(struct output *o, const char *path)
-{
-	const char *slash;
-	mode_t mask;
-
-	o->fd = STDOUT_FILENO;
-	o->name = "standard output";
-	o->path = path;
-	bale_buf_init(&o->tmp, 0);
-	if (!path)
-		return BALE_EXIT_OK;
-	o->name = path;
-	slash = strrchr(path, '/');
-	if (slash)
-		bale_buf_addf(&o->tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		bale_buf_addf(&o->tmp, ".%s.XXXXXX", path);
-	if (o->tmp.err)
-		return cli_error(BALE_EXIT_INPUT, "out of memory");
-	o->fd = mkstemp(o->tmp.ptr);
-	if (o->fd < 0)
-		return cli_error(BALE_EXIT_INPUT, "cannot create '%s': %s", o->tmp.ptr,
-				 strerror(errno));
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(o->fd, 0666 & ~mask) != 0) {
-		int rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
-
-		close(o->fd);
-		unlink(o->tmp.ptr);
-		o->fd = -1;
-		return rc;
-	}
-	return BALE_EXIT_OK;
-}
-
-/* Finishes the output: with `ok`, renames the temporary file over FILE; else removes it. */
-static int output_close(struct output *o, bool ok)
-{
-	int rc = BALE_EXIT_OK;
-
-	if (o->path && o->fd >= 0) {
-		if (ok && fsync(o->fd) != 0)
-			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
-				       strerror(errno));
-		if (close(o->fd) != 0 && ok && !rc)
-			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
-				       strerror(errno));
-		if (ok && !rc && rename(o->tmp.ptr, o->path) != 0)
-			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
-				       strerror(errno));
-		if (!ok || rc)
-			unlink(o->tmp.ptr);
-	}
-	o->fd = -1;
-	bale_buf_release(&o->tmp);
-	return rc;
-}
-
 static int run_parse(int argc, char **argv)
 {
 	struct parse_args a = {.format = "json", .max_size = BALE_PARSE_DEFAULT_MAX_SIZE};
 	bale_buf input = BALE_BUF_INIT, dump = BALE_BUF_INIT;
-	struct output out = {.fd = -1};
+	struct cli_output out = {.fd = -1};
 	bale_dockerfile *df = NULL;
 	bale_stages *stages = NULL;
 	bale_parse_opts popts = {0};
@@ -292,7 +157,7 @@ static int run_parse(int argc, char **argv)
 	}
 	/* Everything that can fail on the input is done before any output is opened. */
 	if (json) {
-		bale_stage_opts sopts = {a.build_args, a.nbuild_args, a.target, a.platform};
+		bale_stage_opts sopts = {a.build_args.v, a.build_args.n, a.target, a.platform};
 
 		if (bale_dockerfile_stages(&stages, df, &sopts)) {
 			rc = cli_library_error();
@@ -302,31 +167,29 @@ static int run_parse(int argc, char **argv)
 		rc = cli_library_error();
 		goto out;
 	}
-	if ((rc = output_open(&out, a.output)) != 0)
+	if ((rc = cli_output_open(&out, a.output)) != 0)
 		goto out;
 	if (json) {
-		wrc = bale_dockerfile_write_json(write_all, &out, df, stages,
+		wrc = bale_dockerfile_write_json(cli_output_write, &out, df, stages,
 						 a.compact ? 0 : BALE_JSON_PRETTY);
 		if (!wrc && a.compact)
-			wrc = write_all(&out, "\n", 1);
+			wrc = cli_output_write(&out, "\n", 1);
 	} else {
-		wrc = write_all(&out, dump.ptr, dump.len);
+		wrc = cli_output_write(&out, dump.ptr, dump.len);
 	}
 	if (wrc)
 		rc = cli_library_error();
-	wrc = output_close(&out, rc == 0);
+	wrc = cli_output_close(&out, rc == 0);
 	if (!rc)
 		rc = wrc;
 out:
 	if (out.fd >= 0)
-		output_close(&out, false);
+		cli_output_close(&out, false);
 	bale_stages_free(stages);
 	bale_dockerfile_free(df);
 	bale_buf_release(&input);
 	bale_buf_release(&dump);
-	for (size_t i = 0; i < a.nbuild_args; i++)
-		free((char *)a.build_args[i].name);
-	free(a.build_args);
+	cli_build_args_release(&a.build_args);
 	return rc;
 }
 

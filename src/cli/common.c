@@ -1,0 +1,149 @@
+/*
+ * What several commands share: output files written whole or not at all, sizes with K/M/G
+ * suffixes, and --build-arg values as docker build reads them.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_output_open(struct cli_output *o, const char *path)
+{
+	const char *slash;
+	mode_t mask;
+
+	o->fd = STDOUT_FILENO;
+	o->name = "standard output";
+	o->path = path;
+	bale_buf_init(&o->tmp, 0);
+	if (!path || strcmp(path, "-") == 0) {
+		o->path = NULL;
+		return BALE_EXIT_OK;
+	}
+	o->name = path;
+	slash = strrchr(path, '/');
+	if (slash)
+		bale_buf_addf(&o->tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		bale_buf_addf(&o->tmp, ".%s.XXXXXX", path);
+	if (o->tmp.err)
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	o->fd = mkstemp(o->tmp.ptr);
+	if (o->fd < 0) {
+		int rc =
+		    cli_error(BALE_EXIT_INPUT, "cannot create '%s': %s", path, strerror(errno));
+
+		bale_buf_release(&o->tmp);
+		return rc;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(o->fd, 0666 & ~mask) != 0) {
+		int rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", path, strerror(errno));
+
+		close(o->fd);
+		unlink(o->tmp.ptr);
+		bale_buf_release(&o->tmp);
+		o->fd = -1;
+		return rc;
+	}
+	return BALE_EXIT_OK;
+}
+
+int cli_output_write(void *ctx, const char *data, size_t len)
+{
+	struct cli_output *o = ctx;
+
+	while (len) {
+		ssize_t n = write(o->fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return bale_error_set(BALE_EIO, "cannot write '%s': %s", o->name,
+					      n < 0 ? strerror(errno) : "no progress");
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cli_output_close(struct cli_output *o, bool ok)
+{
+	int rc = BALE_EXIT_OK;
+
+	if (o->path && o->fd >= 0) {
+		if (ok && fsync(o->fd) != 0)
+			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
+				       strerror(errno));
+		if (close(o->fd) != 0 && ok && !rc)
+			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
+				       strerror(errno));
+		if (ok && !rc && rename(o->tmp.ptr, o->path) != 0)
+			rc = cli_error(BALE_EXIT_INPUT, "cannot write '%s': %s", o->path,
+				       strerror(errno));
+		if (!ok || rc)
+			unlink(o->tmp.ptr);
+	}
+	o->fd = -1;
+	bale_buf_release(&o->tmp);
+	return rc;
+}
+
+bool cli_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end || v == 0 || v > (SIZE_MAX >> shift))
+		return false;
+	*out = (size_t)v << shift;
+	return true;
+}
+
+int cli_build_arg_add(struct cli_build_args *a, const char *cmd, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	bale_build_arg arg;
+	char *name;
+
+	if (eq == spec || !*spec)
+		return cli_usage_error(cmd, "--build-arg needs NAME=VALUE, not '%s'", spec);
+	if (!eq && !getenv(spec))
+		return 0; /* docker build: a NAME not set in the environment is ignored */
+	name = eq ? strndup(spec, (size_t)(eq - spec)) : strdup(spec);
+	if (!name)
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	arg.name = name;
+	arg.value = eq ? eq + 1 : getenv(spec);
+	if (BALE_ARRAY_RESERVE(a->v, a->alloc, a->n + 1)) {
+		free(name);
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	}
+	a->v[a->n++] = arg;
+	return 0;
+}
+
+void cli_build_args_release(struct cli_build_args *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free((char *)a->v[i].name);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
