@@ -148,7 +148,9 @@ typedef struct bale_image_info {
 	const char *path;	  /* the file or directory of the reference */
 	const char *name;	  /* the tag or ref name chosen or found; NULL when there is none */
 	const char *platform;	  /* "os/arch[/variant]" of the config */
-	const char *index_digest; /* the top index a manifest was chosen from; NULL when none */
+	const char *index_digest; /* the image index (named by index.json) the manifest was
+				     chosen from, as a registry names a multi-platform image;
+				     NULL when there is none */
 	bale_image_descriptor manifest; /* digest NULL for docker-archive (it has no manifest
 					   blob; media_type is then "") */
 	bale_image_descriptor config_blob;

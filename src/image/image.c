@@ -459,6 +459,13 @@ static int resolve_index(bale_image *img, json_t *index, const char *where, cons
 		goto out;
 	}
 	if (is_index_type(chosen.media_type)) {
+		/* index.json itself has no digest; the first index it names is the image's (the
+		   digest a registry shows for a multi-platform image). */
+		if (!img->info.index_digest &&
+		    !(img->info.index_digest = image_strdup(img, chosen.digest))) {
+			rc = bale_error_oom();
+			goto out;
+		}
 		snprintf(item_where, sizeof(item_where), "%s:%s: index '%s'",
 			 transport_name(img->info.transport), img->info.path, chosen.digest);
 		if ((rc = image_open_blob(img, chosen.digest, &b)) != 0)
@@ -990,10 +997,6 @@ static int open_oci(bale_image *img, const char *name)
 		return bale_error_prefix("%s:%s", transport_name(img->info.transport),
 					 img->info.path);
 	rc = resolve_index(img, index, where, name, 0);
-	if (rc == 0 && img->info.manifest.digest && index) {
-		/* Nothing names index.json by digest; the chosen manifest is what identifies. */
-		img->info.index_digest = NULL;
-	}
 	json_decref(index);
 	return rc;
 }

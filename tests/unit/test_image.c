@@ -257,6 +257,7 @@ static void test_oci_layout_detected_by_content(void **state)
 	assert_int_equal(bale_image_open(&img, DATA "/oci-gzip", defaults()), 0);
 	assert_int_equal(bale_image_info_get(img)->transport, BALE_IMAGE_OCI_LAYOUT);
 	assert_string_equal(bale_image_info_get(img)->name, "demo");
+	assert_null(bale_image_info_get(img)->index_digest);
 	assert_string_equal(bale_image_info_get(img)->manifest.media_type,
 			    "application/vnd.oci.image.manifest.v1+json");
 	bale_image_free(img);
@@ -404,6 +405,9 @@ static void open_platform(const char *platform, const char *want_arch, const cha
 					strlen(want_arch) + 1,
 				    want_variant);
 	assert_non_null(bale_image_info_get(img)->manifest.digest);
+	assert_non_null(bale_image_info_get(img)->index_digest);
+	assert_string_not_equal(bale_image_info_get(img)->index_digest,
+				bale_image_info_get(img)->manifest.digest);
 	assert_int_equal(bale_image_read_layers(img, visitor_for(&s)), 0);
 	{
 		char want[64];
