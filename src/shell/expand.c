@@ -35,7 +35,6 @@
 #define NONE	    SIZE_MAX
 #define EOF_RUNE    UINT32_MAX
 #define PAT_ANY	    (UINT32_MAX - 1) /* `?`: one rune but '\n' */
-#define PAT_STAR    UINT32_MAX	     /* `*`: any run of runes without '\n' */
 #define MESSAGE_MAX 2048	     /* cap of the unwrapped error message */
 #define CLIP	    512		     /* bytes of user text quoted in a message */
 #define QUOTE_MAX   1024	     /* bytes of the word quoted in "failed to process" */
@@ -118,7 +117,6 @@ struct expander {
 	bale_buf scratch; /* every level's text; the result of expand_word */
 	bale_buf work;	  /* results built from pieces: patterns, rebuilt ${...} text */
 	bale_buf msg;	  /* the error message, before "failed to process" is added */
-	int code;	  /* the code of msg */
 	/* Field splitting (expand_words): the field being built and where fields go. */
 	bale_words *words;
 	bale_buf word;
@@ -144,7 +142,6 @@ static int fail_code(struct expander *ex, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	bale_buf_vaddf(&ex->msg, fmt, ap);
 	va_end(ap);
-	ex->code = code;
 	return code;
 }
 
@@ -1020,8 +1017,7 @@ static int rebuild(struct expander *ex, size_t mark, struct piece *out, size_t n
 	return piece_ext(out, ex->work.ptr, ex->work.len);
 }
 
-/* ${name OP word}: OP is one of - + ? # % after an optional ':' (null_is_unset), or another rune.
- */
+/* ${name OP word}: OP is - + ? # % after an optional ':' (null_is_unset), or any other rune. */
 static int modifier(struct expander *ex, const char *name, size_t name_len, uint32_t op,
 		    bool null_is_unset, const char *chs, size_t chs_len, struct piece *out)
 {
@@ -1348,7 +1344,6 @@ static int expander_init(struct expander *ex, const char *word, size_t len,
 	/* Field by field: most words never need the matcher, so it is not even zeroed. */
 	ex->pos = 0;
 	ex->depth = 0;
-	ex->code = 0;
 	ex->words = NULL;
 	ex->in_word = false;
 	ex->m = NULL;
