@@ -36,7 +36,8 @@ BALE_EXTERN(int) bale_buf_adds(bale_buf *buf, const char *str);
 BALE_EXTERN(int) bale_buf_addch(bale_buf *buf, int c);
 BALE_EXTERN(int)
 bale_buf_addf(bale_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-BALE_EXTERN(int) bale_buf_vaddf(bale_buf *buf, const char *fmt, va_list ap);
+BALE_EXTERN(int) bale_buf_vaddf(bale_buf *buf, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Shortens the content to `len` bytes (no-op when it is not longer). */
 BALE_EXTERN(void) bale_buf_truncate(bale_buf *buf, size_t len);
 #define bale_buf_reset(buf) bale_buf_truncate((buf), 0)

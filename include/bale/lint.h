@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "report.h"
+#include "dockerfile.h"
 
 typedef struct bale_severity_override {
 	char *code; /* a rule id, name or alias */
@@ -86,5 +87,30 @@ bale_lint_config_add_label(bale_lint_config *cfg, const char *label, const char 
  */
 BALE_EXTERN(bale_severity)
 bale_lint_config_severity(const bale_lint_config *cfg, const bale_rule *rule);
+
+typedef struct bale_lint_opts {
+	/* Where the build context is (for .dockerignore); NULL: the Dockerfile's directory, and
+	 * no context for standard input. */
+	const char *context_dir;
+	const bale_build_arg *build_args; /* values for ARGs, as docker build --build-arg */
+	size_t nbuild_args;
+	const char *target; /* the stage that ships; NULL: the last one */
+	size_t max_size;    /* bytes; 0: BALE_PARSE_DEFAULT_MAX_SIZE */
+} bale_lint_opts;
+
+/*
+ * Lints `len` bytes of a Dockerfile named `filename` (used in findings and messages), adding
+ * findings to `out`. A file that does not parse gives BALE_EPARSE (nothing is added); a file
+ * that parses but that BuildKit would refuse to build (an unknown flag, FROM with a wrong
+ * argument count, ...) is reported as a finding of rule BL0001 and the checks that need no
+ * stage model still run.
+ */
+BALE_EXTERN(int)
+bale_lint(bale_findings *out, const char *data, size_t len, const char *filename,
+	  const bale_lint_config *cfg, const bale_lint_opts *opts);
+
+/* Every rule bale lint knows, in id order. */
+BALE_EXTERN(const bale_rule *) bale_lint_rule(size_t index);
+BALE_EXTERN(size_t) bale_lint_rule_count(void);
 
 #endif

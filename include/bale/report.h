@@ -74,6 +74,12 @@ BALE_EXTERN(void) bale_findings_sort(bale_findings *findings);
 /* How many findings are at or above `threshold`. */
 BALE_EXTERN(size_t)
 bale_findings_at_or_above(const bale_findings *findings, bale_severity threshold);
+/*
+ * Copies `rule` (its strings, not its aliases) into the list, for rules made at run time (a
+ * ShellCheck code, say); *out lives as long as the list. The same id gives the same copy.
+ */
+BALE_EXTERN(int) bale_findings_intern_rule(bale_findings *findings, const bale_rule *rule,
+					   const bale_rule **out);
 /* Notes a file that was checked, so formats that list files (checkstyle) show clean ones. */
 BALE_EXTERN(int) bale_findings_add_file(bale_findings *findings, const char *file);
 

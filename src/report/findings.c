@@ -53,6 +53,7 @@ void bale_findings_free(bale_findings *f)
 	bale_arena_release(&f->arena);
 	free(f->v);
 	free(f->files);
+	free(f->rules);
 	free(f);
 }
 
@@ -154,6 +155,34 @@ size_t bale_findings_at_or_above(const bale_findings *f, bale_severity threshold
 	for (size_t i = 0; i < f->n; i++)
 		n += f->v[i].severity != BALE_SEV_NONE && f->v[i].severity >= threshold;
 	return n;
+}
+
+int bale_findings_intern_rule(bale_findings *f, const bale_rule *rule, const bale_rule **out)
+{
+	bale_rule *copy;
+	int rc = 0;
+
+	for (size_t i = 0; i < f->nrules; i++)
+		if (strcmp(f->rules[i]->id, rule->id) == 0) {
+			*out = f->rules[i];
+			return 0;
+		}
+	if (BALE_ARRAY_RESERVE(f->rules, f->rules_alloc, f->nrules + 1))
+		return BALE_ENOMEM;
+	copy = bale_arena_calloc(&f->arena, 1, sizeof(*copy));
+	if (!copy)
+		return BALE_ENOMEM;
+	copy->id = copy_str(f, rule->id, &rc);
+	copy->name = copy_str(f, rule->name, &rc);
+	copy->severity = rule->severity;
+	copy->summary = copy_str(f, rule->summary, &rc);
+	copy->fix = copy_str(f, rule->fix, &rc);
+	copy->category = copy_str(f, rule->category, &rc);
+	if (rc)
+		return rc;
+	f->rules[f->nrules++] = copy;
+	*out = copy;
+	return 0;
 }
 
 int bale_findings_add_file(bale_findings *f, const char *file)

@@ -14,6 +14,8 @@ struct bale_findings {
 	size_t n, alloc;
 	const char **files; /* files that were checked, in the order noted */
 	size_t nfiles, files_alloc;
+	bale_rule **rules; /* rules made at run time (bale_findings_intern_rule), in the arena */
+	size_t nrules, rules_alloc;
 };
 
 int report_tty(bale_buf *out, const bale_findings *f, const bale_report_opts *opts);

@@ -11,7 +11,7 @@
 
 /* Sets this thread's error and returns `code`, so `return bale_error_set(...)` reads well. */
 int bale_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int bale_error_vset(int code, const char *fmt, va_list ap);
+int bale_error_vset(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Prefixes the current message with "<prefix>: " (e.g. a file name) and returns its code. */
 int bale_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Sets BALE_ENOMEM with the standard message and returns it. */

@@ -1,0 +1,561 @@
+/*
+ * bale lint: lints Dockerfiles (files, directories searched for them, or standard input) and
+ * prints the findings in one or more formats. Options mirror hadolint's, so its users keep
+ * their habits: --ignore, --error/--warning/--info/--style, --failure-threshold, --no-fail,
+ * --trusted-registry, --require-label, --strict-labels, --disable-ignore-pragma, --config.
+ */
+#include "cli/cli.h"
+#include "bale/lint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help_text[] =
+    "usage: bale lint [options] [PATH|DIR|-]...\n"
+    "\n"
+    "Lint Dockerfiles: hadolint's rules (same codes, same pragmas and config), BuildKit's\n"
+    "build checks, and bale's own rules for small, fast-building, secure images.\n"
+    "A directory is searched for Dockerfile, Containerfile, *.Dockerfile and Dockerfile.*\n"
+    "(skipping .git); '-' reads standard input; no PATH means the current directory.\n"
+    "\n"
+    "Output:\n"
+    "  -f, --format FMT          tty (default), json, sarif, checkstyle, gitlab, github;\n"
+    "                            may repeat, each with its own --output\n"
+    "  -o, --output FILE         write the preceding --format to FILE (default: stdout)\n"
+    "      --no-color            no colours in tty output (also NO_COLOR=1)\n"
+    "      --list-rules          print every rule: id, severity, name, summary\n"
+    "\n"
+    "Rules:\n"
+    "  -c, --config FILE         configuration file (default: .bale.yaml, then .hadolint.yaml,\n"
+    "                            searched from the Dockerfile's directory to the repo root)\n"
+    "      --ignore CODE         never report rule CODE (id, name or alias); may repeat\n"
+    "      --error CODE          report CODE as error (also --warning, --info, --style)\n"
+    "  -t, --failure-threshold SEV  exit 1 when a finding is at or above SEV:\n"
+    "                            error, warning, info (default), style, none\n"
+    "      --no-fail             exit 0 even with findings\n"
+    "      --trusted-registry R  FROM may only use registry R (DL3026); may repeat\n"
+    "      --require-label L:T   label L must be set, of type T (text, url, semver, hash,\n"
+    "                            rfc3339, spdx, email); may repeat\n"
+    "      --strict-labels       labels outside --require-label are reported\n"
+    "      --disable-ignore-pragma  ignore '# hadolint ignore=' and '# bale ignore=' comments\n"
+    "\n"
+    "Build:\n"
+    "      --target STAGE        the stage that ships (default: the last one)\n"
+    "      --build-arg NAME=VAL  an ARG value, as docker build takes it; may repeat\n"
+    "      --max-size BYTES      refuse larger Dockerfiles (default 16M)\n"
+    "\n"
+    "Environment: BALE_* and HADOLINT_* variables set the same keys as the config file\n"
+    "(e.g. HADOLINT_IGNORE=DL3008,DL3009); see docs/lint.md.\n"
+    "Exit status: 0 no finding at or above the threshold, 1 findings, 2 usage error,\n"
+    "3 a file could not be read or parsed.\n";
+
+enum {
+	OPT_NO_COLOR = 256,
+	OPT_LIST_RULES,
+	OPT_IGNORE,
+	OPT_ERROR,
+	OPT_WARNING,
+	OPT_INFO,
+	OPT_STYLE,
+	OPT_NO_FAIL,
+	OPT_TRUSTED,
+	OPT_LABEL,
+	OPT_STRICT_LABELS,
+	OPT_NO_PRAGMA,
+	OPT_TARGET,
+	OPT_BUILD_ARG,
+	OPT_MAX_SIZE,
+};
+
+static const struct option long_options[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"config", required_argument, NULL, 'c'},
+    {"failure-threshold", required_argument, NULL, 't'},
+    {"help", no_argument, NULL, 'h'},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
+    {"error", required_argument, NULL, OPT_ERROR},
+    {"warning", required_argument, NULL, OPT_WARNING},
+    {"info", required_argument, NULL, OPT_INFO},
+    {"style", required_argument, NULL, OPT_STYLE},
+    {"no-fail", no_argument, NULL, OPT_NO_FAIL},
+    {"trusted-registry", required_argument, NULL, OPT_TRUSTED},
+    {"require-label", required_argument, NULL, OPT_LABEL},
+    {"strict-labels", no_argument, NULL, OPT_STRICT_LABELS},
+    {"disable-ignore-pragma", no_argument, NULL, OPT_NO_PRAGMA},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"build-arg", required_argument, NULL, OPT_BUILD_ARG},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {NULL, 0, NULL, 0},
+};
+
+#define MAX_OUTPUTS 8
+
+struct lint_output {
+	bale_format format;
+	const char *path; /* NULL: standard output */
+};
+
+/* What the command line says; applied to the configuration after the file and environment. */
+struct lint_args {
+	struct lint_output outputs[MAX_OUTPUTS];
+	size_t noutputs;
+	const char *config;
+	bool no_color, list_rules;
+	struct cli_build_args build_args;
+	const char *target;
+	size_t max_size;
+	/* Flags that change the configuration, in order, replayed on top of it. */
+	struct {
+		int opt;
+		const char *value;
+	} settings[256];
+	size_t nsettings;
+};
+
+static int parse_options(struct lint_args *a, int argc, char **argv)
+{
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:c:t:h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (a->noutputs == MAX_OUTPUTS)
+				return cli_usage_error("lint", "at most %d --format options",
+						       MAX_OUTPUTS);
+			if (bale_format_parse(&a->outputs[a->noutputs].format, optarg) != 0)
+				return cli_usage_error("lint", "%s", bale_error_last()->message);
+			a->outputs[a->noutputs].path = NULL;
+			a->noutputs++;
+			break;
+		case 'o':
+			if (a->noutputs == 0) {
+				a->outputs[0].format = BALE_FORMAT_TTY;
+				a->noutputs = 1;
+			}
+			if (a->outputs[a->noutputs - 1].path)
+				return cli_usage_error(
+				    "lint",
+				    "--output '%s': the --format before it already "
+				    "has an output",
+				    optarg);
+			a->outputs[a->noutputs - 1].path = optarg;
+			break;
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'h':
+			cli_print_help(&cli_cmd_lint);
+			return -1;
+		case OPT_NO_COLOR:
+			a->no_color = true;
+			break;
+		case OPT_LIST_RULES:
+			a->list_rules = true;
+			break;
+		case OPT_TARGET:
+			a->target = optarg;
+			break;
+		case OPT_BUILD_ARG: {
+			int rc = cli_build_arg_add(&a->build_args, "lint", optarg);
+
+			if (rc)
+				return rc;
+			break;
+		}
+		case OPT_MAX_SIZE:
+			if (!cli_parse_size(optarg, &a->max_size))
+				return cli_usage_error("lint", "invalid --max-size '%s'", optarg);
+			break;
+		case 't':
+		case OPT_IGNORE:
+		case OPT_ERROR:
+		case OPT_WARNING:
+		case OPT_INFO:
+		case OPT_STYLE:
+		case OPT_NO_FAIL:
+		case OPT_TRUSTED:
+		case OPT_LABEL:
+		case OPT_STRICT_LABELS:
+		case OPT_NO_PRAGMA:
+			if (a->nsettings == BALE_ARRAY_SIZE(a->settings))
+				return cli_usage_error("lint", "too many options");
+			a->settings[a->nsettings].opt = c;
+			a->settings[a->nsettings].value = optarg;
+			a->nsettings++;
+			break;
+		case ':':
+			return cli_usage_error("lint", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			if (optopt)
+				return cli_usage_error("lint", "unknown option '-%c'", optopt);
+			return cli_usage_error("lint", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (a->noutputs == 0) {
+		a->outputs[0].format = BALE_FORMAT_TTY;
+		a->noutputs = 1;
+	}
+	return 0;
+}
+
+/* Replays the command line's rule settings over the configuration. */
+static int apply_settings(const struct lint_args *a, bale_lint_config *cfg)
+{
+	for (size_t i = 0; i < a->nsettings; i++) {
+		const char *v = a->settings[i].value;
+		bale_severity sev;
+		int rc = 0;
+
+		switch (a->settings[i].opt) {
+		case 't':
+			if (bale_severity_parse(&cfg->failure_threshold, v) != 0)
+				return cli_usage_error("lint", "--failure-threshold: %s",
+						       bale_error_last()->message);
+			break;
+		case OPT_IGNORE:
+			rc = bale_lint_config_add_ignored(cfg, v);
+			break;
+		case OPT_ERROR:
+		case OPT_WARNING:
+		case OPT_INFO:
+		case OPT_STYLE:
+			sev = a->settings[i].opt == OPT_ERROR	  ? BALE_SEV_ERROR
+			      : a->settings[i].opt == OPT_WARNING ? BALE_SEV_WARNING
+			      : a->settings[i].opt == OPT_INFO	  ? BALE_SEV_INFO
+								  : BALE_SEV_STYLE;
+			rc = bale_lint_config_add_override(cfg, v, sev);
+			break;
+		case OPT_NO_FAIL:
+			cfg->no_fail = true;
+			break;
+		case OPT_TRUSTED:
+			rc = bale_lint_config_add_trusted_registry(cfg, v);
+			break;
+		case OPT_LABEL: {
+			const char *colon = strchr(v, ':');
+			char *label;
+
+			if (!colon || colon == v)
+				return cli_usage_error("lint",
+						       "--require-label needs LABEL:TYPE, not "
+						       "'%s'",
+						       v);
+			label = strndup(v, (size_t)(colon - v));
+			if (!label)
+				return cli_error(BALE_EXIT_INPUT, "out of memory");
+			rc = bale_lint_config_add_label(cfg, label, colon + 1);
+			free(label);
+			if (rc == BALE_EINVAL)
+				return cli_usage_error("lint", "%s", bale_error_last()->message);
+			break;
+		}
+		case OPT_STRICT_LABELS:
+			cfg->strict_labels = true;
+			break;
+		case OPT_NO_PRAGMA:
+			cfg->disable_ignore_pragma = true;
+			break;
+		}
+		if (rc)
+			return cli_library_error();
+	}
+	return 0;
+}
+
+static int list_rules(void)
+{
+	for (size_t i = 0; i < bale_lint_rule_count(); i++) {
+		const bale_rule *r = bale_lint_rule(i);
+
+		printf("%-8s %-8s %-36s %s\n", r->id, bale_severity_name(r->severity), r->name,
+		       r->summary);
+	}
+	return BALE_EXIT_OK;
+}
+
+/* --- finding the Dockerfiles -------------------------------------------------------------- */
+
+struct paths {
+	char **v;
+	size_t n, alloc;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* (but not Dockerfile.dockerignore). */
+static bool is_dockerfile_name(const char *name)
+{
+	if (ends_with(name, ".dockerignore"))
+		return false;
+	return strcmp(name, "Dockerfile") == 0 || strcmp(name, "Containerfile") == 0 ||
+	       strncmp(name, "Dockerfile.", 11) == 0 || strncmp(name, "Containerfile.", 14) == 0 ||
+	       ends_with(name, ".Dockerfile") || ends_with(name, ".dockerfile") ||
+	       ends_with(name, ".Containerfile");
+}
+
+static int add_path(struct paths *p, const char *path)
+{
+	char *c = strdup(path);
+
+	if (!c || BALE_ARRAY_RESERVE(p->v, p->alloc, p->n + 1)) {
+		free(c);
+		return cli_error(BALE_EXIT_INPUT, "out of memory");
+	}
+	p->v[p->n++] = c;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(struct paths *p, const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	size_t first = p->n;
+	int rc = 0;
+
+	if (depth > 64)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return cli_error(BALE_EXIT_INPUT, "cannot read directory '%s': %s", dir,
+				 strerror(errno));
+	while ((e = readdir(d)) != NULL && !rc) {
+		char path[4096];
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, ".git") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", e->d_name);
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			rc = walk(p, path, depth + 1);
+		else if (S_ISREG(st.st_mode) && is_dockerfile_name(e->d_name))
+			rc = add_path(p, path);
+	}
+	closedir(d);
+	if (p->n > first)
+		qsort(p->v + first, p->n - first, sizeof(*p->v), cmp_str);
+	return rc;
+}
+
+static int collect(struct paths *p, int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc == 0)
+		return walk(p, ".", 0);
+	for (int i = 0; i < argc && !rc; i++) {
+		struct stat st;
+
+		if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			size_t before = p->n;
+
+			rc = walk(p, argv[i], 0);
+			if (!rc && p->n == before)
+				fprintf(stderr, "bale lint: no Dockerfile found in '%s'\n",
+					argv[i]);
+		} else {
+			rc = add_path(p, argv[i]);
+		}
+	}
+	return rc;
+}
+
+/* --- linting ------------------------------------------------------------------------------- */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/*
+ * Lints one file with the configuration found for it (or the one given). Returns 0, or
+ * BALE_EXIT_INPUT when the file could not be read or parsed (the error is printed).
+ */
+static int lint_one(const struct lint_args *a, const char *path, bale_findings *findings,
+		    bool first, bale_lint_config *used)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "<stdin>" : path;
+	char *dir = is_stdin ? strdup(".") : dir_of(path), *cfg_path = NULL;
+	bale_lint_opts opts = {0};
+	bale_buf input = BALE_BUF_INIT;
+	bale_lint_config cfg;
+	int rc = 0;
+
+	bale_lint_config_init(&cfg);
+	if (!dir) {
+		rc = cli_error(BALE_EXIT_INPUT, "out of memory");
+		goto out;
+	}
+	if (a->config)
+		cfg_path = strdup(a->config);
+	else
+		bale_lint_config_find(&cfg_path, dir);
+	if (cfg_path && bale_lint_config_load(&cfg, cfg_path) != 0) {
+		rc = cli_error(BALE_EXIT_USAGE, "%s", bale_error_last()->message);
+		goto out;
+	}
+	if (bale_lint_config_env(&cfg) != 0) {
+		rc = cli_error(BALE_EXIT_USAGE, "%s", bale_error_last()->message);
+		goto out;
+	}
+	if ((rc = apply_settings(a, &cfg)) != 0)
+		goto out;
+	if (bale_read_file(&input, path, a->max_size)) {
+		rc = cli_error(BALE_EXIT_INPUT, "%s", bale_error_last()->message);
+		goto out;
+	}
+	opts.context_dir = is_stdin ? NULL : dir;
+	opts.build_args = a->build_args.v;
+	opts.nbuild_args = a->build_args.n;
+	opts.target = a->target;
+	opts.max_size = a->max_size;
+	rc = bale_lint(findings, input.ptr, input.len, name, &cfg, &opts);
+	if (rc == BALE_EINVAL)
+		rc = cli_error(BALE_EXIT_USAGE, "%s", bale_error_last()->message);
+	else if (rc)
+		rc = cli_error(BALE_EXIT_INPUT, "%s", bale_error_last()->message);
+out:
+	/* The first file's settings decide the exit status and colours. */
+	if (first) {
+		used->failure_threshold = cfg.failure_threshold;
+		used->no_fail = cfg.no_fail;
+		used->no_color = cfg.no_color;
+	}
+	bale_lint_config_release(&cfg);
+	bale_buf_release(&input);
+	free(dir);
+	free(cfg_path);
+	return rc;
+}
+
+/*
+ * Renders every --format. With `files_ok` false (an input could not be linted) output files
+ * are not written, so no report that misses a file is left behind; standard output still
+ * shows what was found.
+ */
+static int write_outputs(const struct lint_args *a, const bale_findings *f, bool color_ok,
+			 bool files_ok)
+{
+	bale_report_opts ropts = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < a->noutputs && !rc; i++) {
+		struct cli_output out = {.fd = -1};
+		bale_buf text = BALE_BUF_INIT;
+
+		if (a->outputs[i].path && !files_ok)
+			continue;
+		ropts.color =
+		    color_ok && !a->outputs[i].path && a->outputs[i].format == BALE_FORMAT_TTY;
+		if (bale_report_render(&text, a->outputs[i].format, f, &ropts) != 0) {
+			rc = cli_library_error();
+		} else if ((rc = cli_output_open(&out, a->outputs[i].path)) == 0) {
+			int w = cli_output_write(&out, text.ptr, text.len);
+
+			rc = cli_output_close(&out, w == 0);
+			if (w && !rc)
+				rc = cli_library_error();
+		}
+		bale_buf_release(&text);
+	}
+	return rc;
+}
+
+static int run_lint(int argc, char **argv)
+{
+	struct lint_args a = {.max_size = BALE_PARSE_DEFAULT_MAX_SIZE};
+	struct paths paths = {0};
+	bale_findings *findings = NULL;
+	bale_lint_config used;
+	int rc, input_rc = 0;
+
+	bale_lint_config_init(&used);
+	rc = parse_options(&a, argc, argv);
+	if (rc) {
+		rc = rc < 0 ? BALE_EXIT_OK : rc;
+		goto out;
+	}
+	if (a.list_rules) {
+		rc = list_rules();
+		goto out;
+	}
+	if ((rc = collect(&paths, argc - optind, argv + optind)) != 0)
+		goto out;
+	if (paths.n == 0) {
+		rc = cli_error(BALE_EXIT_INPUT, "no Dockerfile to lint");
+		goto out;
+	}
+	if (bale_findings_new(&findings) != 0) {
+		rc = cli_library_error();
+		goto out;
+	}
+	for (size_t i = 0; i < paths.n; i++) {
+		int one = lint_one(&a, paths.v[i], findings, i == 0, &used);
+
+		if (one == BALE_EXIT_USAGE) {
+			rc = one;
+			goto out;
+		}
+		if (one)
+			input_rc = one;
+	}
+	bale_findings_sort(findings);
+	{
+		bool color =
+		    !a.no_color && !used.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
+
+		if ((rc = write_outputs(&a, findings, color, input_rc == 0)) != 0)
+			goto out;
+	}
+	if (input_rc)
+		rc = input_rc;
+	else if (!used.no_fail && used.failure_threshold != BALE_SEV_NONE &&
+		 bale_findings_at_or_above(findings, used.failure_threshold) > 0)
+		rc = BALE_EXIT_FINDINGS;
+out:
+	bale_findings_free(findings);
+	for (size_t i = 0; i < paths.n; i++)
+		free(paths.v[i]);
+	free(paths.v);
+	cli_build_args_release(&a.build_args);
+	bale_lint_config_release(&used);
+	return rc;
+}
+
+const struct cli_command cli_cmd_lint = {
+    .name = "lint",
+    .run = run_lint,
+    .summary = "Lint Dockerfiles (hadolint's and BuildKit's rules, and bale's own)",
+    .help = help_text,
+};

@@ -1,0 +1,115 @@
+/*
+ * internal.h: the lint module's parts. lint.c drives a file through the checks; each rule is a
+ * bale_rule (its metadata, in the catalogue in rules.c) with a check function that walks the
+ * parsed file, its stages and the shell model of its RUN commands, and reports through
+ * lint_report(), which applies the configuration and the inline pragmas.
+ */
+#ifndef BALE_LINT_INTERNAL_H
+#define BALE_LINT_INTERNAL_H
+
+#include "bale/dockerfile.h"
+#include "bale/lint.h"
+#include "bale/report.h"
+#include "util/util.h"
+
+/* --- pragmas (pragma.c) ----------------------------------------------------------------- */
+
+enum lint_pragma_scope {
+	LINT_PRAGMA_NEXT,   /* `# hadolint ignore=`: the instruction below (where = its index) */
+	LINT_PRAGMA_STAGE,  /* `# bale stage ignore=`: a stage (where = its index) */
+	LINT_PRAGMA_GLOBAL, /* `# hadolint global ignore=`: the whole file */
+	LINT_PRAGMA_CHECK,  /* `# check=skip=`: BuildKit's checks in the whole file */
+};
+
+struct lint_pragma {
+	enum lint_pragma_scope scope;
+	size_t where; /* SIZE_MAX: a next-instruction pragma that reaches no instruction */
+	const char *code;
+};
+
+struct lint_pragmas {
+	struct lint_pragma *v;
+	size_t n, alloc;
+	bale_arena arena;
+	bool check_skip_all; /* # check=skip=all */
+	bool check_error;    /* # check=error=true: BuildKit's checks fail the build */
+};
+
+/* Reads the pragmas of `df`; `stages` may be NULL (stage pragmas then apply to nothing). */
+int lint_pragmas_read(struct lint_pragmas *pr, const bale_dockerfile *df,
+		      const bale_stages *stages);
+void lint_pragmas_release(struct lint_pragmas *pr);
+/*
+ * True when a finding of `rule` at instruction `instr` (in stage `stage`) is ignored inline.
+ * `disable_inline` (disable-ignore-pragma) turns off the hadolint/bale pragmas, not BuildKit's
+ * check directive, which is part of the Dockerfile's meaning for `docker build` too.
+ */
+bool lint_pragmas_ignore(const struct lint_pragmas *pr, const bale_rule *rule, size_t instr,
+			 size_t stage, bool disable_inline);
+
+/* --- the lint context and rules (lint.c, rules.c) ---------------------------------------- */
+
+#include "bale/command.h"
+
+struct lint_ctx {
+	const char *filename;
+	const bale_dockerfile *df;
+	const bale_stages *stages; /* NULL when BuildKit's typed layer rejects the file */
+	const bale_instruction *instrs;
+	size_t ninstrs;
+	const bale_command *cmds; /* parallel to instrs; NULL with stages */
+	const bale_stage *stage_list;
+	size_t nstages;
+	size_t target; /* the stage that ships (the target), BALE_NO_STAGE without stages */
+	const bale_lint_config *cfg;
+	const struct lint_pragmas *pragmas;
+	bale_findings *findings;
+	/* Shell models of RUN (and ONBUILD RUN) instructions, parsed on first use. */
+	bale_cmd_script **scripts;
+	bool *scripts_done;
+	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
+	const char *context_dir;
+	int err; /* the first failure (out of memory); checks stop adding findings after it */
+};
+
+/*
+ * A rule: its metadata and its check. `needs_stages` rules are skipped (and say nothing)
+ * when the typed layer rejected the file, since their facts would be guesses.
+ */
+struct lint_rule {
+	bale_rule meta;
+	void (*check)(struct lint_ctx *ctx, const bale_rule *rule);
+	bool needs_stages;
+};
+
+/* The catalogue, in id order (rules.c, from rules.def). */
+extern const struct lint_rule *const lint_rules[];
+extern const size_t lint_nrules;
+
+/*
+ * Reports `rule` at instruction `instr` (its start when line is 0), unless the configuration
+ * or a pragma silences it. The message is printf-style.
+ */
+void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
+		 uint32_t col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The shell model of what instruction `instr` runs (RUN, CMD, ENTRYPOINT, ONBUILD of them),
+ * with the ARG and ENV values known in its scope; NULL for other instructions. */
+const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr);
+
+/* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */
+size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
+/* True when `instr` is in the stage that ships (the target stage). */
+bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
+/* The typed view of `instr`, or NULL without stages. */
+const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr);
+/*
+ * Runs ShellCheck on the file's RUN scripts when it is installed and the configuration allows
+ * (shellcheck.c); its findings are rules SCnnnn. Returns 0 or an error (ShellCheck failing).
+ */
+int lint_shellcheck(struct lint_ctx *ctx);
+
+/* The value of variable `name` in the scope of `instr`, when known (ARG/ENV); else NULL. */
+const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * The lint driver: parse, build the stage model, read the pragmas, run every rule the
+ * configuration keeps, and report through lint_report(). Rules never see the configuration's
+ * ignores: a silenced rule is not even run, and lint_report() drops what a pragma silences.
+ */
+#include "lint/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
+		 uint32_t col, const char *fmt, ...)
+{
+	bale_severity sev = bale_lint_config_severity(ctx->cfg, rule);
+	bale_location loc = {.file = ctx->filename, .layer = -1};
+	bale_buf msg = BALE_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	if (ctx->err || sev == BALE_SEV_NONE)
+		return;
+	if (lint_pragmas_ignore(ctx->pragmas, rule, instr, lint_stage_of(ctx, instr),
+				ctx->cfg->disable_ignore_pragma))
+		return;
+	/* `# check=error=true` makes BuildKit's own checks fail the build. */
+	if (ctx->pragmas->check_error && rule->category && strcmp(rule->category, "buildkit") == 0)
+		sev = BALE_SEV_ERROR;
+	if (instr < ctx->ninstrs) {
+		const bale_instruction *ins = &ctx->instrs[instr];
+
+		loc.line = line ? line : ins->start_line;
+		loc.col = line ? col : ins->start_col;
+		if (!line && ins->end_line > ins->start_line)
+			loc.end_line = ins->end_line;
+	} else {
+		loc.line = line;
+		loc.col = col;
+	}
+	va_start(ap, fmt);
+	bale_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	rc = msg.err ? msg.err : bale_findings_add(ctx->findings, rule, sev, &loc, "%s", msg.ptr);
+	if (rc)
+		ctx->err = rc;
+	bale_buf_release(&msg);
+}
+
+size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
+{
+	if (!ctx->stages || instr >= ctx->ninstrs)
+		return BALE_NO_STAGE;
+	return bale_stages_stage_of(ctx->stages, instr);
+}
+
+bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr)
+{
+	size_t stage = lint_stage_of(ctx, instr);
+
+	return stage != BALE_NO_STAGE && stage == ctx->target;
+}
+
+const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
+{
+	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;
+}
+
+const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len)
+{
+	size_t stage = lint_stage_of(ctx, instr), limit = instr;
+	bool env_only = false;
+
+	/* The stage's own ARGs and ENVs before `instr`, then the ENVs of its base stages. */
+	for (int hops = 0; stage != BALE_NO_STAGE && hops < 1000; hops++) {
+		const bale_stage *st = &ctx->stage_list[stage];
+
+		for (size_t k = st->nvars; k-- > 0;) {
+			const bale_var *v = &st->vars[k];
+
+			if (v->instruction >= limit || (env_only && !v->is_env))
+				continue;
+			if (strlen(v->name) == len && memcmp(v->name, name, len) == 0)
+				return v->value;
+		}
+		if (st->base.kind != BALE_REF_STAGE)
+			break;
+		stage = st->base.stage;
+		limit = SIZE_MAX;
+		env_only = true;
+	}
+	return NULL;
+}
+
+struct lookup_ctx {
+	const struct lint_ctx *ctx;
+	size_t instr;
+};
+
+static bool lookup(void *arg, const char *name, size_t len, const char **value, size_t *vlen)
+{
+	const struct lookup_ctx *lc = arg;
+	const char *v = lint_var(lc->ctx, lc->instr, name, len);
+
+	if (!v)
+		return false;
+	*value = v;
+	*vlen = strlen(v);
+	return true;
+}
+
+const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
+{
+	const bale_instruction *ins;
+	struct lookup_ctx lc = {ctx, instr};
+	bale_cmd_opts opts = {.lookup = lookup, .lookup_ctx = &lc};
+	size_t src_len;
+	const char *src;
+
+	if (instr >= ctx->ninstrs || ctx->err)
+		return NULL;
+	if (ctx->scripts_done[instr])
+		return ctx->scripts[instr];
+	ctx->scripts_done[instr] = true;
+	ins = &ctx->instrs[instr];
+	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
+		ins = ins->sub;
+	if (ins->kind != BALE_INSTR_RUN && ins->kind != BALE_INSTR_CMD &&
+	    ins->kind != BALE_INSTR_ENTRYPOINT)
+		return NULL;
+	src = bale_dockerfile_source(ctx->df, &src_len);
+	if (bale_cmd_parse_instruction(&ctx->scripts[instr], ins, src, src_len,
+				       bale_dockerfile_escape(ctx->df), &opts) != 0) {
+		ctx->err = bale_error_last()->code;
+		ctx->scripts[instr] = NULL;
+	}
+	return ctx->scripts[instr];
+}
+
+/*
+ * Splits "FILE:LINE:COL: message" (the front end's error format) into its parts, so the
+ * finding has the position and the message once.
+ */
+static const char *split_position(const char *msg, const char *file, uint32_t *line, uint32_t *col)
+{
+	size_t flen = strlen(file);
+	const char *p = msg;
+	char *end;
+
+	*line = *col = 0;
+	if (strncmp(p, file, flen) != 0 || p[flen] != ':')
+		return msg;
+	p += flen + 1;
+	*line = (uint32_t)strtoul(p, &end, 10);
+	if (end == p || *end != ':') {
+		*line = 0;
+		return msg;
+	}
+	p = end + 1;
+	*col = (uint32_t)strtoul(p, &end, 10);
+	if (end == p || end[0] != ':' || end[1] != ' ') {
+		*line = *col = 0;
+		return msg;
+	}
+	return end + 2;
+}
+
+extern const struct lint_rule lint_rule_BL0001;
+
+int bale_lint(bale_findings *out, const char *data, size_t len, const char *filename,
+	      const bale_lint_config *cfg, const bale_lint_opts *opts)
+{
+	static const bale_lint_opts no_opts = {0};
+	bale_parse_opts popts = {.filename = filename};
+	bale_stage_opts sopts = {0};
+	struct lint_pragmas pragmas;
+	struct lint_ctx ctx = {.filename = filename, .cfg = cfg, .findings = out};
+	bale_dockerfile *df = NULL;
+	bale_stages *stages = NULL;
+	int rc;
+
+	if (!opts)
+		opts = &no_opts;
+	popts.max_size = opts->max_size;
+	if ((rc = bale_dockerfile_parse(&df, data, len, &popts)) != 0)
+		return rc;
+	if ((rc = bale_findings_add_file(out, filename)) != 0)
+		goto out_df;
+	ctx.df = df;
+	ctx.instrs = bale_dockerfile_instructions(df, &ctx.ninstrs);
+	ctx.context_dir = opts->context_dir;
+	ctx.target = BALE_NO_STAGE;
+	sopts.build_args = opts->build_args;
+	sopts.nbuild_args = opts->nbuild_args;
+	sopts.target = opts->target;
+	rc = bale_dockerfile_stages(&stages, df, &sopts);
+	if (rc == BALE_EINVAL || rc == BALE_ENOMEM)
+		goto out_df;
+	if ((rc = lint_pragmas_read(&pragmas, df, stages)) != 0)
+		goto out_stages;
+	ctx.pragmas = &pragmas;
+	if (stages) {
+		ctx.stages = stages;
+		ctx.cmds = bale_stages_commands(stages, &(size_t){0});
+		ctx.stage_list = bale_stages_list(stages, &ctx.nstages);
+		ctx.target = bale_stages_target(stages);
+	} else {
+		/* BuildKit would refuse this file: say so where it says so, then go on. */
+		uint32_t line, col;
+		const char *msg = split_position(bale_error_last()->message, filename, &line, &col);
+		char text[2048];
+
+		snprintf(text, sizeof(text), "%s", msg);
+		lint_report(&ctx, &lint_rule_BL0001.meta, SIZE_MAX, line, col, "%s", text);
+	}
+	ctx.scripts = calloc(ctx.ninstrs ? ctx.ninstrs : 1, sizeof(*ctx.scripts));
+	ctx.scripts_done = calloc(ctx.ninstrs ? ctx.ninstrs : 1, sizeof(*ctx.scripts_done));
+	if (!ctx.scripts || !ctx.scripts_done) {
+		rc = bale_error_oom();
+		goto out_scripts;
+	}
+	for (size_t i = 0; i < lint_nrules && !ctx.err; i++) {
+		const struct lint_rule *r = lint_rules[i];
+
+		if (!r->check || (r->needs_stages && !stages))
+			continue;
+		if (bale_lint_config_severity(cfg, &r->meta) == BALE_SEV_NONE)
+			continue;
+		r->check(&ctx, &r->meta);
+	}
+	if (!ctx.err && (rc = lint_shellcheck(&ctx)) != 0)
+		goto out_scripts;
+	rc = ctx.err;
+out_scripts:
+	for (size_t i = 0; ctx.scripts && i < ctx.ninstrs; i++)
+		bale_cmd_script_free(ctx.scripts[i]);
+	free(ctx.scripts);
+	free(ctx.scripts_done);
+	lint_pragmas_release(&pragmas);
+out_stages:
+	bale_stages_free(stages);
+out_df:
+	bale_dockerfile_free(df);
+	return rc;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bale lint as a user runs it: files, directories, stdin, formats and outputs, configuration
+# files found up to the repository root, exit statuses, and bad input.
+. "$(dirname "$0")/lib.sh" "$@"
+
+W=$TEST_TMP/work
+mkdir -p "$W/repo/.git" "$W/repo/app/sub" "$W/repo/.git/hooks"
+printf 'FROM debian\nMAINTAINER me\n' >"$W/repo/app/Dockerfile"
+printf 'FROM debian:12\n' >"$W/repo/app/sub/api.Dockerfile"
+printf 'FROM debian\n' >"$W/repo/app/sub/Dockerfile.dockerignore"
+printf 'FROM debian\n' >"$W/repo/.git/hooks/Dockerfile"
+printf 'FROM alpine:3.20\n' >"$W/repo/app/Containerfile"
+export HOME=$W XDG_CONFIG_HOME=$W/xdg
+unset BALE_IGNORE HADOLINT_IGNORE BALE_FAILURE_THRESHOLD HADOLINT_FAILURE_THRESHOLD NO_COLOR
+
+run "$BALE" lint --no-color "$W/repo/app/Dockerfile"
+assert_exit "findings at the default threshold exit 1" 1
+assert_stdout_matches "tty line: file:line:col severity id name: message" \
+	"^$W/repo/app/Dockerfile:1:1 warning DL3006 tag-base-image: 'debian' has no tag"
+assert_stdout_matches "tty hint line" "^  hint: "
+assert_stderr_empty "nothing on stderr for findings"
+
+run "$BALE" lint "$W/repo/app/sub/api.Dockerfile"
+assert_exit "a clean file exits 0" 0
+assert_stdout_empty "a clean file prints nothing"
+
+run "$BALE" lint --no-color "$W/repo"
+assert_exit "a directory with findings exits 1" 1
+n=$(grep -c '^/' "$OUT")
+if [ "$n" = 2 ]; then pass "directory: Dockerfile, Containerfile, *.Dockerfile; not .dockerignore or .git"; else fail "directory search" "$(cat "$OUT")"; fi
+
+RUN_STDIN=$W/repo/app/Dockerfile run "$BALE" lint -f json -
+assert_exit "stdin exits 1 with findings" 1
+if jq -e '.[0].file == "<stdin>" and .[0].code == "DL3006" and .[0].line == 1 and .[1].code == "DL4000"' "$OUT" >/dev/null; then
+	pass "json from stdin: hadolint keys, <stdin> as the file"
+else fail "json from stdin" "$(cat "$OUT")"; fi
+
+run "$BALE" lint -f sarif -o "$W/out.sarif" -f checkstyle -o "$W/out.xml" -f json "$W/repo/app/Dockerfile"
+assert_exit "several formats exit 1" 1
+if jq -e '.version == "2.1.0" and (.runs[0].tool.driver.rules | length) == 2 and .runs[0].results[1].ruleId == "DL4000" and .runs[0].results[1].level == "error"' "$W/out.sarif" >/dev/null; then
+	pass "sarif output file"
+else fail "sarif output file" "$(head -c 600 "$W/out.sarif")"; fi
+if grep -q '<error line="2" column="1" severity="error" message="MAINTAINER is deprecated' "$W/out.xml"; then
+	pass "checkstyle output file"
+else fail "checkstyle output file" "$(cat "$W/out.xml")"; fi
+if jq -e 'length == 2' "$OUT" >/dev/null; then pass "the format without --output goes to stdout"; else fail "json to stdout" "$(cat "$OUT")"; fi
+
+run "$BALE" lint -f github "$W/repo/app/Dockerfile"
+assert_stdout_matches "github annotations" "^::error file=$W/repo/app/Dockerfile,line=2,col=1,title=DL4000 maintainer-deprecated::"
+run "$BALE" lint -f gitlab "$W/repo/app/Dockerfile"
+if jq -e '.[0].severity == "major" and (.[0].fingerprint | length) == 32 and .[0].location.lines.begin == 1' "$OUT" >/dev/null; then
+	pass "gitlab code quality"
+else fail "gitlab code quality" "$(cat "$OUT")"; fi
+
+# Configuration: .hadolint.yaml at the repo root is found from app/, .bale.yaml wins over it.
+printf 'ignored: [DL3006]\n' >"$W/repo/.hadolint.yaml"
+run "$BALE" lint --no-color "$W/repo/app/Dockerfile"
+assert_stdout_matches ".hadolint.yaml up to the repo root applies" "DL4000"
+if grep -q DL3006 "$OUT"; then fail ".hadolint.yaml ignore" "$(cat "$OUT")"; else pass ".hadolint.yaml ignore"; fi
+printf 'ignored: [DL4000]\nfailure-threshold: error\n' >"$W/repo/.bale.yaml"
+run "$BALE" lint --no-color "$W/repo/app/Dockerfile"
+assert_exit ".bale.yaml wins: DL3006 is a warning under threshold error" 0
+assert_stdout_matches ".bale.yaml: DL3006 reported again" "DL3006"
+run "$BALE" lint --no-color -t warning "$W/repo/app/Dockerfile"
+assert_exit "--failure-threshold on the command line beats the file" 1
+HADOLINT_FAILURE_THRESHOLD=none run "$BALE" lint "$W/repo/app/Dockerfile"
+assert_exit "HADOLINT_FAILURE_THRESHOLD=none beats the file" 0
+run "$BALE" lint --no-fail --error DL3006 "$W/repo/app/Dockerfile"
+assert_exit "--no-fail exits 0" 0
+assert_stdout_matches "--error raises a rule" "error DL3006"
+printf 'ignord: [x]\n' >"$W/repo/.bale.yaml"
+run "$BALE" lint "$W/repo/app/Dockerfile"
+assert_exit "a config typo is a usage error" 2
+assert_stderr_matches "the typo is named with its place" "\.bale\.yaml:1:1: unknown key 'ignord'"
+rm "$W/repo/.bale.yaml" "$W/repo/.hadolint.yaml"
+
+# Bad input and usage.
+printf 'FROM a\nRUN <<EOF\n' >"$W/bad.Dockerfile"
+run "$BALE" lint "$W/bad.Dockerfile" "$W/repo/app/sub/api.Dockerfile"
+assert_exit "a file that does not parse exits 3" 3
+assert_stderr_matches "with its position" "bad.Dockerfile:2:1: unterminated heredoc"
+run "$BALE" lint "$W/missing"
+assert_exit "a missing file exits 3" 3
+run "$BALE" lint -f xml "$W/repo/app/Dockerfile"
+assert_exit "an unknown format is a usage error" 2
+run "$BALE" lint --target nope "$W/repo/app/Dockerfile"
+assert_exit "an unknown target is a usage error" 2
+run "$BALE" lint -f json -o "$W/nodir/out.json" "$W/repo/app/Dockerfile"
+assert_exit "an output that cannot be created exits 3" 3
+run "$BALE" lint -f json -o "$W/partial.json" "$W/bad.Dockerfile"
+assert_file_absent "no output file is left when the input is bad" "$W/partial.json"
+run "$BALE" lint --list-rules
+assert_exit "--list-rules" 0
+assert_stdout_matches "--list-rules lists DL3008" "^DL3008 +warning +pin-apt-versions"
+run "$BALE" help lint
+assert_stdout_matches "help lint" "^usage: bale lint"
+
+finish

@@ -1,0 +1,189 @@
+/*
+ * The lint driver: what reaches the findings list and what does not (configuration,
+ * pragmas), files BuildKit would refuse, parse errors, and ShellCheck's findings mapped to
+ * Dockerfile lines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bale/lint.h"
+#include "util/util.h"
+
+static bale_findings *lint(const char *text, bale_lint_config *cfg)
+{
+	bale_findings *f;
+	bale_lint_config local;
+
+	if (!cfg) {
+		bale_lint_config_init(&local);
+		local.shellcheck = 0;
+		cfg = &local;
+	}
+	assert_int_equal(bale_findings_new(&f), 0);
+	if (bale_lint(f, text, strlen(text), "Dockerfile", cfg, NULL) != 0)
+		fail_msg("lint failed: %s", bale_error_last()->message);
+	bale_findings_sort(f);
+	return f;
+}
+
+static size_t count(const bale_findings *f, const char *id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < bale_findings_count(f); i++)
+		n += strcmp(bale_findings_get(f, i)->rule->id, id) == 0;
+	return n;
+}
+
+static const bale_finding *first(const bale_findings *f, const char *id)
+{
+	for (size_t i = 0; i < bale_findings_count(f); i++)
+		if (strcmp(bale_findings_get(f, i)->rule->id, id) == 0)
+			return bale_findings_get(f, i);
+	return NULL;
+}
+
+static void test_configuration_ignores_and_overrides(void **state)
+{
+	const char *text = "FROM debian\nMAINTAINER x\n";
+	bale_lint_config cfg;
+	bale_findings *f;
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	cfg.shellcheck = 0;
+	assert_int_equal(bale_lint_config_add_ignored(&cfg, "tag-base-image"), 0);
+	assert_int_equal(
+	    bale_lint_config_add_override(&cfg, "MaintainerDeprecated", BALE_SEV_STYLE), 0);
+	f = lint(text, &cfg);
+	assert_int_equal(count(f, "DL3006"), 0);
+	assert_int_equal(count(f, "DL4000"), 1);
+	assert_int_equal(first(f, "DL4000")->severity, BALE_SEV_STYLE);
+	assert_int_equal(first(f, "DL4000")->loc.line, 2);
+	bale_findings_free(f);
+	bale_lint_config_release(&cfg);
+}
+
+static void test_pragmas_reach_lint_report(void **state)
+{
+	bale_findings *f = lint("# hadolint global ignore=DL3006\nFROM debian\n"
+				"# hadolint ignore=DL4000\nMAINTAINER x\nMAINTAINER y\n",
+				NULL);
+
+	(void)state;
+	assert_int_equal(count(f, "DL3006"), 0);
+	assert_int_equal(count(f, "DL4000"), 1);
+	assert_int_equal(first(f, "DL4000")->loc.line, 5);
+	bale_findings_free(f);
+}
+
+static void test_refused_by_buildkit_is_reported_and_linting_goes_on(void **state)
+{
+	bale_findings *f = lint("FROM debian\nCOPY --chwn=1 a b\nMAINTAINER x\n", NULL);
+	const bale_finding *bad;
+
+	(void)state;
+	bad = first(f, "BL0001");
+	assert_non_null(bad);
+	assert_int_equal(bad->loc.line, 2);
+	assert_non_null(strstr(bad->message, "unknown flag"));
+	/* No file name or position repeated inside the message. */
+	assert_null(strstr(bad->message, "Dockerfile:"));
+	assert_int_equal(count(f, "DL4000"), 1); /* an AST-only rule still ran */
+	assert_int_equal(count(f, "DL3006"), 0); /* a stage rule did not guess */
+	bale_findings_free(f);
+}
+
+static void test_parse_errors_are_errors_not_findings(void **state)
+{
+	bale_findings *f;
+	bale_lint_config cfg;
+	const char *text = "FROM a\nRUN <<EOF\nnever ends\n";
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_findings_new(&f), 0);
+	assert_int_equal(bale_lint(f, text, strlen(text), "Dockerfile", &cfg, NULL), BALE_EPARSE);
+	assert_non_null(strstr(bale_error_last()->message, "Dockerfile:2:1: unterminated heredoc"));
+	assert_int_equal(bale_findings_count(f), 0);
+	bale_findings_free(f);
+}
+
+static void test_unknown_target_is_a_usage_error(void **state)
+{
+	bale_findings *f;
+	bale_lint_config cfg;
+	bale_lint_opts opts = {.target = "nope"};
+	const char *text = "FROM a:1 AS one\n";
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_findings_new(&f), 0);
+	assert_int_equal(bale_lint(f, text, strlen(text), "Dockerfile", &cfg, &opts), BALE_EINVAL);
+	bale_findings_free(f);
+}
+
+static void test_shellcheck_findings_land_on_dockerfile_lines(void **state)
+{
+	const char *text = "FROM debian:12\n"
+			   "ARG VERSION=1\n"
+			   "RUN --mount=type=cache,target=/root/.cache \\\n"
+			   "    --mount=type=secret,id=tok \\\n"
+			   "    echo $VERSION && \\\n"
+			   "    # a comment inside\n"
+			   "    echo $undefined_thing\n"
+			   "RUN <<EOF\n"
+			   "cd /x\n"
+			   "EOF\n";
+	bale_lint_config cfg;
+	bale_findings *f;
+	const bale_finding *sc;
+
+	(void)state;
+	if (access("/usr/bin/shellcheck", X_OK) != 0)
+		fail_msg("shellcheck is not installed (tools/debian-packages lists it)");
+	bale_lint_config_init(&cfg);
+	f = lint(text, &cfg);
+	sc = first(f, "SC2154");
+	assert_non_null(sc);
+	assert_int_equal(sc->loc.line, 7);
+	assert_int_equal(sc->loc.col, 10);
+	assert_non_null(strstr(sc->message, "undefined_thing"));
+	assert_int_equal(count(f, "SC2086"), 1); /* $VERSION is known, so only line 7 */
+	sc = first(f, "SC2164");
+	assert_non_null(sc);
+	assert_int_equal(sc->loc.line, 9); /* in the heredoc body */
+	assert_int_equal(sc->severity, BALE_SEV_WARNING);
+	bale_findings_free(f);
+	/* Ignored like any rule, and off when the configuration says so. */
+	assert_int_equal(bale_lint_config_add_ignored(&cfg, "SC2154"), 0);
+	f = lint(text, &cfg);
+	assert_int_equal(count(f, "SC2154"), 0);
+	assert_int_equal(count(f, "SC2164"), 1);
+	bale_findings_free(f);
+	cfg.shellcheck = 0;
+	f = lint(text, &cfg);
+	assert_int_equal(count(f, "SC2164"), 0);
+	bale_findings_free(f);
+	bale_lint_config_release(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_configuration_ignores_and_overrides),
+	    cmocka_unit_test(test_pragmas_reach_lint_report),
+	    cmocka_unit_test(test_refused_by_buildkit_is_reported_and_linting_goes_on),
+	    cmocka_unit_test(test_parse_errors_are_errors_not_findings),
+	    cmocka_unit_test(test_unknown_target_is_a_usage_error),
+	    cmocka_unit_test(test_shellcheck_findings_land_on_dockerfile_lines),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
