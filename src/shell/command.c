@@ -26,6 +26,11 @@
 #include <string.h>
 
 #define MAX_PENDING_HEREDOCS 32
+/* Assignments the script makes that are tracked; past that, other names are unknown. */
+#define MAX_VARS 512
+/* Bytes of word text copied per script: COPY_BASE + COPY_FACTOR times the input. */
+#define COPY_BASE   ((size_t)16 << 20)
+#define COPY_FACTOR 8
 /* Total bytes of variable values pasted into words, per script: bounds hostile expansions. */
 #define EXPANSION_BUDGET ((size_t)8 << 20)
 /* Bytes of word values being built at once. */
@@ -164,12 +169,15 @@ struct parser {
 	size_t nr, ar;
 	struct var *vars;
 	size_t nvars, avars;
+	size_t vars_scope; /* first entry of the innermost scope (subshell, substitution, string) */
+	bool vars_full;	   /* too many assignments to track: names not in the table are unknown */
 	unsigned depth, max_depth;
 	uint32_t ctx, nest;
 	bool stop;
 	bool flat; /* script strings get no positions of their own (exec form) */
 	int err;
-	size_t budget;
+	size_t budget;			/* bytes of variable values left to paste */
+	size_t copy_budget, copy_limit; /* bytes of words left to copy, and the bound */
 };
 
 static const struct span no_span = {BALE_CMD_NONE, BALE_CMD_NONE};
@@ -222,9 +230,31 @@ static void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 		return;
 	}
 	if (off < lx->mark_off) {
-		lx->mark_off = 0;
-		lx->mark_line = lx->base_line;
-		lx->mark_col = lx->base_col;
+		/*
+		 * Backwards (a command's end after its heredoc bodies were read): count the lines
+		 * in between, so the cost is the distance, never a rescan from the start.
+		 */
+		const char *q = lx->s + off, *end = lx->s + lx->mark_off, *nl;
+		uint32_t k = 0;
+
+		while ((nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+			k++;
+			q = nl + 1;
+		}
+		if (k == 0) {
+			lx->mark_col -= (uint32_t)(lx->mark_off - off);
+		} else {
+			size_t ls = off;
+
+			while (ls > 0 && lx->s[ls - 1] != '\n')
+				ls--;
+			lx->mark_line -= k;
+			lx->mark_col = (ls == 0 ? lx->base_col : 1) + (uint32_t)(off - ls);
+		}
+		lx->mark_off = off;
+		*line = lx->mark_line;
+		*col = lx->mark_col;
+		return;
 	}
 	{
 		const char *q = lx->s + lx->mark_off, *end = lx->s + off, *nl, *line_start = NULL;
@@ -286,16 +316,26 @@ static void leave(struct parser *p)
 
 /* --- the scratch buffer and the word stack ------------------------------------------------ */
 
+static void scratch_failed(struct parser *p)
+{
+	if (p->scratch.err == BALE_ELIMIT) {
+		syntax_error(p, p->lx ? p->lx->pos : 0, "word longer than %zu bytes", SCRATCH_MAX);
+		p->stop = true;
+	} else {
+		oom(p);
+	}
+}
+
 static void add(struct parser *p, const char *s, size_t n)
 {
 	if (bale_buf_add(&p->scratch, s, n) != 0)
-		oom(p);
+		scratch_failed(p);
 }
 
 static void addch(struct parser *p, char c)
 {
 	if (bale_buf_addch(&p->scratch, c) != 0)
-		oom(p);
+		scratch_failed(p);
 }
 
 /* Appends bytes that came from an unquoted expansion: they may split the word into fields. */
@@ -384,6 +424,8 @@ static bool var_lookup(struct parser *p, const char *name, size_t nlen, const ch
 			return true;
 		}
 	}
+	if (p->vars_full)
+		return false;
 	if (p->opts && p->opts->lookup) {
 		const char *val = NULL;
 		size_t len = 0;
@@ -400,6 +442,18 @@ static bool var_lookup(struct parser *p, const char *name, size_t nlen, const ch
 static void var_set(struct parser *p, const char *name, size_t nlen, const char *value, size_t vlen,
 		    bool known)
 {
+	for (size_t i = p->vars_scope; i < p->nvars; i++) {
+		struct var *var = &p->vars[i];
+
+		if (var->nlen == nlen && memcmp(var->name, name, nlen) == 0) {
+			*var = (struct var){name, nlen, value, vlen, known};
+			return;
+		}
+	}
+	if (p->nvars >= MAX_VARS) {
+		p->vars_full = true;
+		return;
+	}
 	if (BALE_ARRAY_RESERVE(p->vars, p->avars, p->nvars + 1) != 0) {
 		oom(p);
 		return;
@@ -611,7 +665,7 @@ static void lex_subst_body(struct parser *p, struct wtmp *e, size_t start)
 {
 	struct lexer *lx = p->lx;
 	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
-	size_t saved_vars = p->nvars;
+	size_t saved_vars = p->nvars, saved_scope = p->vars_scope;
 	const struct token *t;
 
 	e->flags |= BALE_WORD_SUBST | BALE_WORD_DYNAMIC;
@@ -621,10 +675,12 @@ static void lex_subst_body(struct parser *p, struct wtmp *e, size_t start)
 	p->ctx |= BALE_CMD_IN_SUBST;
 	p->ctx &= ~(uint32_t)BALE_CMD_NEGATED;
 	p->nest++;
+	p->vars_scope = p->nvars;
 	parse_list(p, 1u << 0 /* S_RPAREN */);
 	p->ctx = saved_ctx;
 	p->nest = saved_nest;
 	p->nvars = saved_vars;
+	p->vars_scope = saved_scope;
 	leave(p);
 	if (p->stop)
 		return;
@@ -1473,16 +1529,26 @@ static void split_top(struct parser *p)
 			p->w[k].flags |= BALE_WORD_SPLIT;
 }
 
+/*
+ * Copies a word into the arena. Nested substitutions repeat their text in every enclosing
+ * word, so the bytes copied per script are bounded: past the bound, BALE_ELIMIT.
+ */
 static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 {
 	const char *v = p->scratch.ptr + e->voff;
-	char *value = bale_arena_strndup(p->arena, v, e->vlen);
+	bool shared = e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0;
+	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
+	char *value;
 
+	if (cost > p->copy_budget)
+		return BALE_ELIMIT;
+	p->copy_budget -= cost;
+	value = bale_arena_strndup(p->arena, v, e->vlen);
 	if (!value)
 		return BALE_ENOMEM;
 	out->value = value;
 	out->len = e->vlen;
-	if (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0) {
+	if (shared) {
 		out->raw = value;
 	} else {
 		out->raw = bale_arena_strndup(p->arena, e->raw, e->raw_len);
@@ -1622,6 +1688,13 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 			rc = copy_word(p, &redirs[i].target, &p->w[r->target]);
 		else
 			redirs[i].target.value = redirs[i].target.raw = "";
+	}
+	if (rc == BALE_ELIMIT) {
+		syntax_error(p, p->lx->last_end,
+			     "script too large to model (words repeat over %zu bytes)",
+			     p->copy_limit);
+		p->stop = true;
+		return BALE_CMD_NONE;
 	}
 	if (rc != 0 || BALE_ARRAY_RESERVE(p->s->cmds, p->s->alloc, p->s->ncmds + 1) != 0) {
 		oom(p);
@@ -1910,7 +1983,13 @@ static struct span parse_simple(struct parser *p)
 	size_t nwords = 0, nassigns = 0;
 	uint32_t line, col;
 
-	lx_pos(p->lx, t->start, &line, &col);
+	if (t->kind == TK_WORD && t->w != BALE_CMD_NONE) {
+		/* computed when the word was read, before anything nested in it */
+		line = p->w[t->w].line;
+		col = p->w[t->w].col;
+	} else {
+		lx_pos(p->lx, t->start, &line, &col);
+	}
 	for (;;) {
 		t = peek(p);
 		if (p->stop)
@@ -2246,13 +2325,15 @@ static struct span parse_command(struct parser *p)
 			lx->last_end = lx->pos;
 		} else {
 			uint32_t saved = p->ctx;
-			size_t saved_vars = p->nvars;
+			size_t saved_vars = p->nvars, saved_scope = p->vars_scope;
 
 			advance(p);
 			p->ctx |= BALE_CMD_IN_SUBSHELL;
+			p->vars_scope = p->nvars;
 			s = parse_list(p, S_RPAREN);
 			p->ctx = saved;
 			p->nvars = saved_vars;
+			p->vars_scope = saved_scope;
 			if (!accept_op(p, OP_RPAREN))
 				expect_error(p, "')'");
 		}
@@ -2379,7 +2460,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, uint32_
 {
 	struct lexer sub = {0}, *saved = p->lx;
 	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
-	size_t saved_vars = p->nvars, mark = p->s->ncmds;
+	size_t saved_vars = p->nvars, saved_scope = p->vars_scope, mark = p->s->ncmds;
 
 	if (!enter(p, saved ? saved->pos : 0))
 		return;
@@ -2389,6 +2470,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, uint32_
 	sub.base_col = sub.mark_col = col ? col : 1;
 	sub.flat = flat || p->flat || (saved && saved->flat);
 	p->lx = &sub;
+	p->vars_scope = p->nvars;
 	p->ctx = (p->ctx | ctxbit) & ~(uint32_t)BALE_CMD_NEGATED;
 	p->nest++;
 	while (!p->stop) {
@@ -2400,6 +2482,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, uint32_
 	p->ctx = saved_ctx;
 	p->nest = saved_nest;
 	p->nvars = saved_vars;
+	p->vars_scope = saved_scope;
 	leave(p);
 	for (size_t i = mark; i < p->s->ncmds && owner != BALE_CMD_NONE; i++)
 		if (p->s->cmds[i].parent == BALE_CMD_NONE)
@@ -2428,6 +2511,15 @@ static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opt
 	bale_buf_init(&p->mask, SCRATCH_MAX);
 	p->max_depth = opts && opts->max_depth ? opts->max_depth : BALE_CMD_DEFAULT_MAX_DEPTH;
 	p->budget = EXPANSION_BUDGET;
+	p->copy_budget = p->copy_limit = COPY_BASE;
+}
+
+/* Words may repeat their text (nesting) up to a few times the input's size. */
+static void parser_set_input_size(struct parser *p, size_t len)
+{
+	size_t limit = COPY_BASE + (len > SIZE_MAX / 16 ? SIZE_MAX / 2 : len * COPY_FACTOR);
+
+	p->copy_budget = p->copy_limit = limit;
 }
 
 static int parser_finish(struct parser *p, bale_cmd_script **out)
@@ -2473,6 +2565,7 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 	if ((rc = script_new(&s)) != 0)
 		return rc;
 	parser_init(&p, s, opts);
+	parser_set_input_size(&p, len);
 	lx.s = script ? script : "";
 	lx.len = len;
 	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
@@ -2704,6 +2797,15 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 	if ((rc = script_new(&s)) != 0)
 		return rc;
 	parser_init(&p, s, opts);
+	{
+		size_t total = 0;
+
+		for (size_t i = 0; i < ins->nargs; i++)
+			total += ins->arg_lens ? ins->arg_lens[i] : strlen(ins->args[i]);
+		for (size_t i = 0; i < ins->nheredocs; i++)
+			total += ins->heredocs[i].content ? strlen(ins->heredocs[i].content) : 0;
+		parser_set_input_size(&p, total);
+	}
 	lx.base_line = lx.mark_line = instr->start_line ? instr->start_line : 1;
 	lx.base_col = lx.mark_col = instr->start_col ? instr->start_col : 1;
 	lx.s = "";

@@ -1759,13 +1759,54 @@ static void test_odd_bytes_and_sizes(void **state)
 	free(big);
 }
 
+static void test_nested_copies_are_bounded(void **state)
+{
+	bale_cmd_opts opts = {.max_depth = 400};
+	size_t depth = 300, inner = 400000, n = 0;
+	char *text = malloc(2 * depth * 2 + inner + 16);
+	bale_cmd_script *s;
+	const char *err;
+
+	(void)state;
+	for (size_t i = 0; i < depth; i++, n += 2)
+		memcpy(text + n, "$(", 2);
+	memcpy(text + n, "echo ", 5);
+	n += 5;
+	memset(text + n, 'x', inner);
+	n += inner;
+	for (size_t i = 0; i < depth; i++)
+		text[n++] = ')';
+	text[n] = '\0';
+	s = parse_with(text, &opts);
+	err = bale_cmd_script_error(s, NULL, NULL);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "too large"));
+	assert_true(count(s) > 0);
+	bale_cmd_script_free(s);
+	free(text);
+}
+
 static void test_pathological_input_is_fast(void **state)
 {
 	char *text = malloc(1 << 20);
 	struct timespec a, b;
 	bale_cmd_script *s;
 	double ms;
-	const char *units[] = {"$X$X", "\"", "'a'", "((", "<<E ", "| ", "${", "`", "\\\n"};
+	const char *units[] = {"$X$X",
+			       "\"",
+			       "'a'",
+			       "((",
+			       "<<E ",
+			       "| ",
+			       "${",
+			       "`",
+			       "\\\n",
+			       "$(b) a\n",
+			       "cat <<E\nx\nE\n",
+			       "a=1; ",
+			       "$VERSION ",
+			       "f() { g; }\n",
+			       "$(<<E\n"};
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
@@ -1867,6 +1908,7 @@ int main(void)
 	    cmocka_unit_test(test_nesting_is_bounded),
 	    cmocka_unit_test(test_self_referencing_script_variable_terminates),
 	    cmocka_unit_test(test_odd_bytes_and_sizes),
+	    cmocka_unit_test(test_nested_copies_are_bounded),
 	    cmocka_unit_test(test_pathological_input_is_fast),
 	};
 
