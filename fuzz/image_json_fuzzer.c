@@ -4,6 +4,7 @@
  * (or a docker archive) under a private temporary directory:
  *   0: the config (parsed directly, no files)   1: index.json
  *   2: a manifest named by a valid index.json   3: manifest.json of a docker-archive
+ *   4: a whole archive (the outer tar index, detection by content, then either transport)
  * Every input must give 0 or a clean error; crashes, leaks and hangs are the findings.
  */
 #include "image/internal.h"
@@ -115,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bale_image_options_init(&opts);
 	opts.max_json_size = 1 << 20;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: {
 		bale_image fake;
 		json_t *doc =
@@ -141,6 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 digest, size - 1);
 		write_file("index.json", index, strlen(index));
 		break;
+	case 4:
+		write_file("whole.tar", data + 1, size - 1);
+		snprintf(ref, sizeof(ref), "%s/whole.tar", dir);
+		if (bale_image_open(&img, ref, &opts) == 0) {
+			bale_image_read_layers(img, NULL);
+			bale_image_free(img);
+		}
+		return 0;
 	default:
 		write_docker_archive(data + 1, size - 1);
 		snprintf(ref, sizeof(ref), "docker-archive:%s/image.tar", dir);

@@ -355,7 +355,8 @@ int tar_index_build(struct tar_index *idx, int fd, const char *file, uint64_t ma
 		has_pax_size = false;
 		off = data_off + padded;
 	}
-	qsort(idx->members, idx->count, sizeof(*idx->members), member_cmp);
+	if (idx->count)
+		qsort(idx->members, idx->count, sizeof(*idx->members), member_cmp);
 out:
 	free(clean);
 	return rc;

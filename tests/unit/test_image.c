@@ -489,6 +489,17 @@ static void test_reference_errors(void **state)
 	close(fd);
 	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
 		     "not a tar archive (bad header checksum at offset 0)");
+	/* an empty tar: two zero blocks */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	{
+		char zeros[1024] = {0};
+
+		assert_int_equal(write(fd, zeros, sizeof(zeros)), (ssize_t)sizeof(zeros));
+	}
+	close(fd);
+	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
+		     "is not an image archive: it has no manifest.json (docker-archive) and no "
+		     "index.json (oci-archive)");
 	assert_error(bale_image_open(&img, "docker-archive:/dev/null", defaults()), BALE_EIO,
 		     "'/dev/null' is not a regular file; bale reads archives in place");
 	assert_error(bale_image_open(&img, "oci-archive:" DATA "/demo.docker.tar", defaults()),
