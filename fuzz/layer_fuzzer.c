@@ -128,12 +128,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* the layout written above is always valid */
 	bale_image_read_layers(img, &v);
 	bale_image_free(img);
-	/* Blobs are content-addressed: drop this input's layer so the directory stays small. */
+	/* Blobs are content-addressed: drop this input's so the directory stays small. */
 	{
+		const char *blobs[] = {layer, config, manifest};
 		char name[256];
 
-		snprintf(name, sizeof(name), "%s/blobs/sha256/%s", dir, layer + 7);
-		unlink(name);
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "%s/blobs/sha256/%.64s", dir, blobs[i] + 7);
+			unlink(name);
+		}
 	}
 	return 0;
 }
