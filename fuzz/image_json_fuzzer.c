@@ -161,8 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bale_image_open(&img, ref, &opts) == 0)
 		bale_image_free(img);
 	if (data[0] % 5 == 2) { /* one blob per input: do not let them pile up */
-		snprintf(ref, sizeof(ref), "%s/blobs/sha256/%.64s", dir, digest + 7);
-		unlink(ref);
+		snprintf(name, sizeof(name), "%s/blobs/sha256/%.64s", dir, digest + 7);
+		unlink(name);
 	}
 	return 0;
 }
