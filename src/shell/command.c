@@ -116,10 +116,41 @@ struct lexer {
 	size_t npending;
 	const bale_heredoc *ext;
 	size_t next, iext;
-	bool delim_mode; /* the next word is a heredoc delimiter: no expansion */
-	bool flat;	 /* every offset is at the base position (text not from the source) */
+	bool delim_mode;   /* the next word is a heredoc delimiter: no expansion */
+	bool flat;	   /* every offset is at the base position (text not from the source) */
+	struct lexer *map; /* text copied verbatim from map's text at map_off: its positions */
+	size_t map_off;
 	struct token tok;
 	bool has_tok;
+};
+
+enum kw {
+	KW_NONE,
+	KW_LBRACE,
+	KW_RBRACE,
+	KW_BANG,
+	KW_IF,
+	KW_THEN,
+	KW_ELSE,
+	KW_ELIF,
+	KW_FI,
+	KW_DO,
+	KW_DONE,
+	KW_WHILE,
+	KW_UNTIL,
+	KW_FOR,
+	KW_SELECT,
+	KW_CASE,
+	KW_ESAC,
+	KW_IN,
+	KW_FUNCTION,
+	KW_DBRACKET,
+	KW_DBRACKET_END,
+};
+
+static const char *const kw_text[] = {
+    "",	     "{",     "}",   "!",      "if",   "then", "else", "elif",	   "fi", "do", "done",
+    "while", "until", "for", "select", "case", "esac", "in",   "function", "[[", "]]",
 };
 
 enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP };
@@ -132,6 +163,7 @@ struct wtmp {
 	uint32_t line, col, flags;
 	int assign;	 /* length of NAME in NAME=..., -1 when not an assignment */
 	bool lit;	 /* plain unquoted literal: may be a reserved word */
+	uint8_t kw;	 /* enum kw, for a plain literal */
 	bool may_split;	 /* holds an unquoted expansion */
 	bool split_done; /* fields already made */
 	uint8_t role;
@@ -167,6 +199,8 @@ struct parser {
 	size_t nw, aw;
 	struct rtmp *r;
 	size_t nr, ar;
+	const char **srcs; /* the last finished command's words, as they sit in the lexer text */
+	size_t asrcs;
 	struct var *vars;
 	size_t nvars, avars;
 	size_t vars_scope; /* first entry of the innermost scope (subshell, substitution, string) */
@@ -187,8 +221,15 @@ static struct span parse_command(struct parser *p);
 static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq);
 static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq);
 static void lex_dquote(struct parser *p, struct wtmp *e, bool delim);
-static void parse_string(struct parser *p, const char *text, size_t len, uint32_t line,
-			 uint32_t col, size_t owner, uint32_t ctxbit, bool flat);
+struct place {
+	uint32_t line, col;
+	bool flat;	   /* no positions inside the text */
+	struct lexer *map; /* or: the text is this lexer's, from map_off */
+	size_t map_off;
+};
+
+static void parse_string(struct parser *p, const char *text, size_t len, struct place at,
+			 size_t owner, uint32_t ctxbit);
 
 /* --- errors and positions ----------------------------------------------------------------- */
 
@@ -203,6 +244,10 @@ static void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 {
 	if (off > lx->len)
 		off = lx->len;
+	if (lx->map) {
+		lx_pos(lx->map, lx->map_off + off, line, col);
+		return;
+	}
 	if (lx->flat) {
 		*line = lx->base_line;
 		*col = lx->base_col;
@@ -1030,8 +1075,26 @@ static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq)
 		lx->pos = i + 1;
 	}
 	lx_pos(lx, start + 1, &line, &col);
-	parse_string(p, text, n, line, col, BALE_CMD_NONE, BALE_CMD_IN_SUBST, false);
+	{
+		/* verbatim (no escape removed): positions are the enclosing text's */
+		bool verbatim = n + 1 == (i < lx->len ? i : lx->len) - start;
+		struct place at = {line, col, false, verbatim ? lx : NULL, start + 1};
+
+		parse_string(p, text, n, at, BALE_CMD_NONE, BALE_CMD_IN_SUBST);
+	}
 	add(p, lx->s + start, lx->pos - start);
+}
+
+/* The reserved word a plain literal word is, if any. */
+static uint8_t classify_keyword(const char *raw, size_t len)
+{
+	if (len == 0 || len > 8)
+		return KW_NONE;
+	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++)
+		if (kw_text[k][0] == raw[0] && strlen(kw_text[k]) == len &&
+		    memcmp(kw_text[k], raw, len) == 0)
+			return (uint8_t)k;
+	return KW_NONE;
 }
 
 /* A word at lx->pos. Pushes it on the word stack. */
@@ -1138,6 +1201,8 @@ static void lex_word(struct parser *p, struct token *t)
 done:
 	e.raw_len = lx->pos - start;
 	e.vlen = p->scratch.len - e.voff;
+	if (e.lit && !delim)
+		e.kw = classify_keyword(e.raw, e.raw_len);
 	t->kind = TK_WORD;
 	t->w = push_word(p, &e);
 }
@@ -1296,24 +1361,20 @@ static bool tok_is_op(const struct token *t, int op)
 	return t->kind == TK_OP && t->op == op;
 }
 
-/* True when the token is the unquoted reserved word `kw`. */
-static bool tok_is_kw(struct parser *p, const struct token *t, const char *kw)
+/* The reserved word the token is (KW_NONE for anything else). */
+static enum kw tok_kw(const struct parser *p, const struct token *t)
 {
-	const struct wtmp *e;
-	size_t len = strlen(kw);
-
 	if (t->kind != TK_WORD || t->w == BALE_CMD_NONE)
-		return false;
-	e = &p->w[t->w];
-	return e->lit && e->raw_len == len && memcmp(e->raw, kw, len) == 0;
+		return KW_NONE;
+	return (enum kw)p->w[t->w].kw;
 }
 
 /* Consumes the keyword `kw` when it is next. */
-static bool accept_kw(struct parser *p, const char *kw)
+static bool accept_kw(struct parser *p, enum kw kw)
 {
 	struct token *t = peek(p);
 
-	if (!tok_is_kw(p, t, kw))
+	if (tok_kw(p, t) != kw)
 		return false;
 	drop_top_word(p);
 	advance(p);
@@ -1440,8 +1501,9 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 	p->ctx = hd->ctx;
 	p->nest = hd->nest;
 	if (hd->state == HD_OWNED && hd->script) {
-		parse_string(p, hd->pub.body, hd->pub.len, hd->pub.line, 1, owner,
-			     BALE_CMD_IN_HEREDOC, false);
+		struct place at = {hd->pub.line, 1, false, NULL, 0};
+
+		parse_string(p, hd->pub.body, hd->pub.len, at, owner, BALE_CMD_IN_HEREDOC);
 	} else if (!hd->pub.quoted && (memchr(hd->pub.body, '$', hd->pub.len) ||
 				       memchr(hd->pub.body, '`', hd->pub.len))) {
 		struct lexer sub = {0}, *saved = p->lx;
@@ -1589,13 +1651,38 @@ static void track_vars(struct parser *p, size_t idx)
 	}
 	{
 		const char *name = c->words[0].value;
-		bool decl = !strcmp(name, "export") || !strcmp(name, "readonly") ||
-			    !strcmp(name, "declare") || !strcmp(name, "typeset") ||
-			    !strcmp(name, "local");
-		bool unknown = !strcmp(name, "read") || !strcmp(name, "unset") ||
-			       !strcmp(name, "mapfile") || !strcmp(name, "readarray") ||
-			       !strcmp(name, "getopts");
+		bool decl = false, unknown = false;
 
+		/* export readonly declare typeset local / read unset mapfile readarray getopts */
+		switch (name[0]) {
+		case 'e':
+			decl = !strcmp(name, "export");
+			break;
+		case 'r':
+			decl = !strcmp(name, "readonly");
+			unknown = !strcmp(name, "read") || !strcmp(name, "readarray");
+			break;
+		case 'd':
+			decl = !strcmp(name, "declare");
+			break;
+		case 't':
+			decl = !strcmp(name, "typeset");
+			break;
+		case 'l':
+			decl = !strcmp(name, "local");
+			break;
+		case 'u':
+			unknown = !strcmp(name, "unset");
+			break;
+		case 'm':
+			unknown = !strcmp(name, "mapfile");
+			break;
+		case 'g':
+			unknown = !strcmp(name, "getopts");
+			break;
+		default:
+			return;
+		}
 		if (!decl && !unknown)
 			return;
 		for (size_t i = 1; i < c->nwords; i++) {
@@ -1646,6 +1733,37 @@ static void word_text_pos(const bale_cmd_word *w, uint32_t *line, uint32_t *col)
 }
 
 /*
+ * Where a command's script string sits in the lexer's text, when it is a whole word copied
+ * verbatim (unquoted, or quoted without escapes or expansions): then positions inside it are
+ * exact, across Dockerfile line continuations too. NULL otherwise.
+ */
+static const char *verbatim_source(const struct parser *p, const bale_cmd *c,
+				   const struct cmd_nested *nested)
+{
+	const struct lexer *lx = p->lx;
+
+	if (!nested->text || nested->flat)
+		return NULL;
+	for (size_t k = 0; k < c->nwords; k++) {
+		const char *r = p->srcs[k];
+		size_t rl = c->words[k].raw_len, len = nested->len;
+
+		if (nested->text != c->words[k].value)
+			continue;
+		if ((uintptr_t)r < (uintptr_t)lx->s ||
+		    (uintptr_t)r + rl > (uintptr_t)lx->s + lx->len)
+			return NULL;
+		if (rl == len && memcmp(r, nested->text, len) == 0)
+			return r;
+		if (rl == len + 2 && (r[0] == '\'' || r[0] == '"') && r[rl - 1] == r[0] &&
+		    memcmp(r + 1, nested->text, len) == 0)
+			return r + 1;
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
  * Finishes the simple command whose words are on the stack from `base_w` and redirections from
  * `base_r`; `mark` is the number of commands before its first token.
  */
@@ -1657,6 +1775,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	bale_cmd_redir *redirs = NULL;
 	bale_cmd *c;
 	struct cmd_nested nested;
+	const char *text_src;
 	int rc = 0;
 
 	for (size_t i = base_w; i < p->nw; i++) {
@@ -1718,6 +1837,13 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	for (size_t i = mark; i < idx; i++)
 		if (p->s->cmds[i].parent == BALE_CMD_NONE)
 			p->s->cmds[i].parent = idx;
+	if (nwords && BALE_ARRAY_RESERVE(p->srcs, p->asrcs, nwords) != 0) {
+		oom(p);
+		return idx;
+	}
+	for (size_t i = base_w, k = 0; i < p->nw; i++)
+		if (p->w[i].role == R_WORD)
+			p->srcs[k++] = p->w[i].raw;
 	p->nw = base_w;
 	p->nr = base_r;
 	scratch_truncate(p, sbase);
@@ -1726,6 +1852,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		oom(p);
 		return idx;
 	}
+	text_src = verbatim_source(p, c, &nested);
 	track_vars(p, idx);
 	/* The heredocs it reads: now that the owner is known, their bodies can be looked into. */
 	for (size_t i = 0; i < nredirs; i++) {
@@ -1749,17 +1876,25 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 			    !(rd->target.flags & BALE_WORD_SUBST)) {
 				uint32_t l, cl;
 
+				struct place at = {0};
+
 				word_text_pos(&rd->target, &l, &cl);
-				parse_string(p, rd->target.value, rd->target.len, l, cl, idx,
-					     BALE_CMD_IN_STRING,
-					     !same_lines(rd->target.value, rd->target.len,
-							 rd->target.raw, rd->target.raw_len));
+				at.line = l;
+				at.col = cl;
+				at.flat = !same_lines(rd->target.value, rd->target.len,
+						      rd->target.raw, rd->target.raw_len);
+				parse_string(p, rd->target.value, rd->target.len, at, idx,
+					     BALE_CMD_IN_STRING);
 			}
 		}
 	}
-	if (nested.text)
-		parse_string(p, nested.text, nested.len, nested.line, nested.col, idx,
-			     BALE_CMD_IN_STRING, nested.flat);
+	if (nested.text) {
+		struct place at = {nested.line, nested.col, nested.flat, NULL, 0};
+
+		if (text_src)
+			at.map = p->lx, at.map_off = (size_t)(text_src - p->lx->s);
+		parse_string(p, nested.text, nested.len, at, idx, BALE_CMD_IN_STRING);
+	}
 	return idx;
 }
 
@@ -1930,7 +2065,7 @@ static struct span parse_dbracket(struct parser *p)
 			continue;
 		}
 		if (t->kind == TK_WORD) {
-			bool end = tok_is_kw(p, t, "]]");
+			bool end = tok_kw(p, t) == KW_DBRACKET_END;
 
 			p->w[t->w].role = R_WORD;
 			advance(p);
@@ -2058,15 +2193,25 @@ static bool is_stop(struct parser *p, const struct token *t, unsigned stops)
 		return ((stops & S_RPAREN) && t->op == OP_RPAREN) ||
 		       ((stops & S_DSEMI) &&
 			(t->op == OP_DSEMI || t->op == OP_SEMI_AMP || t->op == OP_DSEMI_AMP));
-	if (t->kind != TK_WORD || !p->w[t->w].lit)
+	switch (tok_kw(p, t)) {
+	case KW_THEN:
+		return stops & S_THEN;
+	case KW_ELSE:
+	case KW_ELIF:
+		return stops & S_ELSE;
+	case KW_FI:
+		return stops & S_FI;
+	case KW_DO:
+		return stops & S_DO;
+	case KW_DONE:
+		return stops & S_DONE;
+	case KW_ESAC:
+		return stops & S_ESAC;
+	case KW_RBRACE:
+		return stops & S_RBRACE;
+	default:
 		return false;
-	return ((stops & S_THEN) && tok_is_kw(p, t, "then")) ||
-	       ((stops & S_ELSE) && (tok_is_kw(p, t, "else") || tok_is_kw(p, t, "elif"))) ||
-	       ((stops & S_FI) && tok_is_kw(p, t, "fi")) ||
-	       ((stops & S_DO) && tok_is_kw(p, t, "do")) ||
-	       ((stops & S_DONE) && tok_is_kw(p, t, "done")) ||
-	       ((stops & S_ESAC) && tok_is_kw(p, t, "esac")) ||
-	       ((stops & S_RBRACE) && tok_is_kw(p, t, "}"));
+	}
 }
 
 static struct span parse_list_ctx(struct parser *p, unsigned stops, uint32_t ctx)
@@ -2080,13 +2225,13 @@ static struct span parse_list_ctx(struct parser *p, unsigned stops, uint32_t ctx
 	return s;
 }
 
-static void expect_kw(struct parser *p, const char *kw)
+static void expect_kw(struct parser *p, enum kw kw)
 {
 	char what[32];
 
 	if (accept_kw(p, kw))
 		return;
-	snprintf(what, sizeof(what), "'%s'", kw);
+	snprintf(what, sizeof(what), "'%s'", kw_text[kw]);
 	expect_error(p, what);
 }
 
@@ -2097,20 +2242,20 @@ static struct span parse_if(struct parser *p)
 	drop_top_word(p);
 	advance(p); /* if */
 	merge(&s, parse_list_ctx(p, S_THEN, BALE_CMD_IN_CONDITION));
-	expect_kw(p, "then");
+	expect_kw(p, KW_THEN);
 	merge(&s, parse_list_ctx(p, S_ELSE | S_FI, BALE_CMD_IN_BRANCH));
 	while (!p->stop) {
-		if (accept_kw(p, "elif")) {
+		if (accept_kw(p, KW_ELIF)) {
 			merge(&s, parse_list_ctx(p, S_THEN, BALE_CMD_IN_CONDITION));
-			expect_kw(p, "then");
+			expect_kw(p, KW_THEN);
 			merge(&s, parse_list_ctx(p, S_ELSE | S_FI, BALE_CMD_IN_BRANCH));
-		} else if (accept_kw(p, "else")) {
+		} else if (accept_kw(p, KW_ELSE)) {
 			merge(&s, parse_list_ctx(p, S_FI, BALE_CMD_IN_BRANCH));
 		} else {
 			break;
 		}
 	}
-	expect_kw(p, "fi");
+	expect_kw(p, KW_FI);
 	return s;
 }
 
@@ -2120,14 +2265,14 @@ static struct span parse_do_group(struct parser *p)
 	struct span s;
 
 	skip_newlines(p);
-	if (accept_kw(p, "{")) {
+	if (accept_kw(p, KW_LBRACE)) {
 		s = parse_list_ctx(p, S_RBRACE, BALE_CMD_IN_LOOP);
-		expect_kw(p, "}");
+		expect_kw(p, KW_RBRACE);
 		return s;
 	}
-	expect_kw(p, "do");
+	expect_kw(p, KW_DO);
 	s = parse_list_ctx(p, S_DONE, BALE_CMD_IN_LOOP);
-	expect_kw(p, "done");
+	expect_kw(p, KW_DONE);
 	return s;
 }
 
@@ -2179,7 +2324,7 @@ static struct span parse_for(struct parser *p)
 	drop_top_word(p);
 	advance(p);
 	skip_newlines(p);
-	if (accept_kw(p, "in")) {
+	if (accept_kw(p, KW_IN)) {
 		size_t base_w = p->nw, sbase = p->scratch.len;
 
 		for (;;) {
@@ -2214,10 +2359,10 @@ static struct span parse_case(struct parser *p)
 	drop_top_word(p);
 	advance(p);
 	skip_newlines(p);
-	expect_kw(p, "in");
+	expect_kw(p, KW_IN);
 	for (;;) {
 		skip_newlines(p);
-		if (p->stop || accept_kw(p, "esac"))
+		if (p->stop || accept_kw(p, KW_ESAC))
 			break;
 		t = peek(p);
 		if (t->kind == TK_EOF) {
@@ -2249,7 +2394,7 @@ static struct span parse_case(struct parser *p)
 		if (t->kind == TK_OP &&
 		    (t->op == OP_DSEMI || t->op == OP_SEMI_AMP || t->op == OP_DSEMI_AMP))
 			advance(p);
-		else if (!tok_is_kw(p, t, "esac") && t->kind != TK_EOF)
+		else if (tok_kw(p, t) != KW_ESAC && t->kind != TK_EOF)
 			advance(p); /* not progressing otherwise: an error was recorded */
 	}
 	return s;
@@ -2271,20 +2416,20 @@ static struct span parse_command(struct parser *p)
 
 		if (!enter(p, start))
 			return s;
-		if (tok_is_kw(p, t, "{")) {
+		if (tok_kw(p, t) == KW_LBRACE) {
 			drop_top_word(p);
 			advance(p);
 			s = parse_list(p, S_RBRACE);
-			expect_kw(p, "}");
-		} else if (tok_is_kw(p, t, "if")) {
+			expect_kw(p, KW_RBRACE);
+		} else if (tok_kw(p, t) == KW_IF) {
 			s = parse_if(p);
-		} else if (tok_is_kw(p, t, "while") || tok_is_kw(p, t, "until")) {
+		} else if (tok_kw(p, t) == KW_WHILE || tok_kw(p, t) == KW_UNTIL) {
 			s = parse_while(p);
-		} else if (tok_is_kw(p, t, "for") || tok_is_kw(p, t, "select")) {
+		} else if (tok_kw(p, t) == KW_FOR || tok_kw(p, t) == KW_SELECT) {
 			s = parse_for(p);
-		} else if (tok_is_kw(p, t, "case")) {
+		} else if (tok_kw(p, t) == KW_CASE) {
 			s = parse_case(p);
-		} else if (tok_is_kw(p, t, "function")) {
+		} else if (tok_kw(p, t) == KW_FUNCTION) {
 			drop_top_word(p);
 			advance(p);
 			if (peek(p)->kind == TK_WORD) {
@@ -2295,13 +2440,13 @@ static struct span parse_command(struct parser *p)
 				expect_error(p, "')' in a function definition");
 			s = parse_function_body(p);
 			compound = false;
-		} else if (tok_is_kw(p, t, "[[")) {
+		} else if (tok_kw(p, t) == KW_DBRACKET) {
 			s = parse_dbracket(p);
 			compound = false;
-		} else if (tok_is_kw(p, t, "}") || tok_is_kw(p, t, "then") ||
-			   tok_is_kw(p, t, "else") || tok_is_kw(p, t, "elif") ||
-			   tok_is_kw(p, t, "fi") || tok_is_kw(p, t, "do") ||
-			   tok_is_kw(p, t, "done") || tok_is_kw(p, t, "esac")) {
+		} else if (tok_kw(p, t) == KW_RBRACE || tok_kw(p, t) == KW_THEN ||
+			   tok_kw(p, t) == KW_ELSE || tok_kw(p, t) == KW_ELIF ||
+			   tok_kw(p, t) == KW_FI || tok_kw(p, t) == KW_DO ||
+			   tok_kw(p, t) == KW_DONE || tok_kw(p, t) == KW_ESAC) {
 			syntax_error(p, start, "unexpected '%.*s'", (int)e->raw_len, e->raw);
 			drop_top_word(p);
 			advance(p);
@@ -2354,7 +2499,7 @@ static struct span parse_pipeline(struct parser *p)
 	uint32_t saved = p->ctx;
 	struct span s = no_span, prev;
 
-	if (accept_kw(p, "!"))
+	if (accept_kw(p, KW_BANG))
 		p->ctx |= BALE_CMD_NEGATED;
 	prev = parse_command(p);
 	merge(&s, prev);
@@ -2455,8 +2600,8 @@ static struct span parse_list(struct parser *p, unsigned stops)
  * found at its top level get `owner` as parent; its assignments do not leak out. With `flat`
  * (text whose lines are not the source's), everything in it is placed at line:col.
  */
-static void parse_string(struct parser *p, const char *text, size_t len, uint32_t line,
-			 uint32_t col, size_t owner, uint32_t ctxbit, bool flat)
+static void parse_string(struct parser *p, const char *text, size_t len, struct place at,
+			 size_t owner, uint32_t ctxbit)
 {
 	struct lexer sub = {0}, *saved = p->lx;
 	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
@@ -2466,9 +2611,13 @@ static void parse_string(struct parser *p, const char *text, size_t len, uint32_
 		return;
 	sub.s = text;
 	sub.len = len;
-	sub.base_line = sub.mark_line = line ? line : 1;
-	sub.base_col = sub.mark_col = col ? col : 1;
-	sub.flat = flat || p->flat || (saved && saved->flat);
+	sub.base_line = sub.mark_line = at.line ? at.line : 1;
+	sub.base_col = sub.mark_col = at.col ? at.col : 1;
+	sub.flat = at.flat || p->flat || (saved && saved->flat);
+	if (at.map && !sub.flat) {
+		sub.map = at.map;
+		sub.map_off = at.map_off;
+	}
 	p->lx = &sub;
 	p->vars_scope = p->nvars;
 	p->ctx = (p->ctx | ctxbit) & ~(uint32_t)BALE_CMD_NEGATED;
@@ -2530,6 +2679,7 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 	bale_buf_release(&p->mask);
 	free(p->w);
 	free(p->r);
+	free(p->srcs);
 	free(p->vars);
 	if (err) {
 		bale_cmd_script_free(p->s);

@@ -861,7 +861,7 @@ static bool in_list(const char *const *list, const char *s, size_t n)
 	if (!list)
 		return false;
 	for (; *list; list++)
-		if (strlen(*list) == n && memcmp(*list, s, n) == 0)
+		if ((*list)[0] == s[0] && strncmp(*list, s, n) == 0 && (*list)[n] == '\0')
 			return true;
 	return false;
 }
@@ -959,7 +959,7 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 				emit_operand(k, &w[i]);
 			continue;
 		}
-		if (strcmp(v, "--") == 0 && !(flags & F_NODASH2)) {
+		if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
 			done = true;
 			if (wrapper)
 				return i + 1 < to ? i + 1 : to;

@@ -297,6 +297,19 @@ static void test_line_continuations_join_words(void **state)
 	bale_cmd_script_free(s);
 }
 
+static void test_reserved_words_only_in_command_position(void **state)
+{
+	bale_cmd_script *s = parse_ok("echo if then fi done { }; \"if\" x; { echo }; }; i\\f y");
+
+	(void)state;
+	assert_int_equal(count(s), 4);
+	assert_words(cmd_at(s, 0), "echo", "if", "then", "fi", "done", "{", "}", NULL);
+	assert_string_equal(cmd_at(s, 1)->name, "if");
+	assert_words(cmd_at(s, 2), "echo", "}", NULL);
+	assert_string_equal(cmd_at(s, 3)->name, "if");
+	bale_cmd_script_free(s);
+}
+
 static void test_comments_are_skipped(void **state)
 {
 	bale_cmd_script *s =
@@ -1515,6 +1528,34 @@ static void test_run_positions_cross_continuations_and_comments(void **state)
 	bale_dockerfile_free(df);
 }
 
+static void test_run_script_strings_keep_dockerfile_lines(void **state)
+{
+	bale_dockerfile *df = dockerfile("FROM debian\n"
+					 "RUN sh -c 'apt-get update && \\\n"
+					 "    apt-get install -y curl' && \\\n"
+					 "  echo `id \\\n"
+					 "     -u` && bash -c \"echo $VERSION && \\\n"
+					 "  ls\"\n");
+	bale_cmd_script *s = run_at(df, 1, true);
+
+	(void)state;
+	assert_int_equal(find(s, "apt-get", 0)->line, 2);
+	assert_int_equal(find(s, "apt-get", 0)->col, 12);
+	assert_int_equal(find(s, "apt-get", 1)->line, 3);
+	assert_int_equal(find(s, "apt-get", 1)->col, 5);
+	assert_int_equal(find(s, "apt-get", 1)->words[3].line, 3);
+	assert_int_equal(find(s, "apt-get", 1)->words[3].col, 24);
+	/* backticks: verbatim too */
+	assert_int_equal(find(s, "id", 0)->line, 4);
+	assert_int_equal(find(s, "id", 0)->words[1].line, 5);
+	assert_int_equal(find(s, "id", 0)->words[1].col, 6);
+	/* an expanded string keeps the line it starts on */
+	assert_int_equal(find(s, "ls", 0)->line, 5);
+	assert_false(has_error(s));
+	bale_cmd_script_free(s);
+	bale_dockerfile_free(df);
+}
+
 static void test_run_with_backtick_escape(void **state)
 {
 	bale_dockerfile *df = dockerfile("# escape=`\nFROM x\nRUN echo a `\n  && echo `date`\n");
@@ -1838,6 +1879,7 @@ int main(void)
 	    cmocka_unit_test(test_negated_pipeline),
 	    cmocka_unit_test(test_newlines_after_operators_continue_the_list),
 	    cmocka_unit_test(test_line_continuations_join_words),
+	    cmocka_unit_test(test_reserved_words_only_in_command_position),
 	    cmocka_unit_test(test_comments_are_skipped),
 	    cmocka_unit_test(test_subshell_and_brace_group),
 	    cmocka_unit_test(test_if_elif_else_contexts),
@@ -1900,6 +1942,7 @@ int main(void)
 	    cmocka_unit_test(test_hadolint_dl3041_pin_dnf_versions),
 	    cmocka_unit_test(test_hadolint_dl4006_pipefail),
 	    cmocka_unit_test(test_run_positions_cross_continuations_and_comments),
+	    cmocka_unit_test(test_run_script_strings_keep_dockerfile_lines),
 	    cmocka_unit_test(test_run_with_backtick_escape),
 	    cmocka_unit_test(test_run_exec_form),
 	    cmocka_unit_test(test_run_heredoc_scripts),
