@@ -1456,6 +1456,317 @@ static void test_index_errors(void **state)
 	synth_cleanup();
 }
 
+/* Replaces the manifest of the synthetic image in tmpdir; "%c" in `fmt` is the config
+ * descriptor's digest, "%l" the layer's, "%L" the layer's size. */
+static void rewrite_manifest(const struct synth *sy, size_t layer_size, const char *fmt,
+			     const char *index_media_type)
+{
+	bale_buf m = BALE_BUF_INIT, idx = BALE_BUF_INIT;
+	char digest[72], path[256], cpath[256];
+	struct stat st;
+
+	blob_path(sy->config, cpath, sizeof(cpath));
+	assert_int_equal(stat(cpath, &st), 0);
+	for (const char *p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == 'c') {
+			bale_buf_addf(&m, "\"%s\",\"size\":%lld", sy->config,
+				      (long long)st.st_size);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'l') {
+			bale_buf_addf(&m, "\"%s\"", sy->layers[0]);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'L') {
+			bale_buf_addf(&m, "%zu", layer_size);
+			p++;
+		} else {
+			bale_buf_addch(&m, *p);
+		}
+	}
+	put_blob(m.ptr, m.len, digest);
+	bale_buf_addf(
+	    &idx, "{\"schemaVersion\":2,\"manifests\":[{%s%s%s\"digest\":\"%s\",\"size\":%zu}]}",
+	    index_media_type ? "\"mediaType\":\"" : "", index_media_type ? index_media_type : "",
+	    index_media_type ? "\"," : "", digest, m.len);
+	snprintf(path, sizeof(path), "%s/index.json", tmpdir);
+	write_file(path, idx.ptr, idx.len);
+	bale_buf_release(&m);
+	bale_buf_release(&idx);
+}
+
+#define CFG_DESC                                                                                   \
+	"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":%c}"
+#define LAYER_DESC                                                                                 \
+	"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":%l,\"size\":%L}"
+
+static void test_manifest_is_checked(void **state)
+{
+	static const struct {
+		const char *manifest, *index_media_type;
+		int code;
+		const char *want;
+	} cases[] = {
+	    {"{\"schemaVersion\":3," CFG_DESC ",\"layers\":[" LAYER_DESC "]}", NULL, BALE_EPARSE,
+	     "'schemaVersion' must be 2"},
+	    {"{\"schemaVersion\":2,\"layers\":[" LAYER_DESC "]}", NULL, BALE_EPARSE,
+	     "missing 'config'"},
+	    {"{\"schemaVersion\":2," CFG_DESC "}", NULL, BALE_EPARSE, "missing 'layers'"},
+	    {"{\"schemaVersion\":2," CFG_DESC ",\"layers\":{}}", NULL, BALE_EPARSE,
+	     "not an array: 'layers'"},
+	    {"{\"schemaVersion\":2," CFG_DESC ",\"layers\":[{\"digest\":%l,\"size\":%L}]}", NULL,
+	     BALE_EPARSE, "layers[0]: missing 'mediaType'"},
+	    {"{\"schemaVersion\":2," CFG_DESC
+	     ",\"layers\":[{\"mediaType\":\"x\",\"digest\":%l,\"size\":%L,\"urls\":\"u\"}]}",
+	     NULL, BALE_EPARSE, "layers[0]: 'urls' must be an array of strings"},
+	    {"{\"schemaVersion\":2,\"mediaType\":\"application/"
+	     "vnd.oci.image.index.v1+json\"," CFG_DESC ",\"layers\":[" LAYER_DESC "]}",
+	     NULL, BALE_EPARSE,
+	     "media type 'application/vnd.oci.image.index.v1+json' is not an image manifest"},
+	    {"{\"schemaVersion\":2," CFG_DESC ",\"layers\":[" LAYER_DESC "]}",
+	     "application/vnd.oci.image.layer.v1.tar", BALE_EPARSE,
+	     "media type 'application/vnd.oci.image.layer.v1.tar' is not an image manifest"},
+	    {"[]", NULL, BALE_EPARSE, "not a JSON object"},
+	    {"{\"schemaVersion\":2,\"config\":{\"digest\":%c},\"layers\":[]}", NULL, BALE_EPARSE,
+	     "not a container image (config media type 'none')"},
+	};
+	bale_buf t = BALE_BUF_INIT;
+	struct synth_layer l = {.tar = &t};
+	struct synth sy;
+	bale_image *img = NULL;
+
+	(void)state;
+	tar_file(&t, "f", "x");
+	tar_end(&t);
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(cases); i++) {
+		synth_image(&l, 1, NULL, NULL, &sy);
+		rewrite_manifest(&sy, t.len, cases[i].manifest, cases[i].index_media_type);
+		assert_error(bale_image_open(&img, tmpdir, defaults()), cases[i].code,
+			     cases[i].want);
+		assert_null(img);
+		synth_cleanup();
+	}
+	/* a Docker manifest list is an index too: resolved by platform */
+	synth_image(&l, 1, NULL, NULL, &sy);
+	{
+		char idx[1024], path[256];
+		bale_image_options o;
+
+		snprintf(idx, sizeof(idx),
+			 "{\"schemaVersion\":2,\"mediaType\":\"application/"
+			 "vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":["
+			 "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+			 "\"digest\":\"%s\",\"size\":1,\"platform\":{\"os\":\"linux\","
+			 "\"architecture\":\"ppc64le\"}},"
+			 "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+			 "\"digest\":\"%s\",\"size\":2,\"platform\":{\"os\":\"linux\","
+			 "\"architecture\":\"s390x\"}}]}",
+			 sy.manifest, sy.manifest);
+		snprintf(path, sizeof(path), "%s/index.json", tmpdir);
+		write_file(path, idx, strlen(idx));
+		init_opts(&o);
+		o.platform = "linux/s390x";
+		/* the s390x entry was chosen: its (wrong) size is the one checked */
+		assert_error(bale_image_open(&img, tmpdir, &o), BALE_EDIGEST,
+			     "its descriptor says 2");
+		o.platform = "linux/riscv64";
+		assert_error(bale_image_open(&img, tmpdir, &o), BALE_ENOTFOUND,
+			     "(platforms: linux/ppc64le, linux/s390x)");
+	}
+	synth_cleanup();
+	bale_buf_release(&t);
+}
+
+static void test_indexes_nest_only_so_deep(void **state)
+{
+	bale_buf t = BALE_BUF_INIT;
+	struct synth_layer l = {.tar = &t};
+	struct synth sy;
+	bale_image *img = NULL;
+	char digest[72], path[256], doc[512];
+	struct stat st;
+
+	(void)state;
+	tar_file(&t, "f", "x");
+	tar_end(&t);
+	synth_image(&l, 1, NULL, NULL, &sy);
+	blob_path(sy.manifest, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(digest, sizeof(digest), "%s", sy.manifest);
+	/* index -> index -> ... -> manifest, six indexes deep */
+	for (int depth = 0; depth < 6; depth++) {
+		int n = snprintf(doc, sizeof(doc),
+				 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+				 "vnd.oci.image.%s+json\",\"digest\":\"%s\",\"size\":%lld}]}",
+				 depth ? "index.v1" : "manifest.v1", digest, (long long)st.st_size);
+
+		put_blob(doc, (size_t)n, digest);
+		st.st_size = n;
+		if (depth == 2) { /* three deep is fine */
+			char idx[512];
+			int k = snprintf(
+			    idx, sizeof(idx),
+			    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+			    "\"application/vnd.oci.image.index.v1+json\",\"digest\":\"%s\","
+			    "\"size\":%d}]}",
+			    digest, n);
+
+			snprintf(path, sizeof(path), "%s/index.json", tmpdir);
+			write_file(path, idx, (size_t)k);
+			assert_int_equal(bale_image_open(&img, tmpdir, defaults()), 0);
+			bale_image_free(img);
+		}
+	}
+	{
+		char idx[512];
+		int k = snprintf(idx, sizeof(idx),
+				 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+				 "\"application/vnd.oci.image.index.v1+json\",\"digest\":\"%s\","
+				 "\"size\":%lld}]}",
+				 digest, (long long)st.st_size);
+
+		snprintf(path, sizeof(path), "%s/index.json", tmpdir);
+		write_file(path, idx, (size_t)k);
+	}
+	assert_error(bale_image_open(&img, tmpdir, defaults()), BALE_ELIMIT,
+		     "indexes nested more than 4 deep");
+	synth_cleanup();
+	bale_buf_release(&t);
+}
+
+/* Writes a tar holding manifest.json (the given text), c.json (a valid config of one layer)
+ * and l.tar (that layer) to a temporary file; returns its path in `path`. */
+static void docker_archive_with(const char *manifest, char *path)
+{
+	bale_buf layer = BALE_BUF_INIT, cfg = BALE_BUF_INIT, ar = BALE_BUF_INIT;
+	char diff[65];
+	int fd;
+
+	tar_file(&layer, "f", "x");
+	tar_end(&layer);
+	sha256_hex(layer.ptr, layer.len, diff);
+	bale_buf_addf(
+	    &cfg,
+	    "{\"os\":\"linux\",\"architecture\":\"amd64\",\"rootfs\":{\"type\":\"layers\","
+	    "\"diff_ids\":[\"sha256:%s\"]}}",
+	    diff);
+	tar_add(&ar, "manifest.json", '0', manifest, strlen(manifest), NULL);
+	tar_add(&ar, "c.json", '0', cfg.ptr, cfg.len, NULL);
+	tar_add(&ar, "l.tar", '0', layer.ptr, layer.len, NULL);
+	tar_end(&ar);
+	snprintf(path, 64, "/tmp/bale-da-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, ar.ptr, ar.len);
+	bale_buf_release(&layer);
+	bale_buf_release(&cfg);
+	bale_buf_release(&ar);
+}
+
+static void test_docker_archive_manifest_is_checked(void **state)
+{
+	static const struct {
+		const char *manifest;
+		const char *want;
+	} cases[] = {
+	    {"{}", "manifest.json: must be a non-empty array"},
+	    {"[]", "manifest.json: must be a non-empty array"},
+	    {"[{\"Config\":\"c.json\",\"RepoTags\":\"x\",\"Layers\":[\"l.tar\"]}]",
+	     "manifest.json: [0].RepoTags must be an array"},
+	    {"[{\"Layers\":[\"l.tar\"]}]", "manifest.json: missing 'Config'"},
+	    {"[{\"Config\":\"c.json\"}]", "manifest.json: missing 'Layers'"},
+	    {"[{\"Config\":\"c.json\",\"Layers\":[7]}]", "'Layers[0]' must be a string"},
+	    {"[{\"Config\":\"c.json\",\"Layers\":[\"l.tar\"],\"LayerSources\":[]}]",
+	     "'LayerSources' must be an object"},
+	    {"[{\"Config\":\"nope.json\",\"Layers\":[\"l.tar\"]}]", "has no member 'nope.json'"},
+	    {"[{\"Config\":\"c.json\",\"Layers\":[]}]",
+	     "the manifest has 0 layers but the config lists 1 diff_ids"},
+	    {"[1]", "manifest.json: an entry is not an object"},
+	};
+	char path[64];
+	bale_image *img = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(cases); i++) {
+		docker_archive_with(cases[i].manifest, path);
+		assert_error(bale_image_open(&img, path, defaults()),
+			     strstr(cases[i].want, "has no member") ? BALE_ENOTFOUND : BALE_EPARSE,
+			     cases[i].want);
+		assert_null(img);
+		unlink(path);
+	}
+	/* and a good one, for contrast: the config named "c.json" has no digest to check */
+	docker_archive_with("[{\"Config\":\"c.json\",\"RepoTags\":null,\"Layers\":[\"./l.tar\"]}]",
+			    path);
+	assert_int_equal(bale_image_open(&img, path, defaults()), 0);
+	assert_null(bale_image_info_get(img)->name);
+	assert_int_equal(bale_image_read_layers(img, NULL), 0);
+	assert_true(bale_image_info_get(img)->layers[0].verified);
+	bale_image_free(img);
+	unlink(path);
+}
+
+static void test_outer_tar_is_checked(void **state)
+{
+	bale_buf ar = BALE_BUF_INIT;
+	char path[] = "/tmp/bale-outer-XXXXXX";
+	bale_image *img = NULL;
+	bale_image_options o;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	/* a member that claims more bytes than the file has */
+	tar_add(&ar, "manifest.json", '0', "[]", 2, NULL);
+	{
+		char num[12];
+
+		snprintf(num, sizeof(num), "%011o", 5000);
+		memcpy(ar.ptr + 124, num, 11);
+		/* the checksum must still hold for the size to be believed */
+		memset(ar.ptr + 148, ' ', 8);
+		unsigned sum = 0;
+		for (int i = 0; i < 512; i++)
+			sum += (unsigned char)ar.ptr[i];
+		snprintf(num, sizeof(num), "%06o", sum);
+		memcpy(ar.ptr + 148, num, 7);
+	}
+	write_file(path, ar.ptr, ar.len);
+	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
+		     "truncated tar (member at offset 0 needs 5000 bytes)");
+	bale_buf_reset(&ar);
+	tar_add(&ar, "PaxHeaders/x", 'x', "garbage\n", 8, NULL);
+	tar_add(&ar, "manifest.json", '0', "[]", 2, NULL);
+	tar_end(&ar);
+	write_file(path, ar.ptr, ar.len);
+	assert_error(bale_image_open(&img, path, defaults()), BALE_EPARSE,
+		     "bad PAX header at offset 0");
+	bale_buf_reset(&ar);
+	tar_add(&ar, "a", '0', "1", 1, NULL);
+	tar_add(&ar, "b", '0', "2", 1, NULL);
+	tar_end(&ar);
+	write_file(path, ar.ptr, ar.len);
+	init_opts(&o);
+	o.max_entries = 1;
+	assert_error(bale_image_open(&img, path, &o), BALE_ELIMIT,
+		     "has more than 1 members (the limit)");
+	{
+		char *big = calloc(1, (2 << 20) + 1);
+
+		assert_non_null(big);
+		memset(big, 'x', 2 << 20);
+		bale_buf_reset(&ar);
+		tar_add(&ar, "PaxHeaders/x", 'x', big, 2 << 20, NULL);
+		tar_end(&ar);
+		free(big);
+	}
+	write_file(path, ar.ptr, ar.len);
+	assert_error(bale_image_open(&img, path, defaults()), BALE_ELIMIT,
+		     "extended header of 2097152 bytes at offset 0 is over the limit");
+	unlink(path);
+	bale_buf_release(&ar);
+}
+
 static void test_schema1_and_artifacts_are_refused(void **state)
 {
 	bale_image *img = NULL;
@@ -1517,6 +1828,10 @@ int main(void)
 	    cmocka_unit_test(test_config_fields),
 	    cmocka_unit_test(test_index_errors),
 	    cmocka_unit_test(test_schema1_and_artifacts_are_refused),
+	    cmocka_unit_test(test_manifest_is_checked),
+	    cmocka_unit_test(test_indexes_nest_only_so_deep),
+	    cmocka_unit_test(test_docker_archive_manifest_is_checked),
+	    cmocka_unit_test(test_outer_tar_is_checked),
 	};
 
 	int failed = cmocka_run_group_tests_name("image, reader thread", tests, NULL, NULL);
