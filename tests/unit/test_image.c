@@ -1767,6 +1767,80 @@ static void test_outer_tar_is_checked(void **state)
 	bale_buf_release(&ar);
 }
 
+/* Writes a blob under blobs/sha512; fills "sha512:<hex>". */
+static void put_blob512(const void *data, size_t len, char *digest)
+{
+	unsigned char md[64];
+	unsigned int n;
+	char path[400], hex[129];
+
+	EVP_Digest(data, len, md, &n, EVP_sha512(), NULL);
+	for (unsigned i = 0; i < 64; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(digest, 136, "sha512:%s", hex);
+	snprintf(path, sizeof(path), "%s/blobs/sha512", tmpdir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/blobs/sha512/%s", tmpdir, hex);
+	write_file(path, data, len);
+}
+
+static void test_sha512_digests(void **state)
+{
+	bale_buf t = BALE_BUF_INIT, gz = BALE_BUF_INIT, cfg = BALE_BUF_INIT, man = BALE_BUF_INIT,
+		 idx = BALE_BUF_INIT;
+	struct synth_layer l = {0};
+	struct synth sy;
+	char layer[136], diff[136], config[136], manifest[136], path[256];
+	bale_image *img = NULL;
+	struct seen s = {0};
+
+	(void)state;
+	build_small_tar(&t);
+	gzip_buf(&t, &gz);
+	l.tar = &t;
+	synth_image(&l, 1, NULL, NULL, &sy); /* for the directory; its blobs go unused */
+	put_blob512(t.ptr, t.len, diff);     /* the diff_id, as sha512 of the tar */
+	put_blob512(gz.ptr, gz.len, layer);
+	bale_buf_addf(
+	    &cfg,
+	    "{\"os\":\"linux\",\"architecture\":\"amd64\",\"rootfs\":{\"type\":\"layers\","
+	    "\"diff_ids\":[\"%s\"]}}",
+	    diff);
+	put_blob512(cfg.ptr, cfg.len, config);
+	bale_buf_addf(&man,
+		      "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+		      "vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{"
+		      "\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":"
+		      "\"%s\",\"size\":%zu}]}",
+		      config, cfg.len, layer, gz.len);
+	put_blob512(man.ptr, man.len, manifest);
+	bale_buf_addf(&idx,
+		      "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+		      "vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu}]}",
+		      manifest, man.len);
+	snprintf(path, sizeof(path), "%s/index.json", tmpdir);
+	write_file(path, idx.ptr, idx.len);
+	assert_int_equal(bale_image_open(&img, tmpdir, defaults()), 0);
+	assert_string_equal(bale_image_info_get(img)->manifest.digest, manifest);
+	assert_int_equal(bale_image_read_layers(img, visitor_for(&s)), 0);
+	assert_true(bale_image_info_get(img)->layers[0].verified);
+	assert_int_equal(s.n, 22);
+	bale_image_free(img);
+	/* and a sha512 blob whose bytes changed */
+	snprintf(path, sizeof(path), "%s/blobs/sha512/%s", tmpdir, layer + 7);
+	gz.ptr[gz.len - 8] ^= 0x40; /* the first byte of the gzip trailer: its CRC-32 */
+	write_file(path, gz.ptr, gz.len);
+	assert_int_equal(bale_image_open(&img, tmpdir, defaults()), 0);
+	assert_error(bale_image_read_layers(img, NULL), BALE_EPARSE, "gzip checksum mismatch");
+	bale_image_free(img);
+	synth_cleanup();
+	bale_buf_release(&t);
+	bale_buf_release(&gz);
+	bale_buf_release(&cfg);
+	bale_buf_release(&man);
+	bale_buf_release(&idx);
+}
+
 static void test_schema1_and_artifacts_are_refused(void **state)
 {
 	bale_image *img = NULL;
@@ -1832,6 +1906,7 @@ int main(void)
 	    cmocka_unit_test(test_indexes_nest_only_so_deep),
 	    cmocka_unit_test(test_docker_archive_manifest_is_checked),
 	    cmocka_unit_test(test_outer_tar_is_checked),
+	    cmocka_unit_test(test_sha512_digests),
 	};
 
 	int failed = cmocka_run_group_tests_name("image, reader thread", tests, NULL, NULL);
