@@ -109,6 +109,17 @@ BALE_EXTERN(int)
 bale_lint(bale_findings *out, const char *data, size_t len, const char *filename,
 	  const bale_lint_config *cfg, const bale_lint_opts *opts);
 
+/*
+ * Rewrites the Dockerfile to fix what can be fixed mechanically (see docs/lint.md: MAINTAINER,
+ * legacy ENV/LABEL, keyword casing, exec-form CMD/ENTRYPOINT, apt-get/pip/apk cache and
+ * recommends flags, apt lists, consecutive RUNs), for findings the configuration keeps.
+ * Appends the new text to `out` (the same text when nothing applies) and sets *nfixed to the
+ * number of edits. Comments and untouched lines stay byte for byte. Errors as bale_lint().
+ */
+BALE_EXTERN(int) bale_lint_fix(bale_buf *out, size_t *nfixed, const char *data, size_t len,
+			       const char *filename, const bale_lint_config *cfg,
+			       const bale_lint_opts *opts);
+
 /* Every rule bale lint knows, in id order. */
 BALE_EXTERN(const bale_rule *) bale_lint_rule(size_t index);
 BALE_EXTERN(size_t) bale_lint_rule_count(void);

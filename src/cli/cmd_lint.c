@@ -45,6 +45,12 @@ static const char help_text[] =
     "      --strict-labels       labels outside --require-label are reported\n"
     "      --disable-ignore-pragma  ignore '# hadolint ignore=' and '# bale ignore=' comments\n"
     "\n"
+    "Fixes:\n"
+    "      --fix                 rewrite the files to fix what is mechanical (see docs/lint.md),\n"
+    "                            then report what is left; with '-', print the fixed file\n"
+    "      --diff                print the fixes as a unified diff instead; exit 1 when there\n"
+    "                            is something to fix\n"
+    "\n"
     "Build:\n"
     "      --target STAGE        the stage that ships (default: the last one)\n"
     "      --build-arg NAME=VAL  an ARG value, as docker build takes it; may repeat\n"
@@ -71,6 +77,8 @@ enum {
 	OPT_TARGET,
 	OPT_BUILD_ARG,
 	OPT_MAX_SIZE,
+	OPT_FIX,
+	OPT_DIFF,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +102,8 @@ static const struct option long_options[] = {
     {"target", required_argument, NULL, OPT_TARGET},
     {"build-arg", required_argument, NULL, OPT_BUILD_ARG},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"fix", no_argument, NULL, OPT_FIX},
+    {"diff", no_argument, NULL, OPT_DIFF},
     {NULL, 0, NULL, 0},
 };
 
@@ -109,7 +119,7 @@ struct lint_args {
 	struct lint_output outputs[MAX_OUTPUTS];
 	size_t noutputs;
 	const char *config;
-	bool no_color, list_rules;
+	bool no_color, list_rules, fix, diff;
 	struct cli_build_args build_args;
 	const char *target;
 	size_t max_size;
@@ -173,6 +183,12 @@ static int parse_options(struct lint_args *a, int argc, char **argv)
 				return rc;
 			break;
 		}
+		case OPT_FIX:
+			a->fix = true;
+			break;
+		case OPT_DIFF:
+			a->diff = true;
+			break;
 		case OPT_MAX_SIZE:
 			if (!cli_parse_size(optarg, &a->max_size))
 				return cli_usage_error("lint", "invalid --max-size '%s'", optarg);
@@ -402,7 +418,7 @@ static char *dir_of(const char *path)
  * BALE_EXIT_INPUT when the file could not be read or parsed (the error is printed).
  */
 static int lint_one(const struct lint_args *a, const char *path, bale_findings *findings,
-		    bool first, bale_lint_config *used)
+		    bool first, bale_lint_config *used, bale_buf *diffs, size_t *nfixed)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "<stdin>" : path;
@@ -440,7 +456,49 @@ static int lint_one(const struct lint_args *a, const char *path, bale_findings *
 	opts.nbuild_args = a->build_args.n;
 	opts.target = a->target;
 	opts.max_size = a->max_size;
-	rc = bale_lint(findings, input.ptr, input.len, name, &cfg, &opts);
+	if (a->fix || a->diff) {
+		bale_buf fixed = BALE_BUF_INIT;
+		size_t n = 0;
+
+		rc = bale_lint_fix(&fixed, &n, input.ptr, input.len, name, &cfg, &opts);
+		if (rc == 0 && a->diff && n) {
+			bale_buf an = BALE_BUF_INIT, bn = BALE_BUF_INIT;
+
+			/* git's names: a/PATH and b/PATH, PATH without its leading '/'. */
+			bale_buf_addf(&an, "a/%s", name + strspn(name, "/"));
+			bale_buf_addf(&bn, "b/%s", name + strspn(name, "/"));
+			rc = bale_diff_unified(diffs, input.ptr, input.len, fixed.ptr, fixed.len,
+					       an.ptr, bn.ptr);
+			bale_buf_release(&an);
+			bale_buf_release(&bn);
+		} else if (rc == 0 && a->fix && is_stdin) {
+			rc = bale_buf_add(diffs, fixed.ptr, fixed.len);
+		} else if (rc == 0 && a->fix && n) {
+			struct cli_output out = {.fd = -1};
+			int w;
+
+			if ((w = cli_output_open(&out, path)) != 0) {
+				bale_buf_release(&fixed);
+				rc = w;
+				goto out;
+			}
+			w = cli_output_write(&out, fixed.ptr, fixed.len);
+			if ((rc = cli_output_close(&out, w == 0)) != 0 || w) {
+				bale_buf_release(&fixed);
+				rc = rc ? rc : cli_library_error();
+				goto out;
+			}
+			bale_buf_release(&input);
+			input = fixed;
+			bale_buf_init(&fixed, 0);
+		}
+		bale_buf_release(&fixed);
+		*nfixed += n;
+		if (rc == 0 && (a->diff || is_stdin))
+			goto out; /* the diff (or the fixed text) is the output */
+	}
+	if (rc == 0)
+		rc = bale_lint(findings, input.ptr, input.len, name, &cfg, &opts);
 	if (rc == BALE_EINVAL)
 		rc = cli_error(BALE_EXIT_USAGE, "%s", bale_error_last()->message);
 	else if (rc)
@@ -498,6 +556,8 @@ static int run_lint(int argc, char **argv)
 	struct paths paths = {0};
 	bale_findings *findings = NULL;
 	bale_lint_config used;
+	bale_buf diffs = BALE_BUF_INIT;
+	size_t nfixed = 0;
 	int rc, input_rc = 0;
 
 	bale_lint_config_init(&used);
@@ -521,7 +581,7 @@ static int run_lint(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < paths.n; i++) {
-		int one = lint_one(&a, paths.v[i], findings, i == 0, &used);
+		int one = lint_one(&a, paths.v[i], findings, i == 0, &used, &diffs, &nfixed);
 
 		if (one == BALE_EXIT_USAGE) {
 			rc = one;
@@ -530,6 +590,15 @@ static int run_lint(int argc, char **argv)
 		if (one)
 			input_rc = one;
 	}
+	if (a.diff || (a.fix && paths.n == 1 && strcmp(paths.v[0], "-") == 0)) {
+		/* The diff, or the fixed standard input, is the whole output. */
+		if ((rc = cli_write_stdout(diffs.ptr, diffs.len)) != 0)
+			goto out;
+		rc = input_rc ? input_rc : (a.diff && nfixed ? BALE_EXIT_FINDINGS : BALE_EXIT_OK);
+		goto out;
+	}
+	if (a.fix && nfixed)
+		fprintf(stderr, "bale lint: %zu fix%s applied\n", nfixed, nfixed == 1 ? "" : "es");
 	bale_findings_sort(findings);
 	{
 		bool color =
@@ -544,6 +613,7 @@ static int run_lint(int argc, char **argv)
 		 bale_findings_at_or_above(findings, used.failure_threshold) > 0)
 		rc = BALE_EXIT_FINDINGS;
 out:
+	bale_buf_release(&diffs);
 	bale_findings_free(findings);
 	for (size_t i = 0; i < paths.n; i++)
 		free(paths.v[i]);

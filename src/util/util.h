@@ -58,6 +58,13 @@ void bale_arena_release(bale_arena *arena);
  */
 int bale_read_file(bale_buf *out, const char *path, size_t max);
 
+/*
+ * Appends a unified diff (3 lines of context) turning text `a` into text `b` to `out`, headed
+ * "--- name_a" / "+++ name_b"; nothing when they are equal.
+ */
+int bale_diff_unified(bale_buf *out, const char *a, size_t alen, const char *b, size_t blen,
+		      const char *name_a, const char *name_b);
+
 /* True when `len` bytes at `s` are valid UTF-8; on false, `*bad` is the offset of the error. */
 bool bale_utf8_valid(const char *s, size_t len, size_t *bad);
 

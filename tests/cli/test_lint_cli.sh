@@ -95,4 +95,28 @@ assert_stdout_matches "--list-rules lists DL3008" "^DL3008 +warning +pin-apt-ver
 run "$BALE" help lint
 assert_stdout_matches "help lint" "^usage: bale lint"
 
+# --diff and --fix: the diff applies with patch(1) to what --fix writes; comments stay.
+printf 'FROM debian:12\n# keep this comment\nMAINTAINER Jane <j@x>\nRUN true\n' >"$W/fix.Dockerfile"
+cp "$W/fix.Dockerfile" "$W/fix.orig"
+run "$BALE" lint --diff "$W/fix.Dockerfile"
+assert_exit "--diff exits 1 when there is something to fix" 1
+assert_stdout_matches "--diff prints a unified diff" '^\+LABEL org.opencontainers.image.authors="Jane <j@x>"$'
+cp "$OUT" "$W/fix.diff"
+assert_same_file "--diff leaves the file alone" "$W/fix.Dockerfile" "$W/fix.orig"
+run "$BALE" lint --no-color --fix "$W/fix.Dockerfile"
+assert_stderr_matches "--fix says how many fixes it applied" "1 fix applied"
+if grep -q '^# keep this comment$' "$W/fix.Dockerfile" && ! grep -q MAINTAINER "$W/fix.Dockerfile"; then
+	pass "--fix rewrites in place and keeps comments"
+else fail "--fix in place" "$(cat "$W/fix.Dockerfile")"; fi
+cp "$W/fix.orig" "$W/patched"
+if patch -s "$W/patched" <"$W/fix.diff" && cmp -s "$W/patched" "$W/fix.Dockerfile"; then
+	pass "the --diff output applies with patch to exactly what --fix wrote"
+else fail "diff applies" "$(cat "$W/fix.diff")"; fi
+run "$BALE" lint --diff "$W/fix.Dockerfile"
+assert_exit "nothing left to fix: --diff exits 0" 0
+assert_stdout_empty "nothing left to fix: no diff"
+RUN_STDIN=$W/fix.orig run "$BALE" lint --fix -
+assert_exit "--fix on stdin" 0
+if cmp -s "$OUT" "$W/fix.Dockerfile"; then pass "--fix - prints the fixed file"; else fail "--fix -" "$(cat "$OUT")"; fi
+
 finish

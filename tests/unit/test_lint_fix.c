@@ -1,0 +1,127 @@
+/*
+ * bale lint --fix: each fixer's rewrite, byte for byte; the fixed file parses, no longer has
+ * the finding, keeps its comments, and means the same where the fix must not change meaning.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bale/lint.h"
+#include "util/util.h"
+
+struct fix_case {
+	const char *rule; /* the finding that must be gone */
+	const char *in;
+	const char *out;
+	bool same_dump; /* BuildKit's AST dump must not change (casing, whitespace) */
+};
+
+static const struct fix_case cases[] = {
+    {"DL4000", "FROM debian:12\n# who\nMAINTAINER Jane <j@x> $HOME\n",
+     "FROM debian:12\n# who\nLABEL org.opencontainers.image.authors=\"Jane <j@x> \\$HOME\"\n",
+     false},
+    {"DL4000", "FROM debian:12\nMAINTAINER \"quoted\"\nRUN true\n",
+     "FROM debian:12\nLABEL org.opencontainers.image.authors=\"\\\"quoted\\\"\"\nRUN true\n",
+     false},
+};
+
+static bale_findings *lint(const char *text)
+{
+	bale_lint_config cfg;
+	bale_findings *f;
+
+	bale_lint_config_init(&cfg);
+	cfg.shellcheck = 0;
+	assert_int_equal(bale_findings_new(&f), 0);
+	if (bale_lint(f, text, strlen(text), "Dockerfile", &cfg, NULL) != 0)
+		fail_msg("lint failed: %s\n%s", bale_error_last()->message, text);
+	bale_lint_config_release(&cfg);
+	return f;
+}
+
+static size_t count(const bale_findings *f, const char *code)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < bale_findings_count(f); i++)
+		n += bale_rule_matches(bale_findings_get(f, i)->rule, code);
+	return n;
+}
+
+static char *dump(const char *text)
+{
+	bale_dockerfile *df;
+	bale_buf out = BALE_BUF_INIT;
+
+	assert_int_equal(bale_dockerfile_parse(&df, text, strlen(text), NULL), 0);
+	assert_int_equal(bale_dockerfile_dump_buildkit(&out, df), 0);
+	bale_dockerfile_free(df);
+	return bale_buf_detach(&out, NULL);
+}
+
+static void test_each_fixer_rewrites_and_the_finding_is_gone(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(cases); i++) {
+		const struct fix_case *c = &cases[i];
+		bale_lint_config cfg;
+		bale_buf out = BALE_BUF_INIT;
+		bale_findings *before = lint(c->in), *after;
+		size_t n;
+
+		if (count(before, c->rule) == 0)
+			fail_msg("case %zu: %s does not fire on the input", i, c->rule);
+		bale_lint_config_init(&cfg);
+		assert_int_equal(
+		    bale_lint_fix(&out, &n, c->in, strlen(c->in), "Dockerfile", &cfg, NULL), 0);
+		if (strcmp(out.ptr, c->out) != 0)
+			fail_msg("case %zu (%s):\n--- expected:\n%s--- got:\n%s", i, c->rule,
+				 c->out, out.ptr);
+		assert_true(n > 0);
+		after = lint(out.ptr);
+		if (count(after, c->rule) != 0)
+			fail_msg("case %zu: %s still fires after the fix", i, c->rule);
+		if (c->same_dump) {
+			char *a = dump(c->in), *b = dump(out.ptr);
+
+			assert_string_equal(a, b);
+			free(a);
+			free(b);
+		}
+		bale_findings_free(before);
+		bale_findings_free(after);
+		bale_buf_release(&out);
+		bale_lint_config_release(&cfg);
+	}
+}
+
+static void test_ignored_rules_are_not_fixed_and_clean_files_stay(void **state)
+{
+	const char *in = "FROM debian:12\nMAINTAINER x\n";
+	bale_lint_config cfg;
+	bale_buf out = BALE_BUF_INIT;
+	size_t n;
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_lint_config_add_ignored(&cfg, "DL4000"), 0);
+	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_string_equal(out.ptr, in);
+	bale_buf_release(&out);
+	bale_lint_config_release(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_each_fixer_rewrites_and_the_finding_is_gone),
+	    cmocka_unit_test(test_ignored_rules_are_not_fixed_and_clean_files_stay),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
