@@ -143,6 +143,8 @@ static void test_search_prefers_bale_then_hadolint_up_to_repo_root(void **state)
 	assert_non_null(strstr(found, "/repo/.bale.yml"));
 	free(found);
 	unsetenv("XDG_CONFIG_HOME");
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
 }
 
 int main(void)
