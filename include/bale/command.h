@@ -53,11 +53,18 @@ enum {
 
 typedef struct bale_cmd_word {
 	const char *value; /* NUL-terminated; see the flags for what it holds */
-	const char *raw;   /* the word as written, NUL-terminated */
+	const char *raw;   /* the word as written, NUL-terminated (for bale_cmd_parse_instruction()
+			      as in the logical line: Dockerfile continuations removed) */
 	size_t len;	   /* of value */
 	size_t raw_len;
 	uint32_t line, col; /* of the word's first byte (1-based; col counts bytes) */
 	uint32_t flags;	    /* BALE_WORD_* */
+	/*
+	 * Just after its last byte, on the line of that byte (a word cut by a Dockerfile line
+	 * continuation ends on a later line than it starts). Equal to line:col where positions
+	 * are not known (exec form).
+	 */
+	uint32_t end_line, end_col;
 } bale_cmd_word;
 
 typedef enum bale_cmd_redir_op {
@@ -173,7 +180,7 @@ struct bale_cmd {
 	const bale_cmd_redir *redirs;
 	size_t nredirs;
 	uint32_t line, col;	    /* of its first token */
-	uint32_t end_line, end_col; /* just after its last token */
+	uint32_t end_line, end_col; /* just after its last token, on that token's line */
 	bale_cmd_connector connector;
 	size_t pipe_prev; /* the command whose output this one reads through |, or BALE_CMD_NONE */
 	size_t pipe_next; /* the command reading this one's output through |, or BALE_CMD_NONE */

@@ -104,7 +104,7 @@ struct heredoc {
 struct lexer {
 	const char *s;
 	size_t len, pos;
-	size_t last_end; /* end of the last token consumed */
+	size_t last_start, last_end; /* the last token consumed */
 	/* position map: segments, or counting newlines from a base */
 	const struct seg *segs;
 	size_t nsegs, seg_hint;
@@ -161,6 +161,7 @@ struct wtmp {
 	const char *raw;
 	size_t raw_len;
 	uint32_t line, col, flags;
+	uint32_t end_line, end_col;
 	int assign;	 /* length of NAME in NAME=..., -1 when not an assignment */
 	bool lit;	 /* plain unquoted literal: may be a reserved word */
 	uint8_t kw;	 /* enum kw, for a plain literal */
@@ -320,6 +321,21 @@ static void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 		*line = lx->mark_line;
 		*col = lx->mark_col;
 	}
+}
+
+/*
+ * The position just after the text ending at `end`: one column past its last byte, so an end
+ * at a Dockerfile line continuation stays on that line rather than the next one.
+ */
+static void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32_t *line, uint32_t *col)
+{
+	if (end <= start) {
+		lx_pos(lx, start, line, col);
+		return;
+	}
+	lx_pos(lx, end - 1, line, col);
+	if (!lx->flat && !(lx->map && lx->map->flat))
+		(*col)++;
 }
 
 static void syntax_error(struct parser *p, size_t off, const char *fmt, ...)
@@ -1201,6 +1217,7 @@ static void lex_word(struct parser *p, struct token *t)
 done:
 	e.raw_len = lx->pos - start;
 	e.vlen = p->scratch.len - e.voff;
+	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
 		e.kw = classify_keyword(e.raw, e.raw_len);
 	t->kind = TK_WORD;
@@ -1352,6 +1369,7 @@ static struct token *peek(struct parser *p)
 
 static void advance(struct parser *p)
 {
+	p->lx->last_start = p->lx->tok.start;
 	p->lx->last_end = p->lx->tok.end;
 	p->lx->has_tok = false;
 }
@@ -1620,6 +1638,8 @@ static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 	out->raw_len = e->raw_len;
 	out->line = e->line;
 	out->col = e->col;
+	out->end_line = e->end_line;
+	out->end_col = e->end_col;
 	out->flags = e->flags;
 	return 0;
 }
@@ -1830,7 +1850,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	c->nredirs = nredirs;
 	c->line = line;
 	c->col = col;
-	lx_pos(p->lx, p->lx->last_end, &c->end_line, &c->end_col);
+	lx_end_pos(p->lx, p->lx->last_start, p->lx->last_end, &c->end_line, &c->end_col);
 	c->pipe_prev = c->pipe_next = c->parent = BALE_CMD_NONE;
 	c->context = p->ctx & CTX_PUBLIC_MASK;
 	c->depth = p->nest;
@@ -2082,6 +2102,7 @@ static struct span parse_dbracket(struct parser *p)
 			e.raw_len = t->end - t->start;
 			e.assign = -1;
 			lx_pos(p->lx, t->start, &e.line, &e.col);
+			lx_end_pos(p->lx, t->start, t->end, &e.end_line, &e.end_col);
 			add(p, e.raw, e.raw_len);
 			e.vlen = e.raw_len;
 			e.role = R_WORD;
@@ -2913,8 +2934,8 @@ static void parse_exec_form(struct parser *p, struct lexer *lx, const bale_instr
 		e.vlen = len;
 		e.raw = ins->args[i];
 		e.raw_len = len;
-		e.line = ins->start_line;
-		e.col = ins->start_col;
+		e.line = e.end_line = ins->start_line;
+		e.col = e.end_col = ins->start_col;
 		e.assign = -1;
 		e.role = R_WORD;
 		push_word(p, &e);

@@ -858,10 +858,13 @@ bool cmd_tools_sorted(void)
 
 static bool in_list(const char *const *list, const char *s, size_t n)
 {
-	if (!list)
+	/* Options share their leading dashes: compare the first letter before anything else. */
+	size_t k = n > 2 ? 2 : n - (n > 0);
+
+	if (!list || n == 0)
 		return false;
 	for (; *list; list++)
-		if ((*list)[0] == s[0] && strncmp(*list, s, n) == 0 && (*list)[n] == '\0')
+		if ((*list)[k] == s[k] && strncmp(*list, s, n) == 0 && (*list)[n] == '\0')
 			return true;
 	return false;
 }

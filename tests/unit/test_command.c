@@ -891,6 +891,9 @@ static void test_positions_with_a_base(void **state)
 	assert_int_equal(cmd_at(s, 1)->words[2].line, 12);
 	assert_int_equal(cmd_at(s, 1)->words[2].col, 7);
 	assert_int_equal(cmd_at(s, 1)->end_line, 12);
+	assert_int_equal(cmd_at(s, 1)->end_col, 8);
+	assert_int_equal(cmd_at(s, 1)->words[1].end_line, 11);
+	assert_int_equal(cmd_at(s, 1)->words[1].end_col, 20);
 	bale_cmd_script_free(s);
 }
 
@@ -1518,6 +1521,11 @@ static void test_run_positions_cross_continuations_and_comments(void **state)
 	assert_int_equal(cmd_at(s, 1)->words[3].col, 27);
 	assert_int_equal(cmd_at(s, 2)->line, 7);
 	assert_int_equal(cmd_at(s, 2)->col, 6);
+	/* an end at a continuation stays on its line */
+	assert_int_equal(cmd_at(s, 0)->end_line, 3);
+	assert_int_equal(cmd_at(s, 0)->end_col, 19);
+	assert_int_equal(cmd_at(s, 1)->words[1].end_line, 6);
+	assert_int_equal(cmd_at(s, 1)->words[1].end_col, 23);
 	assert_false(has_error(s));
 	bale_cmd_script_free(s);
 	/* without the source: the same commands, placed on the instruction's line */
@@ -1552,6 +1560,25 @@ static void test_run_script_strings_keep_dockerfile_lines(void **state)
 	/* an expanded string keeps the line it starts on */
 	assert_int_equal(find(s, "ls", 0)->line, 5);
 	assert_false(has_error(s));
+	bale_cmd_script_free(s);
+	bale_dockerfile_free(df);
+}
+
+static void test_run_word_cut_by_a_continuation(void **state)
+{
+	/* BuildKit joins the lines as they are: "ins" and "tall" make one word */
+	bale_dockerfile *df = dockerfile("FROM x\nRUN apt-get ins\\\ntall -y curl\n");
+	bale_cmd_script *s = run_at(df, 1, true);
+	const bale_cmd_word *w = &cmd_at(s, 0)->words[1];
+
+	(void)state;
+	assert_string_equal(cmd_at(s, 0)->subcommand, "install");
+	assert_string_equal(w->value, "install");
+	assert_string_equal(w->raw, "install");
+	assert_int_equal(w->line, 2);
+	assert_int_equal(w->col, 13);
+	assert_int_equal(w->end_line, 3);
+	assert_int_equal(w->end_col, 5);
 	bale_cmd_script_free(s);
 	bale_dockerfile_free(df);
 }
@@ -1943,6 +1970,7 @@ int main(void)
 	    cmocka_unit_test(test_hadolint_dl4006_pipefail),
 	    cmocka_unit_test(test_run_positions_cross_continuations_and_comments),
 	    cmocka_unit_test(test_run_script_strings_keep_dockerfile_lines),
+	    cmocka_unit_test(test_run_word_cut_by_a_continuation),
 	    cmocka_unit_test(test_run_with_backtick_escape),
 	    cmocka_unit_test(test_run_exec_form),
 	    cmocka_unit_test(test_run_heredoc_scripts),
