@@ -1003,22 +1003,22 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 		}
 		if (dash && (v[1] == '-' || (flags & F_LONG1))) {
 			const char *eq = strchr(v, '=');
-			size_t nlen = eq ? (size_t)(eq - v) : strlen(v);
+			size_t nlen = eq ? (size_t)(eq - v) : strlen(v), at = i;
 			const char *value = NULL;
 
-			if (eq) {
+			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
+			    v[2] && !in_list(t->long_val, v, strlen(v))) {
+				/* mvn -Dkey=value, -Pprofile, -T4 */
+				value = v + 2;
+				nlen = 2;
+			} else if (eq) {
 				value = eq + 1;
 			} else if (in_list(t->long_val, v, nlen)) {
 				if (i + 1 < to)
 					value = w[++i].value;
-			} else if ((flags & F_LONG1) && v[1] != '-' &&
-				   has_char(t->prefix_val, v[1]) && v[2]) {
-				/* mvn -Dkey=value, -Pprofile */
-				value = v + 2;
-				nlen = 2;
 			}
 			if (k)
-				emit_opt(k, v, nlen, value, i);
+				emit_opt(k, v, nlen, value, at);
 			if (t->end_opts && in_list(t->end_opts, v, nlen))
 				done = true;
 			continue;
@@ -1030,13 +1030,14 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 			if (has_char(t->short_val, c)) {
 				const char *value = NULL;
 				char name[3] = {v[0], c, '\0'};
+				size_t at = i;
 
 				if (v[j + 1])
 					value = v + j + 1;
 				else if (i + 1 < to)
 					value = w[++i].value;
 				if (k)
-					emit_short(k, c, value, i - (v[j + 1] ? 0 : 1), v[0]);
+					emit_short(k, c, value, at, v[0]);
 				if (t->end_opts && in_list(t->end_opts, name, 2))
 					done = true;
 				break;

@@ -1099,7 +1099,8 @@ static void test_go_cargo_mvn_gradle(void **state)
 	    parse_ok("go build -trimpath -ldflags \"-s -w\" -o /out/app ./cmd/app && go install "
 		     "golang.org/x/tools/gopls@v0.14.2 github.com/x/y@latest\n"
 		     "cargo install ripgrep --version 13.0.0 --locked\n"
-		     "mvn -B -q -DskipTests -Pprod -pl core -am dependency:go-offline package\n"
+		     "mvn -B -q -DskipTests -Dmaven.test.skip=true -Pprod -pl core -T4 -am "
+		     "dependency:go-offline package\n"
 		     "gradle --no-daemon -x test -Dorg.gradle.jvmargs=-Xmx2g build");
 	const bale_cmd *build = find(s, "go", 0), *install = find(s, "go", 1);
 	const bale_cmd *mvn = find(s, "mvn", 0), *gradle = find(s, "gradle", 0);
@@ -1110,7 +1111,9 @@ static void test_go_cargo_mvn_gradle(void **state)
 	assert_pkg(install->pkgs[0], "golang.org/x/tools/gopls", "@", "v0.14.2", true);
 	assert_pkg(install->pkgs[1], "github.com/x/y", "@", "latest", false);
 	assert_pkg(find(s, "cargo", 0)->pkgs[0], "ripgrep", "--version", "13.0.0", true);
-	assert_opts(mvn, "-B", "-q", "-D=skipTests", "-P=prod", "-pl=core", "-am", NULL);
+	assert_opts(mvn, "-B", "-q", "-D=skipTests", "-D=maven.test.skip=true", "-P=prod",
+		    "-pl=core", "-T=4", "-am", NULL);
+	assert_int_equal(mvn->opts[5].word, 6);
 	assert_operands(mvn, "dependency:go-offline", "package", NULL);
 	assert_opts(gradle, "--no-daemon", "-x=test", "-D=org.gradle.jvmargs=-Xmx2g", NULL);
 	assert_operands(gradle, "build", NULL);
@@ -1128,6 +1131,11 @@ static void test_curl_and_wget_options(void **state)
 	(void)state;
 	assert_opts(c1, "-f", "-s", "-S", "-L", "-o=/tmp/x.tgz", "-H=Accept: */*", "--retry=3",
 		    "-k", NULL);
+	/* each option names the word it was written in, not its value's */
+	assert_int_equal(c1->opts[4].word, 1);
+	assert_int_equal(c1->opts[5].word, 3);
+	assert_int_equal(c1->opts[6].word, 5);
+	assert_int_equal(c1->opts[7].word, 7);
 	assert_operands(c1, "https://a/x.tgz", NULL);
 	assert_true(bale_cmd_has_flag(c1, "-k", "--insecure", NULL));
 	assert_true(bale_cmd_has_flag(find(s, "curl", 1), "-k", "--insecure", NULL));
