@@ -160,11 +160,12 @@ typedef struct bale_pkg {
 	bale_pkg_source source;
 	/*
 	 * Pinned as the matching hadolint rule counts it (DL3008, DL3013, DL3016, DL3018, DL3028,
-	 * DL3033/DL3041, DL3037): apt "=", "/release" or a .deb; apk "=" "~" "<" ">" or a .apk; pip
-	 * a version operator, a VCS URL with "@", a local file or path; npm "@version", a git URL
-	 * with "#", a tarball or a folder; gem ":version" or -v; rpm name-<version>[-release] or a
-	 * .rpm; zypper an operator or a .rpm; go "@version" other than @latest; cargo "@version" or
-	 * --version; conda an operator; composer ":constraint".
+	 * DL3041, DL3037): apt "=", "/release" or a .deb; apk an operator holding "=" or "~" (not
+	 * a bare "<" or ">") or a .apk; pip a version operator, a VCS URL with "@", a local file or
+	 * path; npm "@version", a git URL with "#", a tarball or a folder; gem ":version" or -v;
+	 * rpm (dnf, and yum too: stricter than hadolint's DL3033) name-<version>[-release] or a
+	 * .rpm; zypper an operator or a .rpm; go "@version" other than @latest; cargo "@version"
+	 * or --version; conda an operator; composer ":constraint".
 	 */
 	bool pinned;
 	const bale_cmd_word *word; /* the operand word; NULL from bale_pkg_parse() */
@@ -241,7 +242,10 @@ bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *instr,
 
 BALE_EXTERN(void) bale_cmd_script_free(bale_cmd_script *script);
 
-/* The commands, in the order they run: substitutions before the command using them. */
+/*
+ * The commands, in the order they run: a substitution's commands before the command using
+ * them, a script string's or heredoc script's commands after the command running them.
+ */
 BALE_EXTERN(const bale_cmd *)
 bale_cmd_script_commands(const bale_cmd_script *script, size_t *count);
 
