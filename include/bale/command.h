@@ -256,6 +256,9 @@ bale_cmd_script_commands(const bale_cmd_script *script, size_t *count);
 BALE_EXTERN(const char *)
 bale_cmd_script_error(const bale_cmd_script *script, uint32_t *line, uint32_t *col);
 
+/* Memory held by the script, in bytes (for benchmarks and memory bounds). */
+BALE_EXTERN(size_t) bale_cmd_script_memory(const bale_cmd_script *script);
+
 /* True when a heredoc script's shebang names an interpreter that is not a shell. */
 BALE_EXTERN(bool) bale_cmd_script_not_shell(const bale_cmd_script *script);
 

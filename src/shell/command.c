@@ -2825,29 +2825,29 @@ static bool shebang_is_shell(const char *body, size_t len)
 /*
  * Rebuilds an instruction's logical line from the Dockerfile source as BuildKit's parser does
  * (continuations joined, comment and blank lines inside them dropped), with the position of
- * every piece. Returns the text in the arena, or NULL.
+ * every piece. Reads no further than `end` (the instruction's end). Returns the text in the
+ * arena, or NULL when out of memory.
  */
-static char *logical_line(bale_arena *arena, const char *src, size_t src_len, size_t start,
+static char *logical_line(bale_arena *arena, const char *src, size_t end, size_t start,
 			  uint32_t first_line, int escape, struct seg **segs_out, size_t *nsegs,
 			  size_t *len_out)
 {
-	size_t pos = start, cap_segs = 16, n = 0, out = 0;
+	size_t pos = start, n = 0, out = 0, lines = 1;
 	struct seg *segs;
 	char *text;
 	uint32_t line = first_line;
 	bool first = true, cont = true;
 
-	if (start > src_len)
+	for (const char *q = src + start; (q = memchr(q, '\n', (size_t)(src + end - q))) != NULL;
+	     q++)
+		lines++;
+	text = bale_arena_alloc(arena, end - start + 1);
+	segs = bale_arena_alloc(arena, lines * sizeof(*segs));
+	if (!text || !segs)
 		return NULL;
-	text = bale_arena_alloc(arena, src_len - start + 1);
-	segs = malloc(cap_segs * sizeof(*segs));
-	if (!text || !segs) {
-		free(segs);
-		return NULL;
-	}
-	while (cont && pos < src_len) {
-		const char *nl = memchr(src + pos, '\n', src_len - pos);
-		size_t ls = pos, le = nl ? (size_t)(nl - src) : src_len, e, skip;
+	while (cont && pos < end) {
+		const char *nl = memchr(src + pos, '\n', end - pos);
+		size_t ls = pos, le = nl ? (size_t)(nl - src) : end, e, skip;
 
 		pos = nl ? le + 1 : le;
 		e = le;
@@ -2872,16 +2872,6 @@ static char *logical_line(bale_arena *arena, const char *src, size_t src_len, si
 			if (cont)
 				e = t - 1;
 		}
-		if (n == cap_segs) {
-			struct seg *g = realloc(segs, 2 * cap_segs * sizeof(*segs));
-
-			if (!g) {
-				free(segs);
-				return NULL;
-			}
-			segs = g;
-			cap_segs *= 2;
-		}
 		/* Every piece starts a physical line (after a BOM, as the parser counts). */
 		segs[n].off = out;
 		segs[n].line = line;
@@ -2893,17 +2883,7 @@ static char *logical_line(bale_arena *arena, const char *src, size_t src_len, si
 		line++;
 	}
 	text[out] = '\0';
-	{
-		struct seg *g = bale_arena_alloc(arena, (n ? n : 1) * sizeof(*g));
-
-		if (!g) {
-			free(segs);
-			return NULL;
-		}
-		memcpy(g, segs, n * sizeof(*g));
-		free(segs);
-		*segs_out = g;
-	}
+	*segs_out = segs;
 	*nsegs = n;
 	*len_out = out;
 	return text;
@@ -3013,7 +2993,11 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 	if (source && escape && instr->start_offset < source_len) {
 		struct seg *segs = NULL;
 		size_t nsegs = 0, llen = 0, tlen;
-		char *line = logical_line(&s->arena, source, source_len, instr->start_offset,
+		size_t end =
+		    instr->end_offset > instr->start_offset && instr->end_offset <= source_len
+			? instr->end_offset
+			: source_len;
+		char *line = logical_line(&s->arena, source, end, instr->start_offset,
 					  instr->start_line, escape, &segs, &nsegs, &llen);
 		const char *t;
 
@@ -3071,6 +3055,13 @@ const char *bale_cmd_script_error(const bale_cmd_script *script, uint32_t *line,
 	if (col)
 		*col = script->error_col;
 	return script->error;
+}
+
+size_t bale_cmd_script_memory(const bale_cmd_script *script)
+{
+	if (!script)
+		return 0;
+	return sizeof(*script) + script->arena.total + script->alloc * sizeof(*script->cmds);
 }
 
 bool bale_cmd_script_not_shell(const bale_cmd_script *script)

@@ -1591,6 +1591,28 @@ static void test_run_word_cut_by_a_continuation(void **state)
 	bale_dockerfile_free(df);
 }
 
+static void test_run_memory_is_the_instructions_not_the_files(void **state)
+{
+	size_t n = 0, cap = 200000;
+	char *text = malloc(cap);
+	bale_dockerfile *df;
+	bale_cmd_script *s;
+
+	(void)state;
+	n += (size_t)snprintf(text + n, cap - n, "FROM x\nRUN apt-get update \\\n && echo ok\n");
+	while (n + 64 < cap)
+		n += (size_t)snprintf(text + n, cap - n, "RUN echo %zu && true\n", n);
+	text[n] = '\0';
+	df = dockerfile(text);
+	s = run_at(df, 1, true);
+	assert_int_equal(count(s), 2);
+	assert_int_equal(cmd_at(s, 1)->line, 3);
+	assert_true(bale_cmd_script_memory(s) < 64 * 1024);
+	bale_cmd_script_free(s);
+	bale_dockerfile_free(df);
+	free(text);
+}
+
 static void test_run_with_backtick_escape(void **state)
 {
 	bale_dockerfile *df = dockerfile("# escape=`\nFROM x\nRUN echo a `\n  && echo `date`\n");
@@ -1979,6 +2001,7 @@ int main(void)
 	    cmocka_unit_test(test_run_positions_cross_continuations_and_comments),
 	    cmocka_unit_test(test_run_script_strings_keep_dockerfile_lines),
 	    cmocka_unit_test(test_run_word_cut_by_a_continuation),
+	    cmocka_unit_test(test_run_memory_is_the_instructions_not_the_files),
 	    cmocka_unit_test(test_run_with_backtick_escape),
 	    cmocka_unit_test(test_run_exec_form),
 	    cmocka_unit_test(test_run_heredoc_scripts),
