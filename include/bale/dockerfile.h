@@ -86,7 +86,8 @@ typedef struct bale_directive {
 typedef struct bale_parse_opts {
 	const char *filename; /* used in messages; "Dockerfile" when NULL */
 	size_t max_size;      /* bytes; larger input is refused. 0: BALE_PARSE_DEFAULT_MAX_SIZE */
-	size_t max_line;      /* bytes in one physical line. 0: BALE_PARSE_DEFAULT_MAX_LINE */
+	size_t max_line;      /* bytes in one physical line (BuildKit's limit too; a
+			       * logical line joined from several is not limited). 0: the default */
 } bale_parse_opts;
 
 #define BALE_PARSE_DEFAULT_MAX_SIZE ((size_t)16 << 20)
@@ -94,7 +95,9 @@ typedef struct bale_parse_opts {
 #define BALE_PARSE_DEFAULT_MAX_LINE ((size_t)65535)
 
 /*
- * Parses `len` bytes. On success *out is a new tree (free with bale_dockerfile_free()).
+ * Parses `len` bytes. On success *out is a new tree (free with bale_dockerfile_free()). The
+ * tree borrows `data`: it must stay alive and unchanged until the tree is freed (bale keeps no
+ * copy of the input, which would double the memory a large file needs).
  * Malformed input (what BuildKit rejects, NUL bytes, invalid UTF-8, lines or files over the
  * limits) gives BALE_EPARSE or BALE_ELIMIT with a message "FILE:LINE:COL: what is wrong".
  */
@@ -110,7 +113,7 @@ bale_dockerfile_directives(const bale_dockerfile *df, size_t *count);
 /* The escape character in force: '\\' or '`'. */
 BALE_EXTERN(int) bale_dockerfile_escape(const bale_dockerfile *df);
 BALE_EXTERN(const char *) bale_dockerfile_filename(const bale_dockerfile *df);
-/* The source bytes as given (a BOM included), NUL-terminated. */
+/* The source bytes as given (a BOM included): the caller's `data`, not NUL-terminated. */
 BALE_EXTERN(const char *) bale_dockerfile_source(const bale_dockerfile *df, size_t *len);
 /* Memory held by the tree, in bytes (for benchmarks). */
 BALE_EXTERN(size_t) bale_dockerfile_memory(const bale_dockerfile *df);

@@ -12,7 +12,7 @@
 
 struct bale_dockerfile {
 	bale_arena arena;
-	char *source; /* a NUL-terminated copy of the input */
+	const char *source; /* the caller's input, borrowed (see bale_dockerfile_parse) */
 	size_t len;
 	char *filename;
 	bale_instruction *instrs;

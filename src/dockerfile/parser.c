@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ONBUILD_MAX_DEPTH 16
 
@@ -604,10 +605,12 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 		ins->nflags = nflags;
 	}
 	if (nargs) {
-		const char **a = bale_arena_alloc(&p->df->arena, nargs * sizeof(*a));
-		size_t *l = bale_arena_alloc(&p->df->arena, nargs * sizeof(*l));
+		/* One block for both arrays: fewer, fuller arena slots. */
+		const char **a =
+		    bale_arena_alloc(&p->df->arena, nargs * (sizeof(*a) + sizeof(size_t)));
+		size_t *l = (size_t *)(a + nargs);
 
-		if (!a || !l)
+		if (!a)
 			return BALE_ENOMEM;
 		memcpy(a, p->args.v + args_from, nargs * sizeof(*a));
 		memcpy(l, p->args.lens + args_from, nargs * sizeof(*l));
@@ -620,12 +623,16 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 	return 0;
 }
 
-static bale_instr_kind lookup_kind(const char *name, size_t len)
+/* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
+static bale_instr_kind lookup_kind(const char *word, size_t len, const char **name)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++)
 		if (strlen(instructions[i].name) == len &&
-		    memcmp(instructions[i].name, name, len) == 0)
+		    strncasecmp(instructions[i].name, word, len) == 0) {
+			*name = instructions[i].name;
 			return instructions[i].kind;
+		}
+	*name = NULL;
 	return BALE_INSTR_UNKNOWN;
 }
 
@@ -652,14 +659,19 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 
 	ins->original = intern(p, lc, line, len);
 	ins->keyword = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
-	name = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
-	if (!ins->original || !ins->keyword || !name)
+	if (!ins->original || !ins->keyword)
 		return BALE_ENOMEM;
-	for (char *c = name; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c - 'A' + 'a');
-	ins->name = name;
-	ins->kind = lookup_kind(name, cmd_end - start);
+	ins->kind = lookup_kind(ins->keyword, cmd_end - start, &ins->name);
+	if (ins->kind == BALE_INSTR_UNKNOWN) {
+		/* Known instructions share the table's name; an unknown word gets its own. */
+		name = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
+		if (!name)
+			return BALE_ENOMEM;
+		for (char *c = name; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		ins->name = name;
+	}
 	ins->start_line = lc->line;
 	ins->start_col = lc->col;
 
@@ -1108,9 +1120,10 @@ int bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
 		return bale_error_oom();
 	df->escape = '\\';
 	df->filename = bale_arena_strdup(&df->arena, filename);
-	df->source = bale_arena_strndup(&df->arena, data ? data : "", len);
+	/* The input is borrowed, not copied: a copy would be as large as the input again. */
+	df->source = data ? data : "";
 	df->len = len;
-	if (!df->filename || !df->source) {
+	if (!df->filename) {
 		rc = BALE_ENOMEM;
 		goto out_free;
 	}
