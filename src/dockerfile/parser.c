@@ -41,6 +41,7 @@ struct parser {
 	const char *filename;
 	size_t max_line;
 	int escape;
+	int err; /* a text error found by next_line() */
 	bool directives_done;
 	bool seen[3];
 	bale_buf line; /* the logical line being assembled */
@@ -117,12 +118,20 @@ static int parse_error_from_last(struct parser *p, uint32_t line, uint32_t col)
 			   msg);
 }
 
+static int text_error(struct parser *p, const struct phys_line *l, size_t bad, bool nul);
+static int check_line_length(struct parser *p, const struct phys_line *pl);
+
+/*
+ * The next physical line, checked as text on the way (no NUL byte, valid UTF-8) while it is
+ * in cache. False at the end, or on a text error, which is then in p->err: callers check it
+ * after their loops.
+ */
 static bool next_line(struct parser *p, struct phys_line *out)
 {
-	const char *nl;
-	size_t len;
+	const char *nl, *nul;
+	size_t len, bad;
 
-	if (p->pos >= p->len)
+	if (p->pos >= p->len || p->err)
 		return false;
 	nl = memchr(p->src + p->pos, '\n', p->len - p->pos);
 	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
@@ -131,6 +140,15 @@ static bool next_line(struct parser *p, struct phys_line *out)
 	out->offset = p->pos;
 	out->lineno = ++p->lineno;
 	p->pos += len;
+	nul = memchr(out->ptr, '\0', len);
+	if (!bale_utf8_valid(out->ptr, nul ? (size_t)(nul - out->ptr) : len, &bad)) {
+		p->err = text_error(p, out, bad, false);
+		return false;
+	}
+	if (nul) {
+		p->err = text_error(p, out, (size_t)(nul - out->ptr), true);
+		return false;
+	}
 	return true;
 }
 
@@ -906,6 +924,8 @@ static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instr
 		while (next_line(p, &pl)) {
 			size_t l = trim_newline(pl.ptr, pl.len), t = 0;
 
+			if ((rc = check_line_length(p, &pl)) != 0)
+				goto out;
 			if (docs[d].chomp)
 				while (t < l && pl.ptr[t] == '\t')
 					t++;
@@ -922,6 +942,10 @@ static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instr
 				terminated = true;
 				break;
 			}
+		}
+		if (p->err) {
+			rc = p->err;
+			goto out;
 		}
 		if (!terminated) {
 			rc =
@@ -949,28 +973,14 @@ out:
 
 /* --- the main loop -------------------------------------------------------------------------- */
 
-static int check_text(struct parser *p)
+static int text_error(struct parser *p, const struct phys_line *l, size_t bad, bool nul)
 {
-	const char *nul = memchr(p->src, '\0', p->len);
-	size_t bad, limit = nul ? (size_t)(nul - p->src) : p->len;
-	uint32_t line = 1;
-	size_t line_start = 0;
-
-	if (bale_utf8_valid(p->src, limit, &bad))
-		bad = limit;
-	if (bad == p->len)
-		return 0;
-	for (size_t i = 0; i < bad; i++)
-		if (p->src[i] == '\n') {
-			line++;
-			line_start = i + 1;
-		}
-	if (nul && bad == limit)
-		return parse_error(p, BALE_EPARSE, line, (uint32_t)(bad - line_start + 1),
+	if (nul)
+		return parse_error(p, BALE_EPARSE, l->lineno, (uint32_t)bad + 1,
 				   "NUL byte: this is binary data, not a Dockerfile");
-	return parse_error(p, BALE_EPARSE, line, (uint32_t)(bad - line_start + 1),
+	return parse_error(p, BALE_EPARSE, l->lineno, (uint32_t)bad + 1,
 			   "invalid UTF-8 (byte 0x%02x): a Dockerfile must be UTF-8 text",
-			   (unsigned char)p->src[bad]);
+			   (unsigned char)l->ptr[bad]);
 }
 
 static int check_line_length(struct parser *p, const struct phys_line *pl)
@@ -1001,8 +1011,12 @@ static int run(struct parser *p)
 	struct phys_line pl;
 	int rc;
 
-	if ((rc = check_text(p)) != 0)
-		return rc;
+	/*
+	 * Room for the instructions up front, guessed from the size (about one per 200 bytes in
+	 * real Dockerfiles), so a large file is not copied over and over as the array grows.
+	 */
+	if (BALE_ARRAY_RESERVE(p->df->instrs, p->df->alloc, p->len / 200 + 8))
+		return BALE_ENOMEM;
 	while (next_line(p, &pl)) {
 		const char *s = pl.ptr, *line_base;
 		size_t len = pl.len, lead, start_offset = pl.offset;
@@ -1056,6 +1070,8 @@ static int run(struct parser *p)
 			l = trim_continuation(p, pl.ptr, l, &cont);
 			bale_buf_add(&p->line, pl.ptr, l);
 		}
+		if (p->err)
+			return p->err;
 		if (p->line.err)
 			return p->line.err;
 
@@ -1096,6 +1112,8 @@ static int run(struct parser *p)
 		}
 		p->ncomments = 0;
 	}
+	if (p->err)
+		return p->err;
 	if (p->df->ninstrs == 0)
 		return parse_error(p, BALE_EPARSE, p->lineno, 1, "file with no instructions");
 	return 0;

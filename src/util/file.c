@@ -90,6 +90,16 @@ bool bale_utf8_valid(const char *s, size_t len, size_t *bad)
 		size_t n;
 		uint32_t cp;
 
+		/* ASCII runs eight bytes at a time. */
+		if (c < 0x80 && len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
