@@ -277,10 +277,10 @@ static void insert_flag(struct fixer_ctx *fc, const bale_cmd *cmd, const void *a
 	if (has)
 		return;
 	w = &cmd->words[cmd->subcommand_word];
-	if (memchr(w->raw, '\n', w->raw_len))
-		return;
 	bale_buf_addf(&text, " %s", ff->flag);
-	add_edit(fc, offset_of(fc, w->line, w->col) + w->raw_len, 0, text.ptr);
+	/* Just after the word, in the file (the word's end position, not its raw length,
+	 * which continuations may have shortened). */
+	add_edit(fc, offset_of(fc, w->end_line, w->end_col), 0, text.ptr);
 	bale_buf_release(&text);
 }
 
