@@ -93,7 +93,12 @@ demo: deps build
 		jq -c '$(DEMO_SUMMARY)' $(BUILD)/demo.json; \
 	done; \
 	echo; \
-	echo "make demo: parsed $$(echo "$$files" | wc -l) Dockerfiles under examples/"
+	echo "make demo: parsed $$(echo "$$files" | wc -l) Dockerfiles under examples/"; \
+	for f in $$files; do \
+		echo; \
+		echo "=== bale lint $$f"; \
+		if $(BALE) lint "$$f"; then echo "(clean)"; fi; \
+	done
 
 # Warnings are not errors here: -O3 brings flow-based warnings (-Wformat-truncation) that the
 # developer build's optimisation level does not, and they must not keep anyone from measuring.
