@@ -12,6 +12,7 @@
  * All results live in the arena of the bale_stages being built; nothing here is freed alone.
  */
 #include "dockerfile/instructions.h"
+#include "util/unicode.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -41,51 +42,7 @@ int df_error_at(const char *file, const bale_instruction *ins, const char *fmt, 
 
 void df_go_quote(bale_buf *out, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	bale_buf_addch(out, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"':
-			bale_buf_adds(out, "\\\"");
-			break;
-		case '\\':
-			bale_buf_adds(out, "\\\\");
-			break;
-		case '\a':
-			bale_buf_adds(out, "\\a");
-			break;
-		case '\b':
-			bale_buf_adds(out, "\\b");
-			break;
-		case '\f':
-			bale_buf_adds(out, "\\f");
-			break;
-		case '\n':
-			bale_buf_adds(out, "\\n");
-			break;
-		case '\r':
-			bale_buf_adds(out, "\\r");
-			break;
-		case '\t':
-			bale_buf_adds(out, "\\t");
-			break;
-		case '\v':
-			bale_buf_adds(out, "\\v");
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-
-				bale_buf_add(out, esc, 4);
-			} else {
-				bale_buf_addch(out, c);
-			}
-		}
-	}
-	bale_buf_addch(out, '"');
+	bale_go_quote(out, s, strlen(s));
 }
 
 /* A Go-quoted copy of `s` in a small static buffer: only for building one error message. */
