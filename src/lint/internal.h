@@ -97,6 +97,16 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
  * with the ARG and ENV values known in its scope; NULL for other instructions. */
 const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr);
 
+/*
+ * Calls `fn` for every command of every RUN (ONBUILD RUN included) that runs one of `tools`
+ * (a NULL-terminated list of tool names as bale_cmd_is() knows them; NULL: every command).
+ * `arg` is passed through. The one walk every command rule shares.
+ */
+typedef void (*lint_command_fn)(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+				const bale_cmd *cmd, void *arg);
+void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
+		       lint_command_fn fn, void *arg);
+
 /* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */
 size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
 /* True when `instr` is in the stage that ships (the target stage). */

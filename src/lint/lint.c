@@ -46,6 +46,31 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	bale_buf_release(&msg);
 }
 
+void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
+		       lint_command_fn fn, void *arg)
+{
+	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+		const bale_cmd_script *script;
+		const bale_cmd *cmds;
+		size_t n;
+
+		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
+			ins = ins->sub;
+		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
+			continue;
+		cmds = bale_cmd_script_commands(script, &n);
+		for (size_t c = 0; c < n; c++) {
+			bool match = !tools;
+
+			for (const char *const *t = tools; t && *t && !match; t++)
+				match = bale_cmd_is(&cmds[c], *t);
+			if (match)
+				fn(ctx, rule, i, &cmds[c], arg);
+		}
+	}
+}
+
 size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
 {
 	if (!ctx->stages || instr >= ctx->ninstrs)
