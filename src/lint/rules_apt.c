@@ -7,33 +7,15 @@
 
 #include <string.h>
 
-/* Calls `fn` for every command of every RUN (ONBUILD RUN included) that runs `tool`. */
-static void each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *tool,
-			 void (*fn)(struct lint_ctx *, const bale_rule *, size_t, const bale_cmd *))
-{
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_instruction *ins = &ctx->instrs[i];
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
-
-		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
-			ins = ins->sub;
-		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++)
-			if (bale_cmd_is(&cmds[c], tool))
-				fn(ctx, rule, i, &cmds[c]);
-	}
-}
+static const char *const apt_get[] = {"apt-get", NULL};
 
 static void pin_versions(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			 const bale_cmd *cmd)
+			 const bale_cmd *cmd, void *arg)
 {
 	const bale_pkg *pkgs;
 	size_t n;
 
+	(void)arg;
 	if (!bale_cmd_subcommand(cmd) || strcmp(bale_cmd_subcommand(cmd), "install") != 0)
 		return;
 	pkgs = bale_cmd_packages(cmd, &n);
@@ -51,7 +33,7 @@ static void pin_versions(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 
 static void check_pin(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	each_command(ctx, rule, "apt-get", pin_versions);
+	lint_each_command(ctx, rule, apt_get, pin_versions, NULL);
 }
 
 const struct lint_rule lint_rule_DL3008 = {
@@ -130,8 +112,9 @@ static bool stage_ships(const struct lint_ctx *ctx, size_t stage)
 /* --- DL3005 ------------------------------------------------------------------------------- */
 
 static void dist_upgrade(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			 const bale_cmd *cmd)
+			 const bale_cmd *cmd, void *arg)
 {
+	(void)arg;
 	if (!subcommand_is(cmd, "dist-upgrade"))
 		return;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,
@@ -143,7 +126,7 @@ static void dist_upgrade(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 
 static void check_dist_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	each_command(ctx, rule, "apt-get", dist_upgrade);
+	lint_each_command(ctx, rule, apt_get, dist_upgrade, NULL);
 }
 
 const struct lint_rule lint_rule_DL3005 = {
@@ -295,31 +278,23 @@ static bool prompts(const bale_cmd *cmd)
 	return false;
 }
 
+static void assume_yes(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+		       const bale_cmd *cmd, void *arg)
+{
+	const bale_cmd *all = bale_cmd_script_commands(lint_script(ctx, instr), &(size_t){0});
+
+	(void)arg;
+	if (!prompts(cmd) || assumes_yes(cmd, all))
+		return;
+	lint_report(ctx, rule, instr, cmd->line, cmd->col,
+		    "'apt-get %s' without -y: apt-get asks for confirmation, a build has no "
+		    "terminal to answer it, and the install is aborted; add -y",
+		    cmd->subcommand);
+}
+
 static void check_assume_yes(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_instruction *ins = &ctx->instrs[i];
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
-
-		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
-			ins = ins->sub;
-		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-
-			if (!bale_cmd_is(cmd, "apt-get") || !prompts(cmd) || assumes_yes(cmd, cmds))
-				continue;
-			lint_report(
-			    ctx, rule, i, cmd->line, cmd->col,
-			    "'apt-get %s' without -y: apt-get asks for confirmation, a build "
-			    "has no terminal to answer it, and the install is aborted; add -y",
-			    cmd->subcommand);
-		}
-	}
+	lint_each_command(ctx, rule, apt_get, assume_yes, NULL);
 }
 
 const struct lint_rule lint_rule_DL3014 = {
@@ -335,10 +310,11 @@ const struct lint_rule lint_rule_DL3014 = {
 /* --- DL3015 ------------------------------------------------------------------------------- */
 
 static void no_recommends(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			  const bale_cmd *cmd)
+			  const bale_cmd *cmd, void *arg)
 {
 	const char *v = apt_option(cmd, "APT::Install-Recommends");
 
+	(void)arg;
 	if (!subcommand_is(cmd, "install") ||
 	    bale_cmd_has_flag(cmd, "--no-install-recommends", NULL))
 		return;
@@ -352,7 +328,7 @@ static void no_recommends(struct lint_ctx *ctx, const bale_rule *rule, size_t in
 
 static void check_recommends(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	each_command(ctx, rule, "apt-get", no_recommends);
+	lint_each_command(ctx, rule, apt_get, no_recommends, NULL);
 }
 
 const struct lint_rule lint_rule_DL3015 = {
@@ -367,13 +343,15 @@ const struct lint_rule lint_rule_DL3015 = {
 
 /* --- DL3027 ------------------------------------------------------------------------------- */
 
-static void uses_apt(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, const bale_cmd *cmd)
+static void uses_apt(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, const bale_cmd *cmd,
+		     void *arg)
 {
 	const char *sub = bale_cmd_subcommand(cmd);
 	bool query = sub && (strcmp(sub, "search") == 0 || strcmp(sub, "show") == 0 ||
 			     strcmp(sub, "policy") == 0 || strcmp(sub, "depends") == 0 ||
 			     strcmp(sub, "rdepends") == 0);
 
+	(void)arg;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,
 		    "'apt%s%s' in a script: apt is the interactive front end and its output and "
 		    "options may change between releases (it says so itself); use %s",
@@ -382,7 +360,9 @@ static void uses_apt(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, 
 
 static void check_apt(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	each_command(ctx, rule, "apt", uses_apt);
+	static const char *const apt[] = {"apt", NULL};
+
+	lint_each_command(ctx, rule, apt, uses_apt, NULL);
 }
 
 const struct lint_rule lint_rule_DL3027 = {

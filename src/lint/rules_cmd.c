@@ -56,35 +56,32 @@ static bool has_background_job(const bale_cmd *cmds, size_t n)
 	return false;
 }
 
+static void irrelevant_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+			       const bale_cmd *cmd, void *arg)
+{
+	size_t n;
+	const bale_cmd *all = bale_cmd_script_commands(lint_script(ctx, instr), &n);
+
+	(void)arg;
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(irrelevant); k++) {
+		if (!bale_cmd_is(cmd, irrelevant[k].tool))
+			continue;
+		if ((strcmp(irrelevant[k].tool, "kill") == 0 && has_background_job(all, n)) ||
+		    (strcmp(irrelevant[k].tool, "ssh") == 0 && has_ssh_mount(ctx, instr)))
+			return;
+		lint_report(ctx, rule, instr, cmd->line, cmd->col, "'%s' in a build step: %s",
+			    cmd->name, irrelevant[k].why);
+		return;
+	}
+}
+
 static void check_irrelevant(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
+	static const char *const tools[] = {"free", "ifconfig", "kill",	    "mount",
+					    "ps",   "service",	"shutdown", "ssh",
+					    "top",  "vim",	NULL};
 
-		if (unwrap(&ctx->instrs[i])->kind != BALE_INSTR_RUN ||
-		    !(script = lint_script(ctx, i)))
-			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-
-			for (size_t k = 0; k < BALE_ARRAY_SIZE(irrelevant); k++) {
-				if (!bale_cmd_is(cmd, irrelevant[k].tool))
-					continue;
-				if ((strcmp(irrelevant[k].tool, "kill") == 0 &&
-				     has_background_job(cmds, n)) ||
-				    (strcmp(irrelevant[k].tool, "ssh") == 0 &&
-				     has_ssh_mount(ctx, i)))
-					break;
-				lint_report(ctx, rule, i, cmd->line, cmd->col,
-					    "'%s' in a build step: %s", cmd->name,
-					    irrelevant[k].why);
-				break;
-			}
-		}
-	}
+	lint_each_command(ctx, rule, tools, irrelevant_command, NULL);
 }
 
 const struct lint_rule lint_rule_DL3001 = {

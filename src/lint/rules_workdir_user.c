@@ -214,37 +214,34 @@ static bool builds_and_cleans(const bale_cmd *cmds, size_t n)
 	return false;
 }
 
+/* `last` (the arg) is the RUN already judged: one finding per RUN, one WORKDIR fixes it. */
+static void cd_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+		       const bale_cmd *cmd, void *arg)
+{
+	size_t *last = arg, n;
+	const bale_cmd *cmds;
+	const char *dir;
+
+	/* A cd in a subshell, the form the reference recommends, ends with it. */
+	if (*last == instr || (cmd->context & (BALE_CMD_IN_SUBSHELL | BALE_CMD_IN_SUBST)))
+		return;
+	*last = instr;
+	cmds = bale_cmd_script_commands(lint_script(ctx, instr), &n);
+	if (builds_and_cleans(cmds, n))
+		return;
+	dir = cmd->noperands ? cmd->operands[0]->value : "<dir>";
+	lint_report(ctx, rule, instr, cmd->line, cmd->col,
+		    "'cd %s' changes the directory for the rest of this RUN only; set WORKDIR %s "
+		    "for the steps that need it, or keep the cd in a subshell: (cd %s && ...)",
+		    cmd->noperands ? dir : "", dir, dir);
+}
+
 static void check_cd(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
+	static const char *const cd[] = {"cd", NULL};
+	size_t last = SIZE_MAX;
 
-		if (unwrap(&ctx->instrs[i])->kind != BALE_INSTR_RUN ||
-		    !(script = lint_script(ctx, i)))
-			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		if (builds_and_cleans(cmds, n))
-			continue;
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-			const char *dir;
-
-			/* A cd in a subshell, the form the reference recommends, ends with it. */
-			if (!bale_cmd_is(cmd, "cd") ||
-			    (cmd->context & (BALE_CMD_IN_SUBSHELL | BALE_CMD_IN_SUBST)))
-				continue;
-			dir = cmd->noperands ? cmd->operands[0]->value : "<dir>";
-			lint_report(
-			    ctx, rule, i, cmd->line, cmd->col,
-			    "'cd %s' changes the directory for the rest of this RUN only; set "
-			    "WORKDIR %s for the steps that need it, or keep the cd in a "
-			    "subshell: (cd %s && ...)",
-			    cmd->noperands ? dir : "", dir, dir);
-			break; /* one finding per RUN: one WORKDIR fixes it */
-		}
-	}
+	lint_each_command(ctx, rule, cd, cd_command, &last);
 }
 
 const struct lint_rule lint_rule_DL3003 = {
@@ -260,33 +257,28 @@ const struct lint_rule lint_rule_DL3003 = {
 
 /* --- DL3004 ------------------------------------------------------------------------------- */
 
+static void sudo_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+			 const bale_cmd *cmd, void *arg)
+{
+	size_t *last = arg; /* one finding per RUN */
+	bool bare = strcmp(cmd->name, "sudo") == 0;
+
+	if (*last == instr || (!bare && !bale_cmd_has_wrapper(cmd, "sudo")))
+		return;
+	*last = instr;
+	lint_report(ctx, rule, instr, cmd->line, cmd->col,
+		    "sudo in RUN%s%s: the build runs as the USER in force and sudo adds its own "
+		    "environment and tty rules (and a setuid binary in the image); switch with "
+		    "USER root for the steps that need it, and drop privileges at run time with "
+		    "gosu or su-exec",
+		    bare ? "" : " for ", bare ? "" : cmd->name);
+}
+
 static void check_sudo(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
+	size_t last = SIZE_MAX;
 
-		if (unwrap(&ctx->instrs[i])->kind != BALE_INSTR_RUN ||
-		    !(script = lint_script(ctx, i)))
-			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-
-			if (!bale_cmd_has_wrapper(cmd, "sudo") && !bale_cmd_is(cmd, "sudo"))
-				continue;
-			lint_report(
-			    ctx, rule, i, cmd->line, cmd->col,
-			    "sudo in RUN%s%s: the build runs as the USER in force and sudo "
-			    "adds its own environment and tty rules (and a setuid binary in the "
-			    "image); switch with USER root for the steps that need it, and drop "
-			    "privileges at run time with gosu or su-exec",
-			    cmd->name[0] && strcmp(cmd->name, "sudo") != 0 ? " for " : "",
-			    strcmp(cmd->name, "sudo") != 0 ? cmd->name : "");
-			break; /* one finding per RUN */
-		}
-	}
+	lint_each_command(ctx, rule, NULL, sudo_command, &last);
 }
 
 const struct lint_rule lint_rule_DL3004 = {
