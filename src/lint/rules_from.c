@@ -3,6 +3,7 @@
 #include "image/reference.h"
 
 #include <string.h>
+#include <strings.h>
 
 /*
  * The image a stage is built on, when it is an image (not scratch, not a stage) whose name is
@@ -65,5 +66,93 @@ const struct lint_rule lint_rule_DL3007 = {
 	     .fix = "pin the version explicitly to a release tag",
 	     .category = "reproducibility"},
     .check = check_latest,
+    .needs_stages = true,
+};
+
+/* --- DL3026 ------------------------------------------------------------------------------- */
+
+static bool equal_ci(const char *a, size_t alen, const char *b)
+{
+	return strlen(b) == alen && strncasecmp(a, b, alen) == 0;
+}
+
+/*
+ * True when the configuration trusts the registry of `ref`: "*" trusts all, "*.example.com"
+ * the subdomains of example.com, and any of Docker Hub's names trusts Docker Hub, which an
+ * image without a registry (debian:12) comes from.
+ */
+static bool registry_trusted(const bale_lint_config *cfg, const bale_image_ref *ref)
+{
+	static const char *const hub[] = {"docker.io", "hub.docker.com", "index.docker.io",
+					  "registry-1.docker.io", NULL};
+	bool is_hub = bale_image_ref_is_docker_hub(ref);
+
+	for (size_t r = 0; r < cfg->ntrusted_registries; r++) {
+		const char *t = cfg->trusted_registries[r];
+		size_t tlen = strlen(t);
+
+		if (strcmp(t, "*") == 0)
+			return true;
+		if (is_hub) {
+			for (const char *const *h = hub; *h; h++)
+				if (strcasecmp(t, *h) == 0)
+					return true;
+			continue;
+		}
+		if (tlen > 2 && t[0] == '*' && t[1] == '.') {
+			if (ref->domain_len > tlen - 1 &&
+			    strncasecmp(ref->domain + ref->domain_len - (tlen - 1), t + 1,
+					tlen - 1) == 0)
+				return true;
+		} else if (equal_ci(ref->domain, ref->domain_len, t)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void check_registry(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+			   const char *name, const char *how)
+{
+	bale_image_ref ref;
+
+	if (!name || !bale_image_ref_parse(&ref, name) || registry_trusted(ctx->cfg, &ref))
+		return;
+	lint_report(ctx, rule, instr, 0, 0,
+		    "%s '%s' comes from %.*s, which is not one of the trusted registries of the "
+		    "configuration (trustedRegistries); use an image from a trusted registry",
+		    how, name, ref.domain ? (int)ref.domain_len : 10,
+		    ref.domain ? ref.domain : "Docker Hub");
+}
+
+static void check_trusted_registries(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	if (ctx->cfg->ntrusted_registries == 0)
+		return;
+	for (size_t s = 0; s < ctx->nstages; s++) {
+		const bale_stage *st = &ctx->stage_list[s];
+
+		if (st->base.kind == BALE_REF_IMAGE)
+			check_registry(ctx, rule, st->instruction, st->base.name, "the base image");
+		/* COPY --from=image and RUN --mount=from=image fetch images too. */
+		for (size_t r = 0; r < st->nrefs; r++) {
+			const bale_stage_ref *ref = &st->refs[r];
+
+			if (ref->kind == BALE_REF_IMAGE && !ref->onbuild)
+				check_registry(ctx, rule, ref->instruction, ref->name,
+					       ref->via == BALE_VIA_COPY ? "the image copied from"
+									 : "the image mounted");
+		}
+	}
+}
+
+const struct lint_rule lint_rule_DL3026 = {
+    .meta = {.id = "DL3026",
+	     .name = "trusted-registry",
+	     .severity = BALE_SEV_ERROR,
+	     .summary = "Use only an allowed registry in the FROM image",
+	     .fix = "take the image from one of the registries listed in trustedRegistries",
+	     .category = "security"},
+    .check = check_trusted_registries,
     .needs_stages = true,
 };
