@@ -144,12 +144,19 @@ const struct lint_rule lint_rule_DL3005 = {
 
 #define APT_LISTS "/var/lib/apt/lists"
 
-/* True when `cmd` is an rm -r whose operands take /var/lib/apt/lists away. */
+/*
+ * True when `cmd` takes /var/lib/apt/lists away: rm -r of it or a directory above it,
+ * find ... -delete under it, or apt-get distclean (apt 2.7), which removes the lists.
+ */
 static bool removes_apt_lists(const bale_cmd *cmd)
 {
-	if (!bale_cmd_is(cmd, "rm") || !bale_cmd_has_flag(cmd, "-r", "-R", "--recursive", NULL))
-		return false;
-	for (size_t o = 0; o < cmd->noperands; o++) {
+	bool rm = bale_cmd_is(cmd, "rm") && bale_cmd_has_flag(cmd, "-r", "-R", "--recursive", NULL);
+	bool find = bale_cmd_is(cmd, "find") && bale_cmd_has_flag(cmd, "-delete", NULL);
+
+	if (bale_cmd_is_any(cmd, "apt-get", "apt", NULL) &&
+	    (subcommand_is(cmd, "distclean") || subcommand_is(cmd, "dist-clean")))
+		return true;
+	for (size_t o = 0; (rm || find) && o < cmd->noperands; o++) {
 		const bale_cmd_word *w = cmd->operands[o];
 
 		if (!(w->flags & BALE_WORD_DYNAMIC) && covers(w->value, w->len, APT_LISTS))
