@@ -316,6 +316,57 @@ const struct lint_rule lint_rule_DL3014 = {
 
 /* --- DL3015 ------------------------------------------------------------------------------- */
 
+/*
+ * True when the RUN text writes APT::Install-Recommends off into apt's configuration, as in
+ * echo 'APT::Install-Recommends "0";' > /etc/apt/apt.conf.d/99norecommends.
+ */
+static bool writes_no_recommends(const char *text)
+{
+	static const char key[] = "Install-Recommends";
+
+	if (!strstr(text, "/etc/apt/apt.conf"))
+		return false;
+	for (const char *p = strstr(text, key); p; p = strstr(p + 1, key)) {
+		const char *v = p + sizeof(key) - 1;
+
+		while (*v == ' ' || *v == '\t' || *v == '"' || *v == '\'' || *v == '\\')
+			v++;
+		if (*v == '0' || has_prefix_ci(v, "false"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * True when a RUN before `instr`, in its stage or a stage it is built FROM, turned
+ * recommends off in apt's configuration: every later apt-get install honours it.
+ */
+static bool recommends_off_by_config(const struct lint_ctx *ctx, size_t instr)
+{
+	size_t stage = lint_stage_of(ctx, instr), limit = instr + 1; /* the RUN itself counts */
+
+	if (stage == BALE_NO_STAGE) {
+		for (size_t j = instr + 1; j-- > 0 && ctx->instrs[j].kind != BALE_INSTR_FROM;)
+			if (ctx->instrs[j].kind == BALE_INSTR_RUN &&
+			    writes_no_recommends(ctx->instrs[j].original))
+				return true;
+		return false;
+	}
+	for (size_t hops = 0; hops < ctx->nstages; hops++) {
+		const bale_stage *st = &ctx->stage_list[stage];
+
+		for (size_t j = st->instruction + 1; j < st->end && j < limit; j++)
+			if (ctx->instrs[j].kind == BALE_INSTR_RUN &&
+			    writes_no_recommends(ctx->instrs[j].original))
+				return true;
+		if (st->base.kind != BALE_REF_STAGE)
+			break;
+		stage = st->base.stage;
+		limit = SIZE_MAX;
+	}
+	return false;
+}
+
 static void no_recommends(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
 			  const bale_cmd *cmd, void *arg)
 {
@@ -325,8 +376,8 @@ static void no_recommends(struct lint_ctx *ctx, const bale_rule *rule, size_t in
 	if (!subcommand_is(cmd, "install") ||
 	    bale_cmd_has_flag(cmd, "--no-install-recommends", NULL))
 		return;
-	if (v && !apt_true(v))
-		return; /* -o APT::Install-Recommends=false */
+	if ((v && !apt_true(v)) || recommends_off_by_config(ctx, instr))
+		return; /* -o APT::Install-Recommends=false, or apt.conf.d says so */
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,
 		    "'apt-get install' without --no-install-recommends also installs every "
 		    "package the requested ones recommend, often tens of MB the image never uses; "
