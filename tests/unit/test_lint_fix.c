@@ -27,6 +27,24 @@ static const struct fix_case cases[] = {
     {"DL4000", "FROM debian:12\nMAINTAINER \"quoted\"\nRUN true\n",
      "FROM debian:12\nLABEL org.opencontainers.image.authors=\"\\\"quoted\\\"\"\nRUN true\n",
      false},
+    {"DL3015",
+     "FROM debian:12\nRUN apt-get update \\\n  && apt-get \\\n   install -y curl=1 \\\n"
+     "  && rm -rf /var/lib/apt/lists/*\n",
+     "FROM debian:12\nRUN apt-get update \\\n  && apt-get \\\n   install "
+     "--no-install-recommends -y curl=1 \\\n  && rm -rf /var/lib/apt/lists/*\n",
+     false},
+    {"DL3009",
+     "FROM debian:12\n# install\nRUN apt-get update && apt-get install -y "
+     "--no-install-recommends curl=1\nUSER 1000\n",
+     "FROM debian:12\n# install\nRUN apt-get update && apt-get install -y "
+     "--no-install-recommends curl=1 \\\n    && rm -rf /var/lib/apt/lists/*\nUSER 1000\n",
+     false},
+    {"DL3042", "FROM python:3.12-slim\nRUN pip install flask==3.0.0\n",
+     "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask==3.0.0\n", false},
+    {"DL3019", "FROM alpine:3.20\nRUN apk add curl=8.9.1-r0\n",
+     "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.1-r0\n", false},
+    {"DL3025", "FROM alpine:3.20\nCMD python -m app --port=8080\n",
+     "FROM alpine:3.20\nCMD [\"python\", \"-m\", \"app\", \"--port=8080\"]\n", false},
 };
 
 static bale_findings *lint(const char *text)
@@ -116,11 +134,28 @@ static void test_ignored_rules_are_not_fixed_and_clean_files_stay(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* Shell syntax in CMD: exec form would change what runs, so no fix is made. */
+static void test_exec_form_fix_leaves_shell_syntax_alone(void **state)
+{
+	const char *in = "FROM alpine:3.20\nCMD echo $HOME && run\n";
+	bale_lint_config cfg;
+	bale_buf out = BALE_BUF_INIT;
+	size_t n;
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
+	assert_string_equal(out.ptr, in);
+	bale_buf_release(&out);
+	bale_lint_config_release(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_each_fixer_rewrites_and_the_finding_is_gone),
 	    cmocka_unit_test(test_ignored_rules_are_not_fixed_and_clean_files_stay),
+	    cmocka_unit_test(test_exec_form_fix_leaves_shell_syntax_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
