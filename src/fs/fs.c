@@ -537,7 +537,7 @@ static int add_real(bale_fs *fs, const bale_image_entry *e, bale_fs_entry *out)
 			fs_ver(fs, id)->flags |= BALE_FS_PARENT_NOT_DIR;
 	}
 	if ((type == BALE_FS_SYMLINK || type == BALE_FS_HARDLINK) && e->link) {
-		uint32_t off;
+		uint32_t off = 0;
 
 		if ((rc = pool_add(fs, e->link, strlen(e->link), &off)) != 0)
 			return rc;
