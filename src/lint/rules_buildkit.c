@@ -708,7 +708,10 @@ static void check_workdir_relative(struct lint_ctx *ctx, const bale_rule *rule)
 
 			if (ctx->instrs[i].kind != BALE_INSTR_WORKDIR || !word)
 				continue;
-			value = is_plain(ctx, word) ? strdup(word) : expand(ctx, i, word, NULL);
+			if (!is_plain(ctx, word))
+				value = expand(ctx, i, word, NULL);
+			else if (!(value = strdup(word)))
+				ctx->err = bale_error_oom();
 			if (value && !is_absolute(value, stage_is_windows(ctx, s))) {
 				bale_buf q = BALE_BUF_INIT;
 
