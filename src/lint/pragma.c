@@ -194,7 +194,8 @@ int lint_pragmas_read(struct lint_pragmas *pr, const bale_dockerfile *df, const 
 					if (pr->v[c].scope == LINT_PRAGMA_NEXT)
 						pr->v[c].where = SIZE_MAX;
 				run_start = pr->n;
-			} else if ((rc = parse_comment(pr, src + pos, len, i, stage)) != 0) {
+			} else if ((rc = parse_comment(pr, src + pos, len, i < n ? i : SIZE_MAX,
+						       stage)) != 0) {
 				return rc;
 			}
 			pos += len + 1;
@@ -221,7 +222,9 @@ bool lint_pragmas_ignore(const struct lint_pragmas *pr, const bale_rule *rule, s
 
 		switch (p->scope) {
 		case LINT_PRAGMA_NEXT:
-			applies = !disable_inline && p->where == instr;
+			/* SIZE_MAX: a pragma that reaches no instruction, and a file-wide report.
+			 */
+			applies = !disable_inline && instr != SIZE_MAX && p->where == instr;
 			break;
 		case LINT_PRAGMA_STAGE:
 			applies = !disable_inline && stage != BALE_NO_STAGE && p->where == stage;

@@ -15,7 +15,7 @@ ENTRYPOINT ["/app"]
 CLEAN
 printf 'FROM debian\n' >"$W/repo/app/sub/Dockerfile.dockerignore"
 printf 'FROM debian\n' >"$W/repo/.git/hooks/Dockerfile"
-printf 'FROM alpine:3.20\n' >"$W/repo/app/Containerfile"
+printf 'FROM alpine\n' >"$W/repo/app/Containerfile"
 export HOME=$W XDG_CONFIG_HOME=$W/xdg
 unset BALE_IGNORE HADOLINT_IGNORE BALE_FAILURE_THRESHOLD HADOLINT_FAILURE_THRESHOLD NO_COLOR
 

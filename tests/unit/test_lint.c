@@ -100,6 +100,17 @@ static void test_refused_by_buildkit_is_reported_and_linting_goes_on(void **stat
 	bale_findings_free(f);
 }
 
+static void test_dangling_pragma_silences_nothing(void **state)
+{
+	bale_findings *f = lint("FROM debian\n# hadolint ignore=BL0001,DL3006\n\n"
+				"COPY --chwn=1 a b\n# hadolint ignore=BL0001\n",
+				NULL);
+
+	(void)state;
+	assert_int_equal(count(f, "BL0001"), 1);
+	bale_findings_free(f);
+}
+
 static void test_parse_errors_are_errors_not_findings(void **state)
 {
 	bale_findings *f;
@@ -180,6 +191,7 @@ int main(void)
 	    cmocka_unit_test(test_configuration_ignores_and_overrides),
 	    cmocka_unit_test(test_pragmas_reach_lint_report),
 	    cmocka_unit_test(test_refused_by_buildkit_is_reported_and_linting_goes_on),
+	    cmocka_unit_test(test_dangling_pragma_silences_nothing),
 	    cmocka_unit_test(test_parse_errors_are_errors_not_findings),
 	    cmocka_unit_test(test_unknown_target_is_a_usage_error),
 	    cmocka_unit_test(test_shellcheck_findings_land_on_dockerfile_lines),
