@@ -39,6 +39,8 @@ struct lint_pragmas {
 int lint_pragmas_read(struct lint_pragmas *pr, const bale_dockerfile *df,
 		      const bale_stages *stages);
 void lint_pragmas_release(struct lint_pragmas *pr);
+/* True for BuildKit's build checks, which `# check=` directs (and rules aliased to one). */
+bool lint_rule_is_buildkit_check(const bale_rule *rule);
 /*
  * True when a finding of `rule` at instruction `instr` (in stage `stage`) is ignored inline.
  * `disable_inline` (disable-ignore-pragma) turns off the hadolint/bale pragmas, not BuildKit's

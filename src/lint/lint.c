@@ -24,7 +24,7 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 				ctx->cfg->disable_ignore_pragma))
 		return;
 	/* `# check=error=true` makes BuildKit's own checks fail the build. */
-	if (ctx->pragmas->check_error && rule->category && strcmp(rule->category, "buildkit") == 0)
+	if (ctx->pragmas->check_error && lint_rule_is_buildkit_check(rule))
 		sev = BALE_SEV_ERROR;
 	if (instr < ctx->ninstrs) {
 		const bale_instruction *ins = &ctx->instrs[instr];

@@ -206,6 +206,19 @@ int lint_pragmas_read(struct lint_pragmas *pr, const bale_dockerfile *df, const 
 	return 0;
 }
 
+bool lint_rule_is_buildkit_check(const bale_rule *rule)
+{
+	/* BuildKit's own checks, and rules that carry one's name (DL4000: MaintainerDeprecated). */
+	static const char *const checks[] = {"MaintainerDeprecated", NULL};
+
+	if (rule->category && strcmp(rule->category, "buildkit") == 0)
+		return true;
+	for (const char *const *c = checks; *c; c++)
+		if (bale_rule_matches(rule, *c))
+			return true;
+	return false;
+}
+
 void lint_pragmas_release(struct lint_pragmas *pr)
 {
 	free(pr->v);
@@ -233,10 +246,10 @@ bool lint_pragmas_ignore(const struct lint_pragmas *pr, const bale_rule *rule, s
 			applies = !disable_inline;
 			break;
 		default: /* LINT_PRAGMA_CHECK: BuildKit's own checks only */
-			applies = rule->category && strcmp(rule->category, "buildkit") == 0;
+			applies = lint_rule_is_buildkit_check(rule);
 		}
 		if (applies && bale_rule_matches(rule, p->code))
 			return true;
 	}
-	return pr->check_skip_all && rule->category && strcmp(rule->category, "buildkit") == 0;
+	return pr->check_skip_all && lint_rule_is_buildkit_check(rule);
 }

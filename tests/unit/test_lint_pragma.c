@@ -85,6 +85,19 @@ static void test_buildkit_check_directive_skips_only_buildkit_checks(void **stat
 	assert_false(lint_pragmas_ignore(&pr, &pin, 1, BALE_NO_STAGE, false));
 	lint_pragmas_release(&pr);
 	bale_dockerfile_free(df);
+	{
+		static const char *const maint_aliases[] = {"MaintainerDeprecated", NULL};
+		static const bale_rule maint = {.id = "DL4000",
+						.name = "maintainer-deprecated",
+						.aliases = maint_aliases,
+						.category = "style"};
+
+		df = parse("# check=skip=MaintainerDeprecated\nFROM a\nMAINTAINER x\n");
+		assert_int_equal(lint_pragmas_read(&pr, df, NULL), 0);
+		assert_true(lint_pragmas_ignore(&pr, &maint, 1, BALE_NO_STAGE, false));
+		lint_pragmas_release(&pr);
+		bale_dockerfile_free(df);
+	}
 	df = parse("# check=skip=all\nFROM a\nCMD x\n");
 	assert_int_equal(lint_pragmas_read(&pr, df, NULL), 0);
 	assert_true(lint_pragmas_ignore(&pr, &json_args, 1, BALE_NO_STAGE, false));
