@@ -1,0 +1,721 @@
+/*
+ * The credential detector (see secrets.h). A scan walks the text once; at each byte that can
+ * start a known shape (a prefix such as "AKIA", "ghp_", "-----BEGIN") or end a name (the '=' or
+ * ':' of an assignment, the "://" of a URL) it tries that shape there. Shapes follow the token
+ * formats their issuers document (and gitleaks' rules for them); lengths are checked so that a
+ * prefix inside a longer word is not taken for a token.
+ */
+#include "lint/secrets.h"
+#include "util/util.h"
+
+#include <string.h>
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static bool is_lower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+/*
+ * Byte classes for the scan, which looks at every byte once: letters and digits (a word), the
+ * first letters of a token or of "Authorization" (checked at the start of a word), and the
+ * bytes where an assignment, a URL or a key header is checked.
+ */
+enum { B_ALNUM = 1, B_START = 2, B_MARK = 4 };
+#define AL(c) [c] = B_ALNUM
+#define ST(c) [c] = B_ALNUM | B_START
+static const unsigned char byte_class[256] = {
+    AL('0'),	    AL('1'), AL('2'), AL('3'), AL('4'), AL('5'), AL('6'),	 AL('7'),
+    AL('8'),	    AL('9'), ST('A'), AL('B'), AL('C'), AL('D'), AL('E'),	 AL('F'),
+    AL('G'),	    AL('H'), AL('I'), AL('J'), AL('K'), AL('L'), AL('M'),	 AL('N'),
+    AL('O'),	    AL('P'), AL('Q'), AL('R'), AL('S'), AL('T'), AL('U'),	 AL('V'),
+    AL('W'),	    AL('X'), AL('Y'), AL('Z'), ST('a'), AL('b'), AL('c'),	 AL('d'),
+    AL('e'),	    AL('f'), ST('g'), AL('h'), AL('i'), AL('j'), AL('k'),	 AL('l'),
+    AL('m'),	    ST('n'), AL('o'), ST('p'), AL('q'), ST('r'), ST('s'),	 AL('t'),
+    AL('u'),	    AL('v'), AL('w'), ST('x'), AL('y'), AL('z'), ['-'] = B_MARK, ['='] = B_MARK,
+    [':'] = B_MARK,
+};
+#undef AL
+#undef ST
+
+static bool is_alnum(char c)
+{
+	return byte_class[(unsigned char)c] & B_ALNUM;
+}
+
+static char to_lower(char c)
+{
+	return is_upper(c) ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool starts_with(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static bool starts_with_nocase(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (len < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (to_lower(s[i]) != prefix[i])
+			return false;
+	return true;
+}
+
+static bool eq_nocase(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && starts_with_nocase(s, len, word);
+}
+
+/* Character classes of token bodies. */
+enum {
+	C_UPPER_DIGIT =
+	    1,		 /* A-Z 0-9: AWS key IDs (base32 in practice, but AWS's examples are not) */
+	C_ALNUM,	 /* A-Z a-z 0-9 */
+	C_ALNUM_US,	 /* and '_' */
+	C_ALNUM_US_DASH, /* and '_' '-' */
+	C_ALNUM_DASH,	 /* A-Z a-z 0-9 '-' */
+};
+
+static bool in_class(int cls, char c)
+{
+	switch (cls) {
+	case C_UPPER_DIGIT:
+		return is_upper(c) || is_digit(c);
+	case C_ALNUM:
+		return is_alnum(c);
+	case C_ALNUM_US:
+		return is_alnum(c) || c == '_';
+	case C_ALNUM_US_DASH:
+		return is_alnum(c) || c == '_' || c == '-';
+	case C_ALNUM_DASH:
+		return is_alnum(c) || c == '-';
+	}
+	return false;
+}
+
+/* The length of the run of `cls` characters at s (at most len). */
+static size_t run_of(int cls, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && in_class(cls, s[n]))
+		n++;
+	return n;
+}
+
+struct shape {
+	const char *prefix;
+	bale_secret_kind kind;
+	const char *what;
+	int cls;
+	size_t min, max; /* body length after the prefix; max 0: unbounded */
+};
+
+/*
+ * Token shapes, by the first byte of their prefix. Bodies are exact where the issuer fixes
+ * them (AWS 16, GitHub classic 36, Google 35, npm 36) and minimums where tokens grew longer.
+ */
+static const struct shape shapes[] = {
+    {"AKIA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {"ASIA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {"ABIA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {"ACCA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {"AIza", BALE_SECRET_GOOGLE_API_KEY, "a Google API key", C_ALNUM_US_DASH, 35, 35},
+    {"ghp_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {"gho_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {"ghu_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {"ghs_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {"ghr_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {"github_pat_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM_US, 50, 0},
+    {"glpat-", BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
+    {"glrt-", BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
+    {"gldt-", BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
+    {"xoxb-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {"xoxa-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {"xoxp-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {"xoxr-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {"xoxs-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {"sk_live_", BALE_SECRET_STRIPE_KEY, "a Stripe secret key", C_ALNUM, 16, 0},
+    {"rk_live_", BALE_SECRET_STRIPE_KEY, "a Stripe secret key", C_ALNUM, 16, 0},
+    {"npm_", BALE_SECRET_NPM_TOKEN, "an npm token", C_ALNUM, 36, 36},
+    {"pypi-AgEIcHlwaS5vcmc", BALE_SECRET_PYPI_TOKEN, "a PyPI token", C_ALNUM_US_DASH, 50, 0},
+};
+
+/* shape_group() indexes the table by first byte: a new shape needs its group's range moved. */
+_Static_assert(BALE_ARRAY_SIZE(shapes) == 23, "update the first-byte groups of shape_group()");
+
+/* The shapes whose prefix starts with byte `c`: shapes[*lo, *hi). */
+static bool shape_group(char c, size_t *lo, size_t *hi)
+{
+	switch (c) {
+	case 'A':
+		*lo = 0, *hi = 5;
+		return true;
+	case 'g':
+		*lo = 5, *hi = 14;
+		return true;
+	case 'x':
+		*lo = 14, *hi = 19;
+		return true;
+	case 's':
+	case 'r':
+		*lo = 19, *hi = 21;
+		return true;
+	case 'n':
+		*lo = 21, *hi = 22;
+		return true;
+	case 'p':
+		*lo = 22, *hi = 23;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match *out)
+{
+	/* A token starts a word: "xghp_..." is something else. */
+	if (i > 0 && is_alnum(text[i - 1]))
+		return false;
+	size_t lo, hi;
+
+	if (!shape_group(text[i], &lo, &hi))
+		return false;
+	for (size_t k = lo; k < hi && k < BALE_ARRAY_SIZE(shapes); k++) {
+		const struct shape *sh = &shapes[k];
+		size_t plen, body;
+
+		if (sh->prefix[0] != text[i] || i + 1 >= len || sh->prefix[1] != text[i + 1])
+			continue;
+		plen = strlen(sh->prefix);
+		if (!starts_with(text + i, len - i, sh->prefix))
+			continue;
+		body = run_of(sh->cls, text + i + plen, len - i - plen);
+		if (body < sh->min || (sh->max && body > sh->max))
+			continue;
+		/* The token ends a word too (an AWS key ID is followed by no letter or digit). */
+		if (i + plen + body < len && is_alnum(text[i + plen + body]))
+			continue;
+		out->kind = sh->kind;
+		out->what = sh->what;
+		out->start = i;
+		out->len = plen + body;
+		out->end = i + plen + body;
+		out->name = out->name_len = 0;
+		return true;
+	}
+	return false;
+}
+
+/* "-----BEGIN [A-Z ]*PRIVATE KEY": the header of a PEM or OpenSSH private key. */
+static bool try_private_key(const char *text, size_t len, size_t i, bale_secret_match *out)
+{
+	static const char begin[] = "-----BEGIN ";
+	size_t p = i + sizeof(begin) - 1, end;
+
+	if (!starts_with(text + i, len - i, begin))
+		return false;
+	for (end = p; end < len && end - p < 40 && (is_upper(text[end]) || text[end] == ' '); end++)
+		;
+	for (size_t k = p; k + 11 <= end; k++) {
+		if (memcmp(text + k, "PRIVATE KEY", 11) == 0) {
+			size_t stop = k + 11;
+
+			while (stop < len &&
+			       (text[stop] == '-' || text[stop] == ' ' || is_upper(text[stop])) &&
+			       stop - i < 80)
+				stop++;
+			out->kind = BALE_SECRET_PRIVATE_KEY;
+			out->what = "a private key";
+			out->start = i;
+			out->len = stop - i;
+			out->end = stop;
+			out->name = out->name_len = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --- names ------------------------------------------------------------------------------- */
+
+/* Words that hold a credential (strong) and that may (weak: AUTH=basic is a setting). */
+static const char *const strong_words[] = {"token",	 "tokens",     "password", "passwd", "pass",
+					   "pwd",	 "secret",     "secrets",  "apikey", "pat",
+					   "passphrase", "privatekey", NULL};
+static const char *const weak_words[] = {"auth", "credential", "credentials", "creds", NULL};
+/* Words before KEY that make it a secret key (GPG_KEY is a fingerprint; API_KEY is not). */
+static const char *const key_owners[] = {
+    "api",     "access",  "secret", "private", "client", "app",	    "master", "encryption",
+    "signing", "license", "ssh",    "deploy",  "priv",	 "service", "admin",  NULL};
+/* A name ending in one of these names where the credential is, not the credential. */
+static const char *const holder_words[] = {
+    "file",	"files",    "path",	"dir",	    "directory", "url",	     "uri",	 "host",
+    "hostname", "endpoint", "id",	"name",	    "user",	 "username", "type",	 "length",
+    "len",	"size",	    "enabled",	"enable",   "disabled",	 "disable",  "required", "mode",
+    "format",	"version",  "header",	"kind",	    "server",	 "port",     "expiry",	 "expires",
+    "ttl",	"timeout",  "region",	"prefix",   "suffix",	 "count",    "min",	 "max",
+    "policy",	"hash",	    "method",	"provider", "algorithm", "location", "source",	 "env",
+    "var",	"scope",    "audience", "issuer",   NULL};
+
+static bool word_in(const char *w, size_t n, const char *const *list)
+{
+	/* Most words of a name are in no list: compare the first letter before anything else. */
+	char first = to_lower(w[0]);
+
+	for (; *list; list++)
+		if ((*list)[0] == first && eq_nocase(w, n, *list))
+			return true;
+	return false;
+}
+
+#define L(c) (1u << ((c) - 'a'))
+/*
+ * The letters each credential word needs (TOKEN, PASS, PWD, SECRET, KEY, PAT, AUTH, CRED): a
+ * name whose letters cover none of them cannot be one, which most names of `x=y` in a RUN
+ * line show in one pass, before name_class() splits them into words.
+ */
+static const uint32_t word_letters[] = {
+    L('t') | L('o') | L('k') | L('e') | L('n'),
+    L('p') | L('a') | L('s'),
+    L('p') | L('w') | L('d'),
+    L('s') | L('e') | L('c') | L('r') | L('t'),
+    L('k') | L('e') | L('y'),
+    L('p') | L('a') | L('t'),
+    L('a') | L('u') | L('t') | L('h'),
+    L('c') | L('r') | L('e') | L('d'),
+};
+#undef L
+
+static bool may_name_secret(const char *name, size_t len)
+{
+	uint32_t have = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = to_lower(name[i]);
+
+		if (c >= 'a' && c <= 'z')
+			have |= 1u << (c - 'a');
+	}
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(word_letters); k++)
+		if ((have & word_letters[k]) == word_letters[k])
+			return true;
+	return false;
+}
+
+/* 0: no credential, 1: weak (AUTH, CREDENTIALS), 2: strong (TOKEN, PASSWORD, API_KEY). */
+static int name_class(const char *name, size_t len)
+{
+	const char *prev = NULL, *last = NULL;
+	size_t prev_len = 0, last_len = 0;
+	int cls = 0;
+
+	if (len == 0 || len > 256 || eq_nocase(name, len, "pwd"))
+		return 0;
+	for (size_t i = 0; i < len;) {
+		size_t start, n;
+
+		while (i < len && !is_alnum(name[i]))
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		/* A word: letters and digits, split where lower case turns to upper (camelCase). */
+		i++;
+		while (i < len && is_alnum(name[i]) &&
+		       !(is_upper(name[i]) && is_lower(name[i - 1])))
+			i++;
+		n = i - start;
+		if (eq_nocase(name + start, n, "public"))
+			return 0;
+		if (word_in(name + start, n, strong_words))
+			cls = 2;
+		else if (eq_nocase(name + start, n, "key") && prev &&
+			 word_in(prev, prev_len, key_owners))
+			cls = 2;
+		else if (word_in(name + start, n, weak_words) && cls < 1)
+			cls = 1;
+		prev = name + start;
+		prev_len = n;
+		last = prev;
+		last_len = n;
+	}
+	if (cls && last && word_in(last, last_len, holder_words))
+		return 0;
+	return cls;
+}
+
+bool bale_secret_name(const char *name, size_t len)
+{
+	return name_class(name, len) > 0;
+}
+
+/* Values that stand for "no value here" rather than a credential. */
+static const char *const placeholders[] = {
+    "true",	   "false",	"yes",	 "no",	     "null",	 "none",   "nil",
+    "empty",	   "undefined", "unset", "required", "optional", "string", "example",
+    "placeholder", "redacted",	"dummy", "disabled", "enabled",	 NULL};
+
+static bool is_literal(const char *v, size_t n)
+{
+	bool same = true;
+
+	if (n < 4 || n > 4096)
+		return false;
+	if (memchr(v, '$', n) || memchr(v, '`', n) || memchr(v, '%', n) ||
+	    (n >= 2 && memchr(v, '{', n) && memchr(v, '}', n)))
+		return false;
+	if (v[0] == '<' || v[0] == '/' || v[0] == '~' || v[0] == '[' || v[0] == '(' ||
+	    starts_with(v, n, "./") || starts_with(v, n, "../"))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		same &= v[i] == v[0];
+	if (same || v[0] == '*' || starts_with(v, n, "...") || starts_with_nocase(v, n, "xxx"))
+		return false;
+	return !word_in(v, n, placeholders);
+}
+
+bool bale_secret_assignment(const char *name, size_t name_len, const char *value, size_t value_len)
+{
+	return name_class(name, name_len) == 2 && is_literal(value, value_len);
+}
+
+/* --- assignments in text ------------------------------------------------------------------- */
+
+static bool is_name_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * At the separator text[i] ('=' or ':'): the name before it (an optional closing quote between)
+ * and the value after it (optional blanks after ':', an optional opening quote). Returns true
+ * with the value's span when the pair is a literal credential.
+ */
+static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_match *out)
+{
+	size_t name_end = i, name_start, v, vend;
+	char quote = 0;
+
+	if (name_end > 0 && (text[name_end - 1] == '"' || text[name_end - 1] == '\''))
+		name_end--;
+	name_start = name_end;
+	while (name_start > 0 && name_end - name_start < 256 && is_name_char(text[name_start - 1]))
+		name_start--;
+	while (name_start < name_end && text[name_start] == '-')
+		name_start++;
+	if (!may_name_secret(text + name_start, name_end - name_start))
+		return false;
+	/* -Dname=value: a Java system property. */
+	if (name_start > 0 && text[name_start - 1] == '-' && text[name_start] == 'D' &&
+	    name_end - name_start > 1 && memchr(text + name_start, '.', name_end - name_start))
+		name_start++;
+	if (name_start == name_end || name_class(text + name_start, name_end - name_start) != 2)
+		return false;
+	v = i + 1;
+	if (text[i] == ':')
+		while (v < len && (text[v] == ' ' || text[v] == '\t'))
+			v++;
+	if (v < len && (text[v] == '"' || text[v] == '\''))
+		quote = text[v++];
+	for (vend = v; vend < len; vend++) {
+		char c = text[vend];
+
+		if (quote ? c == quote
+			  : (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' ||
+			     c == '&' || c == '|' || c == ')' || c == '"' || c == '\'' ||
+			     c == ',' || c == '\\'))
+			break;
+	}
+	if (!is_literal(text + v, vend - v))
+		return false;
+	/* A token with a shape of its own is named for what it is. */
+	if (!try_shape(text, len, v, out) || out->end > vend) {
+		out->kind = BALE_SECRET_PASSWORD;
+		out->what = "a literal credential";
+		out->start = v;
+		out->len = vend - v;
+	}
+	out->end = vend;
+	out->name = name_start;
+	out->name_len = name_end - name_start;
+	return true;
+}
+
+/* At "://": scheme://user:password@host with a literal password. */
+static bool try_url(const char *text, size_t len, size_t i, bale_secret_match *out)
+{
+	size_t p = i + 3, colon = 0, at = 0;
+
+	if (i == 0 || !is_alnum(text[i - 1]))
+		return false;
+	for (size_t k = p; k < len && k - p < 512; k++) {
+		char c = text[k];
+
+		if (c == '@') {
+			at = k;
+			break;
+		}
+		if (c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\n' ||
+		    c == '"' || c == '\'')
+			return false;
+		if (c == ':' && !colon)
+			colon = k;
+	}
+	if (!at || !colon || colon + 1 >= at || colon == p)
+		return false;
+	if (memchr(text + p, '$', at - p) || memchr(text + p, '{', at - p))
+		return false;
+	out->kind = BALE_SECRET_URL_PASSWORD;
+	out->what = "a password in a URL";
+	out->start = colon + 1;
+	out->len = at - colon - 1;
+	out->end = at;
+	out->name = out->name_len = 0;
+	return true;
+}
+
+/* "Authorization: Bearer|Basic|token <credential>". */
+static bool try_authorization(const char *text, size_t len, size_t i, bale_secret_match *out)
+{
+	static const char *const schemes[] = {"bearer ", "basic ", "token ", NULL};
+	size_t p = i + 14, v, vend;
+
+	if ((i > 0 && is_alnum(text[i - 1])) ||
+	    !starts_with_nocase(text + i, len - i, "authorization:"))
+		return false;
+	while (p < len && text[p] == ' ')
+		p++;
+	for (const char *const *s = schemes;; s++) {
+		if (!*s)
+			return false;
+		if (starts_with_nocase(text + p, len - p, *s)) {
+			v = p + strlen(*s);
+			break;
+		}
+	}
+	for (vend = v;
+	     vend < len && text[vend] && (is_alnum(text[vend]) || strchr("-._~+/=", text[vend]));
+	     vend++)
+		;
+	if (vend - v < 8 || !is_literal(text + v, vend - v) ||
+	    (vend < len && (text[vend] == '$' || text[vend] == '{')))
+		return false;
+	out->kind = BALE_SECRET_BEARER;
+	out->what = "an Authorization header credential";
+	out->start = v;
+	out->len = vend - v;
+	out->end = vend;
+	out->name = out->name_len = 0;
+	return true;
+}
+
+/* Names a shaped token by the variable it is assigned to: NAME=token, "name": "token". */
+static void attach_name(const char *text, size_t i, bale_secret_match *out)
+{
+	size_t end, start;
+
+	if (i > 0 && (text[i - 1] == '"' || text[i - 1] == '\''))
+		i--;
+	while (i > 0 && text[i - 1] == ' ')
+		i--;
+	if (i == 0 || (text[i - 1] != '=' && text[i - 1] != ':'))
+		return;
+	end = --i;
+	if (end > 0 && (text[end - 1] == '"' || text[end - 1] == '\''))
+		end--;
+	for (start = end; start > 0 && end - start < 256 && is_name_char(text[start - 1]); start--)
+		;
+	while (start < end && text[start] == '-')
+		start++;
+	if (start < end) {
+		out->name = start;
+		out->name_len = end - start;
+	}
+}
+
+bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
+{
+	size_t i = from;
+
+	/* Resuming inside a word: a token cannot start before its end. */
+	if (i > 0)
+		while (i < len && is_alnum(text[i]) && is_alnum(text[i - 1]))
+			i++;
+	while (i < len) {
+		char c = text[i];
+		unsigned cls = byte_class[(unsigned char)c];
+
+		if (cls & B_ALNUM) {
+			/* A word starts here: the only place a token or a header begins. */
+			size_t lo, hi;
+
+			if (cls & B_START) {
+				if ((c == 'A' || c == 'a') && try_authorization(text, len, i, out))
+					return true;
+				if (shape_group(c, &lo, &hi) && try_shape(text, len, i, out)) {
+					attach_name(text, i, out);
+					return true;
+				}
+			}
+			for (i++; i < len && (byte_class[(unsigned char)text[i]] & B_ALNUM); i++)
+				;
+			continue;
+		}
+		if (cls & B_MARK) {
+			if (c == '-' && try_private_key(text, len, i, out))
+				return true;
+			if (c == '=' && try_assignment(text, len, i, out))
+				return true;
+			if (c == ':') {
+				if (i + 2 < len && text[i + 1] == '/' && text[i + 2] == '/') {
+					if (try_url(text, len, i, out))
+						return true;
+				} else if (try_assignment(text, len, i, out)) {
+					return true;
+				}
+			}
+		}
+		i++;
+	}
+	return false;
+}
+
+/* --- files -------------------------------------------------------------------------------- */
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* True when a word of the file's name (split at - _ .) is one of `words`. */
+static bool name_has_word(const char *s, size_t len, const char *const *words)
+{
+	for (size_t i = 0; i < len;) {
+		size_t start;
+
+		while (i < len && !is_alnum(s[i]))
+			i++;
+		start = i;
+		while (i < len && is_alnum(s[i]))
+			i++;
+		if (i > start && word_in(s + start, i - start, words))
+			return true;
+	}
+	return false;
+}
+
+const char *bale_secret_file(const char *path, size_t len, bale_secret_file_proof *proof)
+{
+	static const char *const ssh_keys[] = {
+	    "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk", NULL};
+	static const char *const ssh_public[] = {"authorized_keys", "known_hosts", "config",
+						 "environment", NULL};
+	static const char *const env_samples[] = {"example",  "sample",	 "template", "dist",
+						  "defaults", "default", "tmpl",     "tpl",
+						  "schema",   NULL};
+	static const char *const cert_words[] = {
+	    "ca",  "cert",   "certs", "cacert", "certificate", "chain",	     "fullchain", "bundle",
+	    "pub", "public", "root",  "crt",	"trust",       "truststore", NULL};
+	const char *base, *dir = NULL;
+	size_t blen, dlen = 0;
+
+	*proof = BALE_SECRET_FILE_BY_NAME;
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	base = path + len;
+	while (base > path && base[-1] != '/')
+		base--;
+	blen = (size_t)(path + len - base);
+	if (base > path + 1) {
+		const char *dend = base - 1;
+
+		dir = dend;
+		while (dir > path && dir[-1] != '/')
+			dir--;
+		dlen = (size_t)(dend - dir);
+	}
+	if (blen == 0 || ends_with(base, blen, ".pub"))
+		return NULL;
+	for (const char *const *k = ssh_keys; *k; k++)
+		if (strlen(*k) == blen && memcmp(base, *k, blen) == 0)
+			return "an SSH private key";
+	if (blen == 4 && memcmp(base, ".ssh", 4) == 0)
+		return "an SSH directory (private keys)";
+	if (dlen == 4 && memcmp(dir, ".ssh", 4) == 0 && !word_in(base, blen, ssh_public))
+		return "an SSH private key";
+	if ((blen == 4 && memcmp(base, ".env", 4) == 0) ||
+	    (starts_with(base, blen, ".env.") && !name_has_word(base + 5, blen - 5, env_samples)) ||
+	    (ends_with(base, blen, ".env") && !name_has_word(base, blen - 4, env_samples) &&
+	     blen > 4) ||
+	    (blen == 5 && memcmp(base, ".env*", 5) == 0))
+		return "an environment file (.env)";
+	if ((blen == 16 && memcmp(base, "credentials.json", 16) == 0) ||
+	    starts_with(base, blen, "client_secret"))
+		return "a credentials file";
+	if (blen == 6 && memcmp(base, ".npmrc", 6) == 0) {
+		*proof = BALE_SECRET_FILE_NPM_AUTH;
+		return "an npm configuration with an auth token (.npmrc)";
+	}
+	if (blen == 7 && memcmp(base, ".pypirc", 7) == 0)
+		return "a PyPI configuration with upload credentials (.pypirc)";
+	if ((blen == 6 && memcmp(base, ".netrc", 6) == 0) ||
+	    (blen == 6 && memcmp(base, "_netrc", 6) == 0))
+		return "a .netrc file (login passwords)";
+	if (blen == 16 && memcmp(base, ".git-credentials", 16) == 0)
+		return "Git credentials (.git-credentials)";
+	if ((blen == 11 && memcmp(base, "config.json", 11) == 0 && dlen == 7 &&
+	     memcmp(dir, ".docker", 7) == 0) ||
+	    (blen == 10 && memcmp(base, ".dockercfg", 10) == 0))
+		return "Docker registry credentials (.docker/config.json)";
+	if ((blen == 11 && memcmp(base, "credentials", 11) == 0 && dlen == 4 &&
+	     memcmp(dir, ".aws", 4) == 0) ||
+	    (blen == 4 && memcmp(base, ".aws", 4) == 0))
+		return "AWS credentials (.aws/credentials)";
+	if ((blen == 6 && memcmp(base, "config", 6) == 0 && dlen == 5 &&
+	     memcmp(dir, ".kube", 5) == 0) ||
+	    (blen == 10 && memcmp(base, "kubeconfig", 10) == 0))
+		return "a Kubernetes configuration (cluster credentials)";
+	if (ends_with(base, blen, ".p12") || ends_with(base, blen, ".pfx"))
+		return "a PKCS#12 keystore (a private key)";
+	if (ends_with(base, blen, ".pem") && !name_has_word(base, blen - 4, cert_words)) {
+		*proof = BALE_SECRET_FILE_PRIVATE_KEY;
+		return "a private key (*.pem)";
+	}
+	if (ends_with(base, blen, ".key") && blen > 4) {
+		*proof = BALE_SECRET_FILE_PRIVATE_KEY;
+		return "a private key (*.key)";
+	}
+	return NULL;
+}
+
+bool bale_secret_file_confirmed(bale_secret_file_proof proof, const char *data, size_t len)
+{
+	switch (proof) {
+	case BALE_SECRET_FILE_BY_NAME:
+		return true;
+	case BALE_SECRET_FILE_PRIVATE_KEY:
+		return memmem(data, len, "PRIVATE KEY", 11) != NULL;
+	case BALE_SECRET_FILE_NPM_AUTH:
+		/* _auth, _authToken, _password: npm's credential settings. */
+		return memmem(data, len, "_auth", 5) || memmem(data, len, "_password", 9);
+	}
+	return true;
+}

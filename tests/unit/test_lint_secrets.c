@@ -1,0 +1,299 @@
+/*
+ * The credential detector (src/lint/secrets.c) on its own, and what only a real build context
+ * can show: BL2004 reading a *.pem, *.key or .npmrc to tell a private key or a token from a
+ * certificate or a registry setting. The tokens below are random strings in the issuers'
+ * formats, not credentials.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bale/lint.h"
+#include "lint/secrets.h"
+#include "util/util.h"
+
+/* The first secret in `text`, or NULL; *what gets its description. */
+static const char *find(const char *text, const char **what, char *value, size_t size)
+{
+	bale_secret_match m;
+
+	if (!bale_secret_find(text, strlen(text), 0, &m))
+		return NULL;
+	*what = m.what;
+	snprintf(value, size, "%.*s", (int)m.len, text + m.start);
+	return value;
+}
+
+static void expect_secret(const char *text, const char *what, const char *value)
+{
+	const char *got_what = NULL;
+	char got[256];
+
+	if (!find(text, &got_what, got, sizeof(got)))
+		fail_msg("no secret found in: %s", text);
+	if (strcmp(got_what, what) != 0 || strcmp(got, value) != 0)
+		fail_msg("in %s: found %s '%s', expected %s '%s'", text, got_what, got, what,
+			 value);
+}
+
+static void expect_none(const char *text)
+{
+	const char *what = NULL;
+	char got[256];
+
+	if (find(text, &what, got, sizeof(got)))
+		fail_msg("found %s '%s' in: %s", what, got, text);
+}
+
+static void test_tokens_with_a_shape_are_found_by_it(void **state)
+{
+	(void)state;
+	expect_secret("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "an AWS access key ID",
+		      "AKIAIOSFODNN7EXAMPLE");
+	expect_secret("x ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d y", "a GitHub token",
+		      "ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d");
+	expect_secret("token: glpat-KLzdocJ2isAjIhKtJ0Rl", "a GitLab token",
+		      "glpat-KLzdocJ2isAjIhKtJ0Rl");
+	expect_secret("hook xoxb-199351819093-FRIBXuDL7DxtpYlSXpfKtHF4", "a Slack token",
+		      "xoxb-199351819093-FRIBXuDL7DxtpYlSXpfKtHF4");
+	expect_secret("_authToken=npm_vUCsMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe", "an npm token",
+		      "npm_vUCsMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe");
+	expect_secret("-----BEGIN RSA PRIVATE KEY-----\nMIIE", "a private key",
+		      "-----BEGIN RSA PRIVATE KEY-----");
+	expect_secret("key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "a Google API key",
+		      "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q");
+}
+
+static void test_prefixes_inside_other_words_are_not_tokens(void **state)
+{
+	(void)state;
+	/* Too short, too long, or glued to a longer word. */
+	expect_none("ghp_short");
+	expect_none("AKIAIOSFODNN7EXAMPLEX");
+	expect_none("XAKIAIOSFODNN7EXAMPLE");
+	expect_none("myghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d");
+	expect_none("-----BEGIN CERTIFICATE-----");
+	expect_none("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+	expect_none("ENV GPG_KEY A035C8C19219BA821ECEA86B64E628F8D684696D");
+}
+
+static void test_literal_passwords_are_found_and_references_are_not(void **state)
+{
+	(void)state;
+	expect_secret("mysql --password=s3cr3tPW -h db", "a literal credential", "s3cr3tPW");
+	expect_secret("-Dspring.datasource.password=Pr0d -Dx=y", "a literal credential", "Pr0d");
+	expect_secret("{\"api_key\": \"3b1f6f0d9c2a\"}", "a literal credential", "3b1f6f0d9c2a");
+	expect_secret("postgres://app:hunter22@db:5432/app", "a password in a URL", "hunter22");
+	expect_secret("-H 'Authorization: Bearer 9f86d081884c7d659a2f'",
+		      "an Authorization header credential", "9f86d081884c7d659a2f");
+	expect_none("--password=$DB_PASSWORD");
+	expect_none("password=${DB_PASSWORD:-x}");
+	expect_none("https://${USER}:${TOKEN}@github.com/org/repo.git");
+	expect_none("http://proxy.internal:3128/");
+	expect_none("PASSWORD_FILE=/run/secrets/db");
+	expect_none("TOKEN_URL=https://auth.example.com/token");
+	expect_none("ENABLE_PASSWORD=true AUTH_TYPE=basic");
+	expect_none("password=<your password>");
+	expect_none("--mount=type=secret,id=token,env=TOKEN");
+	expect_none("Authorization: Bearer $TOKEN");
+}
+
+static void test_scanning_resumes_after_each_match(void **state)
+{
+	const char *text = "A=AKIAIOSFODNN7EXAMPLE B=AKIAI44QH8DHBEXAMPLE";
+	bale_secret_match m;
+	size_t n = 0, from = 0;
+
+	(void)state;
+	while (bale_secret_find(text, strlen(text), from, &m)) {
+		n++;
+		assert_true(m.end > from);
+		from = m.end;
+	}
+	assert_int_equal(n, 2);
+}
+
+static void test_names_read_as_credentials(void **state)
+{
+	static const char *const secret[] = {
+	    "GITHUB_TOKEN", "NPM_TOKEN",  "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "API_KEY",
+	    "apiKey",	    "JWT_SECRET", "GH_PAT",	 "SECRET_KEY_BASE",	  "DEPLOY_KEY",
+	    "NPM_AUTH",	    "db_pwd",	  NULL};
+	static const char *const plain[] = {
+	    "GPG_KEY",	    "NPM_TOKEN_FILE",	   "AWS_ACCESS_KEY_ID",
+	    "TOKEN_URL",    "NEXT_PUBLIC_API_KEY", "AUTHOR",
+	    "PWD",	    "PASSWORD_MIN_LENGTH", "GOPRIVATE",
+	    "BYPASS_CACHE", "AUTH_TYPE",	   NULL};
+
+	(void)state;
+	for (const char *const *n = secret; *n; n++)
+		if (!bale_secret_name(*n, strlen(*n)))
+			fail_msg("'%s' should read as a credential", *n);
+	for (const char *const *n = plain; *n; n++)
+		if (bale_secret_name(*n, strlen(*n)))
+			fail_msg("'%s' should not read as a credential", *n);
+	assert_true(bale_secret_assignment("DB_PASSWORD", 11, "hunter22", 8));
+	assert_false(bale_secret_assignment("DB_PASSWORD", 11, "${DB_PASSWORD}", 14));
+	assert_false(bale_secret_assignment("NPM_AUTH", 8, "basic", 5)); /* AUTH is weak */
+	assert_false(bale_secret_assignment("TOKEN", 5, "xxxxxxxx", 8));
+}
+
+static const char *file_kind(const char *path, bale_secret_file_proof *proof)
+{
+	return bale_secret_file(path, strlen(path), proof);
+}
+
+static void test_files_named_for_credentials(void **state)
+{
+	bale_secret_file_proof proof;
+
+	(void)state;
+	assert_non_null(file_kind("id_rsa", &proof));
+	assert_int_equal(proof, BALE_SECRET_FILE_BY_NAME);
+	assert_non_null(file_kind("/root/.ssh/id_ed25519", &proof));
+	assert_non_null(file_kind("deploy/.ssh/", &proof));
+	assert_non_null(file_kind(".env", &proof));
+	assert_non_null(file_kind("config/.env.production", &proof));
+	assert_non_null(file_kind("/root/.docker/config.json", &proof));
+	assert_non_null(file_kind("secrets/.aws/credentials", &proof));
+	assert_non_null(file_kind("tls/privkey.pem", &proof));
+	assert_int_equal(proof, BALE_SECRET_FILE_PRIVATE_KEY);
+	assert_non_null(file_kind(".npmrc", &proof));
+	assert_int_equal(proof, BALE_SECRET_FILE_NPM_AUTH);
+	assert_null(file_kind("id_rsa.pub", &proof));
+	assert_null(file_kind(".env.example", &proof));
+	assert_null(file_kind("ca.pem", &proof));
+	assert_null(file_kind("certs/fullchain.pem", &proof));
+	assert_null(file_kind("/root/.ssh/known_hosts", &proof));
+	assert_null(file_kind("config.json", &proof));
+	assert_null(file_kind("environment.yml", &proof));
+	assert_true(bale_secret_file_confirmed(BALE_SECRET_FILE_PRIVATE_KEY,
+					       "-----BEGIN PRIVATE KEY-----\n", 28));
+	assert_false(bale_secret_file_confirmed(BALE_SECRET_FILE_PRIVATE_KEY,
+						"-----BEGIN CERTIFICATE-----\n", 28));
+	assert_true(bale_secret_file_confirmed(BALE_SECRET_FILE_NPM_AUTH,
+					       "//r.example.com/:_authToken=x\n", 30));
+	assert_false(bale_secret_file_confirmed(BALE_SECRET_FILE_NPM_AUTH,
+						"registry=https://r.example.com/\n", 32));
+}
+
+/* A build context in a temporary directory, with files written from name/content pairs. */
+static void make_context(char *dir, const char *const *files)
+{
+	assert_non_null(mkdtemp(dir));
+	for (; files && files[0]; files += 2) {
+		char path[512];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[0]);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs(files[1], fp);
+		fclose(fp);
+	}
+}
+
+static void remove_context(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The lines BL2004 fires on for `text` linted with build context `dir`, as "2,5". */
+static void bl2004_lines(const char *text, const char *dir, char *out, size_t size)
+{
+	bale_lint_opts opts = {.context_dir = dir};
+	bale_lint_config cfg;
+	bale_findings *f;
+
+	bale_lint_config_init(&cfg);
+	cfg.shellcheck = 0;
+	assert_int_equal(bale_findings_new(&f), 0);
+	if (bale_lint(f, text, strlen(text), "Dockerfile", &cfg, &opts) != 0)
+		fail_msg("lint failed: %s", bale_error_last()->message);
+	bale_findings_sort(f);
+	out[0] = '\0';
+	for (size_t i = 0; i < bale_findings_count(f); i++) {
+		const bale_finding *fd = bale_findings_get(f, i);
+
+		if (strcmp(fd->rule->id, "BL2004") == 0)
+			snprintf(out + strlen(out), size - strlen(out), "%s%u", out[0] ? "," : "",
+				 fd->loc.line);
+	}
+	bale_findings_free(f);
+	bale_lint_config_release(&cfg);
+}
+
+static void test_context_files_are_read_to_confirm_keys_and_tokens(void **state)
+{
+	static const char *const files[] = {
+	    "cert.pem",	  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+	    "server.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+	    "tls.pem",	  "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n",
+	    "repo.key",	  "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQIN\n",
+	    "app.key",	  "-----BEGIN PRIVATE KEY-----\nMIIE\n",
+	    ".npmrc",	  "registry=https://npm.example.com/\n",
+	    "auth.npmrc", "//npm.example.com/:_authToken=${NPM_TOKEN}\n",
+	    NULL};
+	const char *text = "FROM alpine:3.20\n"
+			   "COPY server.pem /etc/ssl/\n"    /* a certificate: passes */
+			   "COPY tls.pem /etc/ssl/\n"	    /* a private key: fires */
+			   "COPY repo.key /etc/apt/\n"	    /* a public key: passes */
+			   "COPY app.key /etc/app/\n"	    /* a private key: fires */
+			   "COPY .npmrc /root/\n"	    /* registry only: passes */
+			   "COPY auth.npmrc /root/.npmrc\n" /* a token setting: fires */
+			   "COPY missing.pem /etc/ssl/\n";  /* unreadable: judged by name */
+	char dir[] = "/tmp/bale-secrets-ctx-XXXXXX", lines[128];
+
+	(void)state;
+	make_context(dir, files);
+	bl2004_lines(text, dir, lines, sizeof(lines));
+	assert_string_equal(lines, "3,5,7,8");
+	remove_context(dir);
+}
+
+static void test_context_reads_never_block_or_leave_the_context(void **state)
+{
+	const char *text = "FROM alpine:3.20\n"
+			   "COPY fifo.pem /a/\n"
+			   "COPY link.pem /b/\n"
+			   "COPY ../outside.pem /c/\n";
+	char dir[] = "/tmp/bale-secrets-ctx-XXXXXX", path[600], target[600], lines[128];
+
+	(void)state;
+	make_context(dir, NULL);
+	snprintf(path, sizeof(path), "%s/fifo.pem", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* A symlink to a certificate outside: not followed, so judged by its name. */
+	snprintf(target, sizeof(target), "%s.cert", dir);
+	snprintf(path, sizeof(path), "%s/link.pem", dir);
+	assert_int_equal(symlink(target, path), 0);
+	bl2004_lines(text, dir, lines, sizeof(lines));
+	assert_string_equal(lines, "2,3,4");
+	remove_context(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tokens_with_a_shape_are_found_by_it),
+	    cmocka_unit_test(test_prefixes_inside_other_words_are_not_tokens),
+	    cmocka_unit_test(test_literal_passwords_are_found_and_references_are_not),
+	    cmocka_unit_test(test_scanning_resumes_after_each_match),
+	    cmocka_unit_test(test_names_read_as_credentials),
+	    cmocka_unit_test(test_files_named_for_credentials),
+	    cmocka_unit_test(test_context_files_are_read_to_confirm_keys_and_tokens),
+	    cmocka_unit_test(test_context_reads_never_block_or_leave_the_context),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
