@@ -85,6 +85,7 @@ check_expected() { # FIXTURE VARIANT_PATH
 	cp "$OUT" "$TEST_TMP/expect.json"
 	while read -r key rest; do
 		[ "$key" = inspect ] || continue
+		rest=${rest%%#*}
 		set -- $rest
 		key=$1
 		if [ $# -ge 3 ]; then op=$2 value=$3; else op="=" value=$2; fi
@@ -93,9 +94,12 @@ check_expected() { # FIXTURE VARIANT_PATH
 		wasted-bytes) got=$(jq '.dive.wasted_bytes' "$TEST_TMP/expect.json") ;;
 		shipped-not-in-final) got=$(jq '.final.shipped_not_in_final_bytes' "$TEST_TMP/expect.json") ;;
 		empty-history-entries) got=$(jq '[.history[] | select(.layer == null)] | length' "$TEST_TMP/expect.json") ;;
+		efficiency) got=$(jq '.dive.efficiency' "$TEST_TMP/expect.json") ;;
 		ci)
 			run "$BALE" inspect --ci "$img"
-			if [ "$3" = fail ]; then
+			if [ "$2" = pass ]; then
+				assert_exit "$fixture: --ci passes with dive's default rules" 0
+			elif [ "$3" = fail ]; then
 				assert_exit "$fixture: --ci fails" 1
 				assert_stdout_matches "$fixture: rule $2 fails" "FAIL  $(echo "$2" | sed -E 's/-(.)/\U\1/g') "
 			fi
@@ -115,6 +119,37 @@ check_expected() { # FIXTURE VARIANT_PATH
 			fail "$fixture: inspect $key $op $value" "got $got"
 	done <"$IMAGES/$fixture/expected.txt"
 }
+# dive's export and expected.txt on an image: the oracle's export must be bale's
+check_image() { # FIXTURE IMAGE
+	local img=$2 name=${2#"$DATA"/}
+	python3 "$ORACLE" "$img" >"$TEST_TMP/oracle.json" 2>"$TEST_TMP/oracle.err" ||
+		fail "oracle reads $name" "$(cat "$TEST_TMP/oracle.err")"
+	run "$BALE" inspect --format dive "$img"
+	if cmp -s <(normalize "$TEST_TMP/oracle.json") <(normalize "$OUT"); then
+		pass "dive export of $name is the oracle's"
+	else
+		fail "dive export of $name is the oracle's" \
+			"$(diff <(normalize "$TEST_TMP/oracle.json") <(normalize "$OUT") | head -n 20)"
+	fi
+	check_expected "$1" "$img"
+}
+
+# The full fixture set, when tests/fixtures/images/build.sh has built it (root and network):
+# leaky (12 layers on a debootstrap base), clean, scratch-busybox.
+FULL=$SRC/build/fixtures/images
+if [ -d "$FULL/leaky" ]; then
+	IMAGES_SAVED=$IMAGES
+	IMAGES=$FULL
+	for f in leaky clean scratch-busybox; do
+		for v in docker-archive.tar oci-zstd; do
+			[ -e "$FULL/$f/$v" ] && check_image "$f" "$FULL/$f/$v"
+		done
+	done
+	IMAGES=$IMAGES_SAVED
+else
+	echo "# $FULL is not built: leaky, clean and scratch-busybox are not checked here"
+fi
+
 check_expected whiteouts "$IMAGES/whiteouts/oci-gzip"
 check_expected whiteouts "$IMAGES/whiteouts/docker-archive.tar"
 check_expected whiteouts-overlay "$IMAGES/whiteouts-overlay/oci-gzip"
