@@ -1,0 +1,851 @@
+/*
+ * Rules about the order and structure of instructions and the image configuration they set:
+ * what may come before FROM (DL3061), ONBUILD triggers BuildKit refuses (DL3043), ENV reading
+ * what it sets (DL3044), COPY to a relative path with no WORKDIR (DL3045), HEALTHCHECK
+ * (DL3057), consecutive RUNs (DL3059), stage names (DL3063), secret-looking ARG and ENV names
+ * (DL3064), a redundant --platform (DL3065), USER by name (DL3066), copying a whole stage
+ * (DL3067), and several CMD or ENTRYPOINT in a stage (DL4003, DL4004).
+ */
+#include "lint/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* --- expansion with the values bale knows --------------------------------------------------- */
+
+struct known {
+	const struct lint_ctx *ctx;
+	size_t instr;
+	bool unknown;
+};
+
+static bool known_lookup(void *arg, const char *name, size_t len, const char **value, size_t *vlen)
+{
+	struct known *k = arg;
+	const char *v = lint_var(k->ctx, k->instr, name, len);
+
+	if (!v) {
+		k->unknown = true;
+		return false;
+	}
+	*value = v;
+	*vlen = strlen(v);
+	return true;
+}
+
+/*
+ * Expands `word` as BuildKit would at instruction `i`. Returns the value (`word` itself when it
+ * holds nothing to expand; else *owned, which the caller frees), or NULL when the word reads a
+ * variable whose value bale cannot know.
+ */
+static const char *expand_known(struct lint_ctx *ctx, size_t i, const char *word, char **owned)
+{
+	int escape = bale_dockerfile_escape(ctx->df);
+	struct known k = {ctx, i, false};
+	bale_shell_opts opts = {.escape = escape, .lookup = known_lookup, .lookup_ctx = &k};
+	int rc;
+
+	*owned = NULL;
+	if (!strchr(word, '$') && !strchr(word, '"') && !strchr(word, '\'') &&
+	    !strchr(word, escape))
+		return word;
+	rc = bale_shell_expand_word(owned, word, strlen(word), &opts);
+	if (rc == BALE_ENOMEM && !ctx->err)
+		ctx->err = rc;
+	if (rc != 0 || k.unknown) {
+		free(*owned);
+		*owned = NULL;
+		return NULL;
+	}
+	return *owned;
+}
+
+/* --- stages --------------------------------------------------------------------------------- */
+
+/* True when an instruction of `kind` is in stage `s` before `before`, or in a stage it is
+ * built on. */
+static bool stage_has(const struct lint_ctx *ctx, size_t s, size_t before, bale_instr_kind kind)
+{
+	for (int hops = 0; s < ctx->nstages && hops < 1000; hops++) {
+		const bale_stage *st = &ctx->stage_list[s];
+		size_t end = before < st->end ? before : st->end;
+
+		for (size_t i = st->instruction; i < end && i < ctx->ninstrs; i++)
+			if (ctx->instrs[i].kind == kind)
+				return true;
+		if (st->base.kind != BALE_REF_STAGE)
+			break;
+		s = st->base.stage;
+		before = SIZE_MAX;
+	}
+	return false;
+}
+
+/*
+ * The stages that make an image someone runs: the target, and those no other stage builds on
+ * or copies from. *out is malloc'd (one flag per stage); false when out of memory.
+ */
+static bool image_stages(struct lint_ctx *ctx, bool **out)
+{
+	bool *used = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*used));
+
+	*out = used;
+	if (!used) {
+		ctx->err = bale_error_oom();
+		return false;
+	}
+	for (size_t s = 0; s < ctx->nstages; s++)
+		for (size_t d = 0; d < ctx->stage_list[s].ndeps; d++)
+			if (ctx->stage_list[s].deps[d] < ctx->nstages)
+				used[ctx->stage_list[s].deps[d]] = true;
+	for (size_t s = 0; s < ctx->nstages; s++)
+		used[s] = !used[s] || s == ctx->target;
+	return true;
+}
+
+/* --- DL3043 ONBUILD triggers --------------------------------------------------------------------
+ */
+
+static void check_onbuild_triggers(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+		const bale_instruction *sub = ins->sub;
+
+		if (ins->kind != BALE_INSTR_ONBUILD || !sub ||
+		    (sub->kind != BALE_INSTR_ONBUILD && sub->kind != BALE_INSTR_FROM &&
+		     sub->kind != BALE_INSTR_MAINTAINER))
+			continue;
+		lint_report(ctx, rule, i, 0, 0,
+			    "ONBUILD %s: BuildKit refuses %s as an ONBUILD trigger, so every image "
+			    "built FROM this one fails to build",
+			    sub->keyword, bale_instr_kind_name(sub->kind));
+	}
+}
+
+/* --- DL3044 ENV reading what it sets ------------------------------------------------------------
+ */
+
+/* True when `name` is defined (ARG, with or without value, or ENV) where instruction i stands. */
+static bool defined_before(const struct lint_ctx *ctx, size_t i, const char *name)
+{
+	size_t s = lint_stage_of(ctx, i), limit = i;
+	bool env_only = false;
+
+	for (int hops = 0; s < ctx->nstages && hops < 1000; hops++) {
+		const bale_stage *st = &ctx->stage_list[s];
+
+		for (size_t k = 0; k < st->nvars; k++)
+			if (st->vars[k].instruction < limit && (!env_only || st->vars[k].is_env) &&
+			    strcmp(st->vars[k].name, name) == 0)
+				return true;
+		if (st->base.kind != BALE_REF_STAGE)
+			break;
+		s = st->base.stage;
+		limit = SIZE_MAX;
+		env_only = true;
+	}
+	return false;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/* True when `value` (as written) reads variable `name`: $name or ${name...}. */
+static bool reads_var(const char *value, const char *name, int escape)
+{
+	size_t n = strlen(name);
+	bool single = false, dquote = false;
+
+	for (const char *p = value; *p; p++) {
+		if (*p == escape && !single && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '"' && !single)
+			dquote = !dquote;
+		else if (*p == '\'' && !dquote)
+			single = !single;
+		if (*p != '$' || single)
+			continue;
+		if (p[1] == '{' && strncmp(p + 2, name, n) == 0 && !name_char(p[2 + n]) &&
+		    p[2 + n] != '\0')
+			return true;
+		if (strncmp(p + 1, name, n) == 0 && !name_char(p[1 + n]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Where the pair `key` of instruction `ins` is written, at or after *cursor (pairs come in
+ * order): its line and column, 0 when not found.
+ */
+static void find_pair(const struct lint_ctx *ctx, const bale_instruction *ins, const char *key,
+		      size_t *cursor, uint32_t *line_out, uint32_t *col_out)
+{
+	size_t len, klen = strlen(key), end = ins->end_offset;
+	const char *src = bale_dockerfile_source(ctx->df, &len);
+	uint32_t line = ins->start_line;
+	size_t line_start = ins->start_offset;
+
+	*line_out = *col_out = 0;
+	if (end > len || klen == 0)
+		return;
+	for (size_t k = ins->start_offset; k + klen <= end; k++) {
+		if (src[k] == '\n') {
+			line++;
+			line_start = k + 1;
+			continue;
+		}
+		if (k < *cursor || memcmp(src + k, key, klen) != 0)
+			continue;
+		*cursor = k + klen;
+		*line_out = line;
+		*col_out = (uint32_t)(k - line_start + 1);
+		return;
+	}
+}
+
+static void check_env_self_reference(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	int escape = bale_dockerfile_escape(ctx->df);
+
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_command *c = lint_command(ctx, i);
+		bool reported = false;
+
+		if (!c || c->kind != BALE_INSTR_ENV || c->pairs.n < 2)
+			continue;
+		for (size_t k = 0; k < c->pairs.n && !reported; k++) {
+			const char *name = c->pairs.v[k].key;
+
+			if (defined_before(ctx, i, name))
+				continue;
+			for (size_t j = 0; j < c->pairs.n && !reported; j++) {
+				if (j == k || !c->pairs.v[j].value ||
+				    !reads_var(c->pairs.v[j].value, name, escape))
+					continue;
+				const bale_instruction *ins = &ctx->instrs[i];
+				size_t cursor =
+				    ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+				uint32_t line = 0, col = 0;
+
+				for (size_t q = 0; q <= j; q++)
+					find_pair(ctx, ins, c->pairs.v[q].key, &cursor, &line,
+						  &col);
+				lint_report(ctx, rule, i, line, col,
+					    "this ENV sets %s and reads $%s in %s=%s: an ENV reads "
+					    "the values from before it, and %s is not set yet; "
+					    "set %s in an ENV of its own first",
+					    name, name, c->pairs.v[j].key, c->pairs.v[j].value,
+					    name, name);
+				reported = true;
+			}
+		}
+	}
+}
+
+/* --- DL3045 COPY to a relative destination -------------------------------------------------- */
+
+static bool absolute_path(const char *p)
+{
+	/* /x, and Windows' C:\x and C:/x */
+	return p[0] == '/' || p[0] == '\\' ||
+	       (((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')) && p[1] == ':' &&
+		(p[2] == '\\' || p[2] == '/'));
+}
+
+static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_command *c = lint_command(ctx, i);
+		size_t stage = lint_stage_of(ctx, i);
+		const char *dest;
+		char *owned;
+
+		if (!c || (c->kind != BALE_INSTR_COPY && c->kind != BALE_INSTR_ADD) ||
+		    !c->copy.dest || stage == BALE_NO_STAGE)
+			continue;
+		dest = expand_known(ctx, i, c->copy.dest, &owned);
+		if (dest && !absolute_path(dest) && !stage_has(ctx, stage, i, BALE_INSTR_WORKDIR))
+			lint_report(ctx, rule, i, 0, 0,
+				    "%s to the relative destination '%s' with no WORKDIR in this "
+				    "stage: it lands under whatever working directory the base "
+				    "image has ('/' unless it sets one); set WORKDIR first, or "
+				    "write an absolute path",
+				    bale_instr_kind_name(c->kind), dest);
+		free(owned);
+	}
+}
+
+/* --- DL3057 HEALTHCHECK missing --------------------------------------------------------------- */
+
+static void check_healthcheck(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	bool *images;
+
+	if (!image_stages(ctx, &images))
+		return;
+	for (size_t s = 0; s < ctx->nstages; s++) {
+		const bale_stage *st = &ctx->stage_list[s];
+
+		if (!images[s] || stage_has(ctx, s, SIZE_MAX, BALE_INSTR_HEALTHCHECK))
+			continue;
+		lint_report(
+		    ctx, rule, st->instruction, 0, 0,
+		    "the image this stage builds has no HEALTHCHECK: the engine cannot tell "
+		    "a hung service from a working one (add HEALTHCHECK CMD ..., or "
+		    "HEALTHCHECK NONE to say so)");
+	}
+	free(images);
+}
+
+/* --- DL3059 consecutive RUNs ------------------------------------------------------------------ */
+
+/* Simple commands of a RUN, those of sh -c strings aside (hadolint does not read those). */
+static size_t run_size(struct lint_ctx *ctx, size_t i)
+{
+	const bale_cmd_script *script = lint_script(ctx, i);
+	const bale_cmd *cmds;
+	size_t n, count = 0;
+
+	if (!script)
+		return 0;
+	cmds = bale_cmd_script_commands(script, &n);
+	for (size_t c = 0; c < n; c++)
+		if (!(cmds[c].context & BALE_CMD_IN_STRING))
+			count++;
+	return count;
+}
+
+/* True when both RUNs have the same flags (--mount, --network, ...), in any order. */
+static bool same_flags(const bale_instruction *a, const bale_instruction *b)
+{
+	if (a->nflags != b->nflags)
+		return false;
+	for (size_t x = 0; x < a->nflags; x++) {
+		size_t in_a = 0, in_b = 0;
+
+		for (size_t y = 0; y < a->nflags; y++)
+			in_a += strcmp(a->flags[x], a->flags[y]) == 0;
+		for (size_t y = 0; y < b->nflags; y++)
+			in_b += strcmp(a->flags[x], b->flags[y]) == 0;
+		if (in_a != in_b)
+			return false;
+	}
+	return true;
+}
+
+static void check_consecutive_runs(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	size_t prev = SIZE_MAX; /* the RUN that starts the current run of RUNs */
+
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+
+		if (ins->kind != BALE_INSTR_RUN) {
+			prev = SIZE_MAX;
+			continue;
+		}
+		/*
+		 * As hadolint: only RUNs of one command each, with the same flags, are worth
+		 * joining; a chain of commands is a deliberate split.
+		 */
+		if (prev == SIZE_MAX || !same_flags(&ctx->instrs[prev], ins) ||
+		    run_size(ctx, prev) > 1 || run_size(ctx, i) > 1) {
+			prev = i;
+			continue;
+		}
+		lint_report(ctx, rule, i, 0, 0,
+			    "this RUN follows the RUN on line %u: each RUN adds a layer; join them "
+			    "with && (bale lint --fix does)",
+			    (unsigned)ctx->instrs[i - 1].start_line);
+	}
+}
+
+/* --- DL3061 instructions before FROM ---------------------------------------------------------- */
+
+static void check_instruction_order(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+
+		if (ins->kind == BALE_INSTR_FROM)
+			return;
+		if (ins->kind == BALE_INSTR_ARG)
+			continue;
+		lint_report(
+		    ctx, rule, i, 0, 0,
+		    "%s before the first FROM: only ARG (and comments or parser directives) "
+		    "may come before FROM; there is no stage to run it in",
+		    ins->keyword);
+	}
+}
+
+/* --- DL3063 reserved stage names -------------------------------------------------------------- */
+
+static void check_reserved_names(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+		const char *name;
+
+		if (ins->kind != BALE_INSTR_FROM || ins->nargs != 3 ||
+		    strcasecmp(ins->args[1], "as") != 0)
+			continue;
+		name = ins->args[2];
+		if (strcasecmp(name, "scratch") == 0 || strcasecmp(name, "context") == 0)
+			lint_report(ctx, rule, i, 0, 0,
+				    "stage name '%s' is a reserved word: 'scratch' names the empty "
+				    "image and 'context' the build context, so FROM %s or COPY "
+				    "--from=%s would not mean this stage; rename it",
+				    name, name, name);
+	}
+}
+
+/* --- DL3064 secret-looking ARG and ENV names ----------------------------------------------------
+ */
+
+/* Names that hold credentials in common CI systems and SDKs (hadolint's list; names that hold
+ * no secret, such as TRAVIS_OS_NAME or FACEBOOK_APP_ID, left out). */
+static const char *const secret_names[] = {
+    "ACCESS_TOKEN",
+    "APPLICATION_KEY",
+    "APP_SECRET",
+    "AUTH_TOKEN",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "BITTREX_API_KEY",
+    "BITTREX_API_SECRET",
+    "CF_PASSWORD",
+    "CF_USERNAME",
+    "CIRCLE_TOKEN",
+    "CI_DEPLOY_PASSWORD",
+    "CI_DEPLOY_USER",
+    "DOCKERHUB_PASSWORD",
+    "DOCKER_PASSWORD",
+    "DOCKER_USERNAME",
+    "FACEBOOK_ACCESS_TOKEN",
+    "FACEBOOK_APP_SECRET",
+    "FIREBASE_API_TOKEN",
+    "FIREBASE_TOKEN",
+    "FOSSA_API_KEY",
+    "GH_ENTERPRISE_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_ENTERPRISE_TOKEN",
+    "GITHUB_TOKEN",
+    "HEROKU_API_KEY",
+    "NPM_AUTH_TOKEN",
+    "NPM_TOKEN",
+    "OKTA_CLIENT_TOKEN",
+    "OKTA_OAUTH2_CLIENTSECRET",
+    "OPENAI_API_KEY",
+    "OS_PASSWORD",
+    "OS_USERNAME",
+    "POSTGRES_PASSWORD",
+    "SLACK_TOKEN",
+    "STRIPE_API_KEY",
+    "VAULT_CLIENT_KEY",
+    "VAULT_TOKEN",
+};
+
+/*
+ * Words of a name (split at _ - .), in lower case, as a list of [start, end) ranges into
+ * `lower`. Returns the number of words (at most `max`).
+ */
+static size_t name_words(const char *name, char *lower, size_t size, size_t (*words)[2], size_t max)
+{
+	size_t n = 0, k = 0, start = 0;
+
+	for (; name[k] && k + 1 < size; k++)
+		lower[k] =
+		    (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] - 'A' + 'a' : name[k]);
+	lower[k] = '\0';
+	for (size_t p = 0; p <= k; p++) {
+		if (p < k && lower[p] != '_' && lower[p] != '-' && lower[p] != '.')
+			continue;
+		if (p > start && n < max) {
+			words[n][0] = start;
+			words[n][1] = p;
+			n++;
+		}
+		start = p + 1;
+	}
+	return n;
+}
+
+static bool word_is(const char *lower, const size_t w[2], const char *s)
+{
+	size_t n = w[1] - w[0];
+
+	return strlen(s) == n && memcmp(lower + w[0], s, n) == 0;
+}
+
+/* The word ends with `s` (dbpassword, ghtoken) or is it. */
+static bool word_ends(const char *lower, const size_t w[2], const char *s)
+{
+	size_t n = w[1] - w[0], m = strlen(s);
+
+	return n >= m && memcmp(lower + w[1] - m, s, m) == 0;
+}
+
+/*
+ * True when a variable named `name` looks like it holds a credential. hadolint matches
+ * substrings, so GOPRIVATE ("private") and TOKENIZERS_PARALLELISM ("token") are reported;
+ * bale matches words: password, secret, token, username (or a word ending in them), private,
+ * api key, client key; and not names of files or directories that hold a secret
+ * (AUTH_TOKEN_FILE), which is how secrets should be passed.
+ */
+static bool secret_name(const char *name)
+{
+	static const char *const suffixes[] = {"password", "passwd", "secret", "token",
+					       "username", "apikey", NULL};
+	static const char *const paths[] = {"file", "path", "dir", "filename", NULL};
+	char lower[128];
+	size_t words[16][2], n;
+
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(secret_names); k++)
+		if (strcasecmp(name, secret_names[k]) == 0)
+			return true;
+	n = name_words(name, lower, sizeof(lower), words, BALE_ARRAY_SIZE(words));
+	if (n == 0)
+		return false;
+	for (const char *const *p = paths; *p; p++)
+		if (word_is(lower, words[n - 1], *p))
+			return false;
+	for (size_t w = 0; w < n; w++) {
+		for (const char *const *s = suffixes; *s; s++)
+			if (word_ends(lower, words[w], *s))
+				return true;
+		if (word_is(lower, words[w], "private"))
+			return true;
+		if (w + 1 < n && word_is(lower, words[w + 1], "key") &&
+		    (word_is(lower, words[w], "api") || word_is(lower, words[w], "client")))
+			return true;
+	}
+	return false;
+}
+
+static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_command *c = lint_command(ctx, i);
+
+		if (c && c->kind == BALE_INSTR_ONBUILD)
+			c = c->onbuild.trigger;
+		if (!c || (c->kind != BALE_INSTR_ARG && c->kind != BALE_INSTR_ENV))
+			continue;
+		const bale_instruction *ins = &ctx->instrs[i];
+		size_t cursor = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+
+		for (size_t p = 0; p < c->pairs.n; p++) {
+			const char *name = c->pairs.v[p].key;
+			uint32_t line, col;
+
+			find_pair(ctx, ins, name, &cursor, &line, &col);
+			if (!secret_name(name))
+				continue;
+			if (c->kind == BALE_INSTR_ARG)
+				lint_report(
+				    ctx, rule, i, line, col,
+				    "ARG %s looks like a secret: a value given to it is "
+				    "recorded in the image's history, where anyone who pulls "
+				    "the image reads it; use RUN --mount=type=secret,id=%s",
+				    name, name);
+			else
+				lint_report(
+				    ctx, rule, i, line, col,
+				    "ENV %s looks like a secret: its value is stored in the "
+				    "image's configuration, where anyone who pulls the image "
+				    "reads it; pass it at run time, or to a RUN with "
+				    "--mount=type=secret",
+				    name);
+		}
+	}
+}
+
+/* --- DL3065 FROM --platform=$TARGETPLATFORM --------------------------------------------------- */
+
+static void check_redundant_platform(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+
+		if (ins->kind != BALE_INSTR_FROM)
+			continue;
+		for (size_t f = 0; f < ins->nflags; f++) {
+			const char *v = ins->flags[f];
+
+			if (strncmp(v, "--platform=", 11) != 0)
+				continue;
+			v += 11;
+			if (strcmp(v, "$TARGETPLATFORM") == 0 ||
+			    strcmp(v, "${TARGETPLATFORM}") == 0)
+				lint_report(
+				    ctx, rule, i, 0, 0,
+				    "FROM --platform=%s asks for what BuildKit does without "
+				    "the flag: a stage is built for the target platform; "
+				    "remove it",
+				    v);
+		}
+	}
+}
+
+/* --- DL3066 USER by name ---------------------------------------------------------------------- */
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (s[k] < '0' || s[k] > '9')
+			return false;
+	return true;
+}
+
+static void check_numeric_user(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_command *c = lint_command(ctx, i);
+		const char *user;
+		char *owned;
+
+		if (!c || c->kind != BALE_INSTR_USER || !c->value)
+			continue;
+		/* a user given by a variable bale cannot know may well be a number */
+		user = expand_known(ctx, i, c->value, &owned);
+		if (user && !all_digits(user, strcspn(user, ":")))
+			lint_report(
+			    ctx, rule, i, 0, 0,
+			    "USER %s names the user, not its UID: the host and Kubernetes "
+			    "(runAsNonRoot) see only numbers and cannot resolve or verify a "
+			    "name; write USER <uid>:<gid>",
+			    user);
+		free(owned);
+	}
+}
+
+/* --- DL3067 copying a whole stage ------------------------------------------------------------- */
+
+/* True when `path` (quotes removed) names the root: "/", "//", "/.", "/./". */
+static bool root_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n >= 2 && (path[0] == '"' || path[0] == '\'') && path[n - 1] == path[0]) {
+		path++;
+		n -= 2;
+	}
+	if (n == 0 || path[0] != '/')
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (path[k] != '/' &&
+		    !(path[k] == '.' && (k + 1 == n || path[k + 1] == '/') && path[k - 1] == '/'))
+			return false;
+	return true;
+}
+
+static void check_copy_root(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_command *c = lint_command(ctx, i);
+		bool from_root = false;
+
+		if (!c || c->kind != BALE_INSTR_COPY || !c->copy.from || !c->copy.dest ||
+		    !root_path(c->copy.dest))
+			continue;
+		for (size_t s = 0; s < c->copy.nsources && !from_root; s++)
+			from_root = root_path(c->copy.sources[s]);
+		if (from_root)
+			lint_report(
+			    ctx, rule, i, 0, 0,
+			    "COPY --from=%s / / copies the whole filesystem of '%s': its "
+			    "compilers, package caches and secrets come along; copy only the "
+			    "paths the image needs",
+			    c->copy.from, c->copy.from);
+	}
+}
+
+/* --- DL4003, DL4004 several CMD or ENTRYPOINT ------------------------------------------------- */
+
+static void check_several(struct lint_ctx *ctx, const bale_rule *rule, bale_instr_kind kind)
+{
+	uint32_t last = 0; /* the line of the stage's last one, 0 for none */
+
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+
+		if (ins->kind == BALE_INSTR_FROM) {
+			last = 0;
+			continue;
+		}
+		if (ins->kind != kind)
+			continue;
+		if (last)
+			lint_report(ctx, rule, i, 0, 0,
+				    "this stage already has %s on line %u: only the last %s of a "
+				    "stage takes effect, the earlier one is dead code",
+				    bale_instr_kind_name(kind), (unsigned)last,
+				    bale_instr_kind_name(kind));
+		last = ins->start_line;
+	}
+}
+
+static void check_several_cmd(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	check_several(ctx, rule, BALE_INSTR_CMD);
+}
+
+static void check_several_entrypoint(struct lint_ctx *ctx, const bale_rule *rule)
+{
+	check_several(ctx, rule, BALE_INSTR_ENTRYPOINT);
+}
+
+/* --- the catalogue ---------------------------------------------------------------------------- */
+
+const struct lint_rule lint_rule_DL3043 = {
+    .meta = {.id = "DL3043",
+	     .name = "invalid-onbuild-trigger",
+	     .severity = BALE_SEV_ERROR,
+	     .summary = "`ONBUILD`, `FROM` or `MAINTAINER` triggered from within `ONBUILD` "
+			"instruction",
+	     .fix = "remove the trigger: ONBUILD cannot run ONBUILD, FROM or MAINTAINER",
+	     .category = "correctness"},
+    .check = check_onbuild_triggers,
+};
+
+const struct lint_rule lint_rule_DL3044 = {
+    .meta = {.id = "DL3044",
+	     .name = "env-self-reference",
+	     .severity = BALE_SEV_ERROR,
+	     .summary = "Do not refer to an environment variable within the same `ENV` statement "
+			"where it is defined",
+	     .fix = "set the variable in an ENV of its own before the ENV that reads it",
+	     .category = "correctness"},
+    .check = check_env_self_reference,
+    .needs_stages = true,
+};
+
+const struct lint_rule lint_rule_DL3045 = {
+    .meta = {.id = "DL3045",
+	     .name = "copy-relative-without-workdir",
+	     .severity = BALE_SEV_WARNING,
+	     .summary = "`COPY` to a relative destination without `WORKDIR` set",
+	     .fix = "set WORKDIR before the COPY, or copy to an absolute path",
+	     .category = "correctness"},
+    .check = check_copy_relative,
+    .needs_stages = true,
+};
+
+const struct lint_rule lint_rule_DL3057 = {
+    .meta = {.id = "DL3057",
+	     .name = "healthcheck-missing",
+	     .severity = BALE_SEV_NONE,
+	     .summary = "`HEALTHCHECK` instruction missing (off by default, as in hadolint)",
+	     .fix = "add HEALTHCHECK CMD <probe> (or HEALTHCHECK NONE) to the image's stage",
+	     .category = "maintainability"},
+    .check = check_healthcheck,
+    .needs_stages = true,
+};
+
+const struct lint_rule lint_rule_DL3059 = {
+    .meta = {.id = "DL3059",
+	     .name = "consecutive-run",
+	     .severity = BALE_SEV_INFO,
+	     .summary = "Multiple consecutive `RUN` instructions. Consider consolidation",
+	     .fix = "join consecutive RUNs with && into one (bale lint --fix does)",
+	     .category = "efficiency"},
+    .check = check_consecutive_runs,
+};
+
+const struct lint_rule lint_rule_DL3061 = {
+    .meta = {.id = "DL3061",
+	     .name = "invalid-instruction-order",
+	     .severity = BALE_SEV_ERROR,
+	     .summary = "Invalid instruction order. Dockerfile must begin with `FROM`, `ARG` or "
+			"comment",
+	     .fix = "move the instruction after the first FROM",
+	     .category = "correctness"},
+    .check = check_instruction_order,
+};
+
+const struct lint_rule lint_rule_DL3063 = {
+    .meta = {.id = "DL3063",
+	     .name = "stage-name-reserved-word",
+	     .severity = BALE_SEV_WARNING,
+	     .summary = "Stage name should not be a reserved word",
+	     .fix = "rename the stage: 'scratch' and 'context' are reserved",
+	     .category = "correctness"},
+    .check = check_reserved_names,
+};
+
+const struct lint_rule lint_rule_DL3064 = {
+    .meta = {.id = "DL3064",
+	     .name = "sensitive-arg-env-name",
+	     .severity = BALE_SEV_WARNING,
+	     .summary = "Potentially sensitive data should not be used in the `ARG` or `ENV` "
+			"commands",
+	     .fix = "pass secrets with RUN --mount=type=secret (docker build --secret), not ARG "
+		    "or ENV",
+	     .category = "security"},
+    .check = check_secret_names,
+    .needs_stages = true,
+};
+
+const struct lint_rule lint_rule_DL3065 = {
+    .meta = {.id = "DL3065",
+	     .name = "target-platform-redundant",
+	     .severity = BALE_SEV_WARNING,
+	     .summary = "Setting `FROM --platform` to predefined `$TARGETPLATFORM` is redundant as "
+			"this is the default behavior",
+	     .fix = "remove --platform=$TARGETPLATFORM from the FROM",
+	     .category = "style"},
+    .check = check_redundant_platform,
+};
+
+const struct lint_rule lint_rule_DL3066 = {
+    .meta = {.id = "DL3066",
+	     .name = "non-numeric-user",
+	     .severity = BALE_SEV_INFO,
+	     .summary = "Non-numeric user-id may not be resolvable by host system",
+	     .fix = "write the numeric UID (and GID): USER 10001:10001",
+	     .category = "security"},
+    .check = check_numeric_user,
+    .needs_stages = true,
+};
+
+const struct lint_rule lint_rule_DL3067 = {
+    .meta = {.id = "DL3067",
+	     .name = "copy-stage-root",
+	     .severity = BALE_SEV_WARNING,
+	     .summary = "Do not copy an entire filesystem from another stage",
+	     .fix = "COPY --from only the paths the image needs",
+	     .category = "efficiency"},
+    .check = check_copy_root,
+    .needs_stages = true,
+};
+
+const struct lint_rule lint_rule_DL4003 = {
+    .meta = {.id = "DL4003",
+	     .name = "multiple-cmd",
+	     .severity = BALE_SEV_WARNING,
+	     .summary = "Multiple `CMD` instructions found",
+	     .fix = "keep one CMD per stage",
+	     .category = "correctness"},
+    .check = check_several_cmd,
+};
+
+const struct lint_rule lint_rule_DL4004 = {
+    .meta = {.id = "DL4004",
+	     .name = "multiple-entrypoint",
+	     .severity = BALE_SEV_ERROR,
+	     .summary = "Multiple `ENTRYPOINT` instructions found",
+	     .fix = "keep one ENTRYPOINT per stage",
+	     .category = "correctness"},
+    .check = check_several_entrypoint,
+};
