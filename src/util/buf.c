@@ -85,6 +85,10 @@ int bale_buf_vaddf(bale_buf *buf, const char *fmt, va_list ap)
 
 	if (buf->err)
 		return buf->err;
+	/* Room for a typical message first, so most calls format once, not twice. */
+	if (buf->alloc - buf->len < 256 && buf->max - buf->len >= 256 &&
+	    (rc = bale_buf_grow(buf, 256)) != 0)
+		return rc;
 	va_copy(cp, ap);
 	n = vsnprintf(buf->ptr + buf->len, buf->alloc ? buf->alloc - buf->len : 0, fmt, cp);
 	va_end(cp);
