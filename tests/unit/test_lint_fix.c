@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bale/command.h"
 #include "bale/lint.h"
 #include "util/util.h"
 
@@ -45,6 +46,12 @@ static const struct fix_case cases[] = {
      "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.1-r0\n", false},
     {"DL3025", "FROM alpine:3.20\nCMD python -m app --port=8080\n",
      "FROM alpine:3.20\nCMD [\"python\", \"-m\", \"app\", \"--port=8080\"]\n", false},
+    {"ConsistentInstructionCasing", "FROM debian:12-slim\nRUN true\nworkdir /app\nCMD [\"x\"]\n",
+     "FROM debian:12-slim\nRUN true\nWORKDIR /app\nCMD [\"x\"]\n", true},
+    {"LegacyKeyValueFormat", "FROM debian:12-slim\nENV A b c\nLABEL k v\nENV P /usr/bin\n",
+     "FROM debian:12-slim\nENV A=\"b c\"\nLABEL k=v\nENV P=/usr/bin\n", false},
+    {"DL3059", "FROM debian:12-slim\nRUN echo a\nRUN echo b\n# next\nCMD [\"x\"]\n",
+     "FROM debian:12-slim\nRUN echo a \\\n    && echo b\n# next\nCMD [\"x\"]\n", false},
 };
 
 static bale_findings *lint(const char *text)
@@ -150,12 +157,67 @@ static void test_exec_form_fix_leaves_shell_syntax_alone(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* Every command the file's RUNs run, words joined: what merging RUNs must keep. */
+static char *commands_of(const char *text)
+{
+	bale_dockerfile *df;
+	const bale_instruction *ins;
+	bale_buf out = BALE_BUF_INIT;
+	size_t n;
+
+	assert_int_equal(bale_dockerfile_parse(&df, text, strlen(text), NULL), 0);
+	ins = bale_dockerfile_instructions(df, &n);
+	for (size_t i = 0; i < n; i++) {
+		bale_cmd_script *script;
+		const bale_cmd *cmds;
+		size_t nc;
+
+		if (ins[i].kind != BALE_INSTR_RUN)
+			continue;
+		assert_int_equal(
+		    bale_cmd_parse_instruction(&script, &ins[i], text, strlen(text), '\\', NULL),
+		    0);
+		cmds = bale_cmd_script_commands(script, &nc);
+		for (size_t c = 0; c < nc; c++) {
+			for (size_t w = 0; w < cmds[c].nwords; w++)
+				bale_buf_addf(&out, "%s ", cmds[c].words[w].value);
+			bale_buf_addch(&out, ';');
+		}
+		bale_cmd_script_free(script);
+	}
+	bale_dockerfile_free(df);
+	return bale_buf_detach(&out, NULL);
+}
+
+static void test_merged_runs_run_the_same_commands(void **state)
+{
+	const char *in = "FROM debian:12-slim\nRUN echo \"a  b\"\nRUN touch '/x y' \\\n  /z\n"
+			 "RUN chmod 600 \"$HOME\"/x\n";
+	bale_lint_config cfg;
+	bale_buf out = BALE_BUF_INIT;
+	char *before, *after;
+	size_t n;
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
+	assert_null(strstr(strstr(out.ptr, "RUN") + 3, "\nRUN"));
+	before = commands_of(in);
+	after = commands_of(out.ptr);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	bale_buf_release(&out);
+	bale_lint_config_release(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_each_fixer_rewrites_and_the_finding_is_gone),
 	    cmocka_unit_test(test_ignored_rules_are_not_fixed_and_clean_files_stay),
 	    cmocka_unit_test(test_exec_form_fix_leaves_shell_syntax_alone),
+	    cmocka_unit_test(test_merged_runs_run_the_same_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
