@@ -156,20 +156,6 @@ static size_t shipped_base_stage(const struct lint_ctx *ctx)
  * BL2001 base-image-not-pinned-by-digest
  * =========================================================================================== */
 
-/*
- * The rule is opt-in: a tag-only FROM is what nearly every Dockerfile writes, and hadolint's
- * DL3006/DL3007 already catch the moving ones. It runs when the configuration names it in an
- * override (`--info BL2001`, `override: {warning: [BL2001]}`).
- */
-static bool enabled_explicitly(const struct lint_ctx *ctx, const bale_rule *rule)
-{
-	for (size_t k = 0; k < ctx->cfg->noverrides; k++)
-		if (ctx->cfg->overrides[k].severity != BALE_SEV_NONE &&
-		    bale_rule_matches(rule, ctx->cfg->overrides[k].code))
-			return true;
-	return false;
-}
-
 static void report_unpinned(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
 			    const char *name, const char *how)
 {
@@ -186,8 +172,6 @@ static void report_unpinned(struct lint_ctx *ctx, const bale_rule *rule, size_t 
 
 static void check_digest(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	if (!enabled_explicitly(ctx, rule))
-		return;
 	for (size_t s = 0; s < ctx->nstages; s++) {
 		const bale_stage *st = &ctx->stage_list[s];
 
@@ -202,12 +186,15 @@ static void check_digest(struct lint_ctx *ctx, const bale_rule *rule)
 	}
 }
 
+/*
+ * Off unless the configuration gives it a severity: a tag-only FROM is what nearly every
+ * Dockerfile writes, and hadolint's DL3006/DL3007 already catch the moving ones.
+ */
 const struct lint_rule lint_rule_BL2001 = {
     .meta = {.id = "BL2001",
 	     .name = "base-image-not-pinned-by-digest",
-	     .severity = BALE_SEV_INFO,
-	     .summary = "An image the build pulls is not pinned by digest (opt-in: enable it with "
-			"an override)",
+	     .severity = BALE_SEV_NONE,
+	     .summary = "An image the build pulls is not pinned by digest (off unless enabled)",
 	     .fix = "write FROM name:tag@sha256:<digest> and let Renovate or Dependabot keep the "
 		    "digest current",
 	     .category = "security"},
