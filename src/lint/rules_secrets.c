@@ -5,7 +5,7 @@
  * every message (bale_mask_secret) so a lint report never spreads the secret further.
  */
 #include "lint/internal.h"
-#include "lint/secrets.h"
+#include "secrets/secrets.h"
 
 #include <errno.h>
 #include <fcntl.h>

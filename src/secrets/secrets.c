@@ -5,7 +5,7 @@
  * formats their issuers document (and gitleaks' rules for them); lengths are checked so that a
  * prefix inside a longer word is not taken for a token.
  */
-#include "lint/secrets.h"
+#include "secrets/secrets.h"
 #include "util/util.h"
 
 #include <string.h>

@@ -1,6 +1,7 @@
 /*
- * secrets.h: a small detector of credentials, for the lint rules (values in ENV, ARG, LABEL and
- * RUN; files copied into the image) and later the image audit (file contents, history).
+ * secrets/secrets.h: a small detector of credentials, shared by the lint rules (values in ENV,
+ * ARG, LABEL and RUN; files copied into the image) and the image audit (file contents of every
+ * layer, config, history).
  *
  * It recognises three things: values with a shape of their own (an AWS access key ID, a GitHub
  * or GitLab token, a private key header, ...) and literal passwords assigned in text
@@ -9,8 +10,8 @@
  * Everything is byte scanning, linear in the input: no regular expressions, no allocation.
  * Nothing here owns memory; positions are offsets into the caller's text.
  */
-#ifndef BALE_LINT_SECRETS_H
-#define BALE_LINT_SECRETS_H
+#ifndef BALE_SECRETS_SECRETS_H
+#define BALE_SECRETS_SECRETS_H
 
 #include "bale/common.h"
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "bale/lint.h"
-#include "lint/secrets.h"
+#include "secrets/secrets.h"
 #include "util/util.h"
 
 /* The first secret in `text`, or NULL; *what gets its description. */
