@@ -701,8 +701,12 @@ static bool is_manifest(const char *base, size_t len)
 	for (const char *const *n = names; *n; n++)
 		if (eqn(base, len, *n))
 			return true;
-	if ((starts_with(base, len, "requirements") || starts_with(base, len, "constraints")) &&
-	    (ends_with(base, len, ".txt") || ends_with(base, len, ".in")))
+	/* requirements*.txt, and the requirements/ directory of split files (base.txt, prod.txt) */
+	if (starts_with(base, len, "requirements") || starts_with(base, len, "constraints"))
+		return true;
+	/* What an install reads besides the manifest: vendored modules, patch-package patches,
+	 * the Prisma schema that npm's postinstall generates a client from. */
+	if (eqn(base, len, "vendor") || eqn(base, len, "patches") || eqn(base, len, "prisma"))
 		return true;
 	return ends_with(base, len, ".gemspec") || ends_with(base, len, ".csproj") ||
 	       ends_with(base, len, ".fsproj") || ends_with(base, len, ".sln") ||

@@ -206,25 +206,29 @@ const struct lint_rule lint_rule_BL2001 = {
  * BL2005 context-copied-without-dockerignore
  * =========================================================================================== */
 
-/* Docker's .dockerignore patterns: '*', '?', '[...]', '\\' in a segment; "**" across them. */
-static bool glob_match(const char *p, const char *s, int depth)
+/*
+ * Docker's .dockerignore patterns: '*', '?', '[...]', '\\' in a segment; "**" across them.
+ * Backtracking is bounded by *budget (steps left), so a hostile pattern such as "*" repeated
+ * a hundred times cannot make lint slow: out of budget, the pattern does not match.
+ */
+static bool glob_match(const char *p, const char *s, int depth, long *budget)
 {
-	if (depth > 32)
+	if (depth > 32 || --*budget < 0)
 		return false;
 	while (*p) {
 		if (p[0] == '*' && p[1] == '*') {
 			p += 2;
 			if (*p == '/') {
 				p++;
-				if (glob_match(p, s, depth + 1))
+				if (glob_match(p, s, depth + 1, budget))
 					return true;
 				for (const char *q = s; *q; q++)
-					if (*q == '/' && glob_match(p, q + 1, depth + 1))
+					if (*q == '/' && glob_match(p, q + 1, depth + 1, budget))
 						return true;
 				return false;
 			}
 			for (const char *q = s;; q++) {
-				if (glob_match(p, q, depth + 1))
+				if (glob_match(p, q, depth + 1, budget))
 					return true;
 				if (!*q)
 					return false;
@@ -233,7 +237,7 @@ static bool glob_match(const char *p, const char *s, int depth)
 		if (*p == '*') {
 			p++;
 			for (const char *q = s;; q++) {
-				if (glob_match(p, q, depth + 1))
+				if (glob_match(p, q, depth + 1, budget))
 					return true;
 				if (!*q || *q == '/')
 					return false;
@@ -339,7 +343,8 @@ static bool ignored(const char *text, const char *path)
 				pattern[len] = '\0';
 				clean_pattern(pattern);
 				/* The path itself, then each directory above it. */
-				bool hit = glob_match(pattern, path, 0);
+				long budget = 100000;
+				bool hit = glob_match(pattern, path, 0, &budget);
 
 				while (!hit && (slash = strchr(slash, '/')) != NULL) {
 					size_t n = (size_t)(slash - path);
@@ -347,7 +352,7 @@ static bool ignored(const char *text, const char *path)
 					if (n < sizeof(parent)) {
 						memcpy(parent, path, n);
 						parent[n] = '\0';
-						hit = glob_match(pattern, parent, 0);
+						hit = glob_match(pattern, parent, 0, &budget);
 					}
 					slash++;
 				}
