@@ -145,8 +145,7 @@ static int parse_options(struct inspect_args *a, int argc, char **argv)
 			a->tree = true;
 			a->tree_layer = BALE_FS_NO_LAYER;
 			/* --tree LAYER as well as --tree=LAYER, when a number follows */
-			if (!optarg && optind < argc && all_digits(argv[optind]) &&
-			    optind + 1 < argc)
+			if (!optarg && optind < argc && all_digits(argv[optind]))
 				optarg = argv[optind++];
 			if (optarg && !parse_count(optarg, &a->tree_layer))
 				return cli_usage_error("inspect", "invalid --tree layer '%s'",

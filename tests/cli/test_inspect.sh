@@ -210,8 +210,8 @@ if grep -Eq 'blob\.bin|gone\.txt|old1\.txt' "$OUT"; then
 else
 	pass "merged tree: deleted files are gone"
 fi
-run "$BALE" inspect --tree 3 "$W"
-assert_exit "--tree 3 exits 0" 0
+run "$BALE" inspect "$W" --tree 3
+assert_exit "IMAGE --tree 3 exits 0" 0
 assert_stdout_matches "layer tree: a whiteout is shown as such" '\.wh\.blob\.bin  \(whiteout: deletes it\)$'
 assert_stdout_matches "layer tree: the layer's own file" 'new\.txt$'
 run "$BALE" inspect --tree=3 "$IMAGES/whiteouts-overlay/oci-gzip"
