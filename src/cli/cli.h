@@ -70,6 +70,7 @@ int cli_build_arg_add(struct cli_build_args *a, const char *cmd, const char *spe
 void cli_build_args_release(struct cli_build_args *a);
 
 #define CLI_COMMAND(name) extern const struct cli_command cli_cmd_##name
+CLI_COMMAND(audit);
 CLI_COMMAND(inspect);
 CLI_COMMAND(lint);
 CLI_COMMAND(parse);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 static const struct cli_command *const commands[] = {
+    &cli_cmd_audit,
     &cli_cmd_inspect,
     &cli_cmd_lint,
     &cli_cmd_parse,
