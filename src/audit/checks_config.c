@@ -270,14 +270,14 @@ static int check_run(struct audit *a, const char *cmd, int layer, const char *wh
 			return rc;
 	}
 	for (p = cmd; (p = find_word(p, n - (size_t)(p - cmd), "chmod")) != NULL; p += 5) {
-		const char *q = p + 5, *stop = q + strcspn(q, ";&|\n");
+		const char *q = p + 5, *stop = q + strcspn(q, ";&|\n#");
 
 		while (q < stop) {
 			size_t w;
 
 			while (q < stop && *q == ' ')
 				q++;
-			w = strcspn(q, " ;&|\n");
+			w = strcspn(q, " ;&|\n#");
 			if (w > (size_t)(stop - q))
 				w = (size_t)(stop - q);
 			if ((w == 3 && memcmp(q, "777", 3) == 0) ||

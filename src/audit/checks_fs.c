@@ -31,6 +31,11 @@ struct merged {
 	bale_buf cache;
 	size_t cache_files;
 	size_t cache_layer;
+	/* the .git directory being walked: its layer, or the first present child's when the
+	   layers never named the directory itself (umoci writes no parent entries) */
+	bale_buf git;
+	size_t git_layer;
+	bool git_layer_known;
 	int rc;
 };
 
@@ -85,6 +90,17 @@ static int flush_cache(struct merged *m)
 	return rc;
 }
 
+static int flush_git(struct merged *m)
+{
+	int rc = 0;
+
+	if (m->git.len)
+		rc = audit_emit(m->a, R_GIT_DIRECTORY, (int)m->git_layer, m->git.ptr,
+				"a git repository: its history, remotes and config ship too");
+	bale_buf_reset(&m->git);
+	return rc;
+}
+
 static int on_merged(void *ctx, const bale_fs_entry *e)
 {
 	struct merged *m = ctx;
@@ -112,6 +128,16 @@ static int on_merged(void *ctx, const bale_fs_entry *e)
 		if (e->layer > m->cache_layer || m->cache_files == 1)
 			m->cache_layer = e->layer;
 	}
+	if (!rc && m->git.len && !(strncmp(p, m->git.ptr, m->git.len) == 0 && p[m->git.len] == '/'))
+		rc = flush_git(m);
+	if (!rc && e->type == BALE_FS_DIR && !m->git.len && strcmp(name, ".git") == 0) {
+		bale_buf_adds(&m->git, p);
+		m->git_layer = e->layer;
+		m->git_layer_known = !(e->flags & BALE_FS_IMPLICIT);
+	} else if (m->git.len && !m->git_layer_known && !(e->flags & BALE_FS_IMPLICIT)) {
+		m->git_layer = e->layer;
+		m->git_layer_known = true;
+	}
 	if (e->flags & BALE_FS_IMPLICIT)
 		return rc ? (m->rc = rc) : 0;
 	if (!rc && file && (e->mode & 04000))
@@ -124,9 +150,6 @@ static int on_merged(void *ctx, const bale_fs_entry *e)
 	    !(e->type == BALE_FS_DIR && (e->mode & 01000)))
 		rc = audit_emit(a, R_WORLD_WRITABLE, layer, p, "world-writable %s (mode %04o)",
 				e->type == BALE_FS_DIR ? "directory, not sticky" : "file", e->mode);
-	if (!rc && e->type == BALE_FS_DIR && strcmp(name, ".git") == 0)
-		rc = audit_emit(a, R_GIT_DIRECTORY, layer, p,
-				"a git repository: its history, remotes and config ship too");
 	if (!rc && file && (in_list(toolchain, name) || strncmp(name, "gcc-", 4) == 0) &&
 	    (in_bin_dir(e->path) || strcmp(name, "cc1") == 0 || strcmp(name, "cc1plus") == 0))
 		rc = audit_emit(a, R_BUILD_TOOLCHAIN, layer, p, "a build tool: %s", name);
@@ -259,11 +282,14 @@ int audit_check_merged(struct audit *a, const bale_fs *fs)
 
 	bale_buf_init(&m.path, 0);
 	bale_buf_init(&m.cache, 0);
+	bale_buf_init(&m.git, 0);
 	rc = bale_fs_walk_merged(fs, BALE_FS_WALK_SORTED, on_merged, &m);
 	if (m.rc)
 		rc = m.rc;
 	if (!rc)
 		rc = flush_cache(&m);
+	if (!rc)
+		rc = flush_git(&m);
 	if (!rc)
 		rc = check_shadow(a, fs);
 	if (!rc)
@@ -272,5 +298,6 @@ int audit_check_merged(struct audit *a, const bale_fs *fs)
 		rc = check_duplicates(a, fs, &a->group, R_DUPLICATE_GID, "/etc/group", "group");
 	bale_buf_release(&m.path);
 	bale_buf_release(&m.cache);
+	bale_buf_release(&m.git);
 	return rc;
 }
