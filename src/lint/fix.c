@@ -314,10 +314,13 @@ static void fix_apk_no_cache(struct fixer_ctx *fc, size_t i)
 /* True when the RUN text ends where "&& more" can follow: not after ; & or a heredoc. */
 static bool can_append(const struct fixer_ctx *fc, const bale_instruction *ins, size_t end)
 {
-	char last = end > ins->start_offset ? fc->src[end - 1] : '\0';
+	char last;
 
-	return ins->kind == BALE_INSTR_RUN && !ins->json && !ins->nheredocs && end != SIZE_MAX &&
-	       last != ';' && last != '&' && last != '|' && last != '\\' && last != '`';
+	if (end == SIZE_MAX || end <= ins->start_offset) /* no plain end: leave it alone */
+		return false;
+	last = fc->src[end - 1];
+	return ins->kind == BALE_INSTR_RUN && !ins->json && !ins->nheredocs && last != ';' &&
+	       last != '&' && last != '|' && last != '\\' && last != '`';
 }
 
 static void fix_apt_lists(struct fixer_ctx *fc, size_t i)
