@@ -10,10 +10,14 @@
 #include <string.h>
 
 const bale_rule audit_rules[R_COUNT] = {
-#define AUDIT_RULE(e, id, name, sev, cat, summary, fix)                                            \
-	[R_##e] = {id, name, BALE_SEV_##sev, summary, fix, NULL, cat},
+#define ALIASES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NO_ALIASES   NULL
+#define AUDIT_RULE(e, id, name, sev, cat, summary, fix, aliases)                                   \
+	[R_##e] = {id, name, BALE_SEV_##sev, summary, fix, aliases, cat},
 #include "audit/rules.def"
 #undef AUDIT_RULE
+#undef ALIASES
+#undef NO_ALIASES
 };
 
 const bale_rule *bale_audit_rule(size_t index)

@@ -11,7 +11,7 @@
 #include "util/util.h"
 
 enum audit_rule {
-#define AUDIT_RULE(e, id, name, sev, cat, summary, fix) R_##e,
+#define AUDIT_RULE(e, id, name, sev, cat, summary, fix, aliases) R_##e,
 #include "audit/rules.def"
 #undef AUDIT_RULE
 	R_COUNT

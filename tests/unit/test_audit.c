@@ -339,6 +339,26 @@ static void test_ignore_and_overrides(void **state)
 	    BALE_SEV_NONE);
 }
 
+/* dockle's checkpoint codes are aliases: a .dockleignore works as an ignore file */
+static void test_dockle_codes_are_aliases(void **state)
+{
+	static const char file[] = "CIS-DI-0008\nDKL-LI-0001\n";
+
+	(void)state;
+	assert_int_equal(bale_audit_config_parse_ignore(&cfg, file, strlen(file), ".dockleignore"),
+			 0);
+	assert_int_equal(
+	    bale_audit_config_severity(&cfg, bale_audit_rule_find("setuid-file"), "/usr/bin/su"),
+	    BALE_SEV_NONE);
+	assert_int_equal(
+	    bale_audit_config_severity(&cfg, bale_audit_rule_find("setgid-file"), "/usr/bin/chage"),
+	    BALE_SEV_NONE);
+	assert_int_equal(bale_audit_config_severity(&cfg, bale_audit_rule_find("AU3009"), NULL),
+			 BALE_SEV_NONE);
+	assert_int_equal(bale_audit_config_severity(&cfg, bale_audit_rule_find("user-root"), NULL),
+			 BALE_SEV_WARNING);
+}
+
 static void test_ignore_file_typo_is_an_error(void **state)
 {
 	static const char file[] = "AU1002\nAU9999 /x\n";
@@ -378,6 +398,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_merged_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_account_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ignore_and_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dockle_codes_are_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ignore_file_typo_is_an_error, setup, teardown),
 	    cmocka_unit_test(test_rule_catalogue),
 	};
