@@ -81,35 +81,46 @@ struct where {
 	uint32_t line, col;
 };
 
+/* A position in an instruction's source, moved forward only (keys come in written order). */
+struct cursor {
+	size_t off, line_start;
+	uint32_t line;
+};
+
+static void cursor_init(struct cursor *cur, const bale_instruction *ins)
+{
+	cur->line = ins->start_line;
+	cur->line_start = ins->start_offset;
+	/* after the keyword */
+	cur->off = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+}
+
 /*
- * Finds `key` as written in the instruction's source at or after *cursor (keys come in the
- * order they are written), so a finding about one key of a LABEL that spans lines points at
- * the line of that key.
+ * Finds `key` as written in the instruction's source at or after the cursor and moves the
+ * cursor past it, so a finding about one key of a LABEL that spans lines points at the line
+ * of that key. The cursor only moves forward: a LABEL is scanned once whatever its size.
  */
 static struct where find_key(const struct lint_ctx *ctx, const bale_instruction *ins,
-			     const char *key, size_t *cursor)
+			     const char *key, struct cursor *cur)
 {
 	struct where w = {0, 0};
 	size_t len, klen = strlen(key), end = ins->end_offset;
 	const char *src = bale_dockerfile_source(ctx->df, &len);
-	uint32_t line = ins->start_line;
-	size_t line_start = ins->start_offset;
+	const char *hit;
 
-	if (end > len || klen == 0)
+	if (end > len || klen == 0 || cur->off >= end)
 		return w;
-	for (size_t k = ins->start_offset; k + klen <= end; k++) {
-		if (src[k] == '\n') {
-			line++;
-			line_start = k + 1;
-			continue;
-		}
-		if (k < *cursor || memcmp(src + k, key, klen) != 0)
-			continue;
-		*cursor = k + klen;
-		w.line = line;
-		w.col = (uint32_t)(k - line_start + 1);
+	hit = memmem(src + cur->off, end - cur->off, key, klen);
+	if (!hit)
 		return w;
+	for (const char *nl; (nl = memchr(src + cur->off, '\n', (size_t)(hit - src) - cur->off));) {
+		cur->line++;
+		cur->off = (size_t)(nl - src) + 1;
+		cur->line_start = cur->off;
 	}
+	w.line = cur->line;
+	w.col = (uint32_t)((size_t)(hit - src) - cur->line_start + 1);
+	cur->off = (size_t)(hit - src) + klen;
 	return w;
 }
 
@@ -122,14 +133,13 @@ static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn,
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_command *c = lint_command(ctx, i);
 		const bale_instruction *ins = &ctx->instrs[i];
-		size_t cursor;
+		struct cursor cur;
 
 		if (!c || c->kind != BALE_INSTR_LABEL)
 			continue;
-		/* after the keyword */
-		cursor = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+		cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
-			struct where at = find_key(ctx, ins, c->pairs.v[p].key, &cursor);
+			struct where at = find_key(ctx, ins, c->pairs.v[p].key, &cur);
 			struct expanded key, value;
 
 			expand(ctx, i, c->pairs.v[p].key, &key);

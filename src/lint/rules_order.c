@@ -155,98 +155,183 @@ static bool name_char(char c)
 	       c == '_';
 }
 
-/* True when `value` (as written) reads variable `name`: $name or ${name...}. */
-static bool reads_var(const char *value, const char *name, int escape)
-{
-	size_t n = strlen(name);
-	bool single = false, dquote = false;
+/*
+ * The next variable `value` (as written) reads after *p: $NAME or ${NAME...}, outside single
+ * quotes and not escaped. Sets *name and *len and moves *p past it; false at the end.
+ */
+struct ref_scan {
+	const char *p;
+	int escape;
+	bool single, dquote;
+};
 
-	for (const char *p = value; *p; p++) {
-		if (*p == escape && !single && p[1]) {
-			p++;
+static bool next_ref(struct ref_scan *r, const char **name, size_t *len)
+{
+	for (; *r->p; r->p++) {
+		const char *p = r->p, *n;
+
+		if (*p == r->escape && !r->single && p[1]) {
+			r->p++;
 			continue;
 		}
-		if (*p == '"' && !single)
-			dquote = !dquote;
-		else if (*p == '\'' && !dquote)
-			single = !single;
-		if (*p != '$' || single)
+		if (*p == '"' && !r->single)
+			r->dquote = !r->dquote;
+		else if (*p == '\'' && !r->dquote)
+			r->single = !r->single;
+		if (*p != '$' || r->single)
 			continue;
-		if (p[1] == '{' && strncmp(p + 2, name, n) == 0 && !name_char(p[2 + n]) &&
-		    p[2 + n] != '\0')
-			return true;
-		if (strncmp(p + 1, name, n) == 0 && !name_char(p[1 + n]))
+		n = p[1] == '{' ? p + 2 : p + 1;
+		*name = n;
+		while (name_char(*n))
+			n++;
+		*len = (size_t)(n - *name);
+		r->p = n > p + 1 ? n - 1 : p;
+		/* ${NAME} needs its closing part; a bare $ or ${ reads nothing */
+		if (*len && (p[1] != '{' || *n))
 			return true;
 	}
 	return false;
 }
 
+struct env_key {
+	const char *key;
+	size_t index;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct env_key *x = a, *y = b;
+	int d = strcmp(x->key, y->key);
+
+	return d ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+/* strcmp of `key` with the `len` bytes at `name`. */
+static int key_cmp(const char *key, const char *name, size_t len)
+{
+	int d = strncmp(key, name, len);
+
+	return d ? d : key[len] != '\0';
+}
+
+/* The first key among keys[0..n) (sorted) equal to the `len` bytes at `name`, or NULL. */
+static const struct env_key *find_env_key(const struct env_key *keys, size_t n, const char *name,
+					  size_t len)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(keys[mid].key, name, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && key_cmp(keys[lo].key, name, len) == 0 ? &keys[lo] : NULL;
+}
+
+/* A position in an instruction's source, moved forward only (pairs come in written order). */
+struct cursor {
+	size_t off, line_start;
+	uint32_t line;
+};
+
+static void cursor_init(struct cursor *cur, const bale_instruction *ins)
+{
+	cur->line = ins->start_line;
+	cur->line_start = ins->start_offset;
+	cur->off = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+}
+
 /*
- * Where the pair `key` of instruction `ins` is written, at or after *cursor (pairs come in
- * order): its line and column, 0 when not found.
+ * Finds the pair `key` as written at or after the cursor and moves the cursor past it: its
+ * line and column, 0 when not found. An instruction is scanned once whatever its size.
  */
 static void find_pair(const struct lint_ctx *ctx, const bale_instruction *ins, const char *key,
-		      size_t *cursor, uint32_t *line_out, uint32_t *col_out)
+		      struct cursor *cur, uint32_t *line_out, uint32_t *col_out)
 {
 	size_t len, klen = strlen(key), end = ins->end_offset;
 	const char *src = bale_dockerfile_source(ctx->df, &len);
-	uint32_t line = ins->start_line;
-	size_t line_start = ins->start_offset;
+	const char *hit;
 
 	*line_out = *col_out = 0;
-	if (end > len || klen == 0)
+	if (end > len || klen == 0 || cur->off >= end)
 		return;
-	for (size_t k = ins->start_offset; k + klen <= end; k++) {
-		if (src[k] == '\n') {
-			line++;
-			line_start = k + 1;
-			continue;
-		}
-		if (k < *cursor || memcmp(src + k, key, klen) != 0)
-			continue;
-		*cursor = k + klen;
-		*line_out = line;
-		*col_out = (uint32_t)(k - line_start + 1);
+	hit = memmem(src + cur->off, end - cur->off, key, klen);
+	if (!hit)
 		return;
+	for (const char *nl; (nl = memchr(src + cur->off, '\n', (size_t)(hit - src) - cur->off));) {
+		cur->line++;
+		cur->off = (size_t)(nl - src) + 1;
+		cur->line_start = cur->off;
 	}
+	*line_out = cur->line;
+	*col_out = (uint32_t)((size_t)(hit - src) - cur->line_start + 1);
+	cur->off = (size_t)(hit - src) + klen;
+}
+
+/* Reports pair j of ENV `c` (instruction i), which reads `name` that another pair sets. */
+static void report_self_reference(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
+				  const bale_command *c, size_t j, const char *name)
+{
+	const bale_instruction *ins = &ctx->instrs[i];
+	struct cursor cur;
+	uint32_t line = 0, col = 0;
+
+	cursor_init(&cur, ins);
+	for (size_t q = 0; q <= j; q++)
+		find_pair(ctx, ins, c->pairs.v[q].key, &cur, &line, &col);
+	lint_report(ctx, rule, i, line, col,
+		    "this ENV sets %s and reads $%s in %s=%s: an ENV reads the values from before "
+		    "it, and %s is not set yet; set %s in an ENV of its own first",
+		    name, name, c->pairs.v[j].key, c->pairs.v[j].value, name, name);
 }
 
 static void check_env_self_reference(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	int escape = bale_dockerfile_escape(ctx->df);
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_command *c = lint_command(ctx, i);
+		struct env_key *keys;
 		bool reported = false;
 
 		if (!c || c->kind != BALE_INSTR_ENV || c->pairs.n < 2)
 			continue;
-		for (size_t k = 0; k < c->pairs.n && !reported; k++) {
-			const char *name = c->pairs.v[k].key;
+		/* the keys, sorted, so each reference is looked up in log time */
+		keys = malloc(c->pairs.n * sizeof(*keys));
+		if (!keys) {
+			ctx->err = bale_error_oom();
+			return;
+		}
+		for (size_t k = 0; k < c->pairs.n; k++) {
+			keys[k].key = c->pairs.v[k].key;
+			keys[k].index = k;
+		}
+		qsort(keys, c->pairs.n, sizeof(*keys), by_key);
+		for (size_t j = 0; j < c->pairs.n && !reported; j++) {
+			struct ref_scan scan = {c->pairs.v[j].value, escape, false, false};
+			const char *name;
+			size_t len;
 
-			if (defined_before(ctx, i, name))
-				continue;
-			for (size_t j = 0; j < c->pairs.n && !reported; j++) {
-				if (j == k || !c->pairs.v[j].value ||
-				    !reads_var(c->pairs.v[j].value, name, escape))
+			while (scan.p && !reported && next_ref(&scan, &name, &len)) {
+				const struct env_key *k = find_env_key(keys, c->pairs.n, name, len);
+				const struct env_key *end = keys + c->pairs.n, *other = NULL;
+
+				/* another pair sets it (a pair reading itself is fine) */
+				for (; k && k < end && key_cmp(k->key, name, len) == 0; k++)
+					if (k->index != j) {
+						other = k;
+						break;
+					}
+				if (!other || defined_before(ctx, i, other->key))
 					continue;
-				const bale_instruction *ins = &ctx->instrs[i];
-				size_t cursor =
-				    ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
-				uint32_t line = 0, col = 0;
-
-				for (size_t q = 0; q <= j; q++)
-					find_pair(ctx, ins, c->pairs.v[q].key, &cursor, &line,
-						  &col);
-				lint_report(ctx, rule, i, line, col,
-					    "this ENV sets %s and reads $%s in %s=%s: an ENV reads "
-					    "the values from before it, and %s is not set yet; "
-					    "set %s in an ENV of its own first",
-					    name, name, c->pairs.v[j].key, c->pairs.v[j].value,
-					    name, name);
+				report_self_reference(ctx, rule, i, c, j, other->key);
 				reported = true;
 			}
 		}
+		free(keys);
 	}
 }
 
@@ -262,17 +347,37 @@ static bool absolute_path(const char *p)
 
 static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	/* per stage, whether a WORKDIR is set by its end: stages are visited in order, and a
+	 * stage is built only on earlier ones, so one pass suffices */
+	bool *workdir = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*workdir));
+	size_t stage = BALE_NO_STAGE;
+
+	if (!workdir) {
+		ctx->err = bale_error_oom();
+		return;
+	}
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_command *c = lint_command(ctx, i);
-		size_t stage = lint_stage_of(ctx, i);
+		size_t s = lint_stage_of(ctx, i);
 		const char *dest;
 		char *owned;
 
+		if (s == BALE_NO_STAGE || s >= ctx->nstages)
+			continue;
+		if (s != stage) {
+			const bale_stage *st = &ctx->stage_list[s];
+
+			stage = s;
+			workdir[s] = st->base.kind == BALE_REF_STAGE && st->base.stage < s &&
+				     workdir[st->base.stage];
+		}
+		if (ctx->instrs[i].kind == BALE_INSTR_WORKDIR)
+			workdir[s] = true;
 		if (!c || (c->kind != BALE_INSTR_COPY && c->kind != BALE_INSTR_ADD) ||
-		    !c->copy.dest || stage == BALE_NO_STAGE)
+		    !c->copy.dest || workdir[s])
 			continue;
 		dest = expand_known(ctx, i, c->copy.dest, &owned);
-		if (dest && !absolute_path(dest) && !stage_has(ctx, stage, i, BALE_INSTR_WORKDIR))
+		if (dest && !absolute_path(dest))
 			lint_report(ctx, rule, i, 0, 0,
 				    "%s to the relative destination '%s' with no WORKDIR in this "
 				    "stage: it lands under whatever working directory the base "
@@ -281,6 +386,7 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 				    bale_instr_kind_name(c->kind), dest);
 		free(owned);
 	}
+	free(workdir);
 }
 
 /* --- DL3057 HEALTHCHECK missing --------------------------------------------------------------- */
@@ -541,13 +647,14 @@ static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!c || (c->kind != BALE_INSTR_ARG && c->kind != BALE_INSTR_ENV))
 			continue;
 		const bale_instruction *ins = &ctx->instrs[i];
-		size_t cursor = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+		struct cursor cur;
 
+		cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
 			const char *name = c->pairs.v[p].key;
 			uint32_t line, col;
 
-			find_pair(ctx, ins, name, &cursor, &line, &col);
+			find_pair(ctx, ins, name, &cur, &line, &col);
 			if (!secret_name(name))
 				continue;
 			if (c->kind == BALE_INSTR_ARG)

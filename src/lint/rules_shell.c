@@ -226,39 +226,6 @@ static enum shell_kind shell_of(const bale_instruction *ins)
 	return SHELL_PLAIN;
 }
 
-/*
- * The shell RUNs use at the end of stage `s`: its last SHELL, else the one its base stage
- * ends with (a stage inherits its base's SHELL), else the default.
- */
-static enum shell_kind stage_shell(const struct lint_ctx *ctx, size_t s, size_t before)
-{
-	for (int hops = 0; s != BALE_NO_STAGE && s < ctx->nstages && hops < 1000; hops++) {
-		const bale_stage *st = &ctx->stage_list[s];
-		size_t end = before < st->end ? before : st->end;
-
-		for (size_t i = end; i-- > st->instruction;)
-			if (ctx->instrs[i].kind == BALE_INSTR_SHELL)
-				return shell_of(&ctx->instrs[i]);
-		if (st->base.kind != BALE_REF_STAGE)
-			break;
-		s = st->base.stage;
-		before = SIZE_MAX;
-	}
-	return SHELL_PLAIN;
-}
-
-/* Without the stage model: the last SHELL since the last FROM. */
-static enum shell_kind flat_shell(const struct lint_ctx *ctx, size_t i)
-{
-	while (i-- > 0) {
-		if (ctx->instrs[i].kind == BALE_INSTR_SHELL)
-			return shell_of(&ctx->instrs[i]);
-		if (ctx->instrs[i].kind == BALE_INSTR_FROM)
-			break;
-	}
-	return SHELL_PLAIN;
-}
-
 static bool is_shell_cmd(const bale_cmd *cmd)
 {
 	return bale_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL);
@@ -282,12 +249,19 @@ static bool sets_pipefail(const bale_cmd *cmd)
 	return false;
 }
 
+/* The `set -o pipefail` commands of a RUN seen so far (bounded: hostile scripts stay linear). */
+struct pipefail_sets {
+	size_t at[16];
+	size_t n;
+};
+
 /*
  * True when pipefail is on for cmds[c]: its shell was started with -o pipefail (or is the
  * SHELL of the stage, when `top` says so), or an earlier `set -o pipefail` of the same script
  * ran where cmds[c] runs (not in a branch, subshell or function it is not in).
  */
-static bool pipefail_on(const bale_cmd *cmds, size_t n, size_t c, bool top)
+static bool pipefail_on(const bale_cmd *cmds, size_t n, size_t c, bool top,
+			const struct pipefail_sets *sets)
 {
 	size_t sh = script_shell(cmds, n, c);
 	char name[64];
@@ -299,37 +273,69 @@ static bool pipefail_on(const bale_cmd *cmds, size_t n, size_t c, bool top)
 	} else if (top) {
 		return true;
 	}
-	for (size_t k = 0; k < c; k++)
-		if (bale_cmd_is(&cmds[k], "set") && sets_pipefail(&cmds[k]) &&
-		    script_shell(cmds, n, k) == sh &&
+	for (size_t s = 0; s < sets->n; s++) {
+		size_t k = sets->at[s];
+
+		if (script_shell(cmds, n, k) == sh &&
 		    (cmds[k].context & ~cmds[c].context & ~BALE_CMD_IN_CONDITION) == 0)
 			return true;
+	}
 	return false;
 }
 
 static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	/* the shell in force at the end of each stage, built in one pass: a stage inherits its
+	 * base stage's SHELL, and is built only on earlier stages */
+	enum shell_kind *ends = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*ends));
+	enum shell_kind shell = SHELL_PLAIN;
+	size_t stage = BALE_NO_STAGE;
+
+	if (!ends) {
+		ctx->err = bale_error_oom();
+		return;
+	}
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_cmd_script *script;
 		const bale_cmd *cmds;
-		enum shell_kind shell;
-		size_t n, stage;
+		struct pipefail_sets sets = {.n = 0};
+		enum shell_kind run_shell;
+		size_t n, s = lint_stage_of(ctx, i);
 
-		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-			continue;
-		stage = lint_stage_of(ctx, i);
-		shell = stage != BALE_NO_STAGE ? stage_shell(ctx, stage, i) : flat_shell(ctx, i);
-		if (shell == SHELL_OTHER)
+		if (ins->kind == BALE_INSTR_FROM) {
+			/* without the stage model, each FROM starts over with the default shell */
+			if (s == BALE_NO_STAGE || s >= ctx->nstages)
+				shell = SHELL_PLAIN;
+		}
+		if (s != BALE_NO_STAGE && s < ctx->nstages && s != stage) {
+			const bale_stage *st = &ctx->stage_list[s];
+
+			stage = s;
+			shell = st->base.kind == BALE_REF_STAGE && st->base.stage < s
+				    ? ends[st->base.stage]
+				    : SHELL_PLAIN;
+		}
+		if (ins->kind == BALE_INSTR_SHELL)
+			shell = shell_of(ins);
+		if (stage != BALE_NO_STAGE)
+			ends[stage] = shell;
+		if (ins->kind != BALE_INSTR_RUN || shell == SHELL_OTHER ||
+		    !(script = lint_script(ctx, i)))
 			continue;
 		/* A heredoc with a shebang runs its own interpreter, not the SHELL. */
+		run_shell = shell;
 		if (ins->nheredocs && ins->heredocs[0].content &&
 		    strncmp(ins->heredocs[0].content, "#!", 2) == 0)
-			shell = SHELL_PLAIN;
+			run_shell = SHELL_PLAIN;
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
+			if (bale_cmd_is(&cmds[c], "set") && sets_pipefail(&cmds[c]) &&
+			    sets.n < BALE_ARRAY_SIZE(sets.at))
+				sets.at[sets.n++] = c;
 			if (cmds[c].pipe_next == BALE_CMD_NONE ||
-			    pipefail_on(cmds, n, c, shell == SHELL_PIPEFAIL && !ins->json))
+			    pipefail_on(cmds, n, c, run_shell == SHELL_PIPEFAIL && !ins->json,
+					&sets))
 				continue;
 			lint_report(
 			    ctx, rule, i, cmds[c].line, cmds[c].col,
@@ -343,6 +349,7 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 			break;
 		}
 	}
+	free(ends);
 }
 
 /* --- the catalogue ---------------------------------------------------------------------------- */
