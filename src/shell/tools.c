@@ -1691,7 +1691,8 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 
 bool bale_cmd_is(const bale_cmd *cmd, const char *name)
 {
-	return cmd && name && strcmp(cmd->name, name) == 0;
+	/* Rules ask this of every command for every tool: the first byte settles most. */
+	return cmd && name && cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
 }
 
 bool bale_cmd_is_any(const bale_cmd *cmd, ...)
