@@ -111,6 +111,11 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 
 /* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */
 size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
+/*
+ * True when stage `stage` ships: it is the target, or a stage the target is built FROM (its
+ * layers are the target's lower layers). BALE_NO_STAGE never ships.
+ */
+bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage);
 /* True when `instr` is in the stage that ships (the target stage). */
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
 /* The typed view of `instr`, or NULL without stages. */

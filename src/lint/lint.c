@@ -78,6 +78,23 @@ size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
 	return bale_stages_stage_of(ctx->stages, instr);
 }
 
+bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
+{
+	size_t s = ctx->target;
+
+	if (stage == BALE_NO_STAGE)
+		return false;
+	/* Down the FROM chain from the target; the model has no cycles, the bound is a guard. */
+	for (size_t hops = 0; s < ctx->nstages && hops <= ctx->nstages; hops++) {
+		if (s == stage)
+			return true;
+		if (ctx->stage_list[s].base.kind != BALE_REF_STAGE)
+			break;
+		s = ctx->stage_list[s].base.stage;
+	}
+	return false;
+}
+
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr)
 {
 	size_t stage = lint_stage_of(ctx, instr);

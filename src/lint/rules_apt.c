@@ -93,22 +93,6 @@ static bool mounted_over(const bale_command *run, const char *path)
 	return false;
 }
 
-/* True when `stage` is the target or a stage the target is built FROM: its layers ship. */
-static bool stage_ships(const struct lint_ctx *ctx, size_t stage)
-{
-	size_t s = ctx->target;
-
-	for (size_t hops = 0; stage != BALE_NO_STAGE && s < ctx->nstages && hops < ctx->nstages;
-	     hops++) {
-		if (s == stage)
-			return true;
-		if (ctx->stage_list[s].base.kind != BALE_REF_STAGE)
-			break;
-		s = ctx->stage_list[s].base.stage;
-	}
-	return false;
-}
-
 /* --- DL3005 ------------------------------------------------------------------------------- */
 
 static void dist_upgrade(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
@@ -177,7 +161,7 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 
 		/* An ONBUILD RUN runs in every image built on this one: it always ships. */
 		if (!onbuild &&
-		    (ins->kind != BALE_INSTR_RUN || !stage_ships(ctx, lint_stage_of(ctx, i))))
+		    (ins->kind != BALE_INSTR_RUN || !lint_stage_ships(ctx, lint_stage_of(ctx, i))))
 			continue;
 		if (mounted_over(run_view(ctx, i), APT_LISTS) || !(script = lint_script(ctx, i)))
 			continue;

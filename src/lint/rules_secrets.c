@@ -14,23 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* True when `stage` is the target or a stage the target is built FROM (its layers ship). */
-static bool stage_ships(const struct lint_ctx *ctx, size_t stage)
-{
-	size_t s = ctx->target;
-
-	if (stage == BALE_NO_STAGE)
-		return false;
-	for (int hops = 0; s != BALE_NO_STAGE && s < ctx->nstages && hops < 1000; hops++) {
-		if (s == stage)
-			return true;
-		if (ctx->stage_list[s].base.kind != BALE_REF_STAGE)
-			break;
-		s = ctx->stage_list[s].base.stage;
-	}
-	return false;
-}
-
 static bool is_var_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -118,7 +101,7 @@ static void check_secret_args(struct lint_ctx *ctx, const bale_rule *rule)
 	for (size_t s = 0; s < ctx->nstages; s++) {
 		const bale_stage *st = &ctx->stage_list[s];
 
-		if (!stage_ships(ctx, s))
+		if (!lint_stage_ships(ctx, s))
 			continue;
 		for (size_t k = 0; k < st->nvars; k++) {
 			const bale_var *v = &st->vars[k];
@@ -344,7 +327,7 @@ static bool confirmed(const struct lint_ctx *ctx, const char *src, bale_secret_f
 static void check_copy(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const bale_command *c)
 {
 	const char *const kind = c->kind == BALE_INSTR_ADD ? "ADD" : "COPY";
-	const char *tail = stage_ships(ctx, lint_stage_of(ctx, i))
+	const char *tail = lint_stage_ships(ctx, lint_stage_of(ctx, i))
 			       ? ""
 			       : " (this stage does not ship, but its layers stay in the build "
 				 "cache and in any cache exported from it)";

@@ -32,26 +32,9 @@ static bool runs_any_of(const bale_cmd *cmd, const char *const *names)
 
 #define runs_any(cmd, ...) runs_any_of((cmd), (const char *const[]){__VA_ARGS__, NULL})
 
-/* True when `stage` is the target or a stage the target is built FROM (its layers ship). */
-static bool stage_ships(const struct lint_ctx *ctx, size_t stage)
-{
-	size_t s = ctx->target;
-
-	if (stage == BALE_NO_STAGE)
-		return false;
-	for (int hops = 0; s != BALE_NO_STAGE && s < ctx->nstages && hops < 1000; hops++) {
-		if (s == stage)
-			return true;
-		if (ctx->stage_list[s].base.kind != BALE_REF_STAGE)
-			break;
-		s = ctx->stage_list[s].base.stage;
-	}
-	return false;
-}
-
 static bool ships(const struct lint_ctx *ctx, size_t instr)
 {
-	return stage_ships(ctx, lint_stage_of(ctx, instr));
+	return lint_stage_ships(ctx, lint_stage_of(ctx, instr));
 }
 
 /* The commands RUN instruction `i` (or ONBUILD RUN, with `onbuild`) runs. */
