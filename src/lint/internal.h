@@ -109,6 +109,14 @@ typedef void (*lint_command_fn)(struct lint_ctx *ctx, const bale_rule *rule, siz
 void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
 		       lint_command_fn fn, void *arg);
 
+/*
+ * The typed view of RUN instruction `instr` (with `onbuild`, also the RUN an ONBUILD wraps);
+ * NULL for other instructions or without stages.
+ */
+const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild);
+/* The commands RUN instruction `instr` runs (ONBUILD RUN too with `onbuild`); NULL, *n 0 else. */
+const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild, size_t *n);
+
 /* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */
 size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
 /*

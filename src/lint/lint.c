@@ -78,6 +78,28 @@ size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
 	return bale_stages_stage_of(ctx->stages, instr);
 }
 
+const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild)
+{
+	const bale_command *c = lint_command(ctx, instr);
+
+	if (c && c->kind == BALE_INSTR_ONBUILD)
+		c = onbuild ? c->onbuild.trigger : NULL;
+	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
+}
+
+const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild, size_t *n)
+{
+	const bale_instruction *ins = &ctx->instrs[instr];
+	const bale_cmd_script *script;
+
+	*n = 0;
+	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub && onbuild)
+		ins = ins->sub;
+	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, instr)))
+		return NULL;
+	return bale_cmd_script_commands(script, n);
+}
+
 bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
 {
 	size_t s = ctx->target;

@@ -70,16 +70,6 @@ static bool covers(const char *dir, size_t len, const char *path)
 	       (path[len] == '\0' || path[len] == '/');
 }
 
-/* The typed view of RUN `instr` (or of the RUN an ONBUILD holds), NULL without one. */
-static const bale_command *run_view(const struct lint_ctx *ctx, size_t instr)
-{
-	const bale_command *c = lint_command(ctx, instr);
-
-	if (c && c->kind == BALE_INSTR_ONBUILD)
-		c = c->onbuild.trigger;
-	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
 /* True when the RUN mounts a cache or a tmpfs over `path` (or a directory above it). */
 static bool mounted_over(const bale_command *run, const char *path)
 {
@@ -163,7 +153,8 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!onbuild &&
 		    (ins->kind != BALE_INSTR_RUN || !lint_stage_ships(ctx, lint_stage_of(ctx, i))))
 			continue;
-		if (mounted_over(run_view(ctx, i), APT_LISTS) || !(script = lint_script(ctx, i)))
+		if (mounted_over(lint_run_view(ctx, i, true), APT_LISTS) ||
+		    !(script = lint_script(ctx, i)))
 			continue;
 		/* The lists are left when an update runs after the last removal of them. */
 		cmds = bale_cmd_script_commands(script, &n);

@@ -35,35 +35,6 @@ static bool ships(const struct lint_ctx *ctx, size_t instr)
 	return lint_stage_ships(ctx, lint_stage_of(ctx, instr));
 }
 
-/* The typed view of the RUN that instruction `i` is (ONBUILD RUN when `onbuild`), or NULL. */
-static const bale_command *run_view(const struct lint_ctx *ctx, size_t i, bool onbuild)
-{
-	const bale_command *c = lint_command(ctx, i);
-
-	if (!c)
-		return NULL;
-	if (c->kind == BALE_INSTR_ONBUILD) {
-		if (!onbuild || !c->onbuild.trigger)
-			return NULL;
-		c = c->onbuild.trigger;
-	}
-	return c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
-/* The commands RUN instruction `i` runs (none for other instructions). */
-static const bale_cmd *run_commands(struct lint_ctx *ctx, size_t i, bool onbuild, size_t *n)
-{
-	const bale_instruction *ins = &ctx->instrs[i];
-	const bale_cmd_script *script;
-
-	*n = 0;
-	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub && onbuild)
-		ins = ins->sub;
-	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-		return NULL;
-	return bale_cmd_script_commands(script, n);
-}
-
 /* True when the RUN mounts a cache at a target holding `needle` ("/var/lib/apt", ".npm"). */
 static bool has_cache_mount(const bale_command *run, const char *needle)
 {
@@ -241,7 +212,7 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 
 		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !ships(ctx, i))
 			continue;
-		cmds = run_commands(ctx, i, false, &n);
+		cmds = lint_run_commands(ctx, i, false, &n);
 		if (!n || removes_all(cmds, n))
 			continue;
 		for (size_t c = 0; c < n; c++) {
@@ -778,7 +749,7 @@ static void check_copy_order(struct lint_ctx *ctx, const bale_rule *rule)
 
 		if (stage == BALE_NO_STAGE || ctx->instrs[i].kind != BALE_INSTR_RUN)
 			continue;
-		cmds = run_commands(ctx, i, false, &n);
+		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
 			const char *install = dependency_install(&cmds[c]);
 
@@ -922,9 +893,9 @@ static void check_package_cache(struct lint_ctx *ctx, const bale_rule *rule)
 		size_t n;
 
 		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !ships(ctx, i) ||
-		    !(run = run_view(ctx, i, false)))
+		    !(run = lint_run_view(ctx, i, false)))
 			continue;
-		cmds = run_commands(ctx, i, false, &n);
+		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
 			const struct cache_kind *k = cache_of(&cmds[c]);
 
@@ -968,7 +939,7 @@ static void check_apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 
 		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !ships(ctx, i))
 			continue;
-		cmds = run_commands(ctx, i, false, &n);
+		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
 			const bale_cmd *cmd = &cmds[c];
 
@@ -1024,7 +995,7 @@ static void check_update_alone(struct lint_ctx *ctx, const bale_rule *rule)
 		bool alone = true;
 		size_t n;
 
-		cmds = run_commands(ctx, i, true, &n);
+		cmds = lint_run_commands(ctx, i, true, &n);
 		for (size_t c = 0; c < n && alone; c++) {
 			if (is_update(&cmds[c]))
 				update = update ? update : &cmds[c];

@@ -37,20 +37,6 @@ static bool ships(const struct lint_ctx *ctx, size_t instr)
 	return lint_stage_ships(ctx, lint_stage_of(ctx, instr));
 }
 
-/* The commands RUN instruction `i` (or ONBUILD RUN, with `onbuild`) runs. */
-static const bale_cmd *run_commands(struct lint_ctx *ctx, size_t i, bool onbuild, size_t *n)
-{
-	const bale_instruction *ins = &ctx->instrs[i];
-	const bale_cmd_script *script;
-
-	*n = 0;
-	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub && onbuild)
-		ins = ins->sub;
-	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-		return NULL;
-	return bale_cmd_script_commands(script, n);
-}
-
 /* The typed view of instruction `i`, seen through ONBUILD when `onbuild`. */
 static const bale_command *typed(const struct lint_ctx *ctx, size_t i, bool onbuild)
 {
@@ -511,7 +497,7 @@ static const char *uid_given(struct lint_ctx *ctx, const char *name, uint32_t *l
 
 		if (!ships(ctx, i))
 			continue;
-		cmds = run_commands(ctx, i, false, &n);
+		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
 			const bale_cmd *cmd = &cmds[c];
 			const char *uid;
@@ -606,7 +592,7 @@ static void check_pipe_to_shell(struct lint_ctx *ctx, const bale_rule *rule)
 		const bale_cmd *cmds;
 		size_t n;
 
-		cmds = run_commands(ctx, i, true, &n);
+		cmds = lint_run_commands(ctx, i, true, &n);
 		for (size_t c = 0; c < n; c++) {
 			const bale_cmd *cmd = &cmds[c], *runner = NULL;
 
@@ -879,7 +865,7 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 			}
 			continue;
 		}
-		cmds = run_commands(ctx, i, true, &n);
+		cmds = lint_run_commands(ctx, i, true, &n);
 		for (size_t k = 0; k < n; k++) {
 			const bale_cmd *cmd = &cmds[k];
 			const char *what = tls_off_in(cmd);
@@ -999,7 +985,7 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 			   c->copy.dest ? c->copy.dest : "");
 			continue;
 		}
-		cmds = run_commands(ctx, i, false, &n);
+		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t k = 0; k < n; k++) {
 			const bale_cmd *cmd = &cmds[k];
 			const char *mode = NULL, *target = "";
