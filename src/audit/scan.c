@@ -318,6 +318,10 @@ int audit_scan_entry(void *ctx, bale_fs *fs, const bale_fs_entry *applied,
 	if (!applied || applied->id == BALE_FS_NONE || applied->type != BALE_FS_FILE)
 		return 0;
 	what = bale_secret_file(path, strlen(path), &proof);
+	/* a docker config names a credential helper as often as it holds auths: its content
+	   decides (registry-auth) */
+	if (what && (ends_with(path, ".docker/config.json") || ends_with(path, ".dockercfg")))
+		what = NULL;
 	acct = account_file(a, path);
 	readable =
 	    entry->size > 0 && entry->size <= a->cfg->max_scan_size && (acct || !is_noise(path));

@@ -129,6 +129,8 @@ else:
                      ('etc/shadow', b'root:*:19000::::::\napp:!:19000::::::\n', 0o640),
                      ('tmp/', None, 0o1777),
                      ('app/config.yaml', b'password_file: /run/secrets/db\nworkers: 4\n', 0o644),
+                     ('root/.docker/config.json', b'{"credsStore": "pass"}\n', 0o600),
+                     ('etc/nsswitch.conf', b'passwd:         files\ngroup:          files\n', 0o644),
                      ('app/server', b'\x7fELF\x00\x00', 0o755)])]
     cfg = {'User': '1000:1000', 'Env': ['PATH=/usr/bin'],
            'Healthcheck': {'Test': ['CMD', '/app/server', '--check']}}
@@ -294,6 +296,14 @@ assert_file_absent "no report for a corrupt image" "$TEST_TMP/corrupt.json"
 run "$BALE" audit --list-rules
 assert_exit "--list-rules exits 0" 0
 assert_stdout_matches "--list-rules lists the rules" "^AU4002 +error +private-key"
+missing=
+unlisted=
+while read -r id _; do
+	[ -f "$SRC/docs/rules/$id.md" ] || missing="$missing $id"
+	grep -q "^| \[$id\](rules/$id.md)" "$SRC/docs/audit.md" || unlisted="$unlisted $id"
+done <"$OUT"
+if [ -z "$missing" ]; then pass "every audit rule has its page"; else fail "audit rules without a page:$missing"; fi
+if [ -z "$unlisted" ]; then pass "docs/audit.md lists every audit rule"; else fail "docs/audit.md does not list:$unlisted"; fi
 run "$BALE" audit
 assert_exit "no IMAGE is a usage error" 2
 
