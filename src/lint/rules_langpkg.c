@@ -8,30 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* The typed RUN behind instruction `i` (an ONBUILD RUN's trigger too), or NULL. */
-static const bale_command *run_view(const struct lint_ctx *ctx, size_t i)
-{
-	const bale_command *c = lint_command(ctx, i);
-
-	if (c && c->kind == BALE_INSTR_ONBUILD)
-		c = c->onbuild.trigger;
-	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
-/* The commands of RUN (or ONBUILD RUN) instruction `i`; NULL for other instructions. */
-static const bale_cmd *run_commands(struct lint_ctx *ctx, size_t i, size_t *n)
-{
-	const bale_instruction *ins = &ctx->instrs[i];
-	const bale_cmd_script *script;
-
-	*n = 0;
-	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
-		ins = ins->sub;
-	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-		return NULL;
-	return bale_cmd_script_commands(script, n);
-}
-
 /* True when a cache or tmpfs mount's target holds one of `needles` ("/.cache", "yarn"). */
 static bool mount_holds(const bale_command *run, const char *const *needles)
 {
@@ -113,8 +89,8 @@ static void check_pip_cache(struct lint_ctx *ctx, const bale_rule *rule)
 
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n;
-		const bale_cmd *cmds = run_commands(ctx, i, &n);
-		const bale_command *run = n ? run_view(ctx, i) : NULL;
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
+		const bale_command *run = n ? lint_run_view(ctx, i, true) : NULL;
 
 		for (size_t c = 0; c < n; c++) {
 			const bale_cmd *cmd = &cmds[c];
@@ -180,7 +156,7 @@ static void check_yarn_cache(struct lint_ctx *ctx, const bale_rule *rule)
 
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n, last = BALE_CMD_NONE;
-		const bale_cmd *cmds = run_commands(ctx, i, &n);
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		const bale_command *run;
 		const char *dir;
 		bool cleaned = false;
@@ -192,7 +168,7 @@ static void check_yarn_cache(struct lint_ctx *ctx, const bale_rule *rule)
 			continue;
 		for (size_t c = last + 1; c < n && !cleaned; c++)
 			cleaned = yarn_cleans(&cmds[c]);
-		run = run_view(ctx, i);
+		run = lint_run_view(ctx, i, true);
 		dir = bale_cmd_flag_value(&cmds[last], "--cache-folder", NULL);
 		if (!dir)
 			dir = env_value(ctx, i, cmds, last, "YARN_CACHE_FOLDER");

@@ -13,30 +13,6 @@
 
 /* --- walking RUN commands --------------------------------------------------------------------- */
 
-/* The typed RUN behind instruction `i` (an ONBUILD RUN's trigger too), or NULL. */
-static const bale_command *run_view(const struct lint_ctx *ctx, size_t i)
-{
-	const bale_command *c = lint_command(ctx, i);
-
-	if (c && c->kind == BALE_INSTR_ONBUILD)
-		c = c->onbuild.trigger;
-	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
-/* The commands of RUN (or ONBUILD RUN) instruction `i`; NULL for other instructions. */
-static const bale_cmd *run_commands(struct lint_ctx *ctx, size_t i, size_t *n)
-{
-	const bale_instruction *ins = &ctx->instrs[i];
-	const bale_cmd_script *script;
-
-	*n = 0;
-	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
-		ins = ins->sub;
-	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
-		return NULL;
-	return bale_cmd_script_commands(script, n);
-}
-
 static bool sub_is(const bale_cmd *cmd, const char *sub)
 {
 	return cmd->subcommand && strcmp(cmd->subcommand, sub) == 0;
@@ -258,13 +234,14 @@ static void check_clean(struct lint_ctx *ctx, const bale_rule *rule,
 {
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n, last = BALE_CMD_NONE;
-		const bale_cmd *cmds = run_commands(ctx, i, &n);
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		bool cleaned = false;
 
 		for (size_t c = 0; c < n; c++)
 			if (family(&cmds[c]) && rpm_fills_cache(&cmds[c]))
 				last = c;
-		if (last == BALE_CMD_NONE || cache_mounted(run_view(ctx, i), rpm_cache_dirs))
+		if (last == BALE_CMD_NONE ||
+		    cache_mounted(lint_run_view(ctx, i, true), rpm_cache_dirs))
 			continue;
 		for (size_t c = last + 1; c < n && !cleaned; c++)
 			cleaned = rpm_cleans(&cmds[c]);
@@ -385,13 +362,13 @@ static void check_zypper_clean(struct lint_ctx *ctx, const bale_rule *rule)
 
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n, last = BALE_CMD_NONE;
-		const bale_cmd *cmds = run_commands(ctx, i, &n);
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		bool cleaned = false;
 
 		for (size_t c = 0; c < n; c++)
 			if (is_zypper(&cmds[c]) && in_set(cmds[c].subcommand, fills))
 				last = c;
-		if (last == BALE_CMD_NONE || cache_mounted(run_view(ctx, i), dirs))
+		if (last == BALE_CMD_NONE || cache_mounted(lint_run_view(ctx, i, true), dirs))
 			continue;
 		for (size_t c = last + 1; c < n && !cleaned; c++)
 			cleaned = is_zypper(&cmds[c]) && sub_is(&cmds[c], "clean");
