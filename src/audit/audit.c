@@ -69,8 +69,8 @@ int bale_audit_config_add_ignored(bale_audit_config *cfg, const char *code, cons
 		size_t len;
 
 		/* findings name files "/a/b": accept "a/b" and "/a/b/" too */
-		if (strncmp(path, "config:", 7) != 0 && strncmp(path, "history:", 8) != 0 &&
-		    path[0] != '/') {
+		/* "config:KEY", "history:N" and a layer's "sha256:..." are taken as they are */
+		if (!strchr(path, ':') && path[0] != '/') {
 			size_t n = strlen(path) + 2;
 
 			p = malloc(n);
@@ -266,6 +266,16 @@ int bale_audit_image(bale_findings *out, bale_image *image, const char *name,
 	if ((rc = bale_fs_build(&fs, image, &hooks)) != 0)
 		goto out;
 	if ((rc = audit_flush_pending(&a, fs)) != 0)
+		goto out;
+	for (size_t i = 0; i < info->nlayers && rc == 0; i++)
+		if (info->layers[i].missing)
+			rc =
+			    audit_emit(&a, R_LAYER_NOT_AUDITED, (int)i, info->layers[i].blob.digest,
+				       "layer %zu (%s) is not in the image%s: its files were not "
+				       "audited",
+				       i, info->layers[i].blob.digest,
+				       info->layers[i].foreign ? " (a foreign layer)" : "");
+	if (rc)
 		goto out;
 	if ((rc = audit_check_merged(&a, fs)) != 0)
 		goto out;

@@ -297,6 +297,16 @@ static int check_run(struct audit *a, const char *cmd, int layer, const char *wh
 	return 0;
 }
 
+/* "COPY ...", "WORKDIR /x": BuildKit's record of an instruction other than RUN. */
+static bool is_instruction(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= 'A' && s[n] <= 'Z')
+		n++;
+	return n >= 2 && s[n] == ' ' && !(n == 3 && strncmp(s, "RUN", 3) == 0);
+}
+
 int audit_check_history(struct audit *a, const bale_image_config *c)
 {
 	struct seen_args seen = {0};
@@ -343,9 +353,9 @@ int audit_check_history(struct audit *a, const bale_image_config *c)
 					(int)strcspn(cmd + b, " "), cmd + b);
 			continue;
 		}
-		/* other instructions (ENV, LABEL, COPY ...) are the config's or carry no command */
-		if (nop || (h->empty_layer && strncmp(h->created_by, "RUN ", 4) != 0 &&
-			    strncmp(h->created_by, "/bin/sh -c", 10) != 0 && *h->created_by != '|'))
+		/* other instructions (ENV, LABEL, COPY ...: "#(nop) X" from docker and buildah,
+		   "X ..." from BuildKit) are the config's or carry no command */
+		if (nop || is_instruction(h->created_by))
 			continue;
 		rc = check_run(a, cmd, layer, where.ptr);
 	}

@@ -123,7 +123,7 @@ if kind == 'leaky':
            'ExposedPorts': {'22/tcp': {}}, 'Volumes': {'/proc': {}}}
     history = [{'created_by': '/bin/sh -c #(nop) ADD file:x in /'},
                {'created_by': '/bin/sh -c sudo rm -f /root/.ssh/id_rsa'}]
-else:
+else:  # clean, and foreign: the clean image with a foreign layer on top
     layers = [layer([('etc/', None, 0o755),
                      ('etc/passwd', b'root:x:0:0:root:/root:/sbin/nologin\napp:x:1000:1000::/app:/sbin/nologin\n', 0o644),
                      ('etc/shadow', b'root:*:19000::::::\napp:!:19000::::::\n', 0o640),
@@ -141,6 +141,12 @@ for l in layers:
     d, n = blob(l)
     descs.append({'mediaType': 'application/vnd.oci.image.layer.v1.tar', 'digest': d, 'size': n})
     diff_ids.append(d)
+if kind == 'foreign':
+    # a non-distributable layer whose blob is not in the layout
+    gone = hashlib.sha256(b'not here').hexdigest()
+    descs.append({'mediaType': 'application/vnd.oci.image.layer.nondistributable.v1.tar',
+                  'digest': 'sha256:' + gone, 'size': 8, 'urls': ['https://example.com/layer']})
+    diff_ids.append('sha256:' + gone)
 config = {'architecture': 'amd64', 'os': 'linux', 'config': cfg,
           'rootfs': {'type': 'layers', 'diff_ids': diff_ids}, 'history': history}
 cd, cn = blob(json.dumps(config).encode())
@@ -220,6 +226,23 @@ if [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "
 else
 	fail "the clean image has no finding" "$(cat "$OUT")"
 fi
+
+# a foreign layer that is not in the image: not audited, and said so
+mkimage "$TEST_TMP/foreign" foreign || fail "python3 writes the foreign-layer image" ""
+run "$BALE" audit -f json "$TEST_TMP/foreign"
+assert_exit "a layer that was not audited fails the audit" 1
+if python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))
+sys.exit(0 if [x["name"] for x in f] == ["layer-not-audited"] and f[0]["layer"] == 1 else 1)
+' "$OUT"; then
+	pass "the foreign layer is reported as not audited, and nothing else"
+else
+	fail "the foreign layer is reported as not audited, and nothing else" "$(_seen)"
+fi
+digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["path"])' "$OUT" 2>/dev/null)
+run "$BALE" audit --ignore "AU4015=$digest" "$TEST_TMP/foreign"
+assert_exit "--ignore AU4015=DIGEST accepts that layer" 0
 
 # ---- options ---------------------------------------------------------------------------
 count_rule() { # RULE: findings of RULE in $OUT (json)

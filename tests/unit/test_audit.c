@@ -156,7 +156,7 @@ static void test_history_checks(void **state)
 {
 	static const char token[] = "npm_abcdefghijklmnopqrstuvwxyz0123456789";
 	char run1[200], run2[200];
-	bale_image_history h[9] = {0};
+	bale_image_history h[11] = {0};
 	bale_image_config c = {0};
 	const bale_finding *f;
 
@@ -180,8 +180,13 @@ static void test_history_checks(void **state)
 			  "https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/o/r",
 	    .layer = 7};
 	h[8] = (bale_image_history){.created_by = "/bin/sh -c chmod 755 /srv # 777", .layer = 8};
+	h[9] =
+	    (bale_image_history){.created_by = "COPY sudo /usr/local/bin/ # buildkit", .layer = 9};
+	h[10] = (bale_image_history){.created_by = "ENV DB_PASSWORD=S3cr3t-value-here",
+				     .empty_layer = true,
+				     .layer = BALE_IMAGE_NONE};
 	c.history = h;
-	c.nhistory = 9;
+	c.nhistory = 11;
 	assert_int_equal(audit_check_history(&a, &c), 0);
 	/* reported once, at the first entry that recorded it, masked */
 	assert_int_equal(count("secret-build-arg"), 1);
@@ -196,6 +201,7 @@ static void test_history_checks(void **state)
 	assert_int_equal(count("apt-update-no-install"), 1);
 	assert_non_null(find("add-remote-url", "history:4"));
 	assert_non_null(find("sudo", "history:5"));
+	assert_int_equal(count("sudo"), 1); /* not BuildKit's "COPY sudo ..." */
 	assert_non_null(find("chmod-777", "history:6"));
 	assert_int_equal(count("chmod-777"), 1);
 	f = find("secret-in-history", "history:7");
