@@ -395,7 +395,7 @@ const struct lint_rule lint_rule_BK0005 = {
     .needs_stages = true,
 };
 
-static const char *const reserved_stage_aliases[] = {"ReservedStageName", NULL};
+static const char *const reserved_stage_aliases[] = {"ReservedStageName", "DL3063", NULL};
 const struct lint_rule lint_rule_BK0006 = {
     .meta = {.id = "BK0006",
 	     .name = "reserved-stage-name",
@@ -1026,7 +1026,8 @@ const struct lint_rule lint_rule_BK0012 = {
     .needs_stages = true,
 };
 
-static const char *const redundant_target_platform_aliases[] = {"RedundantTargetPlatform", NULL};
+static const char *const redundant_target_platform_aliases[] = {"RedundantTargetPlatform", "DL3065",
+								   NULL};
 const struct lint_rule lint_rule_BK0013 = {
     .meta = {.id = "BK0013",
 	     .name = "redundant-target-platform",

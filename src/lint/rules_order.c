@@ -2,8 +2,8 @@
  * Rules about the order and structure of instructions and the image configuration they set:
  * what may come before FROM (DL3061), ONBUILD triggers BuildKit refuses (DL3043), ENV reading
  * what it sets (DL3044), COPY to a relative path with no WORKDIR (DL3045), HEALTHCHECK
- * (DL3057), consecutive RUNs (DL3059), stage names (DL3063), secret-looking ARG and ENV names
- * (DL3064), a redundant --platform (DL3065), USER by name (DL3066), copying a whole stage
+ * (DL3057), consecutive RUNs (DL3059), secret-looking ARG and ENV names (DL3064), USER by
+ * name (DL3066), copying a whole stage
  * (DL3067), and several CMD or ENTRYPOINT in a stage (DL4003, DL4004).
  */
 #include "lint/internal.h"
@@ -493,27 +493,6 @@ static void check_instruction_order(struct lint_ctx *ctx, const bale_rule *rule)
 	}
 }
 
-/* --- DL3063 reserved stage names -------------------------------------------------------------- */
-
-static void check_reserved_names(struct lint_ctx *ctx, const bale_rule *rule)
-{
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_instruction *ins = &ctx->instrs[i];
-		const char *name;
-
-		if (ins->kind != BALE_INSTR_FROM || ins->nargs != 3 ||
-		    strcasecmp(ins->args[1], "as") != 0)
-			continue;
-		name = ins->args[2];
-		if (strcasecmp(name, "scratch") == 0 || strcasecmp(name, "context") == 0)
-			lint_report(ctx, rule, i, 0, 0,
-				    "stage name '%s' is a reserved word: 'scratch' names the empty "
-				    "image and 'context' the build context, so FROM %s or COPY "
-				    "--from=%s would not mean this stage; rename it",
-				    name, name, name);
-	}
-}
-
 /* --- DL3064 secret-looking ARG and ENV names ----------------------------------------------------
  */
 
@@ -672,33 +651,6 @@ static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 				    "reads it; pass it at run time, or to a RUN with "
 				    "--mount=type=secret",
 				    name);
-		}
-	}
-}
-
-/* --- DL3065 FROM --platform=$TARGETPLATFORM --------------------------------------------------- */
-
-static void check_redundant_platform(struct lint_ctx *ctx, const bale_rule *rule)
-{
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_instruction *ins = &ctx->instrs[i];
-
-		if (ins->kind != BALE_INSTR_FROM)
-			continue;
-		for (size_t f = 0; f < ins->nflags; f++) {
-			const char *v = ins->flags[f];
-
-			if (strncmp(v, "--platform=", 11) != 0)
-				continue;
-			v += 11;
-			if (strcmp(v, "$TARGETPLATFORM") == 0 ||
-			    strcmp(v, "${TARGETPLATFORM}") == 0)
-				lint_report(
-				    ctx, rule, i, 0, 0,
-				    "FROM --platform=%s asks for what BuildKit does without "
-				    "the flag: a stage is built for the target platform; "
-				    "remove it",
-				    v);
 		}
 	}
 }
@@ -881,16 +833,6 @@ const struct lint_rule lint_rule_DL3061 = {
     .check = check_instruction_order,
 };
 
-const struct lint_rule lint_rule_DL3063 = {
-    .meta = {.id = "DL3063",
-	     .name = "stage-name-reserved-word",
-	     .severity = BALE_SEV_WARNING,
-	     .summary = "Stage name should not be a reserved word",
-	     .fix = "rename the stage: 'scratch' and 'context' are reserved",
-	     .category = "correctness"},
-    .check = check_reserved_names,
-};
-
 const struct lint_rule lint_rule_DL3064 = {
     .meta = {.id = "DL3064",
 	     .name = "sensitive-arg-env-name",
@@ -902,17 +844,6 @@ const struct lint_rule lint_rule_DL3064 = {
 	     .category = "security"},
     .check = check_secret_names,
     .needs_stages = true,
-};
-
-const struct lint_rule lint_rule_DL3065 = {
-    .meta = {.id = "DL3065",
-	     .name = "target-platform-redundant",
-	     .severity = BALE_SEV_WARNING,
-	     .summary = "Setting `FROM --platform` to predefined `$TARGETPLATFORM` is redundant as "
-			"this is the default behavior",
-	     .fix = "remove --platform=$TARGETPLATFORM from the FROM",
-	     .category = "style"},
-    .check = check_redundant_platform,
 };
 
 const struct lint_rule lint_rule_DL3066 = {

@@ -418,7 +418,7 @@ const struct lint_rule lint_rule_BL2005 = {
 };
 
 /* ===========================================================================================
- * BL2006 final-stage-runs-as-root, BL2007 user-not-numeric
+ * BL2006 final-stage-runs-as-root (USER by name is DL3066)
  * =========================================================================================== */
 
 /* True when the image's command steps down from root itself (gosu, su-exec, setpriv, ...). */
@@ -485,75 +485,6 @@ const struct lint_rule lint_rule_BL2006 = {
 	     .fix = "create a user and end the final stage with USER <uid>:<gid> (numeric)",
 	     .category = "security"},
     .check = check_root,
-    .needs_stages = true,
-};
-
-/* The UID a RUN of the shipped stages gives user `name` (useradd/adduser -u), or NULL. */
-static const char *uid_given(struct lint_ctx *ctx, const char *name, uint32_t *line)
-{
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd *cmds;
-		size_t n;
-
-		if (!ships(ctx, i))
-			continue;
-		cmds = lint_run_commands(ctx, i, false, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-			const char *uid;
-
-			if (!runs_any(cmd, "useradd", "adduser") ||
-			    !(uid = bale_cmd_flag_value(cmd, "-u", "--uid", NULL)) ||
-			    !bale_cmd_has_operand(cmd, name) || uid[strspn(uid, "0123456789")])
-				continue;
-			*line = cmd->line;
-			return uid;
-		}
-	}
-	return NULL;
-}
-
-static void check_numeric_user(struct lint_ctx *ctx, const bale_rule *rule)
-{
-	/* Users the common base images create, by name. */
-	static const struct {
-		const char *name, *uid;
-	} known[] = {{"node", "1000"}, {"nobody", "65534"}, {"nonroot", "65532"}};
-	size_t u = final_user(ctx);
-	const bale_command *c = lint_command(ctx, u);
-	char *value, *colon, hint[128] = "";
-	const char *uid;
-	uint32_t line = 0;
-
-	if (u == SIZE_MAX || !c || !c->value || !(value = expand_known(ctx, u, c->value)))
-		return;
-	if ((colon = strchr(value, ':')))
-		*colon = '\0';
-	if (!*value || !value[strspn(value, "0123456789")] || strcmp(value, "root") == 0) {
-		free(value);
-		return;
-	}
-	if ((uid = uid_given(ctx, value, &line)))
-		snprintf(hint, sizeof(hint), ": USER %s (the UID line %u gives it)", uid, line);
-	for (size_t k = 0; !uid && k < BALE_ARRAY_SIZE(known); k++)
-		if (strcmp(value, known[k].name) == 0)
-			snprintf(hint, sizeof(hint), ": USER %s ('%s' in the common base images)",
-				 known[k].uid, value);
-	lint_report(ctx, rule, u, 0, 0,
-		    "USER %s names the user, not its UID: Kubernetes' runAsNonRoot cannot tell a "
-		    "name from root and refuses to start the container; use the numeric UID%s",
-		    value, hint);
-	free(value);
-}
-
-const struct lint_rule lint_rule_BL2007 = {
-    .meta = {.id = "BL2007",
-	     .name = "user-not-numeric",
-	     .severity = BALE_SEV_INFO,
-	     .summary = "The final USER is a name, which Kubernetes' runAsNonRoot cannot verify",
-	     .fix = "write the numeric UID (and GID): USER 10001:10001",
-	     .category = "security"},
-    .check = check_numeric_user,
     .needs_stages = true,
 };
 
