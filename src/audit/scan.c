@@ -44,6 +44,14 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0 && (a == b || s[a - b - 1] == '/');
 }
 
+/* A suffix of the name, not necessarily a whole component. */
+static bool n_ends(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
 static int pend(struct audit *a, enum audit_rule rule, const bale_fs_entry *v, const char *path,
 		const char *message)
 {
@@ -126,24 +134,30 @@ static bool plausible_password(const char *v, size_t n)
 /* aws_secret_access_key = <40 characters>: the key itself has no shape of its own. */
 static bool find_aws_secret(const char *t, size_t n, size_t *start, size_t *len)
 {
-	for (size_t i = 0; i + 17 <= n; i++) {
-		size_t j = i + 17, k;
+	static const char *const keys[] = {"secret_access_key", "SECRET_ACCESS_KEY"};
 
-		if (strncasecmp(t + i, "secret_access_key", 17) != 0)
-			continue;
-		while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '"' || t[j] == '\''))
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(keys); k++) {
+		for (const char *p = t; (p = memmem(p, n - (size_t)(p - t), keys[k], 17)) != NULL;
+		     p += 17) {
+			size_t j = (size_t)(p - t) + 17, e;
+
+			while (j < n &&
+			       (t[j] == ' ' || t[j] == '\t' || t[j] == '"' || t[j] == '\''))
+				j++;
+			if (j >= n || (t[j] != '=' && t[j] != ':'))
+				continue;
 			j++;
-		if (j >= n || (t[j] != '=' && t[j] != ':'))
-			continue;
-		j++;
-		while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '"' || t[j] == '\''))
-			j++;
-		for (k = j; k < n && (isalnum((unsigned char)t[k]) || t[k] == '/' || t[k] == '+');)
-			k++;
-		if (k - j == 40) {
-			*start = j;
-			*len = 40;
-			return true;
+			while (j < n &&
+			       (t[j] == ' ' || t[j] == '\t' || t[j] == '"' || t[j] == '\''))
+				j++;
+			for (e = j;
+			     e < n && (isalnum((unsigned char)t[e]) || t[e] == '/' || t[e] == '+');)
+				e++;
+			if (e - j == 40) {
+				*start = j;
+				*len = 40;
+				return true;
+			}
 		}
 	}
 	return false;
@@ -166,10 +180,11 @@ static bool b64url(char c)
 /* eyJ<header>.eyJ<payload>.<signature>: a JWT (header and payload are JSON objects). */
 static bool find_jwt(const char *t, size_t n, size_t from, size_t *start, size_t *len)
 {
-	for (size_t i = from; i + 3 <= n; i++) {
-		size_t j = i, parts = 0, seg;
+	for (const char *hit; from + 3 <= n && (hit = memmem(t + from, n - from, "eyJ", 3));) {
+		size_t i = (size_t)(hit - t), j = i, parts = 0, seg;
 
-		if (memcmp(t + i, "eyJ", 3) != 0 || (i > 0 && b64url(t[i - 1])))
+		from = i + 1;
+		if (i > 0 && b64url(t[i - 1]))
 			continue;
 		for (;;) {
 			seg = 0;
@@ -193,38 +208,42 @@ static bool find_jwt(const char *t, size_t n, size_t from, size_t *start, size_t
 	return false;
 }
 
-/* "auth": "<non-empty>" in a registry credentials file. */
-static bool find_registry_auth(const char *t, size_t n, size_t *start, size_t *len)
+/* The first non-empty string value of `"key": "..."` in JSON text. */
+static bool json_value(const char *t, size_t n, const char *key, size_t *start, size_t *len)
 {
-	static const char *const keys[] = {"\"auth\"", "\"identitytoken\""};
+	size_t kl = strlen(key);
 
-	for (size_t k = 0; k < BALE_ARRAY_SIZE(keys); k++) {
-		size_t kl = strlen(keys[k]);
+	for (const char *p = t; (p = memmem(p, n - (size_t)(p - t), key, kl)) != NULL; p += kl) {
+		const char *q = p + kl, *end = t + n, *v;
 
-		for (const char *p = t; (p = memmem(p, n - (size_t)(p - t), keys[k], kl)) != NULL;
-		     p += kl) {
-			const char *q = p + kl, *end = t + n, *v;
-
-			while (q < end && isspace((unsigned char)*q))
-				q++;
-			if (q >= end || *q != ':')
-				continue;
+		while (q < end && isspace((unsigned char)*q))
 			q++;
-			while (q < end && isspace((unsigned char)*q))
-				q++;
-			if (q >= end || *q != '"')
-				continue;
-			v = ++q;
-			while (q < end && *q != '"')
-				q++;
-			if (q > v) {
-				*start = (size_t)(v - t);
-				*len = (size_t)(q - v);
-				return true;
-			}
+		if (q >= end || *q != ':')
+			continue;
+		q++;
+		while (q < end && isspace((unsigned char)*q))
+			q++;
+		if (q >= end || *q != '"')
+			continue;
+		v = ++q;
+		while (q < end && *q != '"')
+			q += (*q == '\\' && q + 1 < end) ? 2 : 1;
+		if (q > end)
+			q = end;
+		if (q > v) {
+			*start = (size_t)(v - t);
+			*len = (size_t)(q - v);
+			return true;
 		}
 	}
 	return false;
+}
+
+/* "auth": "<non-empty>" in a registry credentials file. */
+static bool find_registry_auth(const char *t, size_t n, size_t *start, size_t *len)
+{
+	return json_value(t, n, "\"auth\"", start, len) ||
+	       json_value(t, n, "\"identitytoken\"", start, len);
 }
 
 /* Adds one finding of `rule` for this file, the first of its kind. */
@@ -276,13 +295,12 @@ static int scan_text(struct audit *a, const bale_fs_entry *v, const char *path, 
 			 start, len);
 	for (from = 0; rc == 0 && find_jwt(t, n, from, &start, &len); from = start + len)
 		rc = hit(a, seen, R_JWT, v, path, "a JSON Web Token", t, start, len);
-	if (rc == 0 && memmem(t, n, "\"service_account\"", 17)) {
-		const char *key = memmem(t, n, "\"private_key\"", 13);
-
-		if (key)
-			rc = hit(a, seen, R_GOOGLE_SERVICE_ACCOUNT, v, path,
-				 "a Google service-account key", t, (size_t)(key - t), 13);
-	}
+	/* service-account keys are JSON files: one pass fewer over everything else */
+	if (rc == 0 && (n_ends(path, ".json") || n_ends(path, ".json.bak")) &&
+	    memmem(t, n, "\"service_account\"", 17) &&
+	    json_value(t, n, "\"private_key\"", &start, &len))
+		rc = hit(a, seen, R_GOOGLE_SERVICE_ACCOUNT, v, path, "a Google service-account key",
+			 t, start, len);
 	if (rc == 0 &&
 	    (ends_with(path, ".docker/config.json") || ends_with(path, "auth.json") ||
 	     ends_with(path, ".dockercfg")) &&

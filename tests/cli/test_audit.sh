@@ -114,6 +114,8 @@ if kind == 'leaky':
                ('root/.docker/config.json', b'{"auths":{"registry.example.com":{"auth":"cGxhbnRlZDpwbGFudGVkLXB3"}}}\n', 0o600),
                ('app/token.txt', b'jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlcGxhbnRlZA\n', 0o644),
                ('app/slack.txt', b'hook xoxb-1234567890-PLANTEDslack\n', 0o644),
+               ('app/sa.json', b'{"type": "service_account", "project_id": "p", "private_key_id": "k",\n "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvgIBADANplanted\\n-----END PRIVATE KEY-----\\n"}\n', 0o600),
+               ('app/stripe.yaml', b'stripe:\n  secret: sk_live_PLANTEDstripe0123456789\n', 0o644),
                ('usr/bin/make', b'\x7fELF', 0o755),
                ('usr/bin/bash', b'\x7fELF', 0o4755)]),
         layer([('root/.ssh/.wh.id_rsa', b'', 0o644),
@@ -195,6 +197,8 @@ npm-token 0 /home/u/.npmrc
 registry-auth 0 /root/.docker/config.json
 jwt 0 /app/token.txt
 slack-token 0 /app/slack.txt
+google-service-account 0 /app/sa.json
+stripe-key 0 /app/stripe.yaml
 empty-password 0 /etc/shadow
 duplicate-uid 0 /etc/passwd
 build-toolchain 0 /usr/bin/make
@@ -211,7 +215,7 @@ fi
 for fmt in tty json sarif checkstyle gitlab github; do
 	run "$BALE" audit --format "$fmt" --no-color "$LEAKY"
 	assert_exit "audit --format $fmt exits 1" 1
-	if grep -Eq 'plantedplanted|PLANTEDnpmTOKEN|cGxhbnRlZDpwbGFudGVkLXB3|c2lnbmF0dXJlcGxhbnRlZA|PLANTEDslack|PLANTEDapikey' "$OUT"; then
+	if grep -Eq 'plantedplanted|PLANTEDnpmTOKEN|cGxhbnRlZDpwbGFudGVkLXB3|c2lnbmF0dXJlcGxhbnRlZA|PLANTEDslack|PLANTEDapikey|PLANTEDstripe|MIIEvgIBADANplanted' "$OUT"; then
 		fail "no secret in the $fmt output" "$(grep -E 'planted|PLANTED|cGxh' "$OUT" | head -n 5)"
 	else
 		pass "no secret in the $fmt output"
@@ -284,7 +288,8 @@ assert_exit "--no-fail exits 0" 0
 ONLY_INFO="--ignore user-root --ignore exposed-ssh-port --ignore sensitive-volume --ignore secret-env
  --ignore sudo --ignore private-key --ignore secret-file --ignore npm-token --ignore registry-auth
  --ignore jwt --ignore slack-token --ignore empty-password --ignore duplicate-uid
- --ignore build-toolchain --ignore setuid-file --ignore password-in-file"
+ --ignore build-toolchain --ignore setuid-file --ignore password-in-file
+ --ignore google-service-account --ignore stripe-key"
 # shellcheck disable=SC2086
 run "$BALE" audit -t warning $ONLY_INFO "$LEAKY"
 assert_exit "-t warning with only info findings left exits 0" 0
