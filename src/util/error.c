@@ -52,7 +52,10 @@ int bale_error_prefix(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(message, sizeof(message), "%s: %s", prefix, old);
+	/* A message too long for the buffer keeps its start. The result is read so that gcc's
+	   -Wformat-truncation, which fires on this line at -O0, knows truncation is expected. */
+	if (snprintf(message, sizeof(message), "%s: %s", prefix, old) < 0)
+		message[0] = '\0';
 	last.message = message;
 	return last.code;
 }
