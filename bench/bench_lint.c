@@ -4,7 +4,11 @@
  * peak memory next to the targets of the lint issue (20,000 files/s on one core, peak memory
  * under 20 MB). A benchmark, not a test.
  *
- *   bench_lint [--files N] [--seed S] [--runs R]
+ *   bench_lint [--files N] [--seed S] [--runs R] [--dump FILE]
+ *
+ * --dump writes every finding of one pass to FILE, file by file in the order the rules
+ * reported them, so a change meant only to make lint faster can be checked to leave the
+ * findings byte for byte as they were.
  */
 #include "corpus.h"
 
@@ -33,8 +37,24 @@ static long peak_rss_kb(void)
 	return ru.ru_maxrss;
 }
 
-/* Lints every file once; returns the seconds taken, or -1. Findings are counted in *nfind. */
-static double lint_all(const bench_corpus *c, const bale_lint_config *cfg, size_t *nfind)
+/* One line per finding: file number, position, rule, severity, message. */
+static void dump_findings(FILE *out, size_t file, const bale_findings *f)
+{
+	for (size_t i = 0; i < bale_findings_count(f); i++) {
+		const bale_finding *fd = bale_findings_get(f, i);
+
+		fprintf(out, "%zu:%" PRIu32 ":%" PRIu32 "-%" PRIu32 " %s %s %s\n", file,
+			fd->loc.line, fd->loc.col, fd->loc.end_line, fd->rule->id,
+			bale_severity_name(fd->severity), fd->message);
+	}
+}
+
+/*
+ * Lints every file once; returns the seconds taken, or -1. Findings are counted in *nfind and
+ * written to `dump` when it is not NULL.
+ */
+static double lint_all(const bench_corpus *c, const bale_lint_config *cfg, size_t *nfind,
+		       FILE *dump)
 {
 	double start = now();
 
@@ -51,6 +71,8 @@ static double lint_all(const bench_corpus *c, const bale_lint_config *cfg, size_
 			return -1;
 		}
 		*nfind += bale_findings_count(f);
+		if (dump)
+			dump_findings(dump, i, f);
 		bale_findings_free(f);
 	}
 	return now() - start;
@@ -65,6 +87,7 @@ int main(int argc, char **argv)
 	bale_lint_config cfg;
 	double best = -1;
 	long rss_before, rss_after;
+	const char *dump_path = NULL;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--files") == 0)
@@ -73,9 +96,12 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--runs") == 0)
 			runs = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--dump") == 0)
+			dump_path = argv[i + 1];
 	}
 	if (files < 1 || runs < 1) {
-		fprintf(stderr, "usage: bench_lint [--files N] [--seed S] [--runs R]\n");
+		fprintf(stderr,
+			"usage: bench_lint [--files N] [--seed S] [--runs R] [--dump FILE]\n");
 		return 2;
 	}
 	if (bench_corpus_generate(&corpus, files, seed) != 0) {
@@ -88,9 +114,24 @@ int main(int argc, char **argv)
 	       bale_version(), seed, bale_lint_rule_count());
 	printf("corpus: %zu Dockerfiles, %.2f MB\n", corpus.count,
 	       (double)corpus.total / 1048576.0);
+	if (dump_path) {
+		FILE *dump = fopen(dump_path, "w");
+		double t;
+
+		if (!dump) {
+			fprintf(stderr, "bench_lint: cannot write '%s'\n", dump_path);
+			return 1;
+		}
+		t = lint_all(&corpus, &cfg, &nfind, dump);
+		if (fclose(dump) != 0 || t < 0) {
+			fprintf(stderr, "bench_lint: cannot dump the findings to '%s'\n",
+				dump_path);
+			return 1;
+		}
+	}
 	rss_before = peak_rss_kb();
 	for (int r = 0; r < runs; r++) {
-		double t = lint_all(&corpus, &cfg, &nfind);
+		double t = lint_all(&corpus, &cfg, &nfind, NULL);
 
 		if (t < 0)
 			return 1;
