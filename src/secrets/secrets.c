@@ -263,15 +263,19 @@ static const char *const weak_words[] = {"auth", "credential", "credentials", "c
 static const char *const key_owners[] = {
     "api",     "access",  "secret", "private", "client", "app",	    "master", "encryption",
     "signing", "license", "ssh",    "deploy",  "priv",	 "service", "admin",  NULL};
-/* A name ending in one of these names where the credential is, not the credential. */
+/* A name ending in one of these names where the credential is, or a setting about it
+ * (PASSWORD_ALGO=bcrypt, PBKDF2_ITERATIONS, TOKEN_TTL), not the credential. */
 static const char *const holder_words[] = {
-    "file",	"files",    "path",	"dir",	    "directory", "url",	     "uri",	 "host",
-    "hostname", "endpoint", "id",	"name",	    "user",	 "username", "type",	 "length",
-    "len",	"size",	    "enabled",	"enable",   "disabled",	 "disable",  "required", "mode",
-    "format",	"version",  "header",	"kind",	    "server",	 "port",     "expiry",	 "expires",
-    "ttl",	"timeout",  "region",	"prefix",   "suffix",	 "count",    "min",	 "max",
-    "policy",	"hash",	    "method",	"provider", "algorithm", "location", "source",	 "env",
-    "var",	"scope",    "audience", "issuer",   NULL};
+    "file",    "files",	   "path",	"dir",	    "directory", "url",	    "uri",
+    "host",    "hostname", "endpoint",	"id",	    "name",	 "user",    "username",
+    "type",    "length",   "len",	"size",	    "enabled",	 "enable",  "disabled",
+    "disable", "required", "mode",	"format",   "version",	 "header",  "kind",
+    "server",  "port",	   "expiry",	"expires",  "ttl",	 "timeout", "region",
+    "prefix",  "suffix",   "count",	"min",	    "max",	 "policy",  "hash",
+    "method",  "provider", "algorithm", "location", "source",	 "env",	    "var",
+    "scope",   "audience", "issuer",	"algo",	    "alg",	 "rounds",  "iterations",
+    "cost",    "strength", "lifetime",	"age",	    "rotation",	 "reset",   "store",
+    "backend", "helper",   "dialog",	"prompt",   "check",	 "rules",   NULL};
 
 static bool word_in(const char *w, size_t n, const char *const *list)
 {

@@ -126,11 +126,24 @@ static void test_names_read_as_credentials(void **state)
 	    "GITHUB_TOKEN", "NPM_TOKEN",  "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "API_KEY",
 	    "apiKey",	    "JWT_SECRET", "GH_PAT",	 "SECRET_KEY_BASE",	  "DEPLOY_KEY",
 	    "NPM_AUTH",	    "db_pwd",	  NULL};
-	static const char *const plain[] = {
-	    "GPG_KEY",	    "NPM_TOKEN_FILE",	   "AWS_ACCESS_KEY_ID",
-	    "TOKEN_URL",    "NEXT_PUBLIC_API_KEY", "AUTHOR",
-	    "PWD",	    "PASSWORD_MIN_LENGTH", "GOPRIVATE",
-	    "BYPASS_CACHE", "AUTH_TYPE",	   NULL};
+	static const char *const plain[] = {"GPG_KEY",
+					    "NPM_TOKEN_FILE",
+					    "AWS_ACCESS_KEY_ID",
+					    "TOKEN_URL",
+					    "NEXT_PUBLIC_API_KEY",
+					    "AUTHOR",
+					    "PWD",
+					    "PASSWORD_MIN_LENGTH",
+					    "GOPRIVATE",
+					    "BYPASS_CACHE",
+					    "AUTH_TYPE",
+					    "PASSWORD_ALGO",
+					    "PASSWORD_HASH_ROUNDS",
+					    "TOKEN_TTL",
+					    "SECRET_ROTATION",
+					    "PASSWORD_STORE",
+					    "CREDENTIAL_HELPER",
+					    NULL};
 
 	(void)state;
 	for (const char *const *n = secret; *n; n++)
@@ -143,6 +156,8 @@ static void test_names_read_as_credentials(void **state)
 	assert_false(bale_secret_assignment("DB_PASSWORD", 11, "${DB_PASSWORD}", 14));
 	assert_false(bale_secret_assignment("NPM_AUTH", 8, "basic", 5)); /* AUTH is weak */
 	assert_false(bale_secret_assignment("TOKEN", 5, "xxxxxxxx", 8));
+	assert_false(bale_secret_assignment("PASSWORD_ALGO", 13, "bcrypt", 6));
+	assert_false(bale_secret_assignment("PASSWORD_ROUNDS", 15, "12000", 5));
 }
 
 static const char *file_kind(const char *path, bale_secret_file_proof *proof)
