@@ -4,6 +4,7 @@
  * ignores: a silenced rule is not even run, and lint_report() drops what a pragma silences.
  */
 #include "lint/internal.h"
+#include "report/findings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,9 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	bale_severity sev = bale_lint_config_severity(ctx->cfg, rule);
 	bale_location loc = {.file = ctx->filename, .layer = -1};
 	bale_buf msg = BALE_BUF_INIT;
+	char text[512];
 	va_list ap;
-	int rc;
+	int rc, n;
 
 	if (ctx->err || sev == BALE_SEV_NONE)
 		return;
@@ -37,10 +39,22 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 		loc.line = line;
 		loc.col = col;
 	}
+	/* Most messages fit the stack buffer: formatted once, copied once into the list. */
 	va_start(ap, fmt);
-	bale_buf_vaddf(&msg, fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	rc = msg.err ? msg.err : bale_findings_add(ctx->findings, rule, sev, &loc, "%s", msg.ptr);
+	if (n < 0) {
+		rc = bale_error_set(BALE_ERROR, "cannot format a message of rule %s", rule->id);
+	} else if ((size_t)n < sizeof(text)) {
+		rc = report_findings_add_text(ctx->findings, rule, sev, &loc, text, (size_t)n);
+	} else {
+		va_start(ap, fmt);
+		bale_buf_vaddf(&msg, fmt, ap);
+		va_end(ap);
+		rc = msg.err ? msg.err
+			     : report_findings_add_text(ctx->findings, rule, sev, &loc, msg.ptr,
+							msg.len);
+	}
 	if (rc)
 		ctx->err = rc;
 	bale_buf_release(&msg);

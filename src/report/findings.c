@@ -1,5 +1,6 @@
 /* The findings list, severities, rule matching, and the format dispatch. */
 #include "report/internal.h"
+#include "report/findings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,38 +70,55 @@ static const char *copy_str(bale_findings *f, const char *s, int *rc)
 	return c;
 }
 
-int bale_findings_add(bale_findings *f, const bale_rule *rule, bale_severity severity,
-		      const bale_location *loc, const char *fmt, ...)
+/* The file names of a list repeat in every finding: the last copy made is reused. */
+static const char *copy_file(bale_findings *f, const char *file, int *rc)
 {
-	bale_buf msg = BALE_BUF_INIT;
+	if (!file)
+		return NULL;
+	if (f->last_file && strcmp(f->last_file, file) == 0)
+		return f->last_file;
+	f->last_file = copy_str(f, file, rc);
+	return f->last_file;
+}
+
+int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_severity severity,
+			     const bale_location *loc, const char *message, size_t len)
+{
 	bale_finding *fd;
-	va_list ap;
 	int rc = 0;
 
 	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n + 1))
 		return BALE_ENOMEM;
-	va_start(ap, fmt);
-	bale_buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	if (msg.err) {
-		rc = msg.err;
-		goto out;
-	}
 	fd = &f->v[f->n];
 	memset(fd, 0, sizeof(*fd));
 	fd->rule = rule;
 	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
-	fd->message = copy_str(f, msg.ptr, &rc);
+	fd->message = bale_arena_strndup(&f->arena, message, len);
+	if (!fd->message)
+		rc = BALE_ENOMEM;
 	if (loc) {
 		fd->loc = *loc;
-		fd->loc.file = copy_str(f, loc->file, &rc);
+		fd->loc.file = copy_file(f, loc->file, &rc);
 		fd->loc.path = copy_str(f, loc->path, &rc);
 	} else {
 		fd->loc.layer = -1;
 	}
 	if (rc == 0)
 		f->n++;
-out:
+	return rc;
+}
+
+int bale_findings_add(bale_findings *f, const bale_rule *rule, bale_severity severity,
+		      const bale_location *loc, const char *fmt, ...)
+{
+	bale_buf msg = BALE_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	bale_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	rc = msg.err ? msg.err : report_findings_add_text(f, rule, severity, loc, msg.ptr, msg.len);
 	bale_buf_release(&msg);
 	return rc;
 }

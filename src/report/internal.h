@@ -9,7 +9,8 @@
 #include "util/util.h"
 
 struct bale_findings {
-	bale_arena arena; /* messages, copied location strings */
+	bale_arena arena;      /* messages, copied location strings */
+	const char *last_file; /* the arena's copy of the file name last added */
 	bale_finding *v;
 	size_t n, alloc;
 	const char **files; /* files that were checked, in the order noted */

@@ -1,0 +1,18 @@
+/*
+ * findings.h: the library's own way in to a findings list, for checkers that format their
+ * message themselves (lint formats one to decide nothing silences it first). The message and
+ * the location's strings are copied into the list, as bale_findings_add() does.
+ */
+#ifndef BALE_REPORT_FINDINGS_H
+#define BALE_REPORT_FINDINGS_H
+
+#include "bale/report.h"
+
+/*
+ * Adds a finding whose message is the `len` bytes at `message` (no format is applied).
+ * `severity` BALE_SEV_NONE means the rule's default. Returns 0 or BALE_ENOMEM.
+ */
+int report_findings_add_text(bale_findings *findings, const bale_rule *rule, bale_severity severity,
+			     const bale_location *loc, const char *message, size_t len);
+
+#endif
