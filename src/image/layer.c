@@ -12,6 +12,23 @@
  * The source never touches the thread-local error: it keeps its own code and message, which
  * the consumer raises (adding the entry being read) when it meets them. Errors are sticky and
  * win over libarchive's own message, which would only say that the data ended.
+ *
+ * Where a tar may end. Engines read layers with Go's archive/tar, whose Reader.Next reads the
+ * rest of the current entry's data with io.ReadFull-like calls (an end there is
+ * io.ErrUnexpectedEOF), then its padding with tryReadFull (an end inside the padding is
+ * io.EOF: the archive's end, no error), then the next header with io.ReadFull (0 bytes read
+ * is io.EOF, the end; 1 to 511 bytes is io.ErrUnexpectedEOF). So a layer may stop at a header
+ * boundary without the two zero blocks, and its last entry may lack some or all of its
+ * padding: umoci 0.4.7's `umoci insert` writes exactly that (umoci#436). libarchive accepts
+ * the first but fails on the second when it skips the padding. So the feed remembers where
+ * the current entry's data ends (data_end, from libarchive's position after the header and
+ * the entry's size) and, when the stream ends after that point and before the next 512-byte
+ * boundary, hands libarchive the missing padding as zeros (not hashed: the digests are of
+ * the real bytes). An end inside the data or inside a header is still an error, reported as
+ * a truncated tar. Known differences from Go, all on malformed input no writer produces: an
+ * end inside the padding of a PAX or GNU long-name header is an error here (Go ends there,
+ * dropping the header), an end inside the block after a single zero block is not (Go:
+ * io.ErrUnexpectedEOF), and sparse entries get no made-up padding.
  */
 #include "image/internal.h"
 
@@ -36,6 +53,8 @@
 #define RING_SLOTS  4
 #define IN_SLOTS    4
 #define RATIO_FLOOR ((uint64_t)64 << 20) /* bytes out before the ratio limit applies */
+#define TAR_BLOCK   512
+#define NO_END	    UINT64_MAX /* data_end before the first entry, or when not known */
 
 /* The producer's state: everything here belongs to the reader thread while it runs. */
 struct source {
@@ -93,6 +112,10 @@ struct stream {
 	int err;		/* sticky, raised with bale_error_set */
 	const char *entry_path; /* for messages: the entry being read, or NULL */
 	char entry_buf[256];
+	uint64_t entry_index; /* of the entry being read, or the next one */
+	uint64_t fed;	      /* bytes of the tar handed to libarchive, made-up padding aside */
+	uint64_t data_start;  /* where the current entry's data starts in the tar */
+	uint64_t data_end;    /* and ends (NO_END: none yet, or not known) */
 };
 
 struct bale_image_reader {
@@ -445,6 +468,24 @@ static int raise_source(struct stream *s)
 	return s->err;
 }
 
+/*
+ * At the tar's end: the padding the last entry lacks, when the stream ended after its data
+ * and before the next block boundary (see the top of this file); 0 otherwise.
+ */
+static ssize_t missing_padding(const struct stream *s, const unsigned char **out)
+{
+	static const unsigned char zeros[TAR_BLOCK];
+	uint64_t pad_end;
+
+	if (s->data_end == NO_END || s->fed < s->data_end || s->fed % TAR_BLOCK == 0)
+		return 0;
+	pad_end = (s->data_end + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+	if (s->fed >= pad_end)
+		return 0;
+	*out = zeros;
+	return (ssize_t)(pad_end - s->fed);
+}
+
 /* The next chunk of the tar, hashed for the diff_id; 0 at its end, or a negative error. */
 static ssize_t next_chunk(struct stream *s, const unsigned char **out)
 {
@@ -499,8 +540,9 @@ static ssize_t next_chunk(struct stream *s, const unsigned char **out)
 		return raise_source(s);
 	if (n == 0) {
 		s->eof = true;
-		return 0;
+		return missing_padding(s, out);
 	}
+	s->fed += (uint64_t)n;
 	if (!s->hash_once)
 		hasher_update(&s->diff_hash, *out, (size_t)n);
 	return n;
@@ -518,6 +560,46 @@ static la_ssize_t archive_feed(struct archive *ar, void *ctx, const void **buf)
 		return ARCHIVE_FATAL;
 	}
 	return n;
+}
+
+/*
+ * libarchive failed reading the tar: when the stream had ended, says where (inside an entry's
+ * data, or inside a header), else gives libarchive's message.
+ */
+static int tar_fail(struct stream *s, struct archive *ar)
+{
+	if (s->err)
+		return s->err;
+	if (s->eof && s->data_end != NO_END && s->fed >= s->data_start && s->fed < s->data_end)
+		return stream_fail(s, BALE_EPARSE,
+				   "the tar is truncated: it ends inside the data of entry %llu, "
+				   "after %llu of its %llu bytes",
+				   (unsigned long long)s->entry_index,
+				   (unsigned long long)(s->fed - s->data_start),
+				   (unsigned long long)(s->data_end - s->data_start));
+	if (s->eof && s->fed % TAR_BLOCK != 0)
+		return stream_fail(s, BALE_EPARSE,
+				   "the tar is truncated: it ends inside a header, %llu bytes into "
+				   "a %d-byte block (%s)",
+				   (unsigned long long)(s->fed % TAR_BLOCK), TAR_BLOCK,
+				   archive_error_string(ar));
+	return stream_fail(s, BALE_EPARSE, "entry %llu: %s", (unsigned long long)s->entry_index,
+			   archive_error_string(ar));
+}
+
+/*
+ * Where the entry libarchive has just read ends its data in the tar: its position after the
+ * header(s) plus the entry's size. NO_END for sparse entries (their data is not their size).
+ */
+static uint64_t entry_data_end(struct stream *s, struct archive *ar, struct archive_entry *ae)
+{
+	la_int64_t start = archive_filter_bytes(ar, 0), size = archive_entry_size(ae);
+
+	s->data_start = start < 0 ? 0 : (uint64_t)start;
+	if (start < 0 || size < 0 || !archive_entry_size_is_set(ae) ||
+	    archive_entry_sparse_count(ae) > 0 || size > INT64_MAX - TAR_BLOCK - start)
+		return NO_END;
+	return (uint64_t)start + (uint64_t)size;
 }
 
 static bale_image_compression sniff(const unsigned char *m, size_t n, bale_image_compression dflt)
@@ -540,11 +622,8 @@ int bale_image_entry_read(bale_image_reader *reader, void *buf, size_t len, size
 	if (!reader->is_file || len == 0)
 		return 0;
 	n = archive_read_data(reader->ar, buf, len);
-	if (n < 0) {
-		if (reader->s->err)
-			return reader->s->err;
-		return stream_fail(reader->s, BALE_EPARSE, "%s", archive_error_string(reader->ar));
-	}
+	if (n < 0)
+		return tar_fail(reader->s, reader->ar);
 	*out = (size_t)n;
 	return 0;
 }
@@ -569,9 +648,7 @@ int bale_image_entry_read_block(bale_image_reader *reader, const void **buf, siz
 	if (ret < ARCHIVE_WARN) {
 		*buf = NULL;
 		*len = 0;
-		if (reader->s->err)
-			return reader->s->err;
-		return stream_fail(reader->s, BALE_EPARSE, "%s", archive_error_string(reader->ar));
+		return tar_fail(reader->s, reader->ar);
 	}
 	*offset = off < 0 ? 0 : (uint64_t)off;
 	return 0;
@@ -704,6 +781,7 @@ static int stream_open(struct stream *s, bale_image *img, size_t index)
 
 	s->img = img;
 	s->layer = l;
+	s->data_end = NO_END;
 	src->opts = &img->opts;
 	src->label = s->label;
 	src->blob.fd = -1;
@@ -829,7 +907,7 @@ static int stream_finish(struct stream *s)
 	bale_image_layer *l = s->layer;
 	struct source *src = &s->src;
 	char blob_digest[DIGEST_STRING_MAX], diff[DIGEST_STRING_MAX];
-	const unsigned char *chunk;
+	const unsigned char *chunk = NULL;
 	ssize_t n;
 	int rc;
 
@@ -904,6 +982,7 @@ int layer_read(bale_image *img, size_t index, const bale_image_visitor *visitor)
 		int ret;
 
 		s.entry_path = NULL;
+		s.entry_index = count;
 		ret = archive_read_next_header(ar, &ae);
 
 		if (ret == ARCHIVE_EOF)
@@ -913,10 +992,13 @@ int layer_read(bale_image *img, size_t index, const bale_image_visitor *visitor)
 			goto out;
 		}
 		if (ret < ARCHIVE_WARN) {
-			rc = stream_fail(&s, BALE_EPARSE, "entry %llu: %s",
-					 (unsigned long long)count, archive_error_string(ar));
+			/* an end inside the last entry's data shows here, when it is skipped */
+			if (count > 0 && s.eof && s.fed < s.data_end)
+				s.entry_index = count - 1;
+			rc = tar_fail(&s, ar);
 			goto out;
 		}
+		s.data_end = entry_data_end(&s, ar, ae);
 		if (count >= img->opts.max_entries) {
 			rc = stream_fail(&s, BALE_ELIMIT, "more than %llu entries (the limit)",
 					 (unsigned long long)img->opts.max_entries);
