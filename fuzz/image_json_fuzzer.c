@@ -41,7 +41,8 @@ static void write_file(const char *name, const void *buf, size_t len)
 	char path[128];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		abort();
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		abort();
