@@ -160,6 +160,20 @@ static size_t trim_newline(const char *s, size_t len)
 	return len;
 }
 
+/*
+ * Whether "<<" occurs in the `len` bytes at `s`. memchr finds the rare '<' many bytes at a
+ * time; a two-byte memmem walks every byte, and every RUN line is asked.
+ */
+static bool has_heredoc_marker(const char *s, size_t len)
+{
+	const char *end = s + len, *lt;
+
+	for (; s < end && (lt = memchr(s, '<', (size_t)(end - s))) != NULL; s = lt + 1)
+		if (lt + 1 < end && lt[1] == '<')
+			return true;
+	return false;
+}
+
 static bool is_comment(const char *s, size_t len)
 {
 	size_t skip = bale_unicode_space_prefix(s, len);
@@ -1095,7 +1109,7 @@ static int run(struct parser *p)
 			ins->comments = c;
 			ins->ncomments = p->ncomments;
 		}
-		if (can_contain_heredoc(ins) && memmem(lc.orig, lc.orig_len, "<<", 2) &&
+		if (can_contain_heredoc(ins) && has_heredoc_marker(lc.orig, lc.orig_len) &&
 		    (rc = read_heredocs(p, &lc, ins, lc.orig, lc.orig_len)) != 0)
 			return rc;
 		ins->end_line = p->lineno;
