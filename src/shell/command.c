@@ -1106,10 +1106,36 @@ static uint8_t classify_keyword(const char *raw, size_t len)
 {
 	if (len == 0 || len > 8)
 		return KW_NONE;
-	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++)
-		if (kw_text[k][0] == raw[0] && strlen(kw_text[k]) == len &&
-		    memcmp(kw_text[k], raw, len) == 0)
+	/* Every word is asked: most start with a byte no entry of kw_text starts with. */
+	switch (raw[0]) {
+	case '{':
+	case '}':
+	case '!':
+	case '[':
+	case ']':
+	case 'c':
+	case 'd':
+	case 'e':
+	case 'f':
+	case 'i':
+	case 's':
+	case 't':
+	case 'u':
+	case 'w':
+		break;
+	default:
+		return KW_NONE;
+	}
+	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++) {
+		const char *kw = kw_text[k];
+		size_t i = 0;
+
+		/* Stops at the keyword's NUL before reading past it. */
+		while (i < len && kw[i] != '\0' && kw[i] == raw[i])
+			i++;
+		if (i == len && kw[i] == '\0')
 			return (uint8_t)k;
+	}
 	return KW_NONE;
 }
 
