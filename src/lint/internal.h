@@ -53,6 +53,12 @@ bool lint_pragmas_ignore(const struct lint_pragmas *pr, const bale_rule *rule, s
 
 #include "bale/command.h"
 
+/* A command of a RUN: the instruction's index and the command in its shell model. */
+struct lint_run_cmd {
+	size_t instr;
+	const bale_cmd *cmd;
+};
+
 struct lint_ctx {
 	const char *filename;
 	const bale_dockerfile *df;
@@ -69,6 +75,10 @@ struct lint_ctx {
 	/* Shell models of RUN (and ONBUILD RUN) instructions, parsed on first use. */
 	bale_cmd_script **scripts;
 	bool *scripts_done;
+	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
+	struct lint_run_cmd *run_cmds;
+	size_t nrun_cmds, run_cmds_alloc;
+	bool run_cmds_done;
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
 	int err; /* the first failure (out of memory); checks stop adding findings after it */

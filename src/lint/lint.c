@@ -60,9 +60,10 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	bale_buf_release(&msg);
 }
 
-void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
-		       lint_command_fn fn, void *arg)
+/* Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them. */
+static void list_run_commands(struct lint_ctx *ctx)
 {
+	ctx->run_cmds_done = true;
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_cmd_script *script;
@@ -74,14 +75,30 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
 			continue;
 		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++) {
-			bool match = !tools;
-
-			for (const char *const *t = tools; t && *t && !match; t++)
-				match = bale_cmd_is(&cmds[c], *t);
-			if (match)
-				fn(ctx, rule, i, &cmds[c], arg);
+		if (n &&
+		    BALE_ARRAY_RESERVE(ctx->run_cmds, ctx->run_cmds_alloc, ctx->nrun_cmds + n)) {
+			ctx->err = BALE_ENOMEM;
+			return;
 		}
+		for (size_t c = 0; c < n; c++)
+			ctx->run_cmds[ctx->nrun_cmds++] = (struct lint_run_cmd){i, &cmds[c]};
+	}
+}
+
+void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
+		       lint_command_fn fn, void *arg)
+{
+	if (!ctx->run_cmds_done)
+		list_run_commands(ctx);
+	for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
+		const bale_cmd *cmd = ctx->run_cmds[k].cmd;
+		bool match = !tools;
+
+		/* bale_cmd_is(), inline: this loop runs for every rule and every command. */
+		for (const char *const *t = tools; t && *t && !match; t++)
+			match = cmd->name[0] == (*t)[0] && strcmp(cmd->name, *t) == 0;
+		if (match)
+			fn(ctx, rule, ctx->run_cmds[k].instr, cmd, arg);
 	}
 }
 
@@ -313,6 +330,7 @@ out_scripts:
 		bale_cmd_script_free(ctx.scripts[i]);
 	free(ctx.scripts);
 	free(ctx.scripts_done);
+	free(ctx.run_cmds);
 	lint_pragmas_release(&pragmas);
 out_stages:
 	bale_stages_free(stages);
