@@ -993,8 +993,10 @@ int layer_read(bale_image *img, size_t index, const bale_image_visitor *visitor)
 		}
 		if (ret < ARCHIVE_WARN) {
 			/* an end inside the last entry's data shows here, when it is skipped */
-			if (count > 0 && s.eof && s.fed < s.data_end)
+			if (count > 0 && s.eof && s.data_end != NO_END && s.fed < s.data_end) {
 				s.entry_index = count - 1;
+				s.entry_path = s.entry_buf;
+			}
 			rc = tar_fail(&s, ar);
 			goto out;
 		}

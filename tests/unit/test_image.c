@@ -926,13 +926,16 @@ static void test_corrupt_streams(void **state)
 	assert_error(synth_read(NULL, &s), BALE_EPARSE, "corrupt zstd data");
 	synth_cleanup();
 
-	/* an uncompressed tar cut in the middle of a file */
+	/* an uncompressed tar cut in the middle of a file (data/f00: 599 bytes at 4 * 512; a cut
+	   at 5 * 512 + 100 would be in its padding, a clean end) */
 	bale_buf_reset(&cut);
-	bale_buf_add(&cut, t.ptr, 512 * 5 + 100);
+	bale_buf_add(&cut, t.ptr, 512 * 4 + 100);
 	one_layer(&cut, NULL, &sy);
 	memset(&s, 0, sizeof(s));
 	assert_error(synth_read(NULL, &s), BALE_EPARSE, "layer 0 'sha256:");
-	assert_non_null(strstr(bale_error_last()->message, "runcated"));
+	assert_non_null(strstr(bale_error_last()->message,
+			       "the tar is truncated: it ends inside the data of entry 2, after "
+			       "100 of its 599 bytes (at entry 'data/f00')"));
 	synth_cleanup();
 
 	/* not a tar at all */
@@ -1118,6 +1121,164 @@ static void test_pax_long_names_and_xattrs(void **state)
 	synth_cleanup();
 	bale_buf_release(&t);
 	bale_buf_release(&pax);
+}
+
+/* Reads a one-layer image of `tar` (stored as is, and gzip-compressed) and expects `want`:
+ * 0, or BALE_EPARSE with `fragment` in the message. `content_of` is read by the visitor. */
+static void expect_tar_end(const bale_buf *tar, const char *content_of, int want,
+			   const char *fragment, size_t want_entries)
+{
+	bale_buf gz = BALE_BUF_INIT;
+
+	gzip_buf(tar, &gz);
+	for (int compressed = 0; compressed < 2; compressed++) {
+		for (int read_content = 0; read_content < 2; read_content++) {
+			struct synth sy;
+			struct seen s = {.want_content = read_content ? content_of : NULL};
+			int rc;
+
+			one_layer(tar, compressed ? &gz : NULL, &sy);
+			rc = synth_read(NULL, &s);
+			if (want == 0) {
+				if (rc != 0)
+					fail_msg("expected a clean end, got: %s",
+						 bale_error_last()->message);
+				assert_int_equal(s.n, want_entries);
+			} else {
+				assert_error(rc, want, fragment);
+				assert_non_null(strstr(bale_error_last()->message, sy.layers[0]));
+			}
+			synth_cleanup();
+		}
+	}
+	bale_buf_release(&gz);
+}
+
+/* A tar of two files, without the end-of-archive blocks; `note` (58 bytes) ends its data at
+ * 3 * 512 + 58 and its padding at 4 * 512. */
+#define NOTE_TEXT "written by umoci insert on top of the engine-built layers\n"
+#define NOTE_DATA (3 * 512)
+
+static void two_files(bale_buf *t)
+{
+	bale_buf_reset(t);
+	tar_file(t, "first", "1");
+	tar_file(t, "note", NOTE_TEXT);
+}
+
+/* Go's archive/tar ends cleanly at a header boundary and anywhere in the last entry's
+ * padding; umoci 0.4.7 writes layers that end right after the last entry's data. */
+static void test_tar_end_without_padding_or_eof_blocks(void **state)
+{
+	bale_buf t = BALE_BUF_INIT, pax = BALE_BUF_INIT;
+	struct synth sy;
+	struct seen s = {.want_content = "note"};
+
+	(void)state;
+	assert_int_equal(strlen(NOTE_TEXT), 58);
+
+	/* no end-of-archive blocks: the stream ends at a header boundary */
+	two_files(&t);
+	assert_int_equal(t.len, 4 * 512);
+	expect_tar_end(&t, "note", 0, NULL, 2);
+
+	/* only one of the two zero blocks */
+	bale_buf_add(&t, (const char[512]){0}, 512);
+	expect_tar_end(&t, "note", 0, NULL, 2);
+
+	/* the last entry's data unpadded (umoci), and its content read whole */
+	two_files(&t);
+	t.len = NOTE_DATA + 58;
+	expect_tar_end(&t, "note", 0, NULL, 2);
+	one_layer(&t, NULL, &sy);
+	assert_int_equal(synth_read(NULL, &s), 0);
+	assert_string_equal(s.content, NOTE_TEXT);
+	synth_cleanup();
+	memset(&s, 0, sizeof(s));
+	s.want_content = "note";
+	s.block_reads = true;
+	one_layer(&t, NULL, &sy);
+	assert_int_equal(synth_read(NULL, &s), 0);
+	assert_string_equal(s.content, NOTE_TEXT);
+	synth_cleanup();
+
+	/* partly padded: 1 byte, and all but 1 byte, of the 454 */
+	two_files(&t);
+	t.len = NOTE_DATA + 58 + 1;
+	expect_tar_end(&t, "note", 0, NULL, 2);
+	two_files(&t);
+	t.len = 4 * 512 - 1;
+	expect_tar_end(&t, "note", 0, NULL, 2);
+
+	/* the last entry after a PAX header, unpadded: its data starts after both headers */
+	bale_buf_reset(&t);
+	bale_buf_adds(&pax, "30 SCHILY.xattr.user.note=hi\n\n");
+	tar_file(&t, "first", "1");
+	tar_add(&t, "PaxHeaders/note", 'x', pax.ptr, pax.len, NULL);
+	tar_file(&t, "note", NOTE_TEXT);
+	t.len = 5 * 512 + 58;
+	expect_tar_end(&t, "note", 0, NULL, 2);
+
+	/* a last entry with no data, a directory, and no end blocks */
+	two_files(&t);
+	tar_add(&t, "dir", '5', "", 0, NULL);
+	expect_tar_end(&t, "note", 0, NULL, 3);
+	bale_buf_release(&t);
+	bale_buf_release(&pax);
+}
+
+/* An end inside an entry's data or inside a header is a truncated layer, whether the visitor
+ * reads the data (the error comes from the read) or not (it comes from the skip). */
+static void test_tar_cut_inside_data_or_header_is_an_error(void **state)
+{
+	bale_buf t = BALE_BUF_INIT, big = BALE_BUF_INIT;
+	char body[1500];
+
+	(void)state;
+	/* inside the data of the last entry */
+	two_files(&t);
+	t.len = NOTE_DATA + 30;
+	expect_tar_end(&t, "note", BALE_EPARSE,
+		       "the tar is truncated: it ends inside the data of entry 1, after 30 of its "
+		       "58 bytes (at entry 'note')",
+		       0);
+	/* right after its header: none of its data */
+	two_files(&t);
+	t.len = NOTE_DATA;
+	expect_tar_end(&t, "note", BALE_EPARSE,
+		       "ends inside the data of entry 1, after 0 of its 58 bytes (at entry 'note')",
+		       0);
+	/* at a block boundary inside the data: 512 of 1499 bytes; made-up padding would not do */
+	memset(body, 'b', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	tar_file(&big, "first", "1");
+	tar_file(&big, "big", body);
+	big.len = 3 * 512 + 512;
+	expect_tar_end(&big, "big", BALE_EPARSE,
+		       "ends inside the data of entry 1, after 512 of its 1499 bytes (at entry "
+		       "'big')",
+		       0);
+	/* 7 bytes short of the end of the data: the rest of its block would cover them */
+	bale_buf_reset(&big);
+	tar_file(&big, "first", "1");
+	tar_file(&big, "big", body);
+	big.len = 3 * 512 + 1499 - 7;
+	expect_tar_end(&big, "big", BALE_EPARSE, "after 1492 of its 1499 bytes (at entry 'big')",
+		       0);
+	/* inside the header of a third entry, after the padded second */
+	two_files(&t);
+	tar_file(&t, "third", "3");
+	t.len = 4 * 512 + 100;
+	expect_tar_end(&t, "note", BALE_EPARSE,
+		       "the tar is truncated: it ends inside a header, 100 bytes into a 512-byte "
+		       "block",
+		       0);
+	/* inside the first header */
+	two_files(&t);
+	t.len = 300;
+	expect_tar_end(&t, "note", BALE_EPARSE, "layer 0 'sha256:", 0);
+	bale_buf_release(&t);
+	bale_buf_release(&big);
 }
 
 static void test_duplicate_and_foreign_layers(void **state)
@@ -1894,6 +2055,8 @@ int main(void)
 	    cmocka_unit_test(test_digest_mismatches),
 	    cmocka_unit_test(test_bombs_and_limits),
 	    cmocka_unit_test(test_pax_long_names_and_xattrs),
+	    cmocka_unit_test(test_tar_end_without_padding_or_eof_blocks),
+	    cmocka_unit_test(test_tar_cut_inside_data_or_header_is_an_error),
 	    cmocka_unit_test(test_duplicate_and_foreign_layers),
 	    cmocka_unit_test(test_docker_archive_foreign_layer),
 	    cmocka_unit_test(test_pax_path_with_nul_is_cut_there),
