@@ -59,6 +59,12 @@ struct lint_run_cmd {
 	const bale_cmd *cmd;
 };
 
+/* The commands of one tool name: the first and last of its chain. */
+struct lint_tool_slot {
+	const char *name;
+	size_t head, tail;
+};
+
 struct lint_ctx {
 	const char *filename;
 	const bale_dockerfile *df;
@@ -79,6 +85,10 @@ struct lint_ctx {
 	struct lint_run_cmd *run_cmds;
 	size_t nrun_cmds, run_cmds_alloc;
 	bool run_cmds_done;
+	/* The same commands by tool name: a hash table of chains through run_next, in order. */
+	struct lint_tool_slot *tool_slots;
+	size_t tool_mask;
+	size_t *run_next; /* per command: the next one of the same tool, or SIZE_MAX */
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
 	int err; /* the first failure (out of memory); checks stop adding findings after it */

@@ -60,6 +60,48 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	bale_buf_release(&msg);
 }
 
+static uint32_t tool_hash(const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+/* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
+static void index_run_commands(struct lint_ctx *ctx)
+{
+	size_t size = 16;
+
+	while (size < 2 * ctx->nrun_cmds)
+		size *= 2;
+	ctx->tool_slots = calloc(size, sizeof(*ctx->tool_slots));
+	ctx->run_next = malloc((ctx->nrun_cmds ? ctx->nrun_cmds : 1) * sizeof(*ctx->run_next));
+	if (!ctx->tool_slots || !ctx->run_next) {
+		ctx->err = BALE_ENOMEM;
+		return;
+	}
+	ctx->tool_mask = size - 1;
+	for (size_t k = 0; k < ctx->nrun_cmds; k++) {
+		const char *name = ctx->run_cmds[k].cmd->name;
+		size_t h = tool_hash(name) & ctx->tool_mask;
+		struct lint_tool_slot *slot;
+
+		while (ctx->tool_slots[h].name && strcmp(ctx->tool_slots[h].name, name) != 0)
+			h = (h + 1) & ctx->tool_mask;
+		slot = &ctx->tool_slots[h];
+		if (!slot->name) {
+			slot->name = name;
+			slot->head = k;
+		} else {
+			ctx->run_next[slot->tail] = k;
+		}
+		slot->tail = k;
+		ctx->run_next[k] = SIZE_MAX;
+	}
+}
+
 /* Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them. */
 static void list_run_commands(struct lint_ctx *ctx)
 {
@@ -83,22 +125,70 @@ static void list_run_commands(struct lint_ctx *ctx)
 		for (size_t c = 0; c < n; c++)
 			ctx->run_cmds[ctx->nrun_cmds++] = (struct lint_run_cmd){i, &cmds[c]};
 	}
+	if (!ctx->err)
+		index_run_commands(ctx);
+}
+
+static const struct lint_tool_slot *find_tool(const struct lint_ctx *ctx, const char *name)
+{
+	size_t h = tool_hash(name) & ctx->tool_mask;
+
+	for (; ctx->tool_slots[h].name; h = (h + 1) & ctx->tool_mask)
+		if (strcmp(ctx->tool_slots[h].name, name) == 0)
+			return &ctx->tool_slots[h];
+	return NULL;
 }
 
 void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
 		       lint_command_fn fn, void *arg)
 {
+	size_t next[16], nchains = 0;
+
 	if (!ctx->run_cmds_done)
 		list_run_commands(ctx);
-	for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
-		const bale_cmd *cmd = ctx->run_cmds[k].cmd;
-		bool match = !tools;
+	if (ctx->err)
+		return;
+	for (const char *const *t = tools; t && *t; t++) {
+		const struct lint_tool_slot *slot = find_tool(ctx, *t);
+		bool seen = false;
 
-		/* bale_cmd_is(), inline: this loop runs for every rule and every command. */
-		for (const char *const *t = tools; t && *t && !match; t++)
-			match = cmd->name[0] == (*t)[0] && strcmp(cmd->name, *t) == 0;
-		if (match)
-			fn(ctx, rule, ctx->run_cmds[k].instr, cmd, arg);
+		if (!slot)
+			continue;
+		for (size_t j = 0; j < nchains && !seen; j++)
+			seen = next[j] == slot->head;
+		if (seen)
+			continue;
+		if (nchains == BALE_ARRAY_SIZE(next)) {
+			tools = NULL; /* more tools than chains merged: walk all and compare */
+			break;
+		}
+		next[nchains++] = slot->head;
+	}
+	if (!tools) {
+		for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
+			const bale_cmd *cmd = ctx->run_cmds[k].cmd;
+			bool match = !tools;
+
+			for (const char *const *t = tools; t && *t && !match; t++)
+				match = strcmp(cmd->name, *t) == 0;
+			if (match)
+				fn(ctx, rule, ctx->run_cmds[k].instr, cmd, arg);
+		}
+		return;
+	}
+	/* Merge the tools' chains: the commands come in file order, as a walk of all would. */
+	while (!ctx->err) {
+		size_t best = SIZE_MAX, at = 0;
+
+		for (size_t j = 0; j < nchains; j++)
+			if (next[j] < best) {
+				best = next[j];
+				at = j;
+			}
+		if (best == SIZE_MAX)
+			break;
+		next[at] = ctx->run_next[best];
+		fn(ctx, rule, ctx->run_cmds[best].instr, ctx->run_cmds[best].cmd, arg);
 	}
 }
 
@@ -331,6 +421,8 @@ out_scripts:
 	free(ctx.scripts);
 	free(ctx.scripts_done);
 	free(ctx.run_cmds);
+	free(ctx.tool_slots);
+	free(ctx.run_next);
 	lint_pragmas_release(&pragmas);
 out_stages:
 	bale_stages_free(stages);
