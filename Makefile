@@ -3,7 +3,8 @@
 #
 #   make [build]   developer build in build/ (warnings are errors)
 #   make check     install missing packages, ASan+UBSan build in build/check, run every test
-#   make demo      install missing packages, build, run bale on the bundled examples/
+#   make demo      install missing packages, build, run bale on the bundled examples/ (the
+#                  Dockerfiles, then the leaky and fixed images of examples/image)
 #   make bench     Release build in build/release, run the benchmarks (they print figures)
 #   make fuzz      clang + libFuzzer + ASan/UBSan build in build/fuzz, run each fuzz target for
 #                  FUZZ_SECONDS (default 600)
@@ -77,8 +78,14 @@ check: deps
 DEMO_SUMMARY := {file, instructions: (.instructions | length), target, \
 	stages: [.stages[] | {name, base: .base.name, depends_on, reachable}]}
 
+# The images `make demo` ends with: the classic mistakes and their fixed version, built by
+# buildah (examples/image/build.sh) and committed as docker archives.
+DEMO_IMAGES := examples/image/leaky.tar examples/image/fixed.tar
+
 # The main job on the bundled examples: each Dockerfile under examples/ as BuildKit's AST dump,
-# then a one-line JSON summary of bale's model. Fails when any of them does not parse.
+# then a one-line JSON summary of bale's model, then lint. Fails when any of them does not
+# parse. Then bale inspect and bale audit of each demo image: audit's exit 1 (findings, as in
+# the leaky image) is the expected outcome there; exit 2 or 3 fails the demo.
 demo: deps build
 	@set -e; \
 	files=$$(find examples -type f \( -name Dockerfile -o -name 'Dockerfile.*' \
@@ -98,6 +105,19 @@ demo: deps build
 		echo; \
 		echo "=== bale lint $$f"; \
 		if $(BALE) lint "$$f"; then echo "(clean)"; fi; \
+	done; \
+	for img in $(DEMO_IMAGES); do \
+		echo; \
+		echo "=== bale inspect $$img"; \
+		$(BALE) inspect "$$img"; \
+		echo; \
+		echo "=== bale audit $$img"; \
+		rc=0; $(BALE) audit "$$img" || rc=$$?; \
+		case $$rc in \
+		0) echo "(no finding: exit 0)" ;; \
+		1) echo "(findings: exit 1)" ;; \
+		*) echo "make demo: bale audit $$img failed with exit $$rc" >&2; exit $$rc ;; \
+		esac; \
 	done
 
 # Warnings are not errors here: -O3 brings flow-based warnings (-Wformat-truncation) that the
