@@ -54,6 +54,32 @@ int cli_output_write(void *ctx, const char *data, size_t len);
 /* With `ok`, puts the file in place; else removes the temporary file. Returns an exit code. */
 int cli_output_close(struct cli_output *o, bool ok);
 
+#include "bale/report.h"
+
+/* The reports of a findings command (lint, audit): each --format, with the --output after it. */
+#define CLI_MAX_REPORTS 8
+struct cli_reports {
+	struct {
+		bale_format format;
+		const char *path; /* NULL: standard output */
+	} v[CLI_MAX_REPORTS];
+	size_t n;
+};
+
+/* -f/--format FORMAT of command `cmd`: one more report. Returns an exit code. */
+int cli_reports_format(struct cli_reports *r, const char *cmd, const char *format);
+/* -o/--output FILE: where the last report goes (a tty report when none was asked yet). */
+int cli_reports_output(struct cli_reports *r, const char *cmd, const char *path);
+/* After the options: a tty report on standard output when none was asked. */
+void cli_reports_default(struct cli_reports *r);
+/*
+ * Renders `f` into each report, in order; the tty ones on a terminal in colour when
+ * `color_ok`. With `files_ok` false the reports to files are not written (nothing half-true is
+ * left behind). Returns an exit code.
+ */
+int cli_reports_write(const struct cli_reports *r, const bale_findings *f, bool color_ok,
+		      bool files_ok);
+
 /* "1048576", "512K", "16M", "1G" (binary multiples). */
 bool cli_parse_size(const char *s, size_t *out);
 

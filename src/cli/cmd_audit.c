@@ -83,16 +83,8 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define MAX_OUTPUTS 8
-
-struct audit_output {
-	bale_format format;
-	const char *path;
-};
-
 struct audit_args {
-	struct audit_output outputs[MAX_OUTPUTS];
-	size_t noutputs;
+	struct cli_reports reports;
 	bool no_color, list_rules;
 	const char *platform, *image;
 };
@@ -115,24 +107,12 @@ static int parse_options(struct audit_args *a, bale_audit_config *cfg, int argc,
 	while ((c = getopt_long(argc, argv, ":f:o:t:h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (a->noutputs == MAX_OUTPUTS)
-				return cli_usage_error("audit", "at most %d --format options",
-						       MAX_OUTPUTS);
-			if (bale_format_parse(&a->outputs[a->noutputs].format, optarg) != 0)
-				return cli_usage_error("audit", "%s", bale_error_last()->message);
-			a->outputs[a->noutputs++].path = NULL;
+			if ((rc = cli_reports_format(&a->reports, "audit", optarg)) != 0)
+				return rc;
 			break;
 		case 'o':
-			if (a->noutputs == 0) {
-				a->outputs[0].format = BALE_FORMAT_TTY;
-				a->noutputs = 1;
-			}
-			if (a->outputs[a->noutputs - 1].path)
-				return cli_usage_error("audit",
-						       "--output '%s': the --format before it "
-						       "already has an output",
-						       optarg);
-			a->outputs[a->noutputs - 1].path = optarg;
+			if ((rc = cli_reports_output(&a->reports, "audit", optarg)) != 0)
+				return rc;
 			break;
 		case 't':
 			if (bale_severity_parse(&cfg->failure_threshold, optarg) != 0)
@@ -202,10 +182,7 @@ static int parse_options(struct audit_args *a, bale_audit_config *cfg, int argc,
 			return cli_usage_error("audit", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (a->noutputs == 0) {
-		a->outputs[0].format = BALE_FORMAT_TTY;
-		a->noutputs = 1;
-	}
+	cli_reports_default(&a->reports);
 	if (a->list_rules)
 		return 0;
 	if (optind >= argc)
@@ -226,31 +203,6 @@ static int list_rules(void)
 		       r->summary);
 	}
 	return BALE_EXIT_OK;
-}
-
-static int write_outputs(const struct audit_args *a, const bale_findings *f, bool color_ok)
-{
-	bale_report_opts ropts = {0};
-	int rc = 0;
-
-	for (size_t i = 0; i < a->noutputs && !rc; i++) {
-		struct cli_output out = {.fd = -1};
-		bale_buf text = BALE_BUF_INIT;
-
-		ropts.color =
-		    color_ok && !a->outputs[i].path && a->outputs[i].format == BALE_FORMAT_TTY;
-		if (bale_report_render(&text, a->outputs[i].format, f, &ropts) != 0) {
-			rc = cli_library_error();
-		} else if ((rc = cli_output_open(&out, a->outputs[i].path)) == 0) {
-			int w = cli_output_write(&out, text.ptr, text.len);
-
-			rc = cli_output_close(&out, w == 0);
-			if (w && !rc)
-				rc = cli_library_error();
-		}
-		bale_buf_release(&text);
-	}
-	return rc;
 }
 
 static int run_audit(int argc, char **argv)
@@ -287,8 +239,8 @@ static int run_audit(int argc, char **argv)
 		goto out;
 	}
 	bale_findings_sort(findings);
-	rc = write_outputs(&a, findings,
-			   !a.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO));
+	rc = cli_reports_write(&a.reports, findings,
+			       !a.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO), true);
 	if (!rc && !cfg.no_fail && cfg.failure_threshold != BALE_SEV_NONE &&
 	    bale_findings_at_or_above(findings, cfg.failure_threshold) > 0)
 		rc = BALE_EXIT_FINDINGS;

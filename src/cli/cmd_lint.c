@@ -107,17 +107,9 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define MAX_OUTPUTS 8
-
-struct lint_output {
-	bale_format format;
-	const char *path; /* NULL: standard output */
-};
-
 /* What the command line says; applied to the configuration after the file and environment. */
 struct lint_args {
-	struct lint_output outputs[MAX_OUTPUTS];
-	size_t noutputs;
+	struct cli_reports reports;
 	const char *config;
 	bool no_color, list_rules, fix, diff;
 	struct cli_build_args build_args;
@@ -133,33 +125,19 @@ struct lint_args {
 
 static int parse_options(struct lint_args *a, int argc, char **argv)
 {
-	int c;
+	int c, rc;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:o:c:t:h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (a->noutputs == MAX_OUTPUTS)
-				return cli_usage_error("lint", "at most %d --format options",
-						       MAX_OUTPUTS);
-			if (bale_format_parse(&a->outputs[a->noutputs].format, optarg) != 0)
-				return cli_usage_error("lint", "%s", bale_error_last()->message);
-			a->outputs[a->noutputs].path = NULL;
-			a->noutputs++;
+			if ((rc = cli_reports_format(&a->reports, "lint", optarg)) != 0)
+				return rc;
 			break;
 		case 'o':
-			if (a->noutputs == 0) {
-				a->outputs[0].format = BALE_FORMAT_TTY;
-				a->noutputs = 1;
-			}
-			if (a->outputs[a->noutputs - 1].path)
-				return cli_usage_error(
-				    "lint",
-				    "--output '%s': the --format before it already "
-				    "has an output",
-				    optarg);
-			a->outputs[a->noutputs - 1].path = optarg;
+			if ((rc = cli_reports_output(&a->reports, "lint", optarg)) != 0)
+				return rc;
 			break;
 		case 'c':
 			a->config = optarg;
@@ -176,13 +154,10 @@ static int parse_options(struct lint_args *a, int argc, char **argv)
 		case OPT_TARGET:
 			a->target = optarg;
 			break;
-		case OPT_BUILD_ARG: {
-			int rc = cli_build_arg_add(&a->build_args, "lint", optarg);
-
-			if (rc)
+		case OPT_BUILD_ARG:
+			if ((rc = cli_build_arg_add(&a->build_args, "lint", optarg)) != 0)
 				return rc;
 			break;
-		}
 		case OPT_FIX:
 			a->fix = true;
 			break;
@@ -219,10 +194,7 @@ static int parse_options(struct lint_args *a, int argc, char **argv)
 			return cli_usage_error("lint", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (a->noutputs == 0) {
-		a->outputs[0].format = BALE_FORMAT_TTY;
-		a->noutputs = 1;
-	}
+	cli_reports_default(&a->reports);
 	return 0;
 }
 
@@ -522,34 +494,6 @@ out:
  * are not written, so no report that misses a file is left behind; standard output still
  * shows what was found.
  */
-static int write_outputs(const struct lint_args *a, const bale_findings *f, bool color_ok,
-			 bool files_ok)
-{
-	bale_report_opts ropts = {0};
-	int rc = 0;
-
-	for (size_t i = 0; i < a->noutputs && !rc; i++) {
-		struct cli_output out = {.fd = -1};
-		bale_buf text = BALE_BUF_INIT;
-
-		if (a->outputs[i].path && !files_ok)
-			continue;
-		ropts.color =
-		    color_ok && !a->outputs[i].path && a->outputs[i].format == BALE_FORMAT_TTY;
-		if (bale_report_render(&text, a->outputs[i].format, f, &ropts) != 0) {
-			rc = cli_library_error();
-		} else if ((rc = cli_output_open(&out, a->outputs[i].path)) == 0) {
-			int w = cli_output_write(&out, text.ptr, text.len);
-
-			rc = cli_output_close(&out, w == 0);
-			if (w && !rc)
-				rc = cli_library_error();
-		}
-		bale_buf_release(&text);
-	}
-	return rc;
-}
-
 static int run_lint(int argc, char **argv)
 {
 	struct lint_args a = {.max_size = BALE_PARSE_DEFAULT_MAX_SIZE};
@@ -604,7 +548,7 @@ static int run_lint(int argc, char **argv)
 		bool color =
 		    !a.no_color && !used.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 
-		if ((rc = write_outputs(&a, findings, color, input_rc == 0)) != 0)
+		if ((rc = cli_reports_write(&a.reports, findings, color, input_rc == 0)) != 0)
 			goto out;
 	}
 	if (input_rc)

@@ -147,3 +147,59 @@ void cli_build_args_release(struct cli_build_args *a)
 	free(a->v);
 	memset(a, 0, sizeof(*a));
 }
+
+int cli_reports_format(struct cli_reports *r, const char *cmd, const char *format)
+{
+	if (r->n == CLI_MAX_REPORTS)
+		return cli_usage_error(cmd, "at most %d --format options", CLI_MAX_REPORTS);
+	if (bale_format_parse(&r->v[r->n].format, format) != 0)
+		return cli_usage_error(cmd, "%s", bale_error_last()->message);
+	r->v[r->n++].path = NULL;
+	return 0;
+}
+
+int cli_reports_output(struct cli_reports *r, const char *cmd, const char *path)
+{
+	cli_reports_default(r);
+	if (r->v[r->n - 1].path)
+		return cli_usage_error(
+		    cmd, "--output '%s': the --format before it already has an output", path);
+	r->v[r->n - 1].path = path;
+	return 0;
+}
+
+void cli_reports_default(struct cli_reports *r)
+{
+	if (r->n == 0) {
+		r->v[0].format = BALE_FORMAT_TTY;
+		r->v[0].path = NULL;
+		r->n = 1;
+	}
+}
+
+int cli_reports_write(const struct cli_reports *r, const bale_findings *f, bool color_ok,
+		      bool files_ok)
+{
+	bale_report_opts ropts = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		struct cli_output out = {.fd = -1};
+		bale_buf text = BALE_BUF_INIT;
+
+		if (r->v[i].path && !files_ok)
+			continue;
+		ropts.color = color_ok && !r->v[i].path && r->v[i].format == BALE_FORMAT_TTY;
+		if (bale_report_render(&text, r->v[i].format, f, &ropts) != 0) {
+			rc = cli_library_error();
+		} else if ((rc = cli_output_open(&out, r->v[i].path)) == 0) {
+			int w = cli_output_write(&out, text.ptr, text.len);
+
+			rc = cli_output_close(&out, w == 0);
+			if (w && !rc)
+				rc = cli_library_error();
+		}
+		bale_buf_release(&text);
+	}
+	return rc;
+}
