@@ -10,6 +10,108 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Appends `n` bytes to out[*len..size); false when they do not fit. */
+static bool put(char *out, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (n >= size - *len)
+		return false;
+	memcpy(out + *len, s, n);
+	*len += n;
+	return true;
+}
+
+static bool put_number(char *out, size_t size, size_t *len, bool negative, unsigned long long v)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		digits[--i] = '-';
+	return put(out, size, len, digits + i, sizeof(digits) - i);
+}
+
+/*
+ * Formats the conversions rule messages use (%s, %.*s, %c, %d, %u, %zu, %lld, %llu, %%) into
+ * out[size] as vsnprintf would, without its per-call set-up: lint formats one message per
+ * finding, tens of thousands for a tree. Returns the length, or -1 when the message does not
+ * fit or uses anything else (a flag, a width, a NULL string): the caller then uses vsnprintf.
+ */
+static int format_message(char *out, size_t size, const char *fmt, va_list ap)
+{
+	size_t len = 0;
+
+	for (;;) {
+		const char *pct = strchr(fmt, '%');
+		size_t lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
+
+		if (!put(out, size, &len, fmt, lit))
+			return -1;
+		if (!pct)
+			break;
+		fmt = pct + 1;
+		if (fmt[0] == 's') {
+			const char *s = va_arg(ap, const char *);
+
+			if (!s || !put(out, size, &len, s, strlen(s)))
+				return -1;
+			fmt++;
+		} else if (fmt[0] == '.' && fmt[1] == '*' && fmt[2] == 's') {
+			int prec = va_arg(ap, int);
+			const char *s = va_arg(ap, const char *);
+
+			if (!s || prec < 0 || !put(out, size, &len, s, strnlen(s, (size_t)prec)))
+				return -1;
+			fmt += 3;
+		} else if (fmt[0] == 'c') {
+			char c = (char)(unsigned char)va_arg(ap, int);
+
+			if (!put(out, size, &len, &c, 1))
+				return -1;
+			fmt++;
+		} else if (fmt[0] == 'd') {
+			int v = va_arg(ap, int);
+
+			if (!put_number(out, size, &len, v < 0,
+					v < 0 ? 0ULL - (unsigned long long)v
+					      : (unsigned long long)v))
+				return -1;
+			fmt++;
+		} else if (fmt[0] == 'u') {
+			if (!put_number(out, size, &len, false, va_arg(ap, unsigned)))
+				return -1;
+			fmt++;
+		} else if (fmt[0] == 'z' && fmt[1] == 'u') {
+			if (!put_number(out, size, &len, false, va_arg(ap, size_t)))
+				return -1;
+			fmt += 2;
+		} else if (fmt[0] == 'l' && fmt[1] == 'l' && fmt[2] == 'd') {
+			long long v = va_arg(ap, long long);
+
+			if (!put_number(out, size, &len, v < 0,
+					v < 0 ? 0ULL - (unsigned long long)v
+					      : (unsigned long long)v))
+				return -1;
+			fmt += 3;
+		} else if (fmt[0] == 'l' && fmt[1] == 'l' && fmt[2] == 'u') {
+			if (!put_number(out, size, &len, false, va_arg(ap, unsigned long long)))
+				return -1;
+			fmt += 3;
+		} else if (fmt[0] == '%') {
+			if (!put(out, size, &len, "%", 1))
+				return -1;
+			fmt++;
+		} else {
+			return -1;
+		}
+	}
+	out[len] = '\0';
+	return (int)len;
+}
+
 void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
 		 uint32_t col, const char *fmt, ...)
 {
@@ -41,8 +143,13 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	}
 	/* Most messages fit the stack buffer: formatted once, copied once into the list. */
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
+	n = format_message(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		va_start(ap, fmt);
+		n = vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
+	}
 	if (n < 0) {
 		rc = bale_error_set(BALE_ERROR, "cannot format a message of rule %s", rule->id);
 	} else if ((size_t)n < sizeof(text)) {
