@@ -34,7 +34,7 @@ OUT=
 while (($#)); do
 	case "$1" in
 	--check) CHECK=1; shift ;;
-	-h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
 	*) [[ -z $OUT ]] || die "more than one output directory given"; OUT=$1; shift ;;
 	esac
