@@ -115,6 +115,36 @@ assert_same_file() { # NAME FILE1 FILE2
 	fi
 }
 
+# ---- the full fixture set ------------------------------------------------------------------
+# tests/fixtures/images/build.sh (as root, with a Debian mirror) builds leaky, clean and
+# scratch-busybox into build/fixtures/images (BALE_FULL_FIXTURES overrides the place). The
+# tests that read them are CTest tests of their own (cli_audit_full, cli_inspect_full: the
+# same script with BALE_FULL_ONLY=1). Under CI (CI=true; .ci/run builds the set first) a
+# missing set fails them; elsewhere they print "not checked" and exit 77, which CTest reports
+# as a skipped test, never as a passed one.
+FULL=${BALE_FULL_FIXTURES:-$SRC/build/fixtures/images}
+FULL_ONLY=${BALE_FULL_ONLY:-0}
+FULL_FIXTURES="leaky clean scratch-busybox"
+FULL_VARIANTS="docker-archive.tar oci-archive.tar oci-gzip oci-zstd oci-plain oci-umoci"
+
+require_full_set() {
+	local f v missing=
+	for f in $FULL_FIXTURES; do
+		for v in $FULL_VARIANTS; do
+			[ -e "$FULL/$f/$v" ] || missing="$missing $f/$v"
+		done
+	done
+	[ -z "$missing" ] && return 0
+	if [ "${CI:-}" = true ]; then
+		fail "the full fixture set is built in $FULL" "missing:$missing" \
+			"tests/fixtures/images/build.sh builds it as root (.ci/run runs it before make check)"
+		finish
+	fi
+	echo "not checked - the full fixture set: missing in $FULL:$missing"
+	echo "# build it with: sudo tests/fixtures/images/build.sh"
+	exit 77
+}
+
 finish() {
 	echo "1..$((_passed + _failed))"
 	echo "# $_passed passed, $_failed failed"
