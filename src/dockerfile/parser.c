@@ -362,6 +362,27 @@ static int push_word(struct parser *p, df_strvec *vec)
  * backslashes are processed byte by byte, a lone `--` ends the flags. Returns the offset of
  * the rest of the line.
  */
+/*
+ * Appends the ASCII bytes from s[pos] up to the first byte extract_flags() treats on its own (a
+ * space, a quote or `quote`, a backslash, a byte of 0x80 or above) in one go, as
+ * add_byte_as_rune() would one by one. Returns the position of the last byte appended.
+ */
+static size_t add_plain_run(bale_buf *buf, const char *s, size_t len, size_t pos,
+			    unsigned char quote)
+{
+	size_t end = pos + 1;
+
+	for (; end < len; end++) {
+		unsigned char c = (unsigned char)s[end];
+
+		if (c >= 0x80 || c == '\\' ||
+		    (quote ? c == quote : c == '\'' || c == '"' || is_byte_space(c)))
+			break;
+	}
+	bale_buf_add(buf, s + pos, end - pos);
+	return end - 1;
+}
+
 static int extract_flags(struct parser *p, const char *s, size_t len, size_t *rest)
 {
 	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
@@ -416,6 +437,9 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 				if (pos + 1 == len)
 					continue;
 				ch = (unsigned char)s[++pos];
+			} else if (ch < 0x80) {
+				pos = add_plain_run(&p->word, s, len, pos, 0);
+				continue;
 			}
 			add_byte_as_rune(&p->word, ch);
 			continue;
@@ -431,6 +455,9 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 				continue;
 			}
 			ch = (unsigned char)s[++pos];
+		} else if (ch < 0x80) {
+			pos = add_plain_run(&p->word, s, len, pos, quote);
+			continue;
 		}
 		add_byte_as_rune(&p->word, ch);
 	}
