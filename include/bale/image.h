@@ -48,6 +48,10 @@ typedef struct bale_image_options {
 	   caller's thread, which hashes the tar, parses it and runs the callbacks; true: all of
 	   it on the caller's thread. Callbacks always run on the caller's thread. */
 	bool single_threaded;
+	/* true: the callbacks do much per entry (audit reads every file's content), so the reader
+	   thread takes the hashing of each blob too and the caller's thread only the tar's
+	   (uncompressed layers: nothing). Only with the reader thread; the digests are the same. */
+	bool busy_callbacks;
 } bale_image_options;
 
 /* Fills `opts` with the defaults above. */

@@ -226,6 +226,7 @@ static int run_audit(int argc, char **argv)
 	}
 	bale_image_options_init(&opts);
 	opts.platform = a.platform;
+	opts.busy_callbacks = true; /* the content scan runs beside the hashing */
 	if (bale_image_open(&image, a.image, &opts) != 0) {
 		rc = cli_library_error();
 		goto out;

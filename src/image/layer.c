@@ -533,7 +533,7 @@ static ssize_t next_chunk(struct stream *s, const unsigned char **out)
 			n = s->src.err; /* done: the source's fields are settled */
 		}
 		pthread_mutex_unlock(&r->mu);
-		if (n > 0 && s->src.comp == BALE_IMAGE_UNCOMPRESSED)
+		if (n > 0 && s->src.comp == BALE_IMAGE_UNCOMPRESSED && s->src.defer)
 			hasher_update(&s->src.blob_hash, *out, (size_t)n);
 	}
 	if (n < 0)
@@ -823,7 +823,9 @@ static int stream_open(struct stream *s, bale_image *img, size_t index)
 		if (!(src->in_slots[i] = malloc(IN_SIZE)))
 			return bale_error_oom();
 	src->in = src->in_slots[0];
-	src->defer = s->threaded ? &s->ring : NULL;
+	/* With busy callbacks the reader thread hashes the blob as it reads it (refill, produce).
+	 */
+	src->defer = s->threaded && !img->opts.busy_callbacks ? &s->ring : NULL;
 	if (src->comp == BALE_IMAGE_GZIP) {
 #ifdef BALE_HAVE_ISAL
 		src->isal = malloc(sizeof(*src->isal));

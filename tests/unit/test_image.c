@@ -25,13 +25,15 @@
 
 #define DATA BALE_TEST_DATA "/image"
 
-/* Every test runs twice: with the reader thread (the default) and single-threaded. */
-static bool single_threaded;
+/* Every test runs three times: with the reader thread (the default), with the reader thread
+   hashing the blobs too (busy_callbacks, as audit reads), and single-threaded. */
+static bool single_threaded, busy_callbacks;
 
 static void init_opts(bale_image_options *o)
 {
 	bale_image_options_init(o);
 	o->single_threaded = single_threaded;
+	o->busy_callbacks = busy_callbacks;
 }
 
 static const bale_image_options *defaults(void)
@@ -2074,6 +2076,10 @@ int main(void)
 
 	int failed = cmocka_run_group_tests_name("image, reader thread", tests, NULL, NULL);
 
+	busy_callbacks = true;
+	failed += cmocka_run_group_tests_name("image, reader thread hashing the blobs", tests, NULL,
+					      NULL);
+	busy_callbacks = false;
 	single_threaded = true;
 	return failed + cmocka_run_group_tests_name("image, single-threaded", tests, NULL, NULL);
 }
