@@ -466,6 +466,25 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 }
 
 /*
+ * The end of the run of ASCII bytes from `pos` that parse_words() copies as they are: up to a
+ * byte of 0x80 or above, the escape character, and (outside quotes, `quote` 0) a quote or white
+ * space, or (inside) the closing `quote`.
+ */
+static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint32_t quote)
+{
+	for (; pos < len; pos++) {
+		unsigned char c = (unsigned char)s[pos];
+
+		if (c >= 0x80 || c == (unsigned char)escape)
+			break;
+		if (quote ? c == quote
+			  : c == '\'' || c == '"' || c == ' ' || (c >= '\t' && c <= '\r'))
+			break;
+	}
+	return pos;
+}
+
+/*
  * Words with quotes kept (BuildKit's parseWords), for ENV, LABEL and ARG: split on Unicode
  * white space outside quotes; the escape character keeps the next character in the word.
  */
@@ -506,6 +525,11 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 				blank_ok = false;
 				continue;
 			}
+			if (ch < 0x80 && ch != '\'' && ch != '"' && ch != (uint32_t)p->escape) {
+				width = plain_run(s, len, pos + 1, p->escape, 0) - pos;
+				bale_buf_add(&p->word, s + pos, width);
+				continue;
+			}
 			if (ch == '\'' || ch == '"') {
 				quote = ch;
 				blank_ok = true;
@@ -522,6 +546,11 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			continue;
 		}
 		/* IN_QUOTE */
+		if (ch < 0x80 && ch != quote && ch != (uint32_t)p->escape) {
+			width = plain_run(s, len, pos + 1, p->escape, quote) - pos;
+			bale_buf_add(&p->word, s + pos, width);
+			continue;
+		}
 		if (ch == quote)
 			phase = IN_WORD;
 		if (ch == (uint32_t)p->escape && quote != '\'') {
