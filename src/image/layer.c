@@ -969,6 +969,8 @@ int layer_read(bale_image *img, size_t index, const bale_image_visitor *visitor)
 	/* Tar only, no filters: the decompression is ours. */
 	archive_read_support_format_tar(ar);
 	archive_read_support_format_gnutar(ar);
+	/* a 0-byte tar has no entries, as for Go's archive/tar (Next gives io.EOF at once) */
+	archive_read_support_format_empty(ar);
 	if (archive_read_open(ar, &s, NULL, archive_feed, NULL) != ARCHIVE_OK) {
 		rc = s.err ? s.err
 			   : stream_fail(&s, BALE_EPARSE, "not a tar stream: %s",
