@@ -234,49 +234,11 @@ static bool parse_go_uint32(const char *s, unsigned base, uint32_t *out)
 
 char *df_path_clean(bale_arena *arena, const char *path)
 {
-	size_t n = strlen(path), w = 0, r = 0, dotdot;
-	bool rooted = n && path[0] == '/';
-	char *out;
+	size_t n = strlen(path);
+	char *out = bale_arena_alloc(arena, n + 2);
 
-	if (n == 0)
-		return bale_arena_strdup(arena, ".");
-	out = bale_arena_alloc(arena, n + 2);
-	if (!out)
-		return NULL;
-	if (rooted) {
-		out[w++] = '/';
-		r = 1;
-	}
-	dotdot = w;
-	while (r < n) {
-		if (path[r] == '/') {
-			r++;
-		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-			r++;
-		} else if (path[r] == '.' && path[r + 1] == '.' &&
-			   (r + 2 == n || path[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && path[r] != '/'; r++)
-				out[w++] = path[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
+	if (out)
+		bale_path_clean(out, path, n);
 	return out;
 }
 

@@ -496,29 +496,6 @@ static const char *build_arg(const bale_stages *st, const char *name)
 	return NULL;
 }
 
-static const char *host_arch(const char **variant)
-{
-	*variant = "";
-#if defined(__x86_64__)
-	return "amd64";
-#elif defined(__aarch64__)
-	return "arm64";
-#elif defined(__arm__)
-	*variant = "v7";
-	return "arm";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#else
-	return "amd64";
-#endif
-}
-
 /* BuildKit's automatic ARGs: the platform ones and TARGETSTAGE, --build-arg may override. */
 static int add_builtin_args(bale_stages *st, const char *platform, const char *target_name)
 {
@@ -526,7 +503,7 @@ static int add_builtin_args(bale_stages *st, const char *platform, const char *t
 	const char *v;
 	int rc;
 
-	snprintf(arch, sizeof(arch), "%s", host_arch(&v));
+	snprintf(arch, sizeof(arch), "%s", bale_host_arch(&v));
 	snprintf(variant, sizeof(variant), "%s", v);
 	if (platform && *platform) {
 		const char *a = strchr(platform, '/'), *b = a ? strchr(a + 1, '/') : NULL;

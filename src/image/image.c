@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,25 +35,25 @@ void bale_image_options_init(bale_image_options *opts)
 	opts->max_path = 4096;
 }
 
+static char host_platform[48];
+
+static void find_host_platform(void)
+{
+	const char *variant, *arch = bale_host_arch(&variant);
+
+	/* An image index names the 64-bit ARM images linux/arm64/v8 (or without the variant). */
+	if (strcmp(arch, "arm64") == 0)
+		variant = "v8";
+	snprintf(host_platform, sizeof(host_platform), "linux/%s%s%s", arch, *variant ? "/" : "",
+		 variant);
+}
+
 const char *bale_image_host_platform(void)
 {
-#if defined(__x86_64__)
-	return "linux/amd64";
-#elif defined(__aarch64__)
-	return "linux/arm64/v8";
-#elif defined(__arm__)
-	return "linux/arm/v7";
-#elif defined(__i386__)
-	return "linux/386";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return "linux/ppc64le";
-#elif defined(__s390x__)
-	return "linux/s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "linux/riscv64";
-#else
-	return "linux/unknown";
-#endif
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, find_host_platform);
+	return host_platform;
 }
 
 void blob_close(struct blob *b)

@@ -569,25 +569,6 @@ static void normalize_arch(char *arch)
 		}
 }
 
-static const char *host_arch(void)
-{
-#if defined(__aarch64__)
-	return "arm64";
-#elif defined(__arm__)
-	return "arm";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#else
-	return "amd64";
-#endif
-}
-
 /* Parses "os[/arch[/variant]]" or a lone architecture as containerd's platforms.Parse. */
 static bool parse_platform(struct platform *p, const char *spec)
 {
@@ -610,7 +591,9 @@ static bool parse_platform(struct platform *p, const char *spec)
 		if (strcmp(p->os, "macos") == 0)
 			snprintf(p->os, sizeof(p->os), "darwin");
 		if (in_list(p->os, known_os)) {
-			snprintf(p->arch, sizeof(p->arch), "%s", host_arch());
+			const char *host_variant;
+
+			snprintf(p->arch, sizeof(p->arch), "%s", bale_host_arch(&host_variant));
 			return true;
 		}
 		snprintf(p->arch, sizeof(p->arch), "%s", p->os);
@@ -1027,7 +1010,7 @@ const struct lint_rule lint_rule_BK0012 = {
 };
 
 static const char *const redundant_target_platform_aliases[] = {"RedundantTargetPlatform", "DL3065",
-								   NULL};
+								NULL};
 const struct lint_rule lint_rule_BK0013 = {
     .meta = {.id = "BK0013",
 	     .name = "redundant-target-platform",

@@ -33,52 +33,6 @@ struct ignore_file {
 	const char *name; /* which file, for the message */
 };
 
-/*
- * Go's path.Clean on `len` bytes at `s`, written to `out` (which has room for len + 2 bytes):
- * one '/' between elements, no "." elements, ".." eating the element before it (not past the
- * root), "." for an empty result.
- */
-static void clean_path(char *out, const char *s, size_t len)
-{
-	bool rooted = len > 0 && s[0] == '/';
-	size_t w = 0, r = 0, dotdot = 0;
-
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < len) {
-		if (s[r] == '/') {
-			r++;
-		} else if (s[r] == '.' && (r + 1 == len || s[r + 1] == '/')) {
-			r++;
-		} else if (s[r] == '.' && r + 1 < len && s[r + 1] == '.' &&
-			   (r + 2 == len || s[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				/* Back up to the previous '/' (or the root). */
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			while (r < len && s[r] != '/')
-				out[w++] = s[r++];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
@@ -112,7 +66,7 @@ static int add_pattern(struct ignore_file *f, const char *s, size_t len)
 	if (!text)
 		return bale_error_oom();
 	if (len > 0) {
-		clean_path(text, s, len);
+		bale_path_clean(text, s, len);
 		if (text[0] == '/' && text[1])
 			memmove(text, text + 1, strlen(text));
 	} else {
@@ -422,7 +376,7 @@ static void check_copy_ignored(struct lint_ctx *ctx, const bale_rule *rule)
 				ctx->err = bale_error_oom();
 				break;
 			}
-			clean_path(path, src, len);
+			bale_path_clean(path, src, len);
 			/* The context root is only ever "excluded" by a pattern for everything. */
 			if (strcmp(path, ".") == 0 || strcmp(path, "/") == 0
 				? root_ignored(&f)

@@ -124,4 +124,18 @@ int bale_json_escape(bale_buf *out, const char *str, size_t len);
  */
 int bale_json_finish(bale_json *json);
 
+/* --- paths and platforms (path.c) ---------------------------------------------------------- */
+
+/*
+ * Go's path.Clean of `len` bytes at `s`, into `out` (room for len + 2 bytes): one '/' between
+ * elements, no "." elements, ".." eating the element before it (never past the root), "." for
+ * an empty result. BuildKit cleans COPY sources, mount targets and .dockerignore patterns so.
+ */
+void bale_path_clean(char *out, const char *s, size_t len);
+/*
+ * The architecture this program runs on, in Go's (GOARCH) names: "amd64", "arm64", "arm", ...;
+ * `variant` gets BuildKit's default variant for it ("v7" for arm, else "").
+ */
+const char *bale_host_arch(const char **variant);
+
 #endif
