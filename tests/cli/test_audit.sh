@@ -21,12 +21,17 @@ expected, found, tags = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3].s
 bad = []
 for raw in open(expected):
     line = raw.split('#', 1)[0].split()
-    if not line or line[0].split('@')[0] not in ('audit', 'not-audit'):
+    if not line or line[0].split('@')[0] not in ('audit', 'not-audit', 'clean'):
         continue
     kind, _, ltag = line[0].partition('@')
     if ltag and ltag not in tags:
         continue
-    if kind == 'audit':
+    if kind == 'clean':
+        order = ['none', 'note', 'info', 'warning', 'error']
+        worst = order.index(line[1])
+        above = [f for f in found if f['level'] not in order or order.index(f['level']) > worst]
+        bad += ['above %s: %s %s %s' % (line[1], f['level'], f['name'], f['path']) for f in above]
+    elif kind == 'audit':
         rule, sev, layer, where = line[1], line[2], line[3], ' '.join(line[4:])
         want_layer = None if layer == '-' else int(layer)
         def ok(f):
