@@ -877,17 +877,20 @@ static bool has_char(const char *set, char c)
 struct sink {
 	bale_arena *arena;
 	bool counting;
+	bool overflow; /* filling: more than cap_opts options or cap_ops operands came */
 	bale_cmd_opt *opts;
-	size_t nopts;
+	size_t nopts, cap_opts;
 	const bale_cmd_word **ops;
-	size_t nops;
+	size_t nops, cap_ops;
 	size_t sub; /* subcommand word, BALE_CMD_NONE */
 	int err;
 };
 
 static void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value, size_t word)
 {
-	if (!k->counting) {
+	if (!k->counting && k->nopts >= k->cap_opts) {
+		k->overflow = true;
+	} else if (!k->counting) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
 		if (name[nlen] == '\0') {
@@ -907,7 +910,9 @@ static void emit_short(struct sink *k, char c, const char *value, size_t word, c
 {
 	char name[3] = {dash, c, '\0'};
 
-	if (!k->counting) {
+	if (!k->counting && k->nopts >= k->cap_opts) {
+		k->overflow = true;
+	} else if (!k->counting) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
 		o->name = bale_arena_strndup(k->arena, name, 2);
@@ -921,7 +926,9 @@ static void emit_short(struct sink *k, char c, const char *value, size_t word, c
 
 static void emit_operand(struct sink *k, const bale_cmd_word *w)
 {
-	if (!k->counting)
+	if (!k->counting && k->nops >= k->cap_ops)
+		k->overflow = true;
+	else if (!k->counting)
 		k->ops[k->nops] = w;
 	k->nops++;
 }
@@ -1563,6 +1570,8 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	const struct tool *t = NULL;
 	const char *name;
 	struct sink k = {0};
+	bale_cmd_opt opts_buf[64];
+	const bale_cmd_word *ops_buf[256];
 
 	memset(nested, 0, sizeof(*nested));
 	cmd->name = "";
@@ -1599,19 +1608,44 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		cmd->nwrappers = nwrappers;
 	}
 
-	/* Count, then fill. */
+	/*
+	 * Fill arrays on the stack and copy them to the arena; a command with more options or
+	 * operands than they hold is read again: counted, then filled in the arena.
+	 */
 	k.arena = arena;
-	k.counting = true;
-	parse_options(t, w, i + 1, n, &k, false);
-	if (k.nopts && !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
-		return BALE_ENOMEM;
-	if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
-		return BALE_ENOMEM;
-	k.counting = false;
-	k.nopts = k.nops = 0;
+	k.opts = opts_buf;
+	k.cap_opts = BALE_ARRAY_SIZE(opts_buf);
+	k.ops = ops_buf;
+	k.cap_ops = BALE_ARRAY_SIZE(ops_buf);
 	parse_options(t, w, i + 1, n, &k, false);
 	if (k.err)
 		return k.err;
+	if (!k.overflow) {
+		if (k.nopts) {
+			if (!(k.opts = bale_arena_alloc(arena, k.nopts * sizeof(*k.opts))))
+				return BALE_ENOMEM;
+			memcpy(k.opts, opts_buf, k.nopts * sizeof(*k.opts));
+		}
+		if (k.nops) {
+			if (!(k.ops = bale_arena_alloc(arena, k.nops * sizeof(*k.ops))))
+				return BALE_ENOMEM;
+			memcpy(k.ops, ops_buf, k.nops * sizeof(*k.ops));
+		}
+	} else {
+		k = (struct sink){.arena = arena, .counting = true};
+		parse_options(t, w, i + 1, n, &k, false);
+		if (k.nopts && !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+			return BALE_ENOMEM;
+		if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
+			return BALE_ENOMEM;
+		k.counting = false;
+		k.cap_opts = k.nopts;
+		k.cap_ops = k.nops;
+		k.nopts = k.nops = 0;
+		parse_options(t, w, i + 1, n, &k, false);
+		if (k.err)
+			return k.err;
+	}
 	cmd->opts = k.opts;
 	cmd->nopts = k.nopts;
 	cmd->operands = (const bale_cmd_word *const *)k.ops;

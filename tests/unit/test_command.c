@@ -1211,6 +1211,46 @@ static void test_tool_table_is_sorted(void **state)
 	assert_false(cmd_is_shell_name("python3"));
 }
 
+/*
+ * The options and operands of a command are gathered on the stack first; a command with more
+ * of them than that holds is read again. Both ways must give every one of them, in order.
+ */
+static void test_many_options_and_operands_are_all_kept(void **state)
+{
+	static const size_t counts[] = {3, 64, 65, 256, 257, 700};
+	bale_buf text = BALE_BUF_INIT;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		size_t n = counts[c];
+		bale_cmd_script *s;
+		const bale_cmd *cmd;
+		char want[32];
+
+		bale_buf_reset(&text);
+		bale_buf_adds(&text, "apt-get install");
+		for (size_t i = 0; i < n; i++)
+			bale_buf_addf(&text, " -o Opt%zu=1 pkg%zu", i, i);
+		assert_int_equal(text.err, 0);
+		s = parse_ok(text.ptr);
+		cmd = cmd_at(s, 0);
+		assert_string_equal(cmd->subcommand, "install");
+		assert_int_equal(cmd->nopts, n);
+		assert_int_equal(cmd->noperands, n);
+		for (size_t i = 0; i < n; i++) {
+			assert_string_equal(cmd->opts[i].name, "-o");
+			snprintf(want, sizeof(want), "Opt%zu=1", i);
+			assert_string_equal(cmd->opts[i].value, want);
+			assert_int_equal(cmd->opts[i].word, 2 + 3 * i);
+			snprintf(want, sizeof(want), "pkg%zu", i);
+			assert_string_equal(cmd->operands[i]->value, want);
+		}
+		assert_int_equal(cmd->npkgs, n);
+		bale_cmd_script_free(s);
+	}
+	bale_buf_release(&text);
+}
+
 /* --- packages ----------------------------------------------------------------------------- */
 
 static void test_package_specs(void **state)
@@ -1982,6 +2022,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_tool_gets_generic_options),
 	    cmocka_unit_test(test_package_manager_subcommands_and_aliases),
 	    cmocka_unit_test(test_apk_virtual_and_repository_values_are_not_packages),
+	    cmocka_unit_test(test_many_options_and_operands_are_all_kept),
 	    cmocka_unit_test(test_rpm_managers),
 	    cmocka_unit_test(test_go_cargo_mvn_gradle),
 	    cmocka_unit_test(test_curl_and_wget_options),
