@@ -714,8 +714,12 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 /* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
 static bale_instr_kind lookup_kind(const char *word, size_t len, const char **name)
 {
+	/* The table's names are lower case: the first byte settles most entries. */
+	char first =
+	    len && word[0] >= 'A' && word[0] <= 'Z' ? (char)(word[0] - 'A' + 'a') : word[0];
+
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++)
-		if (strlen(instructions[i].name) == len &&
+		if (instructions[i].name[0] == first && strlen(instructions[i].name) == len &&
 		    strncasecmp(instructions[i].name, word, len) == 0) {
 			*name = instructions[i].name;
 			return instructions[i].kind;
