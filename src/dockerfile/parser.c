@@ -1130,14 +1130,20 @@ static int run(struct parser *p)
 		bale_buf_reset(&p->line);
 		bale_buf_add(&p->line, s, len);
 		while (cont && next_line(p, &pl)) {
-			size_t l;
+			size_t l, skip;
 
 			if ((rc = check_line_length(p, &pl)) != 0)
 				return rc;
-			if (is_comment(pl.ptr, pl.len))
+			/*
+			 * One scan of the leading white space answers both questions: a comment, or
+			 * nothing but white space before the line end (trimmed newlines are ASCII,
+			 * so no character straddles it).
+			 */
+			skip = bale_unicode_space_prefix(pl.ptr, pl.len);
+			if (skip < pl.len && pl.ptr[skip] == '#')
 				continue;
 			l = trim_newline(pl.ptr, pl.len);
-			if (bale_unicode_space_prefix(pl.ptr, l) == l) {
+			if (skip >= l) {
 				empty_cont = true;
 				continue;
 			}
