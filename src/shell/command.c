@@ -1101,32 +1101,43 @@ static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq)
 	add(p, lx->s + start, lx->pos - start);
 }
 
-/* The reserved word a plain literal word is, if any. */
+/* For each first byte, the entries of kw_text starting with it (bit k for entry k). */
+static const uint32_t kw_by_first[256] = {
+    ['{'] = 1u << KW_LBRACE,
+    ['}'] = 1u << KW_RBRACE,
+    ['!'] = 1u << KW_BANG,
+    ['['] = 1u << KW_DBRACKET,
+    [']'] = 1u << KW_DBRACKET_END,
+    ['c'] = 1u << KW_CASE,
+    ['d'] = 1u << KW_DO | 1u << KW_DONE,
+    ['e'] = 1u << KW_ELSE | 1u << KW_ELIF | 1u << KW_ESAC,
+    ['f'] = 1u << KW_FI | 1u << KW_FOR | 1u << KW_FUNCTION,
+    ['i'] = 1u << KW_IF | 1u << KW_IN,
+    ['s'] = 1u << KW_SELECT,
+    ['t'] = 1u << KW_THEN,
+    ['u'] = 1u << KW_UNTIL,
+    ['w'] = 1u << KW_WHILE,
+};
+
+bool cmd_keywords_indexed(void)
+{
+	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++)
+		if (!(kw_by_first[(unsigned char)kw_text[k][0]] & (1u << k)))
+			return false;
+	for (size_t c = 0; c < 256; c++)
+		for (uint32_t m = kw_by_first[c]; m; m &= m - 1)
+			if ((unsigned char)kw_text[__builtin_ctz(m)][0] != c)
+				return false;
+	return true;
+}
+
+/* The reserved word a plain literal word is, if any. Every word is asked. */
 static uint8_t classify_keyword(const char *raw, size_t len)
 {
 	if (len == 0 || len > 8)
 		return KW_NONE;
-	/* Every word is asked: most start with a byte no entry of kw_text starts with. */
-	switch (raw[0]) {
-	case '{':
-	case '}':
-	case '!':
-	case '[':
-	case ']':
-	case 'c':
-	case 'd':
-	case 'e':
-	case 'f':
-	case 'i':
-	case 's':
-	case 't':
-	case 'u':
-	case 'w':
-		break;
-	default:
-		return KW_NONE;
-	}
-	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++) {
+	for (uint32_t m = kw_by_first[(unsigned char)raw[0]]; m; m &= m - 1) {
+		unsigned k = (unsigned)__builtin_ctz(m);
 		const char *kw = kw_text[k];
 		size_t i = 0;
 

@@ -1206,6 +1206,7 @@ static void test_tool_table_is_sorted(void **state)
 {
 	(void)state;
 	assert_true(cmd_tools_sorted());
+	assert_true(cmd_keywords_indexed());
 	assert_true(cmd_is_shell_name("bash"));
 	assert_true(cmd_is_shell_name("/bin/sh"));
 	assert_false(cmd_is_shell_name("python3"));
