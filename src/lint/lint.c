@@ -250,12 +250,13 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		       lint_command_fn fn, void *arg)
 {
 	size_t next[16], nchains = 0;
+	bool walk_all = !tools;
 
 	if (!ctx->run_cmds_done)
 		list_run_commands(ctx);
 	if (ctx->err)
 		return;
-	for (const char *const *t = tools; t && *t; t++) {
+	for (const char *const *t = tools; t && *t && !walk_all; t++) {
 		const struct lint_tool_slot *slot = find_tool(ctx, *t);
 		bool seen = false;
 
@@ -265,13 +266,12 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 			seen = next[j] == slot->head;
 		if (seen)
 			continue;
-		if (nchains == BALE_ARRAY_SIZE(next)) {
-			tools = NULL; /* more tools than chains merged: walk all and compare */
-			break;
-		}
-		next[nchains++] = slot->head;
+		if (nchains == BALE_ARRAY_SIZE(next))
+			walk_all = true; /* more tools than chains merged: walk all and compare */
+		else
+			next[nchains++] = slot->head;
 	}
-	if (!tools) {
+	if (walk_all) {
 		for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
 			const bale_cmd *cmd = ctx->run_cmds[k].cmd;
 			bool match = !tools;

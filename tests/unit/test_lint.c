@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bale/lint.h"
+#include "lint/internal.h"
 #include "util/util.h"
 
 static bale_findings *lint(const char *text, bale_lint_config *cfg)
@@ -185,6 +186,78 @@ static void test_shellcheck_findings_land_on_dockerfile_lines(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* --- the command walk every command rule shares (lint_each_command) ---------------------- */
+
+static void note_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+			 const bale_cmd *cmd, void *arg)
+{
+	(void)ctx;
+	(void)rule;
+	bale_buf_addf(arg, "%zu:%s ", instr, cmd->name);
+}
+
+/* Which commands lint_each_command() hands to a rule asking for `tools`, in order. */
+static void walk(struct lint_ctx *ctx, const char *const *tools, const char *want)
+{
+	bale_buf got = BALE_BUF_INIT;
+
+	lint_each_command(ctx, NULL, tools, note_command, &got);
+	assert_int_equal(ctx->err, 0);
+	assert_string_equal(got.ptr, want);
+	bale_buf_release(&got);
+}
+
+static void test_each_command_gives_a_rules_tools_in_file_order(void **state)
+{
+	static const char text[] =
+	    "FROM alpine\n"
+	    "RUN t01 && t02 && t03 && t04 && t05 && t06 && t07 && t08 && t09 && t10 && t11 && "
+	    "t12 && t13 && t14 && t15 && t16 && t17 && t18 && t19 && t20 && other\n"
+	    "ONBUILD RUN t03 && t01\n"
+	    "COPY t01 /t01\n";
+	static const char *const twenty[] = {"t01", "t02", "t03", "t04", "t05", "t06", "t07",
+					     "t08", "t09", "t10", "t11", "t12", "t13", "t14",
+					     "t15", "t16", "t17", "t18", "t19", "t20", NULL};
+	static const char *const two[] = {"t03", "t01", NULL};
+	static const char *const twice[] = {"t01", "missing", "t01", NULL};
+	static const char *const none[] = {"missing", NULL};
+	bale_parse_opts popts = {.filename = "Dockerfile"};
+	struct lint_ctx ctx = {.filename = "Dockerfile"};
+	bale_dockerfile *df;
+	bale_buf all = BALE_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(bale_dockerfile_parse(&df, text, sizeof(text) - 1, &popts), 0);
+	ctx.df = df;
+	ctx.instrs = bale_dockerfile_instructions(df, &ctx.ninstrs);
+	ctx.scripts = calloc(ctx.ninstrs, sizeof(*ctx.scripts));
+	ctx.scripts_done = calloc(ctx.ninstrs, sizeof(*ctx.scripts_done));
+	assert_non_null(ctx.scripts);
+	assert_non_null(ctx.scripts_done);
+
+	/* More tools than the chains merged at once: the walk of every command. */
+	for (int i = 1; i <= 20; i++)
+		bale_buf_addf(&all, "1:t%02d ", i);
+	bale_buf_adds(&all, "2:t03 2:t01 ");
+	walk(&ctx, twenty, all.ptr);
+	walk(&ctx, two, "1:t01 1:t03 2:t03 2:t01 ");
+	walk(&ctx, twice, "1:t01 2:t01 ");
+	walk(&ctx, none, "");
+	bale_buf_truncate(&all, all.len - strlen("2:t03 2:t01 "));
+	bale_buf_adds(&all, "1:other 2:t03 2:t01 ");
+	walk(&ctx, NULL, all.ptr);
+
+	bale_buf_release(&all);
+	for (size_t i = 0; i < ctx.ninstrs; i++)
+		bale_cmd_script_free(ctx.scripts[i]);
+	free(ctx.scripts);
+	free(ctx.scripts_done);
+	free(ctx.run_cmds);
+	free(ctx.tool_slots);
+	free(ctx.run_next);
+	bale_dockerfile_free(df);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_errors_are_errors_not_findings),
 	    cmocka_unit_test(test_unknown_target_is_a_usage_error),
 	    cmocka_unit_test(test_shellcheck_findings_land_on_dockerfile_lines),
+	    cmocka_unit_test(test_each_command_gives_a_rules_tools_in_file_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
