@@ -778,7 +778,8 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 	}
 
 	if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH &&
-	    m->type != BALE_MOUNT_CACHE) {
+	    m->type != BALE_MOUNT_CACHE && (m->has_mode || m->has_uid || m->has_gid)) {
+		/* Quoted only for the message: most bind and tmpfs mounts have none of them. */
 		const char *t = quoted(df_mount_type_name(m->type));
 
 		if (m->has_mode)
