@@ -159,7 +159,9 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 		/* The lists are left when an update runs after the last removal of them. */
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
-			if (bale_cmd_is_any(&cmds[c], "apt-get", "apt", "aptitude", NULL) &&
+			/* Every command: bale_cmd_is() calls, not a variadic one. */
+			if ((bale_cmd_is(&cmds[c], "apt-get") || bale_cmd_is(&cmds[c], "apt") ||
+			     bale_cmd_is(&cmds[c], "aptitude")) &&
 			    subcommand_is(&cmds[c], "update"))
 				update = update ? update : &cmds[c];
 			else if (removes_apt_lists(&cmds[c]))

@@ -91,7 +91,8 @@ static bool is_yum(const bale_cmd *cmd)
 
 static bool is_dnf(const bale_cmd *cmd)
 {
-	return bale_cmd_is_any(cmd, "dnf", "microdnf", "tdnf", NULL);
+	/* Asked of every command: bale_cmd_is() calls, not a variadic one. */
+	return bale_cmd_is(cmd, "dnf") || bale_cmd_is(cmd, "microdnf") || bale_cmd_is(cmd, "tdnf");
 }
 
 /* Subcommands that change packages and so ask "Is this ok [y/N]" before they do. */
