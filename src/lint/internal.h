@@ -130,6 +130,12 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		       lint_command_fn fn, void *arg);
 
 /*
+ * True when a command of some RUN (ONBUILD RUN included) runs one of `tools` (NULL-terminated,
+ * names as bale_cmd_is() knows them): a rule about those tools returns early when none does.
+ */
+bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools);
+
+/*
  * The typed view of RUN instruction `instr` (with `onbuild`, also the RUN an ONBUILD wraps);
  * NULL for other instructions or without stages.
  */

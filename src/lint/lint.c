@@ -246,6 +246,18 @@ static const struct lint_tool_slot *find_tool(const struct lint_ctx *ctx, const 
 	return NULL;
 }
 
+bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
+{
+	if (!ctx->run_cmds_done)
+		list_run_commands(ctx);
+	if (ctx->err)
+		return false;
+	for (; *tools; tools++)
+		if (find_tool(ctx, *tools))
+			return true;
+	return false;
+}
+
 void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
 		       lint_command_fn fn, void *arg)
 {

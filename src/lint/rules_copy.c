@@ -166,8 +166,11 @@ static size_t copy_of(const struct lint_ctx *ctx, size_t from, size_t to, const 
 
 static void check_extracted_copies(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	static const char *const tar[] = {"tar", "bsdtar", NULL};
 	size_t stage_start = 0;
 
+	if (!lint_runs_any(ctx, tar))
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_cmd_script *script;
 		const bale_cmd *cmds;

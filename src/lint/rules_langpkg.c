@@ -86,7 +86,10 @@ static bool pip_bool(const char *v)
 static void check_pip_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const cache_dirs[] = {"/.cache", "pip", NULL};
+	static const char *const tools[] = {"pip", NULL};
 
+	if (!lint_runs_any(ctx, tools))
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
@@ -153,7 +156,10 @@ static bool yarn_cleans(const bale_cmd *cmd)
 static void check_yarn_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const cache_dirs[] = {"yarn", "/.cache", NULL};
+	static const char *const tools[] = {"yarn", NULL};
 
+	if (!lint_runs_any(ctx, tools))
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);

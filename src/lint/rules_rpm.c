@@ -259,12 +259,18 @@ static void check_clean(struct lint_ctx *ctx, const bale_rule *rule,
 
 static void check_yum_clean(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	check_clean(ctx, rule, is_yum);
+	static const char *const tools[] = {"yum", NULL};
+
+	if (lint_runs_any(ctx, tools))
+		check_clean(ctx, rule, is_yum);
 }
 
 static void check_dnf_clean(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	check_clean(ctx, rule, is_dnf);
+	static const char *const tools[] = {"dnf", "microdnf", "tdnf", NULL};
+
+	if (lint_runs_any(ctx, tools))
+		check_clean(ctx, rule, is_dnf);
 }
 
 struct pin_style {
@@ -360,7 +366,10 @@ static void check_zypper_clean(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const fills[] = {"install", "update", "patch", "dist-upgrade", NULL};
 	static const char *const dirs[] = {"/var/cache/zypp", NULL};
+	static const char *const tools[] = {"zypper", NULL};
 
+	if (!lint_runs_any(ctx, tools))
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);

@@ -519,6 +519,10 @@ static const char *url_of(const bale_cmd *cmd)
 
 static void check_pipe_to_shell(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	static const char *const fetchers[] = {"curl", "wget", NULL};
+
+	if (!lint_runs_any(ctx, fetchers))
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_cmd *cmds;
 		size_t n;

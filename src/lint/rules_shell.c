@@ -94,8 +94,11 @@ static void check_wget(struct lint_ctx *ctx, const bale_rule *rule)
  */
 static void check_curl_and_wget(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	static const char *const curl[] = {"curl", NULL}, *const wget[] = {"wget", NULL};
 	uint32_t first[2][2] = {{0, 0}, {0, 0}}; /* [onbuild][curl, wget]: a line, 0 for none */
 
+	if (!lint_runs_any(ctx, curl) || !lint_runs_any(ctx, wget))
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_cmd_script *script;

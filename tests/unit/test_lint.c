@@ -246,6 +246,11 @@ static void test_each_command_gives_a_rules_tools_in_file_order(void **state)
 	bale_buf_truncate(&all, all.len - strlen("2:t03 2:t01 "));
 	bale_buf_adds(&all, "1:other 2:t03 2:t01 ");
 	walk(&ctx, NULL, all.ptr);
+	assert_true(lint_runs_any(&ctx, twenty));
+	assert_true(lint_runs_any(&ctx, (const char *const[]){"missing", "other", NULL}));
+	assert_false(lint_runs_any(&ctx, none));
+	/* COPY t01 is no command: only RUN and ONBUILD RUN are. */
+	assert_false(lint_runs_any(&ctx, (const char *const[]){"/t01", "COPY", NULL}));
 
 	bale_buf_release(&all);
 	for (size_t i = 0; i < ctx.ninstrs; i++)
