@@ -11,7 +11,9 @@
  */
 #include "shell/command_internal.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -716,7 +718,7 @@ static const struct tool t_runuser = {
 		  "--whitelist-environment", "--session-command"),
 };
 
-/* Sorted by name (strcmp): found with bsearch. */
+/* Sorted by name (strcmp), so a reader finds a tool; looked up through row_slots. */
 static const struct row {
 	const char *name;
 	const struct tool *tool;
@@ -798,9 +800,43 @@ static const struct row {
     {"zypper", &t_zypper},
 };
 
-static int row_cmp(const void *key, const void *elem)
+/*
+ * Every command looks its tool up: a hash table of the rows (built once) finds one with a
+ * single strcmp where the binary search took seven. Slots hold a row's index + 1, 0 is empty.
+ */
+#define ROW_SLOTS 512
+static uint8_t row_slots[ROW_SLOTS];
+_Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_SLOTS,
+	       "row_slots holds uint8_t indexes and stays at most a quarter full");
+static pthread_once_t row_slots_once = PTHREAD_ONCE_INIT;
+
+static size_t row_hash(const char *name)
 {
-	return strcmp(key, ((const struct row *)elem)->name);
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h & (ROW_SLOTS - 1);
+}
+
+static void index_rows(void)
+{
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
+		size_t h = row_hash(rows[i].name);
+
+		while (row_slots[h])
+			h = (h + 1) & (ROW_SLOTS - 1);
+		row_slots[h] = (uint8_t)(i + 1);
+	}
+}
+
+static const struct row *find_row(const char *name)
+{
+	pthread_once(&row_slots_once, index_rows);
+	for (size_t h = row_hash(name); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1))
+		if (strcmp(rows[row_slots[h] - 1].name, name) == 0)
+			return &rows[row_slots[h] - 1];
+	return NULL;
 }
 
 /*
@@ -831,7 +867,7 @@ static const char *tool_name(const char *word, const struct tool **tool)
 		buf[3] = '\0';
 	else if (strncmp(buf, "python", 6) == 0 && strspn(buf + 6, "0123456789.") == n - 6)
 		buf[6] = '\0';
-	r = bsearch(buf, rows, BALE_ARRAY_SIZE(rows), sizeof(rows[0]), row_cmp);
+	r = find_row(buf);
 	if (!r)
 		return base;
 	*tool = r->tool;
