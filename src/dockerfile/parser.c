@@ -1128,7 +1128,7 @@ static int run(struct parser *p)
 		if (!cont && len == 0)
 			continue;
 		bale_buf_reset(&p->line);
-		bale_buf_add(&p->line, s, len);
+		bale_buf_add_fast(&p->line, s, len);
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
 
@@ -1148,7 +1148,7 @@ static int run(struct parser *p)
 				continue;
 			}
 			l = trim_continuation(p, pl.ptr, l, &cont);
-			bale_buf_add(&p->line, pl.ptr, l);
+			bale_buf_add_fast(&p->line, pl.ptr, l);
 		}
 		if (p->err)
 			return p->err;

@@ -407,13 +407,13 @@ static void scratch_failed(struct parser *p)
 
 static void add(struct parser *p, const char *s, size_t n)
 {
-	if (bale_buf_add(&p->scratch, s, n) != 0)
+	if (bale_buf_add_fast(&p->scratch, s, n) != 0)
 		scratch_failed(p);
 }
 
 static void addch(struct parser *p, char c)
 {
-	if (bale_buf_addch(&p->scratch, c) != 0)
+	if (bale_buf_add_fast(&p->scratch, &c, 1) != 0)
 		scratch_failed(p);
 }
 

@@ -8,6 +8,7 @@
 #include "bale/common.h"
 #include "bale/buf.h"
 #include <stdarg.h>
+#include <string.h>
 
 /* Sets this thread's error and returns `code`, so `return bale_error_set(...)` reads well. */
 int bale_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -31,6 +32,23 @@ int bale_array_reserve_(void **arr, size_t *alloc, size_t need, size_t elem_size
 	     : bale_array_reserve_((void **)&(arr), &(alloc), (need), sizeof(*(arr))))
 
 #define BALE_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * bale_buf_add() for the parsers' inner loops: appends without a call when the room is there
+ * (the buffers are reused, so it nearly always is), else calls bale_buf_add().
+ */
+static inline int bale_buf_add_fast(bale_buf *buf, const void *data, size_t len)
+{
+	if (!buf->err && len < buf->alloc - buf->len && buf->len <= buf->max &&
+	    len <= buf->max - buf->len) {
+		if (len)
+			memcpy(buf->ptr + buf->len, data, len);
+		buf->len += len;
+		buf->ptr[buf->len] = '\0';
+		return 0;
+	}
+	return bale_buf_add(buf, data, len);
+}
 
 /*
  * An arena: many small allocations freed at once. Parse trees live in one, so freeing a
