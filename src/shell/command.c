@@ -405,7 +405,7 @@ static void scratch_failed(struct parser *p)
 	}
 }
 
-static void add(struct parser *p, const char *s, size_t n)
+static inline void add(struct parser *p, const char *s, size_t n)
 {
 	if (bale_buf_add_fast(&p->scratch, s, n) != 0)
 		scratch_failed(p);
@@ -551,7 +551,7 @@ static bool is_name_char(unsigned char c)
 }
 
 /* Length of the NAME in "NAME=..." or "NAME+=...", 0 when `s` is not an assignment. */
-static size_t assignment_name(const char *s, size_t len)
+static inline size_t assignment_name(const char *s, size_t len)
 {
 	size_t i = 0;
 
