@@ -333,10 +333,16 @@ static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t
 	size_t h = lx->seg_hint;
 
 	if (!lx->map && !lx->flat && lx->segs && off <= lx->len && h < lx->nsegs &&
-	    lx->segs[h].off <= off && (h + 1 == lx->nsegs || lx->segs[h + 1].off > off)) {
-		*line = lx->segs[h].line;
-		*col = lx->segs[h].col + (uint32_t)(off - lx->segs[h].off);
-		return;
+	    lx->segs[h].off <= off) {
+		/* Words move forward: the segment of the last answer, or the next one. */
+		if (h + 1 < lx->nsegs && lx->segs[h + 1].off <= off &&
+		    (h + 2 == lx->nsegs || lx->segs[h + 2].off > off))
+			lx->seg_hint = ++h;
+		if (h + 1 == lx->nsegs || lx->segs[h + 1].off > off) {
+			*line = lx->segs[h].line;
+			*col = lx->segs[h].col + (uint32_t)(off - lx->segs[h].off);
+			return;
+		}
 	}
 	lx_pos_slow(lx, off, line, col);
 }
