@@ -551,7 +551,11 @@ static int layout(bale_stages *st)
 	size_t nstages = 0, s = BALE_NO_STAGE;
 	int rc;
 
-	st->cmds = bale_arena_calloc(&st->arena, st->ninstrs ? st->ninstrs : 1, sizeof(*st->cmds));
+	/* Not zeroed here: df_command_build() sets every command in full, and a failure ends it. */
+	st->cmds =
+	    st->ninstrs <= SIZE_MAX / sizeof(*st->cmds)
+		? bale_arena_alloc(&st->arena, (st->ninstrs ? st->ninstrs : 1) * sizeof(*st->cmds))
+		: NULL;
 	st->stage_of =
 	    bale_arena_calloc(&st->arena, st->ninstrs ? st->ninstrs : 1, sizeof(*st->stage_of));
 	if (!st->cmds || !st->stage_of)
