@@ -1865,8 +1865,9 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		else if (p->w[i].role == R_ASSIGN)
 			nassigns++;
 	}
-	if ((nwords && !(words = bale_arena_calloc(p->arena, nwords, sizeof(*words)))) ||
-	    (nassigns && !(assigns = bale_arena_calloc(p->arena, nassigns, sizeof(*assigns)))) ||
+	/* Words and assignments need no zeroing: copy_word() sets every field of each. */
+	if ((nwords && !(words = bale_arena_alloc(p->arena, nwords * sizeof(*words)))) ||
+	    (nassigns && !(assigns = bale_arena_alloc(p->arena, nassigns * sizeof(*assigns)))) ||
 	    (nredirs && !(redirs = bale_arena_calloc(p->arena, nredirs, sizeof(*redirs))))) {
 		oom(p);
 		return BALE_CMD_NONE;
