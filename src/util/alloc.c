@@ -25,12 +25,6 @@ int bale_array_reserve_(void **arr, size_t *alloc, size_t need, size_t elem_size
 	return 0;
 }
 
-struct bale_arena_chunk {
-	struct bale_arena_chunk *next;
-	size_t size;
-	_Alignas(16) unsigned char data[];
-};
-
 #define ARENA_CHUNK_MIN ((size_t)16 * 1024)
 /*
  * Released chunks are kept per thread, up to this many bytes, for the next arena: a process
@@ -148,18 +142,6 @@ void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size)
 	p = bale_arena_alloc(arena, count * size);
 	if (p)
 		memset(p, 0, count * size);
-	return p;
-}
-
-char *bale_arena_strndup(bale_arena *arena, const char *str, size_t len)
-{
-	char *p = bale_arena_alloc(arena, len + 1);
-
-	if (!p)
-		return NULL;
-	if (len)
-		memcpy(p, str, len);
-	p[len] = '\0';
 	return p;
 }
 

@@ -66,7 +66,34 @@ typedef struct bale_arena {
 	}
 void *bale_arena_alloc(bale_arena *arena, size_t size);
 void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size);
-char *bale_arena_strndup(bale_arena *arena, const char *str, size_t len);
+
+/* A chunk of an arena; `head` is the one allocations are cut from. */
+struct bale_arena_chunk {
+	struct bale_arena_chunk *next;
+	size_t size;
+	_Alignas(16) unsigned char data[];
+};
+
+/*
+ * A copy of `len` bytes at `str`, NUL-terminated, in the arena (NULL when out of memory).
+ * Inline: the parsers copy every word, and a copy that fits the current chunk needs no call.
+ */
+static inline char *bale_arena_strndup(bale_arena *arena, const char *str, size_t len)
+{
+	size_t rounded = (len + 1 + 15) & ~(size_t)15;
+	char *p;
+
+	if (arena->head && len < rounded && arena->head->size - arena->used >= rounded) {
+		p = (char *)arena->head->data + arena->used;
+		arena->used += rounded;
+	} else if (!(p = bale_arena_alloc(arena, len + 1))) {
+		return NULL;
+	}
+	if (len)
+		memcpy(p, str, len);
+	p[len] = '\0';
+	return p;
+}
 char *bale_arena_strdup(bale_arena *arena, const char *str);
 void bale_arena_release(bale_arena *arena);
 
