@@ -52,6 +52,12 @@ typedef struct bale_heredoc {
 	uint32_t end_line;   /* the terminator's line */
 } bale_heredoc;
 
+/* Where a piece of an instruction's `original` text came from in the source. */
+typedef struct bale_line_piece {
+	size_t off;	    /* of the piece's first byte in `original` */
+	uint32_t line, col; /* its source line and 1-based byte column */
+} bale_line_piece;
+
 typedef struct bale_instruction bale_instruction;
 struct bale_instruction {
 	bale_instr_kind kind;
@@ -75,6 +81,13 @@ struct bale_instruction {
 	size_t start_offset;	 /* byte range of the instruction in the source: [start, end), */
 	size_t end_offset;	 /* from the first line's start to after the last line's newline */
 	bool empty_continuation; /* an empty line inside a continuation (BuildKit warns) */
+	/*
+	 * RUN, CMD, ENTRYPOINT and ONBUILD: the physical lines `original` was joined from, one
+	 * piece each, in order (in the tree's memory), so the shell parser can place a word
+	 * without joining the lines again. NULL (0 pieces) for other instructions.
+	 */
+	const bale_line_piece *pieces;
+	size_t npieces;
 };
 
 typedef struct bale_directive {

@@ -45,6 +45,8 @@ struct parser {
 	bool directives_done;
 	bool seen[3];
 	bale_buf line; /* the logical line being assembled */
+	bale_line_piece *pieces; /* where each piece of `line` came from */
+	size_t npieces, pieces_alloc;
 	const char **comments;
 	size_t ncomments, comments_alloc;
 	df_strvec args, flags;
@@ -1080,6 +1082,34 @@ static int add_instruction(struct parser *p, bale_instruction **out)
 	return 0;
 }
 
+/* Notes that the logical line goes on at `off` with source line `line`, column `col`. */
+static int add_piece(struct parser *p, size_t off, uint32_t line, uint32_t col)
+{
+	if (BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, p->npieces + 1))
+		return BALE_ENOMEM;
+	p->pieces[p->npieces++] = (bale_line_piece){off, line, col};
+	return 0;
+}
+
+static bool runs_commands(const bale_instruction *ins)
+{
+	return ins->kind == BALE_INSTR_RUN || ins->kind == BALE_INSTR_CMD ||
+	       ins->kind == BALE_INSTR_ENTRYPOINT || ins->kind == BALE_INSTR_ONBUILD;
+}
+
+/* Gives instruction `ins` its copy of the pieces of the logical line just parsed. */
+static int keep_pieces(struct parser *p, bale_instruction *ins)
+{
+	bale_line_piece *v = bale_arena_alloc(&p->df->arena, p->npieces * sizeof(*v));
+
+	if (!v)
+		return BALE_ENOMEM;
+	memcpy(v, p->pieces, p->npieces * sizeof(*v));
+	ins->pieces = v;
+	ins->npieces = p->npieces;
+	return 0;
+}
+
 static int run(struct parser *p)
 {
 	struct phys_line pl;
@@ -1129,6 +1159,9 @@ static int run(struct parser *p)
 			continue;
 		bale_buf_reset(&p->line);
 		bale_buf_add_fast(&p->line, s, len);
+		p->npieces = 0;
+		if ((rc = add_piece(p, 0, start_line, start_col)) != 0)
+			return rc;
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
 
@@ -1148,6 +1181,8 @@ static int run(struct parser *p)
 				continue;
 			}
 			l = trim_continuation(p, pl.ptr, l, &cont);
+			if ((rc = add_piece(p, p->line.len, pl.lineno, 1)) != 0)
+				return rc;
 			bale_buf_add_fast(&p->line, pl.ptr, l);
 		}
 		if (p->err)
@@ -1166,6 +1201,8 @@ static int run(struct parser *p)
 		if ((rc = parse_line(p, &lc, lc.orig, lc.orig_len, ins, 0)) != 0)
 			return rc;
 		ins->empty_continuation = empty_cont;
+		if (runs_commands(ins) && (rc = keep_pieces(p, ins)) != 0)
+			return rc;
 		if (p->ncomments) {
 			const char **c = bale_arena_alloc(&p->df->arena, p->ncomments * sizeof(*c));
 

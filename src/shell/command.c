@@ -81,11 +81,9 @@ struct token {
 	size_t cmd_mark;   /* commands in the script before this token was read */
 };
 
-/* Where a run of the lexer's text came from: for text rebuilt from Dockerfile lines. */
-struct seg {
-	size_t off;
-	uint32_t line, col;
-};
+/* Where a run of the lexer's text came from (text rebuilt from Dockerfile lines): the parser's
+ * pieces of a logical line, or the same built here. */
+typedef bale_line_piece seg;
 
 enum hd_state { HD_WAITING, HD_OWNED, HD_ORPHAN };
 
@@ -106,7 +104,7 @@ struct lexer {
 	size_t len, pos;
 	size_t last_start, last_end; /* the last token consumed */
 	/* position map: segments, or counting newlines from a base */
-	const struct seg *segs;
+	const seg *segs;
 	size_t nsegs, seg_hint;
 	uint32_t base_line, base_col;
 	size_t mark_off;
@@ -2891,11 +2889,11 @@ static bool shebang_is_shell(const char *body, size_t len)
  * arena, or NULL when out of memory.
  */
 static char *logical_line(bale_arena *arena, const char *src, size_t end, size_t start,
-			  uint32_t first_line, int escape, struct seg **segs_out, size_t *nsegs,
+			  uint32_t first_line, int escape, seg **segs_out, size_t *nsegs,
 			  size_t *len_out)
 {
 	size_t pos = start, n = 0, out = 0, lines = 1;
-	struct seg *segs;
+	seg *segs;
 	char *text;
 	uint32_t line = first_line;
 	bool first = true, cont = true;
@@ -3053,34 +3051,44 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 	lx.ext = ins->heredocs;
 	lx.next = ins->nheredocs;
 	if (source && escape && instr->start_offset < source_len) {
-		struct seg *segs = NULL;
+		const seg *segs = NULL;
 		size_t nsegs = 0, llen = 0, tlen;
-		size_t end =
-		    instr->end_offset > instr->start_offset && instr->end_offset <= source_len
-			? instr->end_offset
-			: source_len;
-		char *line = logical_line(&s->arena, source, end, instr->start_offset,
-					  instr->start_line, escape, &segs, &nsegs, &llen);
-		const char *t;
+		const char *line, *t;
 
-		if (line) {
-			t = line;
-			tlen = llen;
-			trim_space(&t, &tlen);
-			/*
-			 * The arguments are the trimmed end of the logical line: lex the line from
-			 * there, so the segments map offsets to Dockerfile positions as they are.
-			 */
-			if (tlen >= len && memcmp(t + tlen - len, script, len) == 0 && nsegs > 0) {
-				lx.s = line;
-				lx.pos = (size_t)(t + tlen - len - line);
-				lx.len = lx.pos + len;
-				lx.segs = segs;
-				lx.nsegs = nsegs;
-			}
+		if (instr->npieces > 0 && instr->original) {
+			/* The parser joined the lines already and said where each one starts. */
+			line = instr->original;
+			llen = strlen(line);
+			segs = instr->pieces;
+			nsegs = instr->npieces;
 		} else {
-			p.err = BALE_ENOMEM;
-			return parser_finish(&p, out);
+			size_t end = instr->end_offset > instr->start_offset &&
+					     instr->end_offset <= source_len
+					 ? instr->end_offset
+					 : source_len;
+			seg *built = NULL;
+
+			line = logical_line(&s->arena, source, end, instr->start_offset,
+					    instr->start_line, escape, &built, &nsegs, &llen);
+			if (!line) {
+				p.err = BALE_ENOMEM;
+				return parser_finish(&p, out);
+			}
+			segs = built;
+		}
+		t = line;
+		tlen = llen;
+		trim_space(&t, &tlen);
+		/*
+		 * The arguments are the trimmed end of the logical line: lex the line from there,
+		 * so the segments map offsets to Dockerfile positions as they are.
+		 */
+		if (tlen >= len && memcmp(t + tlen - len, script, len) == 0 && nsegs > 0) {
+			lx.s = line;
+			lx.pos = (size_t)(t + tlen - len - line);
+			lx.len = lx.pos + len;
+			lx.segs = segs;
+			lx.nsegs = nsegs;
 		}
 	}
 	parse_top(&p, &lx);
