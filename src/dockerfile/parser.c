@@ -41,10 +41,12 @@ struct parser {
 	const char *filename;
 	size_t max_line;
 	int escape;
-	int err; /* a text error found by next_line() */
+	int err;       /* a text error found by next_line() */
+	size_t bad_at; /* the first NUL or invalid UTF-8 byte in src, or len */
+	bool bad_nul;  /* and it is a NUL */
 	bool directives_done;
 	bool seen[3];
-	bale_buf line; /* the logical line being assembled */
+	bale_buf line;		 /* the logical line being assembled */
 	bale_line_piece *pieces; /* where each piece of `line` came from */
 	size_t npieces, pieces_alloc;
 	const char **comments;
@@ -124,14 +126,33 @@ static int text_error(struct parser *p, const struct phys_line *l, size_t bad, b
 static int check_line_length(struct parser *p, const struct phys_line *pl);
 
 /*
- * The next physical line, checked as text on the way (no NUL byte, valid UTF-8) while it is
- * in cache. False at the end, or on a text error, which is then in p->err: callers check it
- * after their loops.
+ * Finds the first byte that is not text: a NUL, or a byte where the UTF-8 before the first NUL
+ * goes wrong. No sequence of valid UTF-8 holds a newline, so this is where checking the lines
+ * one by one, each up to its first NUL, would stop; the whole input is checked at once.
+ */
+static void find_bad_text(struct parser *p)
+{
+	const char *nul = memchr(p->src, '\0', p->len);
+	size_t upto = nul ? (size_t)(nul - p->src) : p->len, bad;
+
+	p->bad_at = p->len;
+	p->bad_nul = false;
+	if (!bale_utf8_valid(p->src, upto, &bad)) {
+		p->bad_at = bad;
+	} else if (nul) {
+		p->bad_at = upto;
+		p->bad_nul = true;
+	}
+}
+
+/*
+ * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
+ * at the end, or on a text error, which is then in p->err: callers check it after their loops.
  */
 static bool next_line(struct parser *p, struct phys_line *out)
 {
-	const char *nl, *nul;
-	size_t len, bad;
+	const char *nl;
+	size_t len;
 
 	if (p->pos >= p->len || p->err)
 		return false;
@@ -142,13 +163,8 @@ static bool next_line(struct parser *p, struct phys_line *out)
 	out->offset = p->pos;
 	out->lineno = ++p->lineno;
 	p->pos += len;
-	nul = memchr(out->ptr, '\0', len);
-	if (!bale_utf8_valid(out->ptr, nul ? (size_t)(nul - out->ptr) : len, &bad)) {
-		p->err = text_error(p, out, bad, false);
-		return false;
-	}
-	if (nul) {
-		p->err = text_error(p, out, (size_t)(nul - out->ptr), true);
+	if (p->bad_at < p->pos) {
+		p->err = text_error(p, out, p->bad_at - out->offset, p->bad_nul);
 		return false;
 	}
 	return true;
@@ -1270,8 +1286,10 @@ int bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
 	p.escape = '\\';
 	bale_buf_init(&p.line, 0);
 	bale_buf_init(&p.word, 0);
+	find_bad_text(&p);
 	rc = run(&p);
 	bale_buf_release(&p.line);
+	free(p.pieces);
 	bale_buf_release(&p.word);
 	df_strvec_release(&p.args);
 	df_strvec_release(&p.flags);

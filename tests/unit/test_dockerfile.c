@@ -392,6 +392,39 @@ static void test_binary_and_invalid_text_are_refused(void **state)
 	free(big);
 }
 
+static void test_first_bad_text_is_reported_where_the_parser_meets_it(void **state)
+{
+	bale_dockerfile *df = NULL;
+	char *big;
+	int rc;
+
+	(void)state;
+	/* Bad UTF-8 before a NUL on its line is the UTF-8 error; a NUL first is the NUL error. */
+	rc = bale_dockerfile_parse(&df, "FROM a\nRUN \xff\0\n", 15, NULL);
+	assert_int_equal(rc, BALE_EPARSE);
+	assert_non_null(strstr(bale_error_last()->message, "Dockerfile:2:5: invalid UTF-8"));
+	rc = bale_dockerfile_parse(&df, "FROM a\nRUN x\0\xff\n", 16, NULL);
+	assert_int_equal(rc, BALE_EPARSE);
+	assert_non_null(strstr(bale_error_last()->message, "Dockerfile:2:6: NUL byte"));
+	/* A sequence cut by a newline or a NUL is wrong where it starts. */
+	assert_non_null(strstr(parse_err("FROM a\nRUN \xe2\x82\nRUN b\n"),
+			       "Dockerfile:2:5: invalid UTF-8 (byte 0xe2)"));
+	rc = bale_dockerfile_parse(&df, "FROM a\nRUN \xc3\0\n", 15, NULL);
+	assert_int_equal(rc, BALE_EPARSE);
+	assert_non_null(strstr(bale_error_last()->message, "Dockerfile:2:5: invalid UTF-8"));
+	/* A continued line carries the bad byte: its own line and column. */
+	assert_non_null(strstr(parse_err("FROM a\nRUN a \\\n  b \\\n  \xff\n"),
+			       "Dockerfile:4:3: invalid UTF-8 (byte 0xff)"));
+	/* A problem the parser meets on an earlier line is the one reported. */
+	big = malloc(70020);
+	memcpy(big, "FROM a\nRUN ", 11);
+	memset(big + 11, 'x', 70000 - 11);
+	memcpy(big + 70000, "\nRUN \xff\n", 8);
+	big[70008] = '\0';
+	assert_non_null(strstr(parse_err(big), "Dockerfile:2:1: line is"));
+	free(big);
+}
+
 static void test_size_limit_is_configurable(void **state)
 {
 	bale_dockerfile *df = NULL;
@@ -429,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_heredocs),
 	    cmocka_unit_test(test_positions_and_source_ranges),
 	    cmocka_unit_test(test_binary_and_invalid_text_are_refused),
+	    cmocka_unit_test(test_first_bad_text_is_reported_where_the_parser_meets_it),
 	    cmocka_unit_test(test_size_limit_is_configurable),
 	    cmocka_unit_test(test_unknown_instruction_is_kept),
 	};
