@@ -83,6 +83,41 @@ int cli_reports_write(const struct cli_reports *r, const bale_findings *f, bool 
 /* "1048576", "512K", "16M", "1G" (binary multiples). */
 bool cli_parse_size(const char *s, size_t *out);
 
+#include "bale/image.h"
+
+/*
+ * The options of the commands that read an image (inspect, audit): which image of an index,
+ * and the bounds against decompression bombs. Their long_options entries, their help lines,
+ * and the handler that sets them in the image options.
+ */
+enum {
+	CLI_OPT_PLATFORM = 0x1000,
+	CLI_OPT_MAX_LAYER_SIZE,
+	CLI_OPT_MAX_RATIO,
+	CLI_OPT_MAX_ENTRIES,
+};
+#define CLI_IMAGE_LONG_OPTIONS                                                                     \
+	{"platform", required_argument, NULL, CLI_OPT_PLATFORM},                                   \
+	    {"max-layer-size", required_argument, NULL, CLI_OPT_MAX_LAYER_SIZE},                   \
+	    {"max-ratio", required_argument, NULL, CLI_OPT_MAX_RATIO},                             \
+	{                                                                                          \
+		"max-entries", required_argument, NULL, CLI_OPT_MAX_ENTRIES                        \
+	}
+#define CLI_IMAGE_HELP                                                                             \
+	"      --platform OS/ARCH[/VARIANT]  the image to pick from a multi-platform index\n"      \
+	"                            (default: this machine's)\n"                                  \
+	"      --max-layer-size SIZE  refuse a layer larger than SIZE uncompressed (default "      \
+	"64G)\n"                                                                                   \
+	"      --max-ratio N         refuse a layer that inflates more than N times, past its\n"   \
+	"                            first 64 MiB (default 200; 0: no limit)\n"                    \
+	"      --max-entries N       refuse a layer of more than N tar entries (default "          \
+	"4194304)\n"
+/*
+ * Sets image option `opt` (one of CLI_OPT_*) of command `cmd` from `arg`. Returns 0, or
+ * BALE_EXIT_USAGE after saying what is wrong.
+ */
+int cli_image_option(bale_image_options *o, const char *cmd, int opt, const char *arg);
+
 #include "bale/dockerfile.h"
 
 /* --build-arg values, as docker build reads them (NAME=VALUE, or NAME from the environment). */

@@ -33,8 +33,8 @@ static const char help_text[] =
     "  -o, --output FILE         write the preceding --format to FILE (default: stdout)\n"
     "      --no-color            no colours in tty output (also NO_COLOR=1)\n"
     "      --list-rules          print every rule: id, severity, name, summary\n"
-    "      --platform OS/ARCH[/VARIANT]  the image to pick from a multi-platform index\n"
     "\n"
+    "Reading the image:\n" CLI_IMAGE_HELP "\n"
     "Rules:\n"
     "      --ignore CODE[=PATH]  never report rule CODE (id or name), or only not at PATH\n"
     "                            (and below it); may repeat\n"
@@ -53,7 +53,6 @@ static const char help_text[] =
 enum {
 	OPT_NO_COLOR = 256,
 	OPT_LIST_RULES,
-	OPT_PLATFORM,
 	OPT_IGNORE,
 	OPT_IGNORE_FILE,
 	OPT_ERROR,
@@ -71,7 +70,7 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
-    {"platform", required_argument, NULL, OPT_PLATFORM},
+    CLI_IMAGE_LONG_OPTIONS,
     {"ignore", required_argument, NULL, OPT_IGNORE},
     {"ignore-file", required_argument, NULL, OPT_IGNORE_FILE},
     {"error", required_argument, NULL, OPT_ERROR},
@@ -86,7 +85,8 @@ static const struct option long_options[] = {
 struct audit_args {
 	struct cli_reports reports;
 	bool no_color, list_rules;
-	const char *platform, *image;
+	const char *image;
+	bale_image_options image_opts;
 };
 
 static int check_code(const char *code)
@@ -128,8 +128,12 @@ static int parse_options(struct audit_args *a, bale_audit_config *cfg, int argc,
 		case OPT_LIST_RULES:
 			a->list_rules = true;
 			break;
-		case OPT_PLATFORM:
-			a->platform = optarg;
+		case CLI_OPT_PLATFORM:
+		case CLI_OPT_MAX_LAYER_SIZE:
+		case CLI_OPT_MAX_RATIO:
+		case CLI_OPT_MAX_ENTRIES:
+			if ((rc = cli_image_option(&a->image_opts, "audit", c, optarg)) != 0)
+				return rc;
 			break;
 		case OPT_IGNORE: {
 			char *code = strdup(optarg), *eq;
@@ -209,12 +213,12 @@ static int run_audit(int argc, char **argv)
 {
 	struct audit_args a = {0};
 	bale_audit_config cfg;
-	bale_image_options opts;
 	bale_image *image = NULL;
 	bale_findings *findings = NULL;
 	int rc;
 
 	bale_audit_config_init(&cfg);
+	bale_image_options_init(&a.image_opts);
 	rc = parse_options(&a, &cfg, argc, argv);
 	if (rc) {
 		rc = rc < 0 ? BALE_EXIT_OK : rc;
@@ -224,10 +228,8 @@ static int run_audit(int argc, char **argv)
 		rc = list_rules();
 		goto out;
 	}
-	bale_image_options_init(&opts);
-	opts.platform = a.platform;
-	opts.busy_callbacks = true; /* the content scan runs beside the hashing */
-	if (bale_image_open(&image, a.image, &opts) != 0) {
+	a.image_opts.busy_callbacks = true; /* the content scan runs beside the hashing */
+	if (bale_image_open(&image, a.image, &a.image_opts) != 0) {
 		rc = cli_library_error();
 		goto out;
 	}

@@ -34,9 +34,8 @@ static const char help_text[] =
     "      --top N               list the N most wasteful paths (default 10; 0: none)\n"
     "      --tree[=LAYER]        add the file tree with sizes: the final one, or LAYER's\n"
     "      --no-color            no colours (also NO_COLOR=1)\n"
-    "      --platform OS/ARCH[/VARIANT]  the image to pick from a multi-platform index\n"
-    "                            (default: this machine's)\n"
     "\n"
+    "Reading the image:\n" CLI_IMAGE_HELP "\n"
     "CI (dive's rules, names and defaults):\n"
     "      --ci                  evaluate the rules, print dive's CI report, exit 1 if one fails\n"
     "      --ci-config FILE      the rules file (default: .dive-ci in the current directory,\n"
@@ -55,7 +54,6 @@ enum {
 	OPT_TOP = 256,
 	OPT_TREE,
 	OPT_NO_COLOR,
-	OPT_PLATFORM,
 	OPT_CI,
 	OPT_CI_CONFIG,
 	OPT_RULE_EFF,
@@ -70,7 +68,7 @@ static const struct option long_options[] = {
     {"top", required_argument, NULL, OPT_TOP},
     {"tree", optional_argument, NULL, OPT_TREE},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
-    {"platform", required_argument, NULL, OPT_PLATFORM},
+    CLI_IMAGE_LONG_OPTIONS,
     {"ci", no_argument, NULL, OPT_CI},
     {"ci-config", required_argument, NULL, OPT_CI_CONFIG},
     {"lowest-efficiency", required_argument, NULL, OPT_RULE_EFF},
@@ -84,7 +82,8 @@ static const struct option long_options[] = {
 
 struct inspect_args {
 	bale_inspect_format format;
-	const char *output, *platform, *ci_config, *image;
+	const char *output, *ci_config, *image;
+	bale_image_options image_opts;
 	size_t top;
 	bool tree, no_color, ci;
 	size_t tree_layer;
@@ -121,7 +120,7 @@ static bool parse_count(const char *s, size_t *out)
 
 static int parse_options(struct inspect_args *a, int argc, char **argv)
 {
-	int c;
+	int c, rc;
 
 	optind = 0;
 	opterr = 0;
@@ -154,8 +153,12 @@ static int parse_options(struct inspect_args *a, int argc, char **argv)
 		case OPT_NO_COLOR:
 			a->no_color = true;
 			break;
-		case OPT_PLATFORM:
-			a->platform = optarg;
+		case CLI_OPT_PLATFORM:
+		case CLI_OPT_MAX_LAYER_SIZE:
+		case CLI_OPT_MAX_RATIO:
+		case CLI_OPT_MAX_ENTRIES:
+			if ((rc = cli_image_option(&a->image_opts, "inspect", c, optarg)) != 0)
+				return rc;
 			break;
 		case OPT_CI:
 			a->ci = true;
@@ -220,7 +223,6 @@ static int run_inspect(int argc, char **argv)
 {
 	struct inspect_args a = {.format = BALE_INSPECT_TTY, .top = 10};
 	bale_inspect_ci_rules rules;
-	bale_image_options opts;
 	bale_image *image = NULL;
 	bale_inspect *ins = NULL;
 	bale_buf text = BALE_BUF_INIT, report = BALE_BUF_INIT;
@@ -228,6 +230,7 @@ static int run_inspect(int argc, char **argv)
 	bool color, pass = true;
 	int rc;
 
+	bale_image_options_init(&a.image_opts);
 	rc = parse_options(&a, argc, argv);
 	if (rc) {
 		rc = rc < 0 ? BALE_EXIT_OK : rc;
@@ -236,9 +239,7 @@ static int run_inspect(int argc, char **argv)
 	if (a.ci && (rc = load_rules(&a, &rules)) != 0)
 		goto done;
 	color = !a.no_color && !getenv("NO_COLOR") && !a.output && isatty(STDOUT_FILENO);
-	bale_image_options_init(&opts);
-	opts.platform = a.platform;
-	if (bale_image_open(&image, a.image, &opts) != 0) {
+	if (bale_image_open(&image, a.image, &a.image_opts) != 0) {
 		rc = cli_library_error();
 		goto done;
 	}

@@ -203,3 +203,47 @@ int cli_reports_write(const struct cli_reports *r, const bale_findings *f, bool 
 	}
 	return rc;
 }
+
+/* A decimal count: digits only, no sign, no suffix. */
+static bool parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+int cli_image_option(bale_image_options *o, const char *cmd, int opt, const char *arg)
+{
+	unsigned long long n;
+	size_t size;
+
+	switch (opt) {
+	case CLI_OPT_PLATFORM:
+		o->platform = arg;
+		return 0;
+	case CLI_OPT_MAX_LAYER_SIZE:
+		if (!cli_parse_size(arg, &size))
+			return cli_usage_error(
+			    cmd, "invalid --max-layer-size '%s' (a size: 512M, 8G)", arg);
+		o->max_layer_size = size;
+		return 0;
+	case CLI_OPT_MAX_RATIO:
+		if (!parse_count(arg, UINT32_MAX, &n))
+			return cli_usage_error(cmd, "invalid --max-ratio '%s' (a whole number)",
+					       arg);
+		o->max_ratio = (uint32_t)n;
+		return 0;
+	case CLI_OPT_MAX_ENTRIES:
+		if (!parse_count(arg, UINT64_MAX, &n) || n == 0)
+			return cli_usage_error(cmd, "invalid --max-entries '%s' (a whole number)",
+					       arg);
+		o->max_entries = n;
+		return 0;
+	default:
+		return cli_usage_error(cmd, "unknown option");
+	}
+}

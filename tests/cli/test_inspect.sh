@@ -304,4 +304,23 @@ assert_exit "-o writes the report" 0
 assert_stdout_empty "-o: nothing on stdout"
 assert_file_nonempty "-o: the file is there" "$TEST_TMP/report.json"
 
+# ---- the bounds against bombs, from the command line -----------------------------------------
+G=$IMAGES/whiteouts/oci-gzip
+run "$BALE" inspect --max-layer-size 1K -o "$TEST_TMP/bomb.txt" "$G"
+assert_exit "--max-layer-size 1K: layer 0 (86 kB) is refused, exit 3" 3
+assert_stderr_matches "--max-layer-size: the message names the layer and the limit" \
+	"layer 0 'sha256:[0-9a-f]{64}': uncompressed size is over the limit of 1024 bytes"
+assert_stderr_one_line "--max-layer-size: one line"
+assert_file_absent "--max-layer-size: no partial output file" "$TEST_TMP/bomb.txt"
+run "$BALE" audit --max-entries 3 "$G"
+assert_exit "audit --max-entries 3: exit 3" 3
+assert_stderr_matches "--max-entries: the message names the limit" "more than 3 entries"
+run "$BALE" inspect --max-layer-size 1M --max-entries 100 --max-ratio 0 --format json "$G"
+assert_exit "bounds the image fits in: read as usual" 0
+for bad in "--max-ratio x" "--max-ratio -1" "--max-layer-size 0" "--max-entries 0" "--max-layer-size 1T"; do
+	# shellcheck disable=SC2086
+	run "$BALE" inspect $bad "$G"
+	assert_exit "inspect $bad: usage error" 2
+done
+
 finish
