@@ -155,7 +155,7 @@ enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP };
 
 /* A word on the stack. */
 struct wtmp {
-	size_t voff, vlen; /* value in the scratch buffer */
+	size_t voff, vlen; /* value in the scratch buffer (where it would start when in_place) */
 	const char *raw;
 	size_t raw_len;
 	uint32_t line, col, flags;
@@ -165,6 +165,7 @@ struct wtmp {
 	uint8_t kw;	 /* enum kw, for a plain literal */
 	bool may_split;	 /* holds an unquoted expansion */
 	bool split_done; /* fields already made */
+	bool in_place;	 /* the value is raw itself, left in the lexer's text, not in scratch */
 	uint8_t role;
 };
 
@@ -212,6 +213,14 @@ struct parser {
 	size_t budget;			/* bytes of variable values left to paste */
 	size_t copy_budget, copy_limit; /* bytes of words left to copy, and the bound */
 };
+
+/* Words in place longer than this go to the scratch buffer, which bounds a word's length. */
+#define IN_PLACE_MAX 4096
+
+static const char *word_value(const struct parser *p, const struct wtmp *e)
+{
+	return e->in_place ? e->raw : p->scratch.ptr + e->voff;
+}
 
 static const struct span no_span = {BALE_CMD_NONE, BALE_CMD_NONE};
 
@@ -595,10 +604,12 @@ static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_
 /* --- the lexer ---------------------------------------------------------------------------- */
 
 /* Bytes that end or change an unquoted word. */
+enum { W_END = 1, W_CHANGE, W_GLOB };
 static const unsigned char word_special[256] = {
-    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1,  ['&'] = 1,  ['|'] = 1,
-    ['('] = 1, [')'] = 1,  ['<'] = 1,  ['>'] = 1,  ['\\'] = 1, ['\''] = 1, ['"'] = 1,
-    ['$'] = 1, ['`'] = 1,  ['*'] = 1,  ['?'] = 1,  ['['] = 1,
+    [' '] = W_END,    ['\t'] = W_END,	 ['\n'] = W_END,    ['\r'] = W_END,   [';'] = W_END,
+    ['&'] = W_END,    ['|'] = W_END,	 [')'] = W_END,	    ['<'] = W_END,    ['>'] = W_END,
+    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE, ['$'] = W_CHANGE,
+    ['`'] = W_CHANGE, ['*'] = W_GLOB,	 ['?'] = W_GLOB,    ['['] = W_GLOB,
 };
 
 static bool at(const struct lexer *lx, size_t off, char c)
@@ -1189,8 +1200,14 @@ static void lex_word(struct parser *p, struct token *t)
 	if (!delim && (eq = assignment_name(lx->s + start, lx->len - start)) > 0)
 		e.assign = (int)eq;
 	/* Process substitution: <(...) and >(...) at the start of a word. */
+	/*
+	 * Most words are plain text: their value is left in the lexer's text until a quote, an
+	 * escape or an expansion makes it differ, when what was read so far goes to scratch.
+	 */
+	e.in_place = true;
 	if (!delim && lx->pos + 1 < lx->len && (lx->s[lx->pos] == '<' || lx->s[lx->pos] == '>') &&
 	    lx->s[lx->pos + 1] == '(') {
+		e.in_place = false;
 		lx->pos += 2;
 		lex_subst_body(p, &e, start);
 		add(p, lx->s + start, lx->pos - start);
@@ -1203,9 +1220,15 @@ static void lex_word(struct parser *p, struct token *t)
 
 			while (run < lx->len && !word_special[(unsigned char)lx->s[run]])
 				run++;
-			add(p, lx->s + lx->pos, run - lx->pos);
+			if (!e.in_place)
+				add(p, lx->s + lx->pos, run - lx->pos);
 			lx->pos = run;
 			continue;
+		}
+		/* '(' may end the word too: then the copy was not needed, and is harmless. */
+		if (e.in_place && word_special[c] == W_CHANGE) {
+			e.in_place = false;
+			add(p, lx->s + start, lx->pos - start);
 		}
 		switch (c) {
 		case '(':
@@ -1269,13 +1292,18 @@ static void lex_word(struct parser *p, struct token *t)
 		default: /* * ? [ */
 			if (!delim)
 				e.flags |= BALE_WORD_GLOB;
-			addch(p, (char)c);
+			if (!e.in_place)
+				addch(p, (char)c);
 			lx->pos++;
 		}
 	}
 done:
 	e.raw_len = lx->pos - start;
-	e.vlen = p->scratch.len - e.voff;
+	if (e.in_place && e.raw_len > IN_PLACE_MAX) {
+		e.in_place = false;
+		add(p, e.raw, e.raw_len);
+	}
+	e.vlen = e.in_place ? e.raw_len : p->scratch.len - e.voff;
 	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
 		e.kw = classify_keyword(e.raw, e.raw_len);
@@ -1629,7 +1657,7 @@ static bool is_ifs(char c)
 static void split_top(struct parser *p)
 {
 	struct wtmp e = p->w[p->nw - 1];
-	const char *v = p->scratch.ptr + e.voff;
+	const char *v = word_value(p, &e);
 	const unsigned char *m = (const unsigned char *)p->mask.ptr;
 	size_t i = 0, nfields = 0;
 
@@ -1674,8 +1702,8 @@ static void split_top(struct parser *p)
  */
 static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 {
-	const char *v = p->scratch.ptr + e->voff;
-	bool shared = e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0;
+	const char *v = word_value(p, e);
+	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
 	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
 	char *value;
 
@@ -2047,7 +2075,7 @@ static void parse_redir(struct parser *p, int fd)
 			oom(p);
 			return;
 		}
-		hd->delim = bale_arena_strndup(p->arena, p->scratch.ptr + e->voff, e->vlen);
+		hd->delim = bale_arena_strndup(p->arena, word_value(p, e), e->vlen);
 		if (!hd->delim) {
 			oom(p);
 			return;
@@ -2390,7 +2418,7 @@ static struct span parse_for(struct parser *p)
 	}
 	{
 		const struct wtmp *e = &p->w[t->w];
-		const char *name = p->scratch.ptr + e->voff;
+		const char *name = word_value(p, e);
 		size_t n = e->vlen, k = 0;
 
 		while (k < n && is_name_char((unsigned char)name[k]))
