@@ -95,10 +95,8 @@ bool bale_unicode_is_space(uint32_t cp)
 	}
 }
 
-size_t bale_unicode_space_prefix(const char *s, size_t len)
+size_t bale_unicode_space_prefix_from(const char *s, size_t len, size_t i)
 {
-	size_t i = 0;
-
 	while (i < len) {
 		uint32_t cp;
 		size_t w;

@@ -21,8 +21,23 @@ bool bale_unicode_is_space(uint32_t cp);
 /* Go's unicode.IsPrint (generated table). */
 bool bale_unicode_is_print(uint32_t cp);
 
-/* Length of the leading run of Go white space (unicode.IsSpace) in `len` bytes at `s`. */
-size_t bale_unicode_space_prefix(const char *s, size_t len);
+/* bale_unicode_space_prefix() from offset `i`: what it does past plain blanks. */
+size_t bale_unicode_space_prefix_from(const char *s, size_t len, size_t i);
+
+/*
+ * Length of the leading run of Go white space (unicode.IsSpace) in `len` bytes at `s`. Asked of
+ * every line: blanks and tabs before ASCII text are answered without a call.
+ */
+static inline size_t bale_unicode_space_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && ((unsigned char)s[i] >= 0x80 || (s[i] >= '\n' && s[i] <= '\r')))
+		return bale_unicode_space_prefix_from(s, len, i);
+	return i;
+}
 /* Length of `len` bytes at `s` once trailing Go white space is removed. */
 size_t bale_unicode_trim_right(const char *s, size_t len);
 
