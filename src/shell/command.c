@@ -20,6 +20,7 @@
 #include "shell/command_internal.h"
 #include "util/unicode.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2759,6 +2760,130 @@ static int script_new(bale_cmd_script **out)
 	return 0;
 }
 
+/*
+ * The parser's working arrays (the word and redirection stacks, the scratch text) are kept per
+ * thread between parses, each up to WORKSPACE_KEEP bytes: lint parses a script per RUN,
+ * thousands in a run, and allocating, growing and freeing them every time cost more than
+ * lexing a short script.
+ */
+#define WORKSPACE_KEEP ((size_t)64 << 10)
+
+struct workspace {
+	bale_buf scratch, mask;
+	struct wtmp *w;
+	size_t aw;
+	struct rtmp *r;
+	size_t ar;
+	const char **srcs;
+	size_t asrcs;
+	struct var *vars;
+	size_t avars;
+};
+
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+static bool workspace_ok; /* the key was made */
+
+static void workspace_destroy(void *arg)
+{
+	struct workspace *ws = arg;
+
+	bale_buf_release(&ws->scratch);
+	bale_buf_release(&ws->mask);
+	free(ws->w);
+	free(ws->r);
+	free(ws->srcs);
+	free(ws->vars);
+	free(ws);
+}
+
+static void workspace_key_create(void)
+{
+	workspace_ok = pthread_key_create(&workspace_key, workspace_destroy) == 0;
+}
+
+/* This thread's workspace, made on first use; NULL when none can be had (then none is kept). */
+static struct workspace *thread_workspace(void)
+{
+	struct workspace *ws;
+
+	if (pthread_once(&workspace_once, workspace_key_create) != 0 || !workspace_ok)
+		return NULL;
+	ws = pthread_getspecific(workspace_key);
+	if (!ws && (ws = calloc(1, sizeof(*ws))) != NULL) {
+		bale_buf_init(&ws->scratch, SCRATCH_MAX);
+		bale_buf_init(&ws->mask, SCRATCH_MAX);
+		if (pthread_setspecific(workspace_key, ws) != 0) {
+			free(ws);
+			ws = NULL;
+		}
+	}
+	return ws;
+}
+
+/* Moves the kept arrays into a parser that has none yet. */
+static void workspace_take(struct parser *p)
+{
+	struct workspace *ws = thread_workspace();
+
+	if (!ws)
+		return;
+	p->scratch = ws->scratch;
+	p->mask = ws->mask;
+	p->w = ws->w, p->aw = ws->aw;
+	p->r = ws->r, p->ar = ws->ar;
+	p->srcs = ws->srcs, p->asrcs = ws->asrcs;
+	p->vars = ws->vars, p->avars = ws->avars;
+	*ws = (struct workspace){0};
+	bale_buf_init(&ws->scratch, SCRATCH_MAX);
+	bale_buf_init(&ws->mask, SCRATCH_MAX);
+}
+
+/* Keeps the parser's array `arr` (of `alloc` elements) in the workspace when small, or frees it. */
+#define KEEP_ARRAY(ws, p, arr, alloc)                                                              \
+	do {                                                                                       \
+		if ((p)->arr && (p)->alloc * sizeof(*(p)->arr) <= WORKSPACE_KEEP && !(ws)->arr) {  \
+			(ws)->arr = (p)->arr;                                                      \
+			(ws)->alloc = (p)->alloc;                                                  \
+		} else {                                                                           \
+			free((void *)(p)->arr);                                                    \
+		}                                                                                  \
+		(p)->arr = NULL;                                                                   \
+	} while (0)
+
+static void keep_buf(bale_buf *kept, bale_buf *buf)
+{
+	if (!buf->err && buf->alloc <= WORKSPACE_KEEP && !kept->alloc) {
+		bale_buf_reset(buf);
+		*kept = *buf;
+		bale_buf_init(buf, SCRATCH_MAX);
+	} else {
+		bale_buf_release(buf);
+	}
+}
+
+/* Gives the parser's arrays back to the thread's workspace (or frees them). */
+static void workspace_give(struct parser *p)
+{
+	struct workspace *ws = thread_workspace();
+
+	if (!ws) {
+		bale_buf_release(&p->scratch);
+		bale_buf_release(&p->mask);
+		free(p->w);
+		free(p->r);
+		free(p->srcs);
+		free(p->vars);
+		return;
+	}
+	keep_buf(&ws->scratch, &p->scratch);
+	keep_buf(&ws->mask, &p->mask);
+	KEEP_ARRAY(ws, p, w, aw);
+	KEEP_ARRAY(ws, p, r, ar);
+	KEEP_ARRAY(ws, p, srcs, asrcs);
+	KEEP_ARRAY(ws, p, vars, avars);
+}
+
 static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opts *opts)
 {
 	memset(p, 0, sizeof(*p));
@@ -2767,6 +2892,7 @@ static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opt
 	p->opts = opts;
 	bale_buf_init(&p->scratch, SCRATCH_MAX);
 	bale_buf_init(&p->mask, SCRATCH_MAX);
+	workspace_take(p);
 	p->max_depth = opts && opts->max_depth ? opts->max_depth : BALE_CMD_DEFAULT_MAX_DEPTH;
 	p->budget = EXPANSION_BUDGET;
 	p->copy_budget = p->copy_limit = COPY_BASE;
@@ -2784,12 +2910,7 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 {
 	int err = p->err;
 
-	bale_buf_release(&p->scratch);
-	bale_buf_release(&p->mask);
-	free(p->w);
-	free(p->r);
-	free(p->srcs);
-	free(p->vars);
+	workspace_give(p);
 	if (err) {
 		bale_cmd_script_free(p->s);
 		return bale_error_oom();
