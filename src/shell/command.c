@@ -2778,6 +2778,8 @@ struct workspace {
 	size_t asrcs;
 	struct var *vars;
 	size_t avars;
+	bale_cmd *cmds; /* a script's commands while it is parsed (then copied to its arena) */
+	size_t acmds;
 };
 
 static pthread_key_t workspace_key;
@@ -2794,6 +2796,7 @@ static void workspace_destroy(void *arg)
 	free(ws->r);
 	free(ws->srcs);
 	free(ws->vars);
+	free(ws->cmds);
 	free(ws);
 }
 
@@ -2834,6 +2837,7 @@ static void workspace_take(struct parser *p)
 	p->r = ws->r, p->ar = ws->ar;
 	p->srcs = ws->srcs, p->asrcs = ws->asrcs;
 	p->vars = ws->vars, p->avars = ws->avars;
+	p->s->cmds = ws->cmds, p->s->alloc = ws->acmds;
 	*ws = (struct workspace){0};
 	bale_buf_init(&ws->scratch, SCRATCH_MAX);
 	bale_buf_init(&ws->mask, SCRATCH_MAX);
@@ -2874,6 +2878,8 @@ static void workspace_give(struct parser *p)
 		free(p->r);
 		free(p->srcs);
 		free(p->vars);
+		free(p->s->cmds);
+		p->s->cmds = NULL;
 		return;
 	}
 	keep_buf(&ws->scratch, &p->scratch);
@@ -2882,6 +2888,13 @@ static void workspace_give(struct parser *p)
 	KEEP_ARRAY(ws, p, r, ar);
 	KEEP_ARRAY(ws, p, srcs, asrcs);
 	KEEP_ARRAY(ws, p, vars, avars);
+	if (p->s->cmds && p->s->alloc * sizeof(*p->s->cmds) <= WORKSPACE_KEEP && !ws->cmds) {
+		ws->cmds = p->s->cmds;
+		ws->acmds = p->s->alloc;
+	} else {
+		free(p->s->cmds);
+	}
+	p->s->cmds = NULL;
 }
 
 static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opts *opts)
@@ -2908,9 +2921,21 @@ static void parser_set_input_size(struct parser *p, size_t len)
 
 static int parser_finish(struct parser *p, bale_cmd_script **out)
 {
+	bale_cmd_script *s = p->s;
+	bale_cmd *cmds = NULL;
 	int err = p->err;
 
+	/* The commands move to the script's arena, exactly as many as there are. */
+	if (!err && s->ncmds > 0) {
+		cmds = bale_arena_alloc(&s->arena, s->ncmds * sizeof(*cmds));
+		if (cmds)
+			memcpy(cmds, s->cmds, s->ncmds * sizeof(*cmds));
+		else
+			err = BALE_ENOMEM;
+	}
 	workspace_give(p);
+	s->cmds = cmds;
+	s->alloc = 0;
 	if (err) {
 		bale_cmd_script_free(p->s);
 		return bale_error_oom();
@@ -3248,8 +3273,7 @@ void bale_cmd_script_free(bale_cmd_script *script)
 {
 	if (!script)
 		return;
-	bale_arena_release(&script->arena);
-	free(script->cmds);
+	bale_arena_release(&script->arena); /* the commands are in it */
 	free(script);
 }
 

@@ -2,9 +2,10 @@
  * command_internal.h: what command.c (the shell parser) and tools.c (the tool tables and option
  * parsing) share, and the layout of the opaque bale_cmd_script.
  *
- * A script lives in one arena: every command's arrays, every word and string. Only the command
- * array itself is a malloc'd block, grown as commands are found, so indexes (parent, pipe_next)
- * stay valid while pointers into it would not.
+ * A script lives in one arena: every command's arrays, every word and string, and at the end
+ * the command array. While the script is parsed that array is a malloc'd block (kept per thread
+ * between parses), grown as commands are found, so indexes (parent, pipe_next) stay valid while
+ * pointers into it would not; the finished parse copies it into the arena (`alloc` is then 0).
  */
 #ifndef BALE_COMMAND_INTERNAL_H
 #define BALE_COMMAND_INTERNAL_H
