@@ -328,7 +328,7 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		const char *arg = ins->flags[i], *eq, *value;
 		char flag_name[256], hint[160];
 		const char *names[16];
-		size_t name_len, s;
+		size_t name_len, shown, s;
 		struct flag_value *v;
 
 		if (strcmp(arg, "--") == 0)
@@ -337,7 +337,10 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 			return fail(c, "arg should start with -- : %s", arg);
 		eq = strchr(arg, '=');
 		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		snprintf(flag_name, sizeof(flag_name), "%.*s", (int)name_len, arg);
+		/* Only messages use the name: copied, not formatted (every flag of every file). */
+		shown = name_len < sizeof(flag_name) ? name_len : sizeof(flag_name) - 1;
+		memcpy(flag_name, arg, shown);
+		flag_name[shown] = '\0';
 		value = eq ? eq + 1 : "";
 		for (s = 0; s < nspecs; s++)
 			if (strlen(specs[s].name) == name_len - 2 &&
