@@ -136,6 +136,13 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools);
 
 /*
+ * Allocates the per-instruction shell scripts of `ctx` (ctx->ninstrs set) that lint_script()
+ * fills on demand; lint_scripts_release() frees them and the command index built over them.
+ */
+int lint_scripts_init(struct lint_ctx *ctx);
+void lint_scripts_release(struct lint_ctx *ctx);
+
+/*
  * The typed view of RUN instruction `instr` (with `onbuild`, also the RUN an ONBUILD wraps);
  * NULL for other instructions or without stages.
  */

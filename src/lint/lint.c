@@ -246,6 +246,29 @@ static const struct lint_tool_slot *find_tool(const struct lint_ctx *ctx, const 
 	return NULL;
 }
 
+int lint_scripts_init(struct lint_ctx *ctx)
+{
+	ctx->scripts = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->scripts));
+	ctx->scripts_done = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->scripts_done));
+	return ctx->scripts && ctx->scripts_done ? 0 : bale_error_oom();
+}
+
+void lint_scripts_release(struct lint_ctx *ctx)
+{
+	for (size_t i = 0; ctx->scripts && i < ctx->ninstrs; i++)
+		bale_cmd_script_free(ctx->scripts[i]);
+	free(ctx->scripts);
+	free(ctx->scripts_done);
+	free(ctx->run_cmds);
+	free(ctx->tool_slots);
+	free(ctx->run_next);
+	ctx->scripts = NULL;
+	ctx->scripts_done = NULL;
+	ctx->run_cmds = NULL;
+	ctx->tool_slots = NULL;
+	ctx->run_next = NULL;
+}
+
 bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
 {
 	if (!ctx->run_cmds_done)
@@ -516,12 +539,8 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 		snprintf(text, sizeof(text), "%s", msg);
 		lint_report(&ctx, &lint_rule_BL0001.meta, SIZE_MAX, line, col, "%s", text);
 	}
-	ctx.scripts = calloc(ctx.ninstrs ? ctx.ninstrs : 1, sizeof(*ctx.scripts));
-	ctx.scripts_done = calloc(ctx.ninstrs ? ctx.ninstrs : 1, sizeof(*ctx.scripts_done));
-	if (!ctx.scripts || !ctx.scripts_done) {
-		rc = bale_error_oom();
+	if ((rc = lint_scripts_init(&ctx)) != 0)
 		goto out_scripts;
-	}
 	for (size_t i = 0; i < lint_nrules && !ctx.err; i++) {
 		const struct lint_rule *r = lint_rules[i];
 
@@ -535,13 +554,7 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 		goto out_scripts;
 	rc = ctx.err;
 out_scripts:
-	for (size_t i = 0; ctx.scripts && i < ctx.ninstrs; i++)
-		bale_cmd_script_free(ctx.scripts[i]);
-	free(ctx.scripts);
-	free(ctx.scripts_done);
-	free(ctx.run_cmds);
-	free(ctx.tool_slots);
-	free(ctx.run_next);
+	lint_scripts_release(&ctx);
 	lint_pragmas_release(&pragmas);
 out_stages:
 	bale_stages_free(stages);

@@ -230,10 +230,7 @@ static void test_each_command_gives_a_rules_tools_in_file_order(void **state)
 	assert_int_equal(bale_dockerfile_parse(&df, text, sizeof(text) - 1, &popts), 0);
 	ctx.df = df;
 	ctx.instrs = bale_dockerfile_instructions(df, &ctx.ninstrs);
-	ctx.scripts = calloc(ctx.ninstrs, sizeof(*ctx.scripts));
-	ctx.scripts_done = calloc(ctx.ninstrs, sizeof(*ctx.scripts_done));
-	assert_non_null(ctx.scripts);
-	assert_non_null(ctx.scripts_done);
+	assert_int_equal(lint_scripts_init(&ctx), 0);
 
 	/* More tools than the chains merged at once: the walk of every command. */
 	for (int i = 1; i <= 20; i++)
@@ -253,13 +250,7 @@ static void test_each_command_gives_a_rules_tools_in_file_order(void **state)
 	assert_false(lint_runs_any(&ctx, (const char *const[]){"/t01", "COPY", NULL}));
 
 	bale_buf_release(&all);
-	for (size_t i = 0; i < ctx.ninstrs; i++)
-		bale_cmd_script_free(ctx.scripts[i]);
-	free(ctx.scripts);
-	free(ctx.scripts_done);
-	free(ctx.run_cmds);
-	free(ctx.tool_slots);
-	free(ctx.run_next);
+	lint_scripts_release(&ctx);
 	bale_dockerfile_free(df);
 }
 
