@@ -112,6 +112,12 @@ enum {
 	"                            first 64 MiB (default 200; 0: no limit)\n"                    \
 	"      --max-entries N       refuse a layer of more than N tar entries (default "          \
 	"4194304)\n"
+/* The case labels of those options in a command's getopt switch. */
+#define CLI_IMAGE_OPTION_CASES                                                                     \
+	case CLI_OPT_PLATFORM:                                                                     \
+	case CLI_OPT_MAX_LAYER_SIZE:                                                               \
+	case CLI_OPT_MAX_RATIO:                                                                    \
+	case CLI_OPT_MAX_ENTRIES
 /*
  * Sets image option `opt` (one of CLI_OPT_*) of command `cmd` from `arg`. Returns 0, or
  * BALE_EXIT_USAGE after saying what is wrong.

@@ -128,10 +128,7 @@ static int parse_options(struct audit_args *a, bale_audit_config *cfg, int argc,
 		case OPT_LIST_RULES:
 			a->list_rules = true;
 			break;
-		case CLI_OPT_PLATFORM:
-		case CLI_OPT_MAX_LAYER_SIZE:
-		case CLI_OPT_MAX_RATIO:
-		case CLI_OPT_MAX_ENTRIES:
+		CLI_IMAGE_OPTION_CASES:
 			if ((rc = cli_image_option(&a->image_opts, "audit", c, optarg)) != 0)
 				return rc;
 			break;

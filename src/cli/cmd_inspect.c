@@ -153,10 +153,7 @@ static int parse_options(struct inspect_args *a, int argc, char **argv)
 		case OPT_NO_COLOR:
 			a->no_color = true;
 			break;
-		case CLI_OPT_PLATFORM:
-		case CLI_OPT_MAX_LAYER_SIZE:
-		case CLI_OPT_MAX_RATIO:
-		case CLI_OPT_MAX_ENTRIES:
+		CLI_IMAGE_OPTION_CASES:
 			if ((rc = cli_image_option(&a->image_opts, "inspect", c, optarg)) != 0)
 				return rc;
 			break;
