@@ -810,19 +810,19 @@ _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_S
 	       "row_slots holds uint8_t indexes and stays at most a quarter full");
 static pthread_once_t row_slots_once = PTHREAD_ONCE_INIT;
 
-static size_t row_hash(const char *name)
+static size_t row_hash(const char *name, size_t n)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
 
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
 	return h & (ROW_SLOTS - 1);
 }
 
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
-		size_t h = row_hash(rows[i].name);
+		size_t h = row_hash(rows[i].name, strlen(rows[i].name));
 
 		while (row_slots[h])
 			h = (h + 1) & (ROW_SLOTS - 1);
@@ -830,44 +830,60 @@ static void index_rows(void)
 	}
 }
 
-static const struct row *find_row(const char *name)
+/* The row named by the n bytes at name (not NUL-terminated there). */
+static const struct row *find_row(const char *name, size_t n)
 {
 	pthread_once(&row_slots_once, index_rows);
-	for (size_t h = row_hash(name); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1))
-		if (strcmp(rows[row_slots[h] - 1].name, name) == 0)
+	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
+		const char *r = rows[row_slots[h] - 1].name;
+
+		if (r[0] == name[0] && strncmp(r, name, n) == 0 && r[n] == '\0')
 			return &rows[row_slots[h] - 1];
+	}
 	return NULL;
+}
+
+/* n bytes of digits and dots: the version in pip3.11, python3. */
+static bool is_version_suffix(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
+			return false;
+	return true;
 }
 
 /*
  * The tool `word` names: its file name, with versions dropped for interpreters (pip3.11 ->
  * pip, python3 -> python) and wrappers scripts named as their tool (./gradlew -> gradle).
  * Returns the table row's name (static) or `word`'s base name, and the tool when known.
+ * Every command asks: the name is read in place, in one pass.
  */
 static const char *tool_name(const char *word, const struct tool **tool)
 {
-	const char *base = strrchr(word, '/');
+	const char *base = word, *key;
 	const struct row *r;
-	char buf[24];
-	size_t n;
+	size_t n, klen;
 
-	base = base ? base + 1 : word;
+	for (const char *q = word; *q; q++)
+		if (*q == '/')
+			base = q + 1;
 	n = strlen(base);
 	*tool = NULL;
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0 || n >= 24)
 		return base;
-	memcpy(buf, base, n + 1);
-	if (strcmp(buf, "gradlew") == 0)
-		memcpy(buf, "gradle", 7);
-	else if (strcmp(buf, "bundler") == 0)
-		memcpy(buf, "bundle", 7);
-	else if (strcmp(buf, "mvnw") == 0)
-		memcpy(buf, "mvn", 4);
-	else if (strncmp(buf, "pip", 3) == 0 && strspn(buf + 3, "0123456789.") == n - 3)
-		buf[3] = '\0';
-	else if (strncmp(buf, "python", 6) == 0 && strspn(buf + 6, "0123456789.") == n - 6)
-		buf[6] = '\0';
-	r = find_row(buf);
+	key = base;
+	klen = n;
+	if (n == 7 && memcmp(base, "gradlew", 7) == 0)
+		key = "gradle", klen = 6;
+	else if (n == 7 && memcmp(base, "bundler", 7) == 0)
+		key = "bundle", klen = 6;
+	else if (n == 4 && memcmp(base, "mvnw", 4) == 0)
+		key = "mvn", klen = 3;
+	else if (n >= 3 && memcmp(base, "pip", 3) == 0 && is_version_suffix(base + 3, n - 3))
+		klen = 3;
+	else if (n >= 6 && memcmp(base, "python", 6) == 0 && is_version_suffix(base + 6, n - 6))
+		klen = 6;
+	r = find_row(key, klen);
 	if (!r)
 		return base;
 	*tool = r->tool;
@@ -942,18 +958,35 @@ static void emit_opt(struct sink *k, const char *name, size_t nlen, const char *
 	k->nopts++;
 }
 
+/*
+ * The names of short options, "-x" and "+x" for every byte x: a cluster's letters are named
+ * from this table rather than copied to the arena one by one.
+ */
+#define SHORT_1(d, c)                                                                              \
+	{                                                                                          \
+		d, (char)(c), '\0'                                                                 \
+	}
+#define SHORT_4(d, c)  SHORT_1(d, c), SHORT_1(d, (c) + 1), SHORT_1(d, (c) + 2), SHORT_1(d, (c) + 3)
+#define SHORT_16(d, c) SHORT_4(d, c), SHORT_4(d, (c) + 4), SHORT_4(d, (c) + 8), SHORT_4(d, (c) + 12)
+#define SHORT_64(d, c)                                                                             \
+	SHORT_16(d, c), SHORT_16(d, (c) + 16), SHORT_16(d, (c) + 32), SHORT_16(d, (c) + 48)
+#define SHORT_256(d) SHORT_64(d, 0), SHORT_64(d, 64), SHORT_64(d, 128), SHORT_64(d, 192)
+static const char short_names[2][256][3] = {{SHORT_256('-')}, {SHORT_256('+')}};
+#undef SHORT_1
+#undef SHORT_4
+#undef SHORT_16
+#undef SHORT_64
+#undef SHORT_256
+
 static void emit_short(struct sink *k, char c, const char *value, size_t word, char dash)
 {
-	char name[3] = {dash, c, '\0'};
-
 	if (!k->counting && k->nopts >= k->cap_opts) {
 		k->overflow = true;
 	} else if (!k->counting) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
-		o->name = bale_arena_strndup(k->arena, name, 2);
-		if (!o->name)
-			k->err = BALE_ENOMEM;
+		/* Clusters start with '-' or, for F_PLUS tools, '+'. */
+		o->name = short_names[dash == '+'][(unsigned char)c];
 		o->value = value;
 		o->word = word;
 	}
