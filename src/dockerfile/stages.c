@@ -500,11 +500,15 @@ static const char *build_arg(const bale_stages *st, const char *name)
 static int add_builtin_args(bale_stages *st, const char *platform, const char *target_name)
 {
 	char os[64] = "linux", arch[64], variant[64], full[200];
-	const char *v;
+	const char *v, *host = bale_host_arch(&v);
+	size_t alen = strlen(host), vlen = strlen(v);
 	int rc;
 
-	snprintf(arch, sizeof(arch), "%s", bale_host_arch(&v));
-	snprintf(variant, sizeof(variant), "%s", v);
+	/* Every file adds these: the host's platform is put together without formatting. */
+	if (alen >= sizeof(arch) || vlen >= sizeof(variant))
+		return bale_error_set(BALE_EINVAL, "host platform name too long");
+	memcpy(arch, host, alen + 1);
+	memcpy(variant, v, vlen + 1);
 	if (platform && *platform) {
 		const char *a = strchr(platform, '/'), *b = a ? strchr(a + 1, '/') : NULL;
 
@@ -518,7 +522,23 @@ static int add_builtin_args(bale_stages *st, const char *platform, const char *t
 			 a + 1);
 		snprintf(variant, sizeof(variant), "%s", b ? b + 1 : "");
 	}
-	snprintf(full, sizeof(full), "%s/%s%s%s", os, arch, *variant ? "/" : "", variant);
+	{
+		size_t olen = strlen(os), at;
+
+		alen = strlen(arch);
+		vlen = strlen(variant);
+		/* os, arch and variant are each under 64 bytes: full holds them and two slashes */
+		memcpy(full, os, olen);
+		full[olen] = '/';
+		memcpy(full + olen + 1, arch, alen);
+		at = olen + 1 + alen;
+		if (vlen) {
+			full[at++] = '/';
+			memcpy(full + at, variant, vlen);
+			at += vlen;
+		}
+		full[at] = '\0';
+	}
 	const char *pairs[][2] = {
 	    {"BUILDPLATFORM", full},
 	    {"BUILDOS", os},
