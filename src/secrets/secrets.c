@@ -156,7 +156,10 @@ static const struct shape shapes[] = {
     {"pypi-AgEIcHlwaS5vcmc", BALE_SECRET_PYPI_TOKEN, "a PyPI token", C_ALNUM_US_DASH, 50, 0},
 };
 
-/* shape_group() indexes the table by first byte: a new shape needs its group's range moved. */
+/*
+ * shape_group() indexes the table by first byte: a new shape needs its group's range moved, and
+ * its first two bytes in first_group[] and second_of[].
+ */
 _Static_assert(BALE_ARRAY_SIZE(shapes) == 23, "update the first-byte groups of shape_group()");
 
 /* The shapes whose prefix starts with byte `c`: shapes[*lo, *hi). */
@@ -187,6 +190,21 @@ static bool shape_group(char c, size_t *lo, size_t *hi)
 	}
 }
 
+/*
+ * The first two bytes of the prefixes, as a bit per first-byte group of shape_group() (A, g, x,
+ * s/r, n, p): a word whose second byte no prefix of its group has is no token. Most words that
+ * start like one ("gcc", "go", "sed", "rm", "pip") end here, before the group's prefixes are
+ * compared one by one.
+ */
+enum { G_A = 1, G_G = 2, G_X = 4, G_SR = 8, G_N = 16, G_P = 32 };
+static const unsigned char first_group[256] = {
+    ['A'] = G_A, ['g'] = G_G, ['x'] = G_X, ['s'] = G_SR, ['r'] = G_SR, ['n'] = G_N, ['p'] = G_P,
+};
+static const unsigned char second_of[256] = {
+    ['K'] = G_A, ['S'] = G_A, ['B'] = G_A, ['C'] = G_A,	 ['I'] = G_A, ['h'] = G_G,
+    ['i'] = G_G, ['l'] = G_G, ['o'] = G_X, ['k'] = G_SR, ['p'] = G_N, ['y'] = G_P,
+};
+
 static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match *out)
 {
 	/* A token starts a word: "xghp_..." is something else. */
@@ -194,6 +212,9 @@ static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match 
 		return false;
 	size_t lo, hi;
 
+	if (i + 1 >= len ||
+	    !(first_group[(unsigned char)text[i]] & second_of[(unsigned char)text[i + 1]]))
+		return false;
 	if (!shape_group(text[i], &lo, &hi))
 		return false;
 	for (size_t k = lo; k < hi && k < BALE_ARRAY_SIZE(shapes); k++) {
@@ -306,16 +327,17 @@ static const uint32_t word_letters[] = {
 };
 #undef L
 
-static bool may_name_secret(const char *name, size_t len)
+/* The letter of byte c as a bit (a: bit 0), or 0 for a byte that is no letter. */
+static uint32_t letter_bit(unsigned char c)
 {
-	uint32_t have = 0;
+	unsigned char lower = c | 0x20; /* A-Z to a-z; no other byte lands in a-z */
 
-	for (size_t i = 0; i < len; i++) {
-		char c = to_lower(name[i]);
+	return lower >= 'a' && lower <= 'z' ? 1u << (lower - 'a') : 0;
+}
 
-		if (c >= 'a' && c <= 'z')
-			have |= 1u << (c - 'a');
-	}
+/* Whether a name with the letters `have` (letter_bit()s) may hold a credential word. */
+static bool letters_may_name_secret(uint32_t have)
+{
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(word_letters); k++)
 		if ((have & word_letters[k]) == word_letters[k])
 			return true;
@@ -414,17 +436,19 @@ static bool is_name_char(char c)
 static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_match *out)
 {
 	size_t name_end = i, name_start, v, vend;
+	uint32_t have = 0;
 	char quote = 0;
 
 	if (name_end > 0 && (text[name_end - 1] == '"' || text[name_end - 1] == '\''))
 		name_end--;
 	name_start = name_end;
+	/* The name's letters are gathered as it is read: most names hold no credential word. */
 	while (name_start > 0 && name_end - name_start < 256 && is_name_char(text[name_start - 1]))
-		name_start--;
+		have |= letter_bit((unsigned char)text[--name_start]);
+	if (!letters_may_name_secret(have))
+		return false;
 	while (name_start < name_end && text[name_start] == '-')
 		name_start++;
-	if (!may_name_secret(text + name_start, name_end - name_start))
-		return false;
 	/* -Dname=value: a Java system property. */
 	if (name_start > 0 && text[name_start - 1] == '-' && text[name_start] == 'D' &&
 	    name_end - name_start > 1 && memchr(text + name_start, '.', name_end - name_start))

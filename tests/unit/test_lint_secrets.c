@@ -105,6 +105,47 @@ static void test_literal_passwords_are_found_and_references_are_not(void **state
 	expect_none("Authorization: Bearer $TOKEN");
 }
 
+/* Every token shape is found at the start of a word, whatever its first two bytes. */
+static void test_every_token_shape_is_found(void **state)
+{
+	static const struct {
+		const char *token, *what;
+	} shapes[] = {
+	    {"AKIAIOSFODNN7EXAMPLE", "an AWS access key ID"},
+	    {"ASIAIOSFODNN7EXAMPLE", "an AWS access key ID"},
+	    {"ABIAIOSFODNN7EXAMPLE", "an AWS access key ID"},
+	    {"ACCAIOSFODNN7EXAMPLE", "an AWS access key ID"},
+	    {"AIzaZq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3", "a Google API key"},
+	    {"ghp_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "a GitHub token"},
+	    {"gho_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "a GitHub token"},
+	    {"ghu_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "a GitHub token"},
+	    {"ghs_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "a GitHub token"},
+	    {"ghr_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "a GitHub token"},
+	    {"github_pat_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3mK8vR2pX7tL0wN5", "a GitHub token"},
+	    {"glpat-Zq3mK8vR2pX7tL0wN5yB", "a GitLab token"},
+	    {"glrt-Zq3mK8vR2pX7tL0wN5yB", "a GitLab token"},
+	    {"gldt-Zq3mK8vR2pX7tL0wN5yB", "a GitLab token"},
+	    {"xoxb-Zq3mK8vR2pX7", "a Slack token"},
+	    {"xoxa-Zq3mK8vR2pX7", "a Slack token"},
+	    {"xoxp-Zq3mK8vR2pX7", "a Slack token"},
+	    {"xoxr-Zq3mK8vR2pX7", "a Slack token"},
+	    {"xoxs-Zq3mK8vR2pX7", "a Slack token"},
+	    {"sk_live_Zq3mK8vR2pX7tL0wN5yB4cH9", "a Stripe secret key"},
+	    {"rk_live_Zq3mK8vR2pX7tL0wN5yB4cH9", "a Stripe secret key"},
+	    {"npm_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "an npm token"},
+	    {"pypi-AgEIcHlwaS5vcmcZq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3mK8vR2pX7tL0wN5yB4cH9jD6f",
+	     "a PyPI token"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		char text[200];
+
+		snprintf(text, sizeof(text), "RUN deploy %s --now", shapes[i].token);
+		expect_secret(text, shapes[i].what, shapes[i].token);
+	}
+}
+
 static void test_scanning_resumes_after_each_match(void **state)
 {
 	const char *text = "A=AKIAIOSFODNN7EXAMPLE B=AKIAI44QH8DHBEXAMPLE";
@@ -303,6 +344,7 @@ int main(void)
 	    cmocka_unit_test(test_tokens_with_a_shape_are_found_by_it),
 	    cmocka_unit_test(test_prefixes_inside_other_words_are_not_tokens),
 	    cmocka_unit_test(test_literal_passwords_are_found_and_references_are_not),
+	    cmocka_unit_test(test_every_token_shape_is_found),
 	    cmocka_unit_test(test_scanning_resumes_after_each_match),
 	    cmocka_unit_test(test_names_read_as_credentials),
 	    cmocka_unit_test(test_files_named_for_credentials),
