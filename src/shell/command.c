@@ -103,6 +103,12 @@ struct heredoc {
 struct lexer {
 	const char *s;
 	size_t len, pos;
+	/*
+	 * A copy of s in the script's arena (made at the first word that needs it) where the
+	 * values of words left in place end with a NUL written over the byte after them. That
+	 * byte ended the word (a blank, an operator or the end), so it is in no word left in place.
+	 */
+	char *vals;
 	size_t last_start, last_end; /* the last token consumed */
 	/* position map: segments, or counting newlines from a base */
 	const seg *segs;
@@ -1706,12 +1712,27 @@ static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 	const char *v = word_value(p, e);
 	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
 	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
+	struct lexer *lx = p->lx;
 	char *value;
 
 	if (cost > p->copy_budget)
 		return BALE_ELIMIT;
 	p->copy_budget -= cost;
-	value = bale_arena_strndup(p->arena, v, e->vlen);
+	if (e->in_place && lx && (uintptr_t)e->raw >= (uintptr_t)lx->s &&
+	    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
+		/* Most words: their value is their text, ended in the lexer's copy of it. */
+		if (!lx->vals) {
+			if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1)))
+				return BALE_ENOMEM;
+			if (lx->len)
+				memcpy(lx->vals, lx->s, lx->len);
+			lx->vals[lx->len] = '\0';
+		}
+		value = lx->vals + (e->raw - lx->s);
+		value[e->vlen] = '\0';
+	} else {
+		value = bale_arena_strndup(p->arena, v, e->vlen);
+	}
 	if (!value)
 		return BALE_ENOMEM;
 	out->value = value;
