@@ -860,13 +860,11 @@ static bool is_version_suffix(const char *s, size_t n)
  */
 static const char *tool_name(const char *word, const struct tool **tool)
 {
-	const char *base = word, *key;
+	const char *base = strrchr(word, '/'), *key;
 	const struct row *r;
 	size_t n, klen;
 
-	for (const char *q = word; *q; q++)
-		if (*q == '/')
-			base = q + 1;
+	base = base ? base + 1 : word;
 	n = strlen(base);
 	*tool = NULL;
 	if (n == 0 || n >= 24)
