@@ -170,4 +170,12 @@ int lint_shellcheck(struct lint_ctx *ctx);
 /* The value of variable `name` in the scope of `instr`, when known (ARG/ENV); else NULL. */
 const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len);
 
+/*
+ * Expands `word` as BuildKit would at instruction `instr`, with the ARG and ENV values bale
+ * knows. Returns the value (`word` itself when it holds no quote, escape or variable; else
+ * *owned, which the caller frees), or NULL when the word reads a variable whose value bale
+ * cannot know or is malformed (running out of memory also sets ctx->err).
+ */
+const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *word, char **owned);
+
 #endif

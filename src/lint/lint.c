@@ -421,24 +421,49 @@ const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name,
 struct lookup_ctx {
 	const struct lint_ctx *ctx;
 	size_t instr;
+	bool unknown; /* a variable was read whose value is not known */
 };
 
 static bool lookup(void *arg, const char *name, size_t len, const char **value, size_t *vlen)
 {
-	const struct lookup_ctx *lc = arg;
+	struct lookup_ctx *lc = arg;
 	const char *v = lint_var(lc->ctx, lc->instr, name, len);
 
-	if (!v)
+	if (!v) {
+		lc->unknown = true;
 		return false;
+	}
 	*value = v;
 	*vlen = strlen(v);
 	return true;
 }
 
+const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *word, char **owned)
+{
+	int escape = bale_dockerfile_escape(ctx->df);
+	struct lookup_ctx lc = {ctx, instr, false};
+	bale_shell_opts opts = {.escape = escape, .lookup = lookup, .lookup_ctx = &lc};
+	int rc;
+
+	*owned = NULL;
+	if (!strchr(word, '$') && !strchr(word, '"') && !strchr(word, '\'') &&
+	    !strchr(word, escape))
+		return word;
+	rc = bale_shell_expand_word(owned, word, strlen(word), &opts);
+	if (rc == BALE_ENOMEM && !ctx->err)
+		ctx->err = rc;
+	if (rc != 0 || lc.unknown) {
+		free(*owned);
+		*owned = NULL;
+		return NULL;
+	}
+	return *owned;
+}
+
 const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 {
 	const bale_instruction *ins;
-	struct lookup_ctx lc = {ctx, instr};
+	struct lookup_ctx lc = {ctx, instr, false};
 	bale_cmd_opts opts = {.lookup = lookup, .lookup_ctx = &lc};
 	size_t src_len;
 	const char *src;

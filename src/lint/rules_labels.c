@@ -18,26 +18,6 @@
 
 /* --- expansion ------------------------------------------------------------------------------ */
 
-struct known {
-	const struct lint_ctx *ctx;
-	size_t instr;
-	bool unknown;
-};
-
-static bool known_lookup(void *arg, const char *name, size_t len, const char **value, size_t *vlen)
-{
-	struct known *k = arg;
-	const char *v = lint_var(k->ctx, k->instr, name, len);
-
-	if (!v) {
-		k->unknown = true;
-		return false;
-	}
-	*value = v;
-	*vlen = strlen(v);
-	return true;
-}
-
 /* A word as BuildKit makes it: `value` is the result, `owned` what to free. */
 struct expanded {
 	const char *value;
@@ -47,27 +27,10 @@ struct expanded {
 
 static void expand(struct lint_ctx *ctx, size_t i, const char *word, struct expanded *e)
 {
-	int escape = bale_dockerfile_escape(ctx->df);
-	struct known k = {ctx, i, false};
-	bale_shell_opts opts = {.escape = escape, .lookup = known_lookup, .lookup_ctx = &k};
-	int rc;
-
-	e->owned = NULL;
-	e->value = word;
-	e->known = true;
-	/* most words hold no quote, variable or escape: they are their own value */
-	if (!strchr(word, '$') && !strchr(word, '"') && !strchr(word, '\'') &&
-	    !strchr(word, escape))
-		return;
-	rc = bale_shell_expand_word(&e->owned, word, strlen(word), &opts);
-	if (rc == BALE_ENOMEM && !ctx->err)
-		ctx->err = rc;
-	if (rc != 0 || k.unknown) {
-		e->known = false;
+	e->value = lint_expand_known(ctx, i, word, &e->owned);
+	e->known = e->value != NULL;
+	if (!e->known)
 		e->value = "";
-		return;
-	}
-	e->value = e->owned;
 }
 
 static void expanded_release(struct expanded *e)

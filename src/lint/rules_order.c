@@ -13,55 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* --- expansion with the values bale knows --------------------------------------------------- */
-
-struct known {
-	const struct lint_ctx *ctx;
-	size_t instr;
-	bool unknown;
-};
-
-static bool known_lookup(void *arg, const char *name, size_t len, const char **value, size_t *vlen)
-{
-	struct known *k = arg;
-	const char *v = lint_var(k->ctx, k->instr, name, len);
-
-	if (!v) {
-		k->unknown = true;
-		return false;
-	}
-	*value = v;
-	*vlen = strlen(v);
-	return true;
-}
-
-/*
- * Expands `word` as BuildKit would at instruction `i`. Returns the value (`word` itself when it
- * holds nothing to expand; else *owned, which the caller frees), or NULL when the word reads a
- * variable whose value bale cannot know.
- */
-static const char *expand_known(struct lint_ctx *ctx, size_t i, const char *word, char **owned)
-{
-	int escape = bale_dockerfile_escape(ctx->df);
-	struct known k = {ctx, i, false};
-	bale_shell_opts opts = {.escape = escape, .lookup = known_lookup, .lookup_ctx = &k};
-	int rc;
-
-	*owned = NULL;
-	if (!strchr(word, '$') && !strchr(word, '"') && !strchr(word, '\'') &&
-	    !strchr(word, escape))
-		return word;
-	rc = bale_shell_expand_word(owned, word, strlen(word), &opts);
-	if (rc == BALE_ENOMEM && !ctx->err)
-		ctx->err = rc;
-	if (rc != 0 || k.unknown) {
-		free(*owned);
-		*owned = NULL;
-		return NULL;
-	}
-	return *owned;
-}
-
 /* --- stages --------------------------------------------------------------------------------- */
 
 /* True when an instruction of `kind` is in stage `s` before `before`, or in a stage it is
@@ -377,7 +328,7 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!c || (c->kind != BALE_INSTR_COPY && c->kind != BALE_INSTR_ADD) ||
 		    !c->copy.dest || workdir[s])
 			continue;
-		dest = expand_known(ctx, i, c->copy.dest, &owned);
+		dest = lint_expand_known(ctx, i, c->copy.dest, &owned);
 		if (dest && !absolute_path(dest))
 			lint_report(ctx, rule, i, 0, 0,
 				    "%s to the relative destination '%s' with no WORKDIR in this "
@@ -680,7 +631,7 @@ static void check_numeric_user(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!c || c->kind != BALE_INSTR_USER || !c->value)
 			continue;
 		/* a user given by a variable bale cannot know may well be a number */
-		user = expand_known(ctx, i, c->value, &owned);
+		user = lint_expand_known(ctx, i, c->value, &owned);
 		if (user && !all_digits(user, strcspn(user, ":")))
 			lint_report(
 			    ctx, rule, i, 0, 0,

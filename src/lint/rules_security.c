@@ -47,45 +47,16 @@ static const bale_command *typed(const struct lint_ctx *ctx, size_t i, bool onbu
 	return c;
 }
 
-struct lookup_ctx {
-	const struct lint_ctx *ctx;
-	size_t instr;
-};
-
-static bool lookup_known(void *arg, const char *name, size_t len, const char **value, size_t *vlen)
-{
-	const struct lookup_ctx *lc = arg;
-	const char *v = lint_var(lc->ctx, lc->instr, name, len);
-
-	if (!v)
-		return false;
-	*value = v;
-	*vlen = strlen(v);
-	return true;
-}
-
 /*
- * `word` of instruction `instr` with the variables bale knows expanded: a malloc'd string, or
- * NULL when the word reads a variable whose value is unknown (or is malformed).
+ * `word` of instruction `instr` with the variables bale knows expanded: a malloc'd string the
+ * caller may change, or NULL when the word reads a variable whose value is unknown.
  */
-static char *expand_known(const struct lint_ctx *ctx, size_t instr, const char *word)
+static char *expand_known(struct lint_ctx *ctx, size_t instr, const char *word)
 {
-	struct lookup_ctx lc = {ctx, instr};
-	bale_shell_opts opts = {.escape = bale_dockerfile_escape(ctx->df),
-				.skip_unset = true,
-				.lookup = lookup_known,
-				.lookup_ctx = &lc};
-	char *out = NULL;
+	char *owned;
+	const char *value = lint_expand_known(ctx, instr, word, &owned);
 
-	if (!strchr(word, '$'))
-		return strdup(word);
-	if (bale_shell_expand_word(&out, word, strlen(word), &opts) != 0)
-		return NULL;
-	if (strchr(out, '$')) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return !value ? NULL : owned ? owned : strdup(value);
 }
 
 /* The last USER instruction the target runs as (its stage, then those it is built FROM). */
