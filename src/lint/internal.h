@@ -157,6 +157,22 @@ size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
  * layers are the target's lower layers). BALE_NO_STAGE never ships.
  */
 bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage);
+
+/* True when instruction `instr` is in a stage that ships (lint_stage_ships of its stage). */
+static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
+{
+	return lint_stage_ships(ctx, lint_stage_of(ctx, instr));
+}
+
+/* True when the command runs one of `names` (NULL-terminated), as bale_cmd_is() tells. */
+static inline bool lint_cmd_in(const bale_cmd *cmd, const char *const *names)
+{
+	for (; *names; names++)
+		if (bale_cmd_is(cmd, *names))
+			return true;
+	return false;
+}
+#define lint_cmd_is_any(cmd, ...) lint_cmd_in((cmd), (const char *const[]){__VA_ARGS__, NULL})
 /* True when `instr` is in the stage that ships (the target stage). */
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
 /* The typed view of `instr`, or NULL without stages. */

@@ -150,8 +150,7 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 		size_t n;
 
 		/* An ONBUILD RUN runs in every image built on this one: it always ships. */
-		if (!onbuild &&
-		    (ins->kind != BALE_INSTR_RUN || !lint_stage_ships(ctx, lint_stage_of(ctx, i))))
+		if (!onbuild && (ins->kind != BALE_INSTR_RUN || !lint_ships(ctx, i)))
 			continue;
 		if (mounted_over(lint_run_view(ctx, i, true), APT_LISTS) ||
 		    !(script = lint_script(ctx, i)))

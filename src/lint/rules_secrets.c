@@ -327,7 +327,7 @@ static bool confirmed(const struct lint_ctx *ctx, const char *src, bale_secret_f
 static void check_copy(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const bale_command *c)
 {
 	const char *const kind = c->kind == BALE_INSTR_ADD ? "ADD" : "COPY";
-	const char *tail = lint_stage_ships(ctx, lint_stage_of(ctx, i))
+	const char *tail = lint_ships(ctx, i)
 			       ? ""
 			       : " (this stage does not ship, but its layers stay in the build "
 				 "cache and in any cache exported from it)";

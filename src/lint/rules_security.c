@@ -16,27 +16,6 @@
 
 /* --- helpers shared by the rules of this file --------------------------------------------- */
 
-/* True when the command runs tool `name` (a first-byte test keeps the many checks cheap). */
-static bool runs(const bale_cmd *cmd, const char *name)
-{
-	return cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
-}
-
-static bool runs_any_of(const bale_cmd *cmd, const char *const *names)
-{
-	for (; *names; names++)
-		if (runs(cmd, *names))
-			return true;
-	return false;
-}
-
-#define runs_any(cmd, ...) runs_any_of((cmd), (const char *const[]){__VA_ARGS__, NULL})
-
-static bool ships(const struct lint_ctx *ctx, size_t instr)
-{
-	return lint_stage_ships(ctx, lint_stage_of(ctx, instr));
-}
-
 /* The typed view of instruction `i`, seen through ONBUILD when `onbuild`. */
 static const bale_command *typed(const struct lint_ctx *ctx, size_t i, bool onbuild)
 {
@@ -414,8 +393,8 @@ static bool drops_privileges(struct lint_ctx *ctx)
 			for (size_t c = 0; c < n; c++)
 				if (bale_cmd_has_wrapper(&cmds[c], "gosu") ||
 				    bale_cmd_has_wrapper(&cmds[c], "su-exec") ||
-				    runs_any(&cmds[c], "gosu", "su-exec", "setpriv", "s6-setuidgid",
-					     "chpst", "runuser"))
+				    lint_cmd_is_any(&cmds[c], "gosu", "su-exec", "setpriv",
+						    "s6-setuidgid", "chpst", "runuser"))
 					return true;
 		}
 		if (st->base.kind != BALE_REF_STAGE)
@@ -468,11 +447,11 @@ static bool runs_program(const bale_cmd *cmd, bool from_stdin)
 {
 	const char *first = cmd->noperands ? cmd->operands[0]->value : NULL;
 
-	if (runs_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"))
+	if (lint_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"))
 		return !bale_cmd_has_flag(cmd, "-c", NULL) || !from_stdin;
-	if (runs_any(cmd, "eval", "source", "."))
+	if (lint_cmd_is_any(cmd, "eval", "source", "."))
 		return true;
-	if (runs_any(cmd, "python", "perl", "ruby", "node", "php")) {
+	if (lint_cmd_is_any(cmd, "python", "perl", "ruby", "node", "php")) {
 		if (bale_cmd_has_flag(cmd, "-c", "-e", "-E", "-m", "-p", "-r", "--eval", NULL))
 			return false;
 		return !from_stdin || !first || strcmp(first, "-") == 0;
@@ -502,7 +481,7 @@ static void check_pipe_to_shell(struct lint_ctx *ctx, const bale_rule *rule)
 		for (size_t c = 0; c < n; c++) {
 			const bale_cmd *cmd = &cmds[c], *runner = NULL;
 
-			if (!runs_any(cmd, "curl", "wget"))
+			if (!lint_cmd_is_any(cmd, "curl", "wget"))
 				continue;
 			if (cmd->pipe_next != BALE_CMD_NONE && cmd->pipe_next < n &&
 			    runs_program(&cmds[cmd->pipe_next], true))
@@ -690,46 +669,47 @@ static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, b
 /* What `cmd` turns off, or NULL. */
 static const char *tls_off_in(const bale_cmd *cmd)
 {
-	if (runs(cmd, "curl") && bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
+	if (bale_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
 		return "curl -k/--insecure: TLS certificate checks";
-	if (runs(cmd, "curl") && bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
+	if (bale_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
 		return "curl --proxy-insecure: TLS certificate checks";
-	if (runs(cmd, "wget") && bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
+	if (bale_cmd_is(cmd, "wget") && bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
 		return "wget --no-check-certificate: TLS certificate checks";
-	if (runs(cmd, "pip") && (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
-				 (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
-				  (bale_cmd_has_operand(cmd, "global.trusted-host") ||
-				   bale_cmd_has_operand(cmd, "install.trusted-host")))))
+	if (bale_cmd_is(cmd, "pip") &&
+	    (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
+	     (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
+	      (bale_cmd_has_operand(cmd, "global.trusted-host") ||
+	       bale_cmd_has_operand(cmd, "install.trusted-host")))))
 		return "pip --trusted-host: TLS certificate checks";
-	if (runs_any(cmd, "npm", "yarn", "pnpm") &&
+	if (lint_cmd_is_any(cmd, "npm", "yarn", "pnpm") &&
 	    (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
 	     bale_cmd_has_flag(cmd, "--no-strict-ssl", NULL) ||
 	     ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
 	       is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL))))))
 		return "strict-ssl false: the package manager's TLS certificate checks";
-	if (runs(cmd, "git") &&
+	if (bale_cmd_is(cmd, "git") &&
 	    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
 		return "git http.sslVerify false: TLS certificate checks";
-	if (runs_any(cmd, "apt-get", "apt", "aptitude") &&
+	if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude") &&
 	    (bale_cmd_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
 			       "--force-yes", NULL) ||
 	     option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
 	     option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
 	     option_sets(cmd, "-o", "Verify-Peer", false)))
 		return "apt --allow-unauthenticated: package signature checks";
-	if (runs(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
+	if (bale_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
 		return "apk --allow-untrusted: package signature checks";
-	if (runs_any(cmd, "dnf", "yum", "microdnf", "tdnf") &&
+	if (lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf") &&
 	    (bale_cmd_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks", NULL) ||
 	     option_sets(cmd, "--setopt", "gpgcheck", false) ||
 	     option_sets(cmd, "--setopt", "sslverify", false)))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
-	if (runs(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
+	if (bale_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
 		return "zypper --no-gpg-checks: package signature checks";
-	if (runs(cmd, "rpm") && bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
+	if (bale_cmd_is(cmd, "rpm") && bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
 		return "rpm --nosignature: package signature checks";
 	/* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
-	for (size_t w = 0; runs_any(cmd, "echo", "printf", "tee") && w < cmd->nwords; w++)
+	for (size_t w = 0; lint_cmd_is_any(cmd, "echo", "printf", "tee") && w < cmd->nwords; w++)
 		if (strstr(cmd->words[w].value, "trusted=yes]") ||
 		    strstr(cmd->words[w].value, "trusted=yes "))
 			return "an apt source marked [trusted=yes]: package signature checks";
@@ -794,11 +774,12 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 			if (what)
 				continue;
 			/* `export NAME=0`, `env NAME=0 cmd` */
-			if (cmd->arg0 == 0 && !runs_any(cmd, "export", "declare", "typeset"))
+			if (cmd->arg0 == 0 && !lint_cmd_is_any(cmd, "export", "declare", "typeset"))
 				continue;
 			for (size_t w = 0; w < cmd->nwords; w++) {
 				bool exported =
-				    runs_any(cmd, "export", "declare", "typeset") && w > cmd->arg0;
+				    lint_cmd_is_any(cmd, "export", "declare", "typeset") &&
+				    w > cmd->arg0;
 				bool env_word = w < cmd->arg0;
 
 				if ((exported || env_word) &&
@@ -882,7 +863,7 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (!ships(ctx, i))
+		if (!lint_ships(ctx, i))
 			continue;
 		if (c && (c->kind == BALE_INSTR_COPY || c->kind == BALE_INSTR_ADD) &&
 		    c->copy.chmod) {
@@ -896,10 +877,10 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 			const bale_cmd *cmd = &cmds[k];
 			const char *mode = NULL, *target = "";
 
-			if (runs(cmd, "chmod") && cmd->noperands >= 1) {
+			if (bale_cmd_is(cmd, "chmod") && cmd->noperands >= 1) {
 				mode = cmd->operands[0]->value;
 				target = cmd->noperands >= 2 ? cmd->operands[1]->value : "";
-			} else if (runs_any(cmd, "install", "mkdir")) {
+			} else if (lint_cmd_is_any(cmd, "install", "mkdir")) {
 				mode = bale_cmd_flag_value(cmd, "-m", "--mode", NULL);
 				target =
 				    cmd->noperands ? cmd->operands[cmd->noperands - 1]->value : "";
@@ -985,7 +966,7 @@ static void each_port(struct lint_ctx *ctx, const bale_rule *rule, const char *u
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_command *c = lint_command(ctx, i);
 
-		if (!c || c->kind != BALE_INSTR_EXPOSE || !ships(ctx, i))
+		if (!c || c->kind != BALE_INSTR_EXPOSE || !lint_ships(ctx, i))
 			continue;
 		for (size_t p = 0; p < c->list.n; p++) {
 			char *value = expand_known(ctx, i, c->list.v[p]);
