@@ -18,9 +18,10 @@ static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 	return s && strcmp(s, sub) == 0;
 }
 
-/* Reports each package of `cmd` that is not pinned; `how` shows the pin syntax. */
-static void report_unpinned(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			    const bale_cmd *cmd, const char *how)
+/* Reports each package of `cmd` that is not pinned; `how` shows the pin syntax, `how_vcs` the
+ * one for a git or other VCS reference (NULL: `how` for every package). */
+static void report_unpinned_vcs(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+				const bale_cmd *cmd, const char *how, const char *how_vcs)
 {
 	const bale_pkg *pkgs;
 	size_t n;
@@ -36,8 +37,15 @@ static void report_unpinned(struct lint_ctx *ctx, const bale_rule *rule, size_t 
 			    "the day of the build; write %.*s%s",
 			    (int)pkgs[p].name_len, pkgs[p].name, cmd->name,
 			    cmd->subcommand ? cmd->subcommand : "", (int)pkgs[p].name_len,
-			    pkgs[p].name, how);
+			    pkgs[p].name,
+			    how_vcs && pkgs[p].source == BALE_PKG_URL ? how_vcs : how);
 	}
+}
+
+static void report_unpinned(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+			    const bale_cmd *cmd, const char *how)
+{
+	report_unpinned_vcs(ctx, rule, instr, cmd, how, NULL);
 }
 
 /* --- DL3013 ------------------------------------------------------------------------------- */
@@ -81,7 +89,7 @@ static void npm_pins(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, 
 	/* npm install (npm i, npm add); yarn add and pnpm add, which do the same. */
 	if (!subcommand_is(cmd, bale_cmd_is(cmd, "npm") ? "install" : "add"))
 		return;
-	report_unpinned(ctx, rule, instr, cmd, "@<version>");
+	report_unpinned_vcs(ctx, rule, instr, cmd, "@<version>", "#<tag or commit>");
 }
 
 static void check_npm(struct lint_ctx *ctx, const bale_rule *rule)

@@ -1242,22 +1242,36 @@ static void parse_pip(bale_pkg *p, const char *spec)
 static void parse_npm(bale_pkg *p, const char *spec)
 {
 	size_t n = strlen(spec);
-	static const char *const git[] = {"git://", "git+ssh://", "git+http://", "git+https://",
-					  NULL};
+	/* git URLs and npm's hosted-git shorthands (github:user/repo#v1.0): '#ref' pins them */
+	static const char *const git[] = {"git://",  "git+ssh://", "git+http://", "git+https://",
+					  "github:", "gitlab:",	   "bitbucket:",  "gist:",
+					  "git@",    NULL};
+	const char *slash = strchr(spec, '/');
+	bool tarball = ends_with(spec, n, ".tar") || ends_with(spec, n, ".tar.gz") ||
+		       ends_with(spec, n, ".tgz");
+	/* user/repo is npm's shorthand for a GitHub repository; dir/pkg.tgz is a file */
+	bool git_source = spec[0] != '@' && slash && slash != spec && !strchr(spec, ':') &&
+			  !is_local_path(spec) && !tarball;
 
-	for (const char *const *g = git; *g; g++)
-		if (starts_with(spec, *g)) {
-			const char *hash = strchr(spec, '#');
+	for (const char *const *g = git; *g && !git_source; g++)
+		git_source = starts_with(spec, *g);
+	if (git_source) {
+		const char *hash = strchr(spec, '#');
 
-			p->source = BALE_PKG_URL;
-			p->name_len = hash ? (size_t)(hash - spec) : n;
-			if (hash)
-				set_version(p, "#", hash + 1);
-			p->pinned = hash != NULL;
-			return;
-		}
-	if (ends_with(spec, n, ".tar") || ends_with(spec, n, ".tar.gz") ||
-	    ends_with(spec, n, ".tgz")) {
+		p->source = BALE_PKG_URL;
+		p->name_len = hash ? (size_t)(hash - spec) : n;
+		if (hash)
+			set_version(p, "#", hash + 1);
+		p->pinned = hash != NULL;
+		return;
+	}
+	if (starts_with(spec, "file:")) {
+		p->source = BALE_PKG_FILE;
+		p->name_len = n;
+		p->pinned = true;
+		return;
+	}
+	if (tarball) {
 		p->source = strstr(spec, "://") ? BALE_PKG_URL : BALE_PKG_FILE;
 		p->name_len = n;
 		p->pinned = true;
