@@ -16,6 +16,7 @@
  */
 #include "lint/internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,18 @@ static bool plain_word_char(char c)
 	       strchr("_./:=,@%+-", c) != NULL;
 }
 
+/* NAME=value before the program sets a variable for it; in exec form it would be run as the
+ * program itself. */
+static bool starts_with_assignment(const char *s)
+{
+	s += strspn(s, " ");
+	if (!(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	while (isalnum((unsigned char)*s) || *s == '_')
+		s++;
+	return *s == '=';
+}
+
 static void fix_exec_form(struct fixer_ctx *fc, size_t i)
 {
 	const bale_instruction *ins = &fc->instrs[i];
@@ -203,6 +216,8 @@ static void fix_exec_form(struct fixer_ctx *fc, size_t i)
 
 	if ((ins->kind != BALE_INSTR_CMD && ins->kind != BALE_INSTR_ENTRYPOINT) || ins->json ||
 	    ins->nargs != 1 || ins->nflags || !single_line(ins) || end == SIZE_MAX)
+		return;
+	if (starts_with_assignment(ins->args[0]))
 		return;
 	for (s = ins->args[0]; *s; s++)
 		if (!plain_word_char(*s) && *s != ' ')

@@ -157,6 +157,22 @@ static void test_exec_form_fix_leaves_shell_syntax_alone(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* CMD GOOS=linux go build: exec form would run "GOOS=linux" as the program; no fix. */
+static void test_exec_form_fix_leaves_variable_assignments_alone(void **state)
+{
+	const char *in = "FROM golang:1.22\nCMD CGO_ENABLED=0 GOOS=linux go build .\n";
+	bale_lint_config cfg;
+	bale_buf out = BALE_BUF_INIT;
+	size_t n;
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
+	assert_string_equal(out.ptr, in);
+	bale_buf_release(&out);
+	bale_lint_config_release(&cfg);
+}
+
 /* Every command the file's RUNs run, words joined: what merging RUNs must keep. */
 static char *commands_of(const char *text)
 {
@@ -217,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_each_fixer_rewrites_and_the_finding_is_gone),
 	    cmocka_unit_test(test_ignored_rules_are_not_fixed_and_clean_files_stay),
 	    cmocka_unit_test(test_exec_form_fix_leaves_shell_syntax_alone),
+	    cmocka_unit_test(test_exec_form_fix_leaves_variable_assignments_alone),
 	    cmocka_unit_test(test_merged_runs_run_the_same_commands),
 	};
 
