@@ -4,6 +4,7 @@
  */
 #include "lint/internal.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /* The instruction itself, or the one an ONBUILD wraps. */
@@ -214,12 +215,25 @@ const struct lint_rule lint_rule_DL3012 = {
 
 /* --- DL3025 ------------------------------------------------------------------------------- */
 
+/* A shell variable assignment word: NAME=value, NAME a shell identifier. */
+static bool is_assignment(const char *word, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0 || !(isalpha((unsigned char)word[0]) || word[0] == '_'))
+		return false;
+	while (i < len && (isalnum((unsigned char)word[i]) || word[i] == '_'))
+		i++;
+	return i < len && word[i] == '=';
+}
+
 static void check_exec_form(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const char *kw, *cmd;
 		size_t len;
+		bool assignments = false;
 
 		if ((ins->kind != BALE_INSTR_CMD && ins->kind != BALE_INSTR_ENTRYPOINT) ||
 		    ins->json || ins->nargs == 0)
@@ -228,12 +242,20 @@ static void check_exec_form(struct lint_ctx *ctx, const bale_rule *rule)
 		cmd = ins->args[0];
 		cmd += strspn(cmd, " \t");
 		len = strcspn(cmd, " \t");
+		/* CMD GOOS=linux go build: the program is 'go'; exec form cannot set variables */
+		while (len > 0 && is_assignment(cmd, len) && cmd[len] != '\0') {
+			assignments = true;
+			cmd += len;
+			cmd += strspn(cmd, " \t");
+			len = strcspn(cmd, " \t");
+		}
 		lint_report(
 		    ctx, rule, i, 0, 0,
 		    "%s in shell form runs as /bin/sh -c \"...\": the shell is PID 1 and does "
 		    "not pass SIGTERM on to '%.*s', so docker stop waits, then kills it; "
-		    "write %s [\"%.*s\", ...] (exec form)",
-		    kw, (int)len, cmd, kw, (int)len, cmd);
+		    "%swrite %s [\"%.*s\", ...] (exec form)",
+		    kw, (int)len, cmd, assignments ? "set the variables with ENV and " : "", kw,
+		    (int)len, cmd);
 	}
 }
 

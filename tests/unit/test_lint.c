@@ -84,6 +84,20 @@ static void test_pragmas_reach_lint_report(void **state)
 	bale_findings_free(f);
 }
 
+static void test_exec_form_hint_names_the_program_after_assignments(void **state)
+{
+	bale_findings *f =
+	    lint("FROM golang:1.22\nCMD CGO_ENABLED=1 GOOS=linux go build .\n", NULL);
+	const bale_finding *dl3025 = first(f, "DL3025");
+
+	(void)state;
+	assert_non_null(dl3025);
+	assert_non_null(strstr(dl3025->message, "on to 'go'"));
+	assert_non_null(strstr(dl3025->message, "with ENV and write CMD [\"go\", ...]"));
+	assert_null(strstr(dl3025->message, "CGO_ENABLED"));
+	bale_findings_free(f);
+}
+
 static void test_refused_by_buildkit_is_reported_and_linting_goes_on(void **state)
 {
 	bale_findings *f = lint("FROM debian\nCOPY --chwn=1 a b\nMAINTAINER x\n", NULL);
@@ -265,6 +279,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_target_is_a_usage_error),
 	    cmocka_unit_test(test_shellcheck_findings_land_on_dockerfile_lines),
 	    cmocka_unit_test(test_each_command_gives_a_rules_tools_in_file_order),
+	    cmocka_unit_test(test_exec_form_hint_names_the_program_after_assignments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
