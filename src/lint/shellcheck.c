@@ -7,9 +7,10 @@
  * stand in the Dockerfile: the keyword and flags blanked out so columns stay put, comment and
  * empty lines inside the continuation replaced by a lone "\" so the shell continues as
  * BuildKit does, heredoc bodies kept (they are shell heredocs too). A heredoc-only RUN
- * (`RUN <<EOF`) is its body. All scripts of a file go to one shellcheck process, and each
- * finding maps back to the Dockerfile line and column. Codes 1090 and 2187 are excluded, as in
- * hadolint; PowerShell SHELLs are skipped; a file with `# escape=`` is skipped.
+ * (`RUN <<EOF`) is its body, skipped when its "#!" names an interpreter that is not a shell.
+ * All scripts of a file go to one shellcheck process, and each finding maps back to the
+ * Dockerfile line and column. Codes 1090 and 2187 are excluded, as in hadolint; PowerShell
+ * SHELLs are skipped; a file with `# escape=`` is skipped.
  */
 #include "lint/internal.h"
 
@@ -52,6 +53,46 @@ static bool find_in_path(const char *name)
 	}
 	bale_buf_release(&full);
 	return found;
+}
+
+/*
+ * True when a "#!" line names a shell ShellCheck reads (sh, bash, dash, ksh, ash, mksh),
+ * directly or through env: `RUN <<EOF` with `#!/usr/bin/env python3` is a Python script, and
+ * ShellCheck would only answer that it cannot check it (SC1071).
+ */
+static bool shebang_is_shell(const char *content)
+{
+	static const char *const shells[] = {"sh", "bash", "dash", "ksh", "ash", "mksh", NULL};
+	const char *p = content + 2, *end = content + strcspn(content, "\n");
+
+	for (bool env = true; env;) {
+		const char *word, *base;
+		size_t len;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		word = p;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		len = (size_t)(p - word);
+		if (len == 0)
+			return false;
+		base = word;
+		for (const char *c = word; c < p; c++)
+			if (*c == '/')
+				base = c + 1;
+		len = (size_t)(p - base);
+		/* #!/usr/bin/env [-S] python3: the interpreter is the next word */
+		env = (len == 3 && strncmp(base, "env", 3) == 0) ||
+		      (*word == '-' && word != content + 2);
+		if (env)
+			continue;
+		for (const char *const *sh = shells; *sh; sh++)
+			if (strlen(*sh) == len && strncmp(base, *sh, len) == 0)
+				return true;
+		return false;
+	}
+	return false;
 }
 
 /* True when a RUN's shell-form text is nothing but heredoc openers (`<<EOF`, `<<-"X"`). */
@@ -381,6 +422,8 @@ int lint_shellcheck(struct lint_ctx *ctx)
 			const bale_heredoc *h = &ins->heredocs[0];
 
 			if (strncmp(h->content, "#!", 2) == 0) {
+				if (!shebang_is_shell(h->content))
+					continue;
 				/* The body names its interpreter: use that line instead of ours. */
 				bale_buf_reset(&text);
 				scripts[nscripts].prelude = 0;

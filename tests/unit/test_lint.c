@@ -200,6 +200,33 @@ static void test_shellcheck_findings_land_on_dockerfile_lines(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* RUN <<EOF with #!/usr/bin/env python3 is a Python script: no SC1071 "only supports sh". */
+static void test_shellcheck_skips_heredocs_of_other_interpreters(void **state)
+{
+	const char *text = "FROM python:3.12-slim\n"
+			   "RUN <<EOF\n"
+			   "#!/usr/bin/env python3\n"
+			   "print([k for k in range(3)])\n"
+			   "EOF\n"
+			   "RUN <<EOF\n"
+			   "#!/usr/bin/env bash\n"
+			   "cd /x\n"
+			   "EOF\n";
+	bale_lint_config cfg;
+	bale_findings *f;
+
+	(void)state;
+	if (access("/usr/bin/shellcheck", X_OK) != 0)
+		fail_msg("shellcheck is not installed (tools/debian-packages lists it)");
+	bale_lint_config_init(&cfg);
+	f = lint(text, &cfg);
+	assert_int_equal(count(f, "SC1071"), 0);
+	assert_int_equal(count(f, "SC2164"), 1); /* the bash script is still checked */
+	assert_int_equal(first(f, "SC2164")->loc.line, 8);
+	bale_findings_free(f);
+	bale_lint_config_release(&cfg);
+}
+
 /* --- the command walk every command rule shares (lint_each_command) ---------------------- */
 
 static void note_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
@@ -278,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_errors_are_errors_not_findings),
 	    cmocka_unit_test(test_unknown_target_is_a_usage_error),
 	    cmocka_unit_test(test_shellcheck_findings_land_on_dockerfile_lines),
+	    cmocka_unit_test(test_shellcheck_skips_heredocs_of_other_interpreters),
 	    cmocka_unit_test(test_each_command_gives_a_rules_tools_in_file_order),
 	    cmocka_unit_test(test_exec_form_hint_names_the_program_after_assignments),
 	};
