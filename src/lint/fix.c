@@ -345,7 +345,9 @@ static void fix_apt_lists(struct fixer_ctx *fc, size_t i)
 
 	if (!can_append(fc, ins, end))
 		return;
-	add_edit(fc, end, 0, " \\\n    && rm -rf /var/lib/apt/lists/*");
+	add_edit(fc, end, 0,
+		 bale_dockerfile_escape(fc->df) == '`' ? " `\n    && rm -rf /var/lib/apt/lists/*"
+						       : " \\\n    && rm -rf /var/lib/apt/lists/*");
 }
 
 static bool plain_run(const bale_instruction *ins)
@@ -353,12 +355,22 @@ static bool plain_run(const bale_instruction *ins)
 	return ins->kind == BALE_INSTR_RUN && !ins->json && !ins->nflags && !ins->nheredocs;
 }
 
+/* Windows PowerShell (5.1) has no && between commands: RUNs under it are not joined. */
+static bool stage_shell_is_powershell(const struct fixer_ctx *fc, size_t i)
+{
+	while (i-- > 0 && fc->instrs[i].kind != BALE_INSTR_FROM)
+		if (fc->instrs[i].kind == BALE_INSTR_SHELL)
+			return fc->instrs[i].nargs > 0 && fc->instrs[i].json &&
+			       strstr(fc->instrs[i].args[0], "powershell") != NULL;
+	return false;
+}
+
 static void fix_merge_runs(struct fixer_ctx *fc, size_t i)
 {
 	const bale_instruction *prev, *ins = &fc->instrs[i];
 	size_t end, args;
 
-	if (i == 0)
+	if (i == 0 || stage_shell_is_powershell(fc, i))
 		return;
 	prev = &fc->instrs[i - 1];
 	if (!plain_run(prev) || !plain_run(ins) || ins->ncomments ||
@@ -371,7 +383,9 @@ static void fix_merge_runs(struct fixer_ctx *fc, size_t i)
 	args = after_keyword(fc, ins);
 	while (args < fc->len && (fc->src[args] == ' ' || fc->src[args] == '\t'))
 		args++;
-	add_edit(fc, end, args - end, " \\\n    && ");
+	/* the line continues with the file's escape character: '\\' or, after # escape=`, '`' */
+	add_edit(fc, end, args - end,
+		 bale_dockerfile_escape(fc->df) == '`' ? " `\n    && " : " \\\n    && ");
 }
 
 static const struct {

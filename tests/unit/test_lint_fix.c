@@ -52,6 +52,18 @@ static const struct fix_case cases[] = {
      "FROM debian:12-slim\nENV A=\"b c\"\nLABEL k=v\nENV P=/usr/bin\n", false},
     {"DL3059", "FROM debian:12-slim\nRUN echo a\nRUN echo b\n# next\nCMD [\"x\"]\n",
      "FROM debian:12-slim\nRUN echo a \\\n    && echo b\n# next\nCMD [\"x\"]\n", false},
+    /* after # escape=` a backslash continues nothing: the joined lines end in a backtick */
+    {"DL3059",
+     "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN md C:\\a\nRUN md C:\\b\n",
+     "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN md C:\\a `\n    && md "
+     "C:\\b\n",
+     false},
+    {"DL3009",
+     "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y "
+     "--no-install-recommends curl=1\nUSER 1000\n",
+     "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y "
+     "--no-install-recommends curl=1 `\n    && rm -rf /var/lib/apt/lists/*\nUSER 1000\n",
+     false},
 };
 
 static bale_findings *lint(const char *text)
@@ -173,6 +185,24 @@ static void test_exec_form_fix_leaves_variable_assignments_alone(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* Windows PowerShell 5.1 has no &&: RUNs under SHELL ["powershell", ...] are not joined. */
+static void test_merge_runs_leaves_powershell_alone(void **state)
+{
+	const char *in = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
+			 "SHELL [\"powershell\", \"-Command\"]\n"
+			 "RUN Write-Host a\nRUN Write-Host b\n";
+	bale_lint_config cfg;
+	bale_buf out = BALE_BUF_INIT;
+	size_t n;
+
+	(void)state;
+	bale_lint_config_init(&cfg);
+	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
+	assert_string_equal(out.ptr, in);
+	bale_buf_release(&out);
+	bale_lint_config_release(&cfg);
+}
+
 /* Every command the file's RUNs run, words joined: what merging RUNs must keep. */
 static char *commands_of(const char *text)
 {
@@ -234,6 +264,7 @@ int main(void)
 	    cmocka_unit_test(test_ignored_rules_are_not_fixed_and_clean_files_stay),
 	    cmocka_unit_test(test_exec_form_fix_leaves_shell_syntax_alone),
 	    cmocka_unit_test(test_exec_form_fix_leaves_variable_assignments_alone),
+	    cmocka_unit_test(test_merge_runs_leaves_powershell_alone),
 	    cmocka_unit_test(test_merged_runs_run_the_same_commands),
 	};
 
