@@ -153,15 +153,13 @@ static void test_ignored_rules_are_not_fixed_and_clean_files_stay(void **state)
 	bale_lint_config_release(&cfg);
 }
 
-/* Shell syntax in CMD: exec form would change what runs, so no fix is made. */
-static void test_exec_form_fix_leaves_shell_syntax_alone(void **state)
+/* `in` comes out of bale lint --fix (default configuration) exactly as it went in. */
+static void assert_fix_leaves_alone(const char *in)
 {
-	const char *in = "FROM alpine:3.20\nCMD echo $HOME && run\n";
 	bale_lint_config cfg;
 	bale_buf out = BALE_BUF_INIT;
 	size_t n;
 
-	(void)state;
 	bale_lint_config_init(&cfg);
 	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
 	assert_string_equal(out.ptr, in);
@@ -169,20 +167,22 @@ static void test_exec_form_fix_leaves_shell_syntax_alone(void **state)
 	bale_lint_config_release(&cfg);
 }
 
+/* Shell syntax in CMD: exec form would change what runs, so no fix is made. */
+static void test_exec_form_fix_leaves_shell_syntax_alone(void **state)
+{
+	const char *in = "FROM alpine:3.20\nCMD echo $HOME && run\n";
+
+	(void)state;
+	assert_fix_leaves_alone(in);
+}
+
 /* CMD GOOS=linux go build: exec form would run "GOOS=linux" as the program; no fix. */
 static void test_exec_form_fix_leaves_variable_assignments_alone(void **state)
 {
 	const char *in = "FROM golang:1.22\nCMD CGO_ENABLED=0 GOOS=linux go build .\n";
-	bale_lint_config cfg;
-	bale_buf out = BALE_BUF_INIT;
-	size_t n;
 
 	(void)state;
-	bale_lint_config_init(&cfg);
-	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
-	assert_string_equal(out.ptr, in);
-	bale_buf_release(&out);
-	bale_lint_config_release(&cfg);
+	assert_fix_leaves_alone(in);
 }
 
 /* Windows PowerShell 5.1 has no &&: RUNs under SHELL ["powershell", ...] are not joined. */
@@ -191,16 +191,9 @@ static void test_merge_runs_leaves_powershell_alone(void **state)
 	const char *in = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
 			 "SHELL [\"powershell\", \"-Command\"]\n"
 			 "RUN Write-Host a\nRUN Write-Host b\n";
-	bale_lint_config cfg;
-	bale_buf out = BALE_BUF_INIT;
-	size_t n;
 
 	(void)state;
-	bale_lint_config_init(&cfg);
-	assert_int_equal(bale_lint_fix(&out, &n, in, strlen(in), "Dockerfile", &cfg, NULL), 0);
-	assert_string_equal(out.ptr, in);
-	bale_buf_release(&out);
-	bale_lint_config_release(&cfg);
+	assert_fix_leaves_alone(in);
 }
 
 /* Every command the file's RUNs run, words joined: what merging RUNs must keep. */
