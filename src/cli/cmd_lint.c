@@ -53,6 +53,8 @@ static const char help_text[] =
     "\n"
     "Build:\n"
     "      --target STAGE        the stage that ships (default: the last one)\n"
+    "      --context DIR         the build context, as in docker build -f FILE DIR (default:\n"
+    "                            each Dockerfile's directory; none for standard input)\n"
     "      --build-arg NAME=VAL  an ARG value, as docker build takes it; may repeat\n"
     "      --max-size BYTES      refuse larger Dockerfiles (default 16M)\n"
     "\n"
@@ -75,6 +77,7 @@ enum {
 	OPT_STRICT_LABELS,
 	OPT_NO_PRAGMA,
 	OPT_TARGET,
+	OPT_CONTEXT,
 	OPT_BUILD_ARG,
 	OPT_MAX_SIZE,
 	OPT_FIX,
@@ -100,6 +103,7 @@ static const struct option long_options[] = {
     {"strict-labels", no_argument, NULL, OPT_STRICT_LABELS},
     {"disable-ignore-pragma", no_argument, NULL, OPT_NO_PRAGMA},
     {"target", required_argument, NULL, OPT_TARGET},
+    {"context", required_argument, NULL, OPT_CONTEXT},
     {"build-arg", required_argument, NULL, OPT_BUILD_ARG},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"fix", no_argument, NULL, OPT_FIX},
@@ -113,7 +117,7 @@ struct lint_args {
 	const char *config;
 	bool no_color, list_rules, fix, diff;
 	struct cli_build_args build_args;
-	const char *target;
+	const char *target, *context;
 	size_t max_size;
 	/* Flags that change the configuration, in order, replayed on top of it. */
 	struct {
@@ -154,6 +158,15 @@ static int parse_options(struct lint_args *a, int argc, char **argv)
 		case OPT_TARGET:
 			a->target = optarg;
 			break;
+		case OPT_CONTEXT: {
+			struct stat st;
+
+			if (stat(optarg, &st) != 0 || !S_ISDIR(st.st_mode))
+				return cli_usage_error("lint", "--context '%s': not a directory",
+						       optarg);
+			a->context = optarg;
+			break;
+		}
 		case OPT_BUILD_ARG:
 			if ((rc = cli_build_arg_add(&a->build_args, "lint", optarg)) != 0)
 				return rc;
@@ -423,7 +436,7 @@ static int lint_one(const struct lint_args *a, const char *path, bale_findings *
 		rc = cli_error(BALE_EXIT_INPUT, "%s", bale_error_last()->message);
 		goto out;
 	}
-	opts.context_dir = is_stdin ? NULL : dir;
+	opts.context_dir = a->context ? a->context : is_stdin ? NULL : dir;
 	opts.build_args = a->build_args.v;
 	opts.nbuild_args = a->build_args.n;
 	opts.target = a->target;

@@ -131,4 +131,23 @@ RUN_STDIN=$W/fix.orig run "$BALE" lint --fix -
 assert_exit "--fix on stdin" 0
 if cmp -s "$OUT" "$W/fix.Dockerfile"; then pass "--fix - prints the fixed file"; else fail "--fix -" "$(cat "$OUT")"; fi
 
+# ---- --context: the build context, when it is not the Dockerfile's directory ----------------
+C=$TEST_TMP/ctx
+mkdir -p "$C/docker" "$TEST_TMP/bare"
+printf '.git\n.env\n' >"$C/.dockerignore"
+printf 'FROM python:3.12-slim\nCOPY . /app\nUSER 10001\n' >"$C/docker/Dockerfile"
+run "$BALE" lint --no-color "$C/docker/Dockerfile"
+assert_stdout_matches "without --context the Dockerfile's directory is the context (no .dockerignore)" "BL2005"
+run "$BALE" lint --no-color --context "$C" "$C/docker/Dockerfile"
+if grep -q BL2005 "$OUT"; then
+	fail "--context DIR: its .dockerignore keeps out .git and .env" "$(cat "$OUT")"
+else
+	pass "--context DIR: its .dockerignore keeps out .git and .env"
+fi
+RUN_STDIN=$C/docker/Dockerfile run "$BALE" lint --no-color --context "$TEST_TMP/bare" -
+assert_stdout_matches "--context with standard input: that context is read" "<stdin>:2:1 .*BL2005"
+run "$BALE" lint --context "$TEST_TMP/no-such-dir" "$C/docker/Dockerfile"
+assert_exit "--context on a missing directory: usage error" 2
+assert_stderr_matches "--context: the message names it" "--context '.*no-such-dir': not a directory"
+
 finish
