@@ -187,6 +187,23 @@ int lint_shellcheck(struct lint_ctx *ctx);
 const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len);
 
 /*
+ * Where the keys of an ENV or LABEL stand in the source, found in written order: a cursor in
+ * an instruction's source that only moves forward, so an instruction is scanned once whatever
+ * its size. lint_cursor_find() finds `key` at or after the cursor, moves the cursor past it and
+ * gives its line and column (both 0 when not found).
+ */
+struct lint_cursor {
+	size_t off, line_start;
+	uint32_t line;
+};
+struct lint_pos {
+	uint32_t line, col;
+};
+void lint_cursor_init(struct lint_cursor *cur, const bale_instruction *ins);
+struct lint_pos lint_cursor_find(const struct lint_ctx *ctx, const bale_instruction *ins,
+				 const char *key, struct lint_cursor *cur);
+
+/*
  * Expands `word` as BuildKit would at instruction `instr`, with the ARG and ENV values bale
  * knows. Returns the value (`word` itself when it holds no quote, escape or variable; else
  * *owned, which the caller frees), or NULL when the word reads a variable whose value bale

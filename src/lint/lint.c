@@ -438,6 +438,38 @@ static bool lookup(void *arg, const char *name, size_t len, const char **value, 
 	return true;
 }
 
+void lint_cursor_init(struct lint_cursor *cur, const bale_instruction *ins)
+{
+	cur->line = ins->start_line;
+	cur->line_start = ins->start_offset;
+	/* after the keyword */
+	cur->off = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
+}
+
+struct lint_pos lint_cursor_find(const struct lint_ctx *ctx, const bale_instruction *ins,
+				 const char *key, struct lint_cursor *cur)
+{
+	struct lint_pos pos = {0, 0};
+	size_t len, klen = strlen(key), end = ins->end_offset;
+	const char *src = bale_dockerfile_source(ctx->df, &len);
+	const char *hit;
+
+	if (end > len || klen == 0 || cur->off >= end)
+		return pos;
+	hit = memmem(src + cur->off, end - cur->off, key, klen);
+	if (!hit)
+		return pos;
+	for (const char *nl; (nl = memchr(src + cur->off, '\n', (size_t)(hit - src) - cur->off));) {
+		cur->line++;
+		cur->off = (size_t)(nl - src) + 1;
+		cur->line_start = cur->off;
+	}
+	pos.line = cur->line;
+	pos.col = (uint32_t)((size_t)(hit - src) - cur->line_start + 1);
+	cur->off = (size_t)(hit - src) + klen;
+	return pos;
+}
+
 const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *word, char **owned)
 {
 	int escape = bale_dockerfile_escape(ctx->df);

@@ -39,70 +39,23 @@ static void expanded_release(struct expanded *e)
 	e->owned = NULL;
 }
 
-/* Where a label's key is written: its line and column in the Dockerfile (0 when not found). */
-struct where {
-	uint32_t line, col;
-};
-
-/* A position in an instruction's source, moved forward only (keys come in written order). */
-struct cursor {
-	size_t off, line_start;
-	uint32_t line;
-};
-
-static void cursor_init(struct cursor *cur, const bale_instruction *ins)
-{
-	cur->line = ins->start_line;
-	cur->line_start = ins->start_offset;
-	/* after the keyword */
-	cur->off = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
-}
-
-/*
- * Finds `key` as written in the instruction's source at or after the cursor and moves the
- * cursor past it, so a finding about one key of a LABEL that spans lines points at the line
- * of that key. The cursor only moves forward: a LABEL is scanned once whatever its size.
- */
-static struct where find_key(const struct lint_ctx *ctx, const bale_instruction *ins,
-			     const char *key, struct cursor *cur)
-{
-	struct where w = {0, 0};
-	size_t len, klen = strlen(key), end = ins->end_offset;
-	const char *src = bale_dockerfile_source(ctx->df, &len);
-	const char *hit;
-
-	if (end > len || klen == 0 || cur->off >= end)
-		return w;
-	hit = memmem(src + cur->off, end - cur->off, key, klen);
-	if (!hit)
-		return w;
-	for (const char *nl; (nl = memchr(src + cur->off, '\n', (size_t)(hit - src) - cur->off));) {
-		cur->line++;
-		cur->off = (size_t)(nl - src) + 1;
-		cur->line_start = cur->off;
-	}
-	w.line = cur->line;
-	w.col = (uint32_t)((size_t)(hit - src) - cur->line_start + 1);
-	cur->off = (size_t)(hit - src) + klen;
-	return w;
-}
-
 /* Calls `fn` for each pair of each LABEL, with its key and value expanded. */
-typedef void (*label_fn)(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, struct where at,
-			 const struct expanded *key, const struct expanded *value, const void *arg);
+typedef void (*label_fn)(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
+			 struct lint_pos at, const struct expanded *key,
+			 const struct expanded *value, const void *arg);
 
 static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn, const void *arg)
 {
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_command *c = lint_command(ctx, i);
 		const bale_instruction *ins = &ctx->instrs[i];
-		struct cursor cur;
+		struct lint_cursor cur;
 
 		if (!c || c->kind != BALE_INSTR_LABEL)
 			continue;
-		cursor_init(&cur, ins);
+		lint_cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
-			struct where at = find_key(ctx, ins, c->pairs.v[p].key, &cur);
+			struct lint_pos at = lint_cursor_find(ctx, ins, c->pairs.v[p].key, &cur);
 			struct expanded key, value;
 
 			expand(ctx, i, c->pairs.v[p].key, &key);
@@ -179,7 +132,7 @@ static const char *bad_key(const char *key, char *why, size_t size)
 	return NULL;
 }
 
-static void label_key(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct where at,
+static void label_key(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
 		      const struct expanded *key, const struct expanded *value, const void *arg)
 {
 	char why[128];
@@ -280,7 +233,7 @@ static void check_missing_labels(struct lint_ctx *ctx, const bale_rule *rule)
 
 /* --- DL3050 superfluous labels -------------------------------------------------------------- */
 
-static void superfluous(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct where at,
+static void superfluous(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
 			const struct expanded *key, const struct expanded *value, const void *arg)
 {
 	(void)value;
@@ -300,7 +253,7 @@ static void check_superfluous_labels(struct lint_ctx *ctx, const bale_rule *rule
 
 /* --- DL3051 empty labels -------------------------------------------------------------------- */
 
-static void empty_label(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct where at,
+static void empty_label(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
 			const struct expanded *key, const struct expanded *value, const void *arg)
 {
 	(void)arg;
@@ -1065,7 +1018,7 @@ struct label_type {
 	const char *expected; /* what a value should be, with an example */
 };
 
-static void typed_value(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct where at,
+static void typed_value(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
 			const struct expanded *key, const struct expanded *value, const void *arg)
 {
 	const struct label_type *t = arg;

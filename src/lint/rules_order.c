@@ -183,58 +183,18 @@ static const struct env_key *find_env_key(const struct env_key *keys, size_t n, 
 	return lo < n && key_cmp(keys[lo].key, name, len) == 0 ? &keys[lo] : NULL;
 }
 
-/* A position in an instruction's source, moved forward only (pairs come in written order). */
-struct cursor {
-	size_t off, line_start;
-	uint32_t line;
-};
-
-static void cursor_init(struct cursor *cur, const bale_instruction *ins)
-{
-	cur->line = ins->start_line;
-	cur->line_start = ins->start_offset;
-	cur->off = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
-}
-
-/*
- * Finds the pair `key` as written at or after the cursor and moves the cursor past it: its
- * line and column, 0 when not found. An instruction is scanned once whatever its size.
- */
-static void find_pair(const struct lint_ctx *ctx, const bale_instruction *ins, const char *key,
-		      struct cursor *cur, uint32_t *line_out, uint32_t *col_out)
-{
-	size_t len, klen = strlen(key), end = ins->end_offset;
-	const char *src = bale_dockerfile_source(ctx->df, &len);
-	const char *hit;
-
-	*line_out = *col_out = 0;
-	if (end > len || klen == 0 || cur->off >= end)
-		return;
-	hit = memmem(src + cur->off, end - cur->off, key, klen);
-	if (!hit)
-		return;
-	for (const char *nl; (nl = memchr(src + cur->off, '\n', (size_t)(hit - src) - cur->off));) {
-		cur->line++;
-		cur->off = (size_t)(nl - src) + 1;
-		cur->line_start = cur->off;
-	}
-	*line_out = cur->line;
-	*col_out = (uint32_t)((size_t)(hit - src) - cur->line_start + 1);
-	cur->off = (size_t)(hit - src) + klen;
-}
-
 /* Reports pair j of ENV `c` (instruction i), which reads `name` that another pair sets. */
 static void report_self_reference(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
 				  const bale_command *c, size_t j, const char *name)
 {
 	const bale_instruction *ins = &ctx->instrs[i];
-	struct cursor cur;
-	uint32_t line = 0, col = 0;
+	struct lint_cursor cur;
+	struct lint_pos at = {0, 0};
 
-	cursor_init(&cur, ins);
+	lint_cursor_init(&cur, ins);
 	for (size_t q = 0; q <= j; q++)
-		find_pair(ctx, ins, c->pairs.v[q].key, &cur, &line, &col);
-	lint_report(ctx, rule, i, line, col,
+		at = lint_cursor_find(ctx, ins, c->pairs.v[q].key, &cur);
+	lint_report(ctx, rule, i, at.line, at.col,
 		    "this ENV sets %s and reads $%s in %s=%s: an ENV reads the values from before "
 		    "it, and %s is not set yet; set %s in an ENV of its own first",
 		    name, name, c->pairs.v[j].key, c->pairs.v[j].value, name, name);
@@ -580,26 +540,25 @@ static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!c || (c->kind != BALE_INSTR_ARG && c->kind != BALE_INSTR_ENV))
 			continue;
 		const bale_instruction *ins = &ctx->instrs[i];
-		struct cursor cur;
+		struct lint_cursor cur;
 
-		cursor_init(&cur, ins);
+		lint_cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
 			const char *name = c->pairs.v[p].key;
-			uint32_t line, col;
+			struct lint_pos at = lint_cursor_find(ctx, ins, name, &cur);
 
-			find_pair(ctx, ins, name, &cur, &line, &col);
 			if (!secret_name(name))
 				continue;
 			if (c->kind == BALE_INSTR_ARG)
 				lint_report(
-				    ctx, rule, i, line, col,
+				    ctx, rule, i, at.line, at.col,
 				    "ARG %s looks like a secret: a value given to it is "
 				    "recorded in the image's history, where anyone who pulls "
 				    "the image reads it; use RUN --mount=type=secret,id=%s",
 				    name, name);
 			else
 				lint_report(
-				    ctx, rule, i, line, col,
+				    ctx, rule, i, at.line, at.col,
 				    "ENV %s looks like a secret: its value is stored in the "
 				    "image's configuration, where anyone who pulls the image "
 				    "reads it; pass it at run time, or to a RUN with "
