@@ -187,6 +187,27 @@ int lint_shellcheck(struct lint_ctx *ctx);
 const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len);
 
 /*
+ * The .dockerignore that applies to the build, as BuildKit picks and reads it
+ * (rules_buildkit_ignore.c): `<Dockerfile>.dockerignore` beside the Dockerfile, else
+ * `.dockerignore` at the root of the context; patterns matched as moby/patternmatcher does.
+ */
+struct lint_ignore_pattern {
+	char *text; /* cleaned, without the leading '!' */
+	bool exclusion;
+};
+struct lint_ignore {
+	struct lint_ignore_pattern *v;
+	size_t n, alloc;
+	bool exclusions;  /* some pattern starts with '!' */
+	const char *name; /* which file, for messages */
+};
+/* Reads it (ctx->context_dir set); *found is false when there is none. 0 or an error. */
+int lint_ignore_read(struct lint_ignore *f, const struct lint_ctx *ctx, bool *found);
+/* True when the cleaned relative `path`, or a directory above it, is excluded. */
+bool lint_ignore_excludes(const struct lint_ignore *f, const char *path);
+void lint_ignore_release(struct lint_ignore *f);
+
+/*
  * Where the keys of an ENV or LABEL stand in the source, found in written order: a cursor in
  * an instruction's source that only moves forward, so an instruction is scanned once whatever
  * its size. lint_cursor_find() finds `key` at or after the cursor, moves the cursor past it and

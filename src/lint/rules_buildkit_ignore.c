@@ -21,24 +21,12 @@
 /* Files bigger than this are not ignore files anyone wrote; BuildKit's client refuses them. */
 #define IGNORE_FILE_MAX ((size_t)1 << 20)
 
-struct pattern {
-	char *text; /* cleaned, without the leading '!' */
-	bool exclusion;
-};
-
-struct ignore_file {
-	struct pattern *v;
-	size_t n, alloc;
-	bool exclusions;
-	const char *name; /* which file, for the message */
-};
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int add_pattern(struct ignore_file *f, const char *s, size_t len)
+static int add_pattern(struct lint_ignore *f, const char *s, size_t len)
 {
 	bool exclusion = false;
 	char *text;
@@ -79,7 +67,7 @@ static int add_pattern(struct ignore_file *f, const char *s, size_t len)
 	return 0;
 }
 
-static void ignore_release(struct ignore_file *f)
+void lint_ignore_release(struct lint_ignore *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		free(f->v[i].text);
@@ -87,8 +75,7 @@ static void ignore_release(struct ignore_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Reads the ignore file that applies; *found is false when there is none. */
-static int ignore_read(struct ignore_file *f, const struct lint_ctx *ctx, bool *found)
+int lint_ignore_read(struct lint_ignore *f, const struct lint_ctx *ctx, bool *found)
 {
 	bale_buf path = BALE_BUF_INIT, data = BALE_BUF_INIT;
 	const char *p, *end;
@@ -268,7 +255,7 @@ static bool glob_match(const char *p, const char *s, long *budget)
 	return *s == '\0';
 }
 
-static bool pattern_match(const struct pattern *pat, const char *path, size_t len)
+static bool pattern_match(const struct lint_ignore_pattern *pat, const char *path, size_t len)
 {
 	const char *p = pat->text;
 	size_t plen = strlen(p);
@@ -295,14 +282,14 @@ static bool pattern_match(const struct pattern *pat, const char *path, size_t le
 }
 
 /* patternmatcher's MatchesOrParentMatches on a cleaned relative path. */
-static bool ignored(const struct ignore_file *f, const char *path)
+bool lint_ignore_excludes(const struct lint_ignore *f, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	size_t len = strlen(path);
 	bool matched = false;
 
 	for (size_t i = 0; i < f->n; i++) {
-		const struct pattern *pat = &f->v[i];
+		const struct lint_ignore_pattern *pat = &f->v[i];
 		bool hit;
 
 		if (pat->exclusion != matched)
@@ -318,7 +305,7 @@ static bool ignored(const struct ignore_file *f, const char *path)
 	return matched;
 }
 
-static bool root_ignored(const struct ignore_file *f)
+static bool root_ignored(const struct lint_ignore *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (!f->v[i].exclusion &&
@@ -336,7 +323,7 @@ static bool remote_source(const char *src)
 
 static void check_copy_ignored(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct ignore_file f = {0};
+	struct lint_ignore f = {0};
 	bool read = false, found = false;
 	int rc;
 
@@ -351,7 +338,7 @@ static void check_copy_ignored(struct lint_ctx *ctx, const bale_rule *rule)
 			continue;
 		if (!read) {
 			read = true;
-			if ((rc = ignore_read(&f, ctx, &found)) != 0) {
+			if ((rc = lint_ignore_read(&f, ctx, &found)) != 0) {
 				ctx->err = rc;
 				break;
 			}
@@ -380,7 +367,7 @@ static void check_copy_ignored(struct lint_ctx *ctx, const bale_rule *rule)
 			/* The context root is only ever "excluded" by a pattern for everything. */
 			if (strcmp(path, ".") == 0 || strcmp(path, "/") == 0
 				? root_ignored(&f)
-				: ignored(&f, path + (path[0] == '/')))
+				: lint_ignore_excludes(&f, path + (path[0] == '/')))
 				lint_report(
 				    ctx, rule, i, 0, 0,
 				    "Attempting to %s file \"%s\" that is excluded by "
@@ -391,7 +378,7 @@ static void check_copy_ignored(struct lint_ctx *ctx, const bale_rule *rule)
 		}
 		bale_expansion_release(&exp);
 	}
-	ignore_release(&f);
+	lint_ignore_release(&f);
 }
 
 static const char *const copy_ignored_aliases[] = {"CopyIgnoredFile", NULL};

@@ -125,165 +125,6 @@ const struct lint_rule lint_rule_BL2001 = {
  * BL2005 context-copied-without-dockerignore
  * =========================================================================================== */
 
-/*
- * Docker's .dockerignore patterns: '*', '?', '[...]', '\\' in a segment; "**" across them.
- * Backtracking is bounded by *budget (steps left), so a hostile pattern such as "*" repeated
- * a hundred times cannot make lint slow: out of budget, the pattern does not match.
- */
-static bool glob_match(const char *p, const char *s, int depth, long *budget)
-{
-	if (depth > 32 || --*budget < 0)
-		return false;
-	while (*p) {
-		if (p[0] == '*' && p[1] == '*') {
-			p += 2;
-			if (*p == '/') {
-				p++;
-				if (glob_match(p, s, depth + 1, budget))
-					return true;
-				for (const char *q = s; *q; q++)
-					if (*q == '/' && glob_match(p, q + 1, depth + 1, budget))
-						return true;
-				return false;
-			}
-			for (const char *q = s;; q++) {
-				if (glob_match(p, q, depth + 1, budget))
-					return true;
-				if (!*q)
-					return false;
-			}
-		}
-		if (*p == '*') {
-			p++;
-			for (const char *q = s;; q++) {
-				if (glob_match(p, q, depth + 1, budget))
-					return true;
-				if (!*q || *q == '/')
-					return false;
-			}
-		}
-		if (*p == '?') {
-			if (!*s || *s == '/')
-				return false;
-			p++;
-			s++;
-			continue;
-		}
-		if (*p == '[') {
-			bool neg = p[1] == '^' || p[1] == '!', hit = false;
-			const char *q = p + 1 + neg;
-
-			if (!*s || *s == '/')
-				return false;
-			for (; *q && *q != ']'; q++) {
-				if (*q == '\\' && q[1])
-					q++;
-				if (q[1] == '-' && q[2] && q[2] != ']') {
-					hit |= *s >= q[0] && *s <= q[2];
-					q += 2;
-				} else {
-					hit |= *s == *q;
-				}
-			}
-			if (!*q || hit == neg)
-				return false;
-			p = q + 1;
-			s++;
-			continue;
-		}
-		if (*p == '\\' && p[1])
-			p++;
-		if (*p != *s)
-			return false;
-		p++;
-		s++;
-	}
-	return *s == '\0';
-}
-
-/* Cleans a pattern as Go's filepath.Clean does for the cases that occur: ./ // trailing /. */
-static void clean_pattern(char *p)
-{
-	char *w = p;
-	const char *r = p;
-
-	while (r[0] == '.' && r[1] == '/')
-		r += 2;
-	while (*r == '/' && r[1])
-		r++;
-	for (; *r; r++) {
-		if (*r == '/' && (w > p && w[-1] == '/'))
-			continue;
-		if (*r == '/' && r[1] == '.' && r[2] == '/') {
-			r++;
-			continue;
-		}
-		*w++ = *r;
-	}
-	while (w > p + 1 && w[-1] == '/')
-		w--;
-	*w = '\0';
-}
-
-/* True when `path` (or a directory above it) is excluded by the .dockerignore `text`. */
-static bool ignored(const char *text, const char *path)
-{
-	bool excluded = false;
-	char pattern[1024];
-
-	for (const char *line = text; *line;) {
-		const char *end = strchr(line, '\n'), *b = line;
-		size_t len;
-		bool negate;
-
-		if (!end)
-			end = line + strlen(line);
-		if (*b != '#') {
-			while (b < end && (*b == ' ' || *b == '\t' || *b == '\r'))
-				b++;
-			len = (size_t)(end - b);
-			while (len &&
-			       (b[len - 1] == ' ' || b[len - 1] == '\t' || b[len - 1] == '\r'))
-				len--;
-			negate = len && *b == '!';
-			if (negate) {
-				b++;
-				len--;
-				while (len && (*b == ' ' || *b == '\t')) {
-					b++;
-					len--;
-				}
-			}
-			if (len && len < sizeof(pattern)) {
-				char parent[256];
-				const char *slash = path;
-
-				memcpy(pattern, b, len);
-				pattern[len] = '\0';
-				clean_pattern(pattern);
-				/* The path itself, then each directory above it. */
-				long budget = 100000;
-				bool hit = glob_match(pattern, path, 0, &budget);
-
-				while (!hit && (slash = strchr(slash, '/')) != NULL) {
-					size_t n = (size_t)(slash - path);
-
-					if (n < sizeof(parent)) {
-						memcpy(parent, path, n);
-						parent[n] = '\0';
-						hit = glob_match(pattern, parent, 0, &budget);
-					}
-					slash++;
-				}
-				if (hit)
-					excluded = !negate;
-			}
-		}
-		line = *end ? end + 1 : end;
-	}
-	return excluded;
-}
-
 /* True when COPY/ADD source `src` is the whole build context. */
 static bool whole_context(const char *src)
 {
@@ -303,15 +144,15 @@ static bool exists_in(const char *dir, const char *name)
 
 static void check_dockerignore(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	bale_buf ignore = BALE_BUF_INIT;
+	struct lint_ignore ignore = {0};
 	bool read = false, have = false, git_out = false, env_out = false;
+	int rc;
 
 	if (!ctx->context_dir)
 		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_command *c = typed(ctx, i, true);
 		const char *src = NULL, *missing;
-		char path[4096];
 
 		if (!c || (c->kind != BALE_INSTR_COPY && c->kind != BALE_INSTR_ADD) || c->copy.from)
 			continue;
@@ -321,20 +162,14 @@ static void check_dockerignore(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!src)
 			continue;
 		if (!read) {
-			/* BuildKit prefers <Dockerfile>.dockerignore beside the Dockerfile. */
 			read = true;
-			if ((size_t)snprintf(path, sizeof(path), "%s.dockerignore", ctx->filename) <
-				sizeof(path) &&
-			    bale_read_file(&ignore, path, 1 << 20) == 0)
-				have = true;
-			else if ((size_t)snprintf(path, sizeof(path), "%s/.dockerignore",
-						  ctx->context_dir) < sizeof(path) &&
-				 (bale_buf_truncate(&ignore, 0),
-				  bale_read_file(&ignore, path, 1 << 20) == 0))
-				have = true;
+			if ((rc = lint_ignore_read(&ignore, ctx, &have)) != 0) {
+				ctx->err = rc;
+				break;
+			}
 			if (have) {
-				git_out = ignored(ignore.ptr, ".git/HEAD");
-				env_out = ignored(ignore.ptr, ".env");
+				git_out = lint_ignore_excludes(&ignore, ".git/HEAD");
+				env_out = lint_ignore_excludes(&ignore, ".env");
 			}
 		}
 		if (git_out && env_out)
@@ -352,7 +187,7 @@ static void check_dockerignore(struct lint_ctx *ctx, const bale_rule *rule)
 				? " (the context has a .env file)"
 				: "");
 	}
-	bale_buf_release(&ignore);
+	lint_ignore_release(&ignore);
 }
 
 const struct lint_rule lint_rule_BL2005 = {
