@@ -139,6 +139,18 @@ static int cmp_names(const bale_fs *fs, uint32_t a, uint32_t b)
 	return c ? c : (int)x->name_len - (int)y->name_len;
 }
 
+static void insertion_sort(const bale_fs *fs, uint32_t *ids, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = ids[i];
+		size_t j = i;
+
+		for (; j > 0 && cmp_names(fs, ids[j - 1], x) > 0; j--)
+			ids[j] = ids[j - 1];
+		ids[j] = x;
+	}
+}
+
 /* qsort has no context argument in C17: a small merge sort instead. */
 static void sort_ids(const bale_fs *fs, uint32_t *ids, uint32_t *tmp, size_t n)
 {
@@ -147,14 +159,7 @@ static void sort_ids(const bale_fs *fs, uint32_t *ids, uint32_t *tmp, size_t n)
 	if (n < 2)
 		return;
 	if (n < 12) {
-		for (size_t i = 1; i < n; i++) {
-			uint32_t x = ids[i];
-			size_t j = i;
-
-			for (; j > 0 && cmp_names(fs, ids[j - 1], x) > 0; j--)
-				ids[j] = ids[j - 1];
-			ids[j] = x;
-		}
+		insertion_sort(fs, ids, n);
 		return;
 	}
 	mid = n / 2;
@@ -178,15 +183,7 @@ void bale_fs_sort_by_name(const bale_fs *fs, bale_fs_id *nodes, size_t n)
 	uint32_t small[64], *tmp = n <= 64 ? small : malloc(n * sizeof(*tmp));
 
 	if (!tmp) {
-		/* no memory for the merge buffer: insertion sort in place */
-		for (size_t i = 1; i < n; i++) {
-			uint32_t x = nodes[i];
-			size_t j = i;
-
-			for (; j > 0 && cmp_names(fs, nodes[j - 1], x) > 0; j--)
-				nodes[j] = nodes[j - 1];
-			nodes[j] = x;
-		}
+		insertion_sort(fs, nodes, n); /* no memory for the merge buffer */
 		return;
 	}
 	sort_ids(fs, nodes, tmp, n);
