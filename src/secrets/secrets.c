@@ -205,6 +205,19 @@ static const unsigned char second_of[256] = {
     ['i'] = G_G, ['l'] = G_G, ['o'] = G_X, ['k'] = G_SR, ['p'] = G_N, ['y'] = G_P,
 };
 
+/* Fills `out` with a match of `kind` at text[start, end), with no name; returns true. */
+static bool found(bale_secret_match *out, bale_secret_kind kind, const char *what, size_t start,
+		  size_t end)
+{
+	out->kind = kind;
+	out->what = what;
+	out->start = start;
+	out->len = end - start;
+	out->end = end;
+	out->name = out->name_len = 0;
+	return true;
+}
+
 static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match *out)
 {
 	/* A token starts a word: "xghp_..." is something else. */
@@ -232,13 +245,7 @@ static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match 
 		/* The token ends a word too (an AWS key ID is followed by no letter or digit). */
 		if (i + plen + body < len && is_alnum(text[i + plen + body]))
 			continue;
-		out->kind = sh->kind;
-		out->what = sh->what;
-		out->start = i;
-		out->len = plen + body;
-		out->end = i + plen + body;
-		out->name = out->name_len = 0;
-		return true;
+		return found(out, sh->kind, sh->what, i, i + plen + body);
 	}
 	return false;
 }
@@ -261,13 +268,7 @@ static bool try_private_key(const char *text, size_t len, size_t i, bale_secret_
 			       (text[stop] == '-' || text[stop] == ' ' || is_upper(text[stop])) &&
 			       stop - i < 80)
 				stop++;
-			out->kind = BALE_SECRET_PRIVATE_KEY;
-			out->what = "a private key";
-			out->start = i;
-			out->len = stop - i;
-			out->end = stop;
-			out->name = out->name_len = 0;
-			return true;
+			return found(out, BALE_SECRET_PRIVATE_KEY, "a private key", i, stop);
 		}
 	}
 	return false;
@@ -509,13 +510,7 @@ static bool try_url(const char *text, size_t len, size_t i, bale_secret_match *o
 		return false;
 	if (memchr(text + p, '$', at - p) || memchr(text + p, '{', at - p))
 		return false;
-	out->kind = BALE_SECRET_URL_PASSWORD;
-	out->what = "a password in a URL";
-	out->start = colon + 1;
-	out->len = at - colon - 1;
-	out->end = at;
-	out->name = out->name_len = 0;
-	return true;
+	return found(out, BALE_SECRET_URL_PASSWORD, "a password in a URL", colon + 1, at);
 }
 
 /* "Authorization: Bearer|Basic|token <credential>". */
@@ -544,13 +539,7 @@ static bool try_authorization(const char *text, size_t len, size_t i, bale_secre
 	if (vend - v < 8 || !is_literal(text + v, vend - v) ||
 	    (vend < len && (text[vend] == '$' || text[vend] == '{')))
 		return false;
-	out->kind = BALE_SECRET_BEARER;
-	out->what = "an Authorization header credential";
-	out->start = v;
-	out->len = vend - v;
-	out->end = vend;
-	out->name = out->name_len = 0;
-	return true;
+	return found(out, BALE_SECRET_BEARER, "an Authorization header credential", v, vend);
 }
 
 /* Names a shaped token by the variable it is assigned to: NAME=token, "name": "token". */
