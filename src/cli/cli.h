@@ -28,6 +28,11 @@ int cli_error(int exit_code, const char *fmt, ...) __attribute__((format(printf,
 int cli_library_error(void);
 /* Prints "bale <cmd>: <message>" and a pointer to --help; returns BALE_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * What getopt_long's ':' (an option without its value) or '?' (an unknown option) means for
+ * command `cmd`, said as a usage error; returns BALE_EXIT_USAGE.
+ */
+int cli_getopt_error(const char *cmd, int c, char **argv);
 /* Prints a command's help on stdout. */
 void cli_print_help(const struct cli_command *cmd);
 /* Finds a command by name; NULL when there is none. */

@@ -174,13 +174,8 @@ static int parse_options(struct audit_args *a, bale_audit_config *cfg, int argc,
 						       optarg);
 			cfg->max_scan_size = size;
 			break;
-		case ':':
-			return cli_usage_error("audit", "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("audit", "unknown option '-%c'", optopt);
-			return cli_usage_error("audit", "unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error("audit", c, argv);
 		}
 	}
 	cli_reports_default(&a->reports);

@@ -175,13 +175,8 @@ static int parse_options(struct inspect_args *a, int argc, char **argv)
 			a->rules[a->nrules].value = optarg;
 			a->nrules++;
 			break;
-		case ':':
-			return cli_usage_error("inspect", "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("inspect", "unknown option '-%c'", optopt);
-			return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error("inspect", c, argv);
 		}
 	}
 	if (optind >= argc)

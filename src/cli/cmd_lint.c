@@ -198,13 +198,8 @@ static int parse_options(struct lint_args *a, int argc, char **argv)
 			a->settings[a->nsettings].value = optarg;
 			a->nsettings++;
 			break;
-		case ':':
-			return cli_usage_error("lint", "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("lint", "unknown option '-%c'", optopt);
-			return cli_usage_error("lint", "unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error("lint", c, argv);
 		}
 	}
 	cli_reports_default(&a->reports);

@@ -110,13 +110,8 @@ static int parse_options(struct parse_args *a, int argc, char **argv)
 			if (!cli_parse_size(optarg, &a->max_size))
 				return cli_usage_error("parse", "invalid --max-size '%s'", optarg);
 			break;
-		case ':':
-			return cli_usage_error("parse", "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("parse", "unknown option '-%c'", optopt);
-			return cli_usage_error("parse", "unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error("parse", c, argv);
 		}
 	}
 	if (optind >= argc)
