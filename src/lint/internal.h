@@ -164,11 +164,20 @@ static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
 	return lint_stage_ships(ctx, lint_stage_of(ctx, instr));
 }
 
-/* True when the command runs one of `names` (NULL-terminated), as bale_cmd_is() tells. */
+/*
+ * bale_cmd_is() inline, for the rules that ask it of every command (a call each time cost 5%
+ * of linting): the first byte settles most.
+ */
+static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)
+{
+	return cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+}
+
+/* True when the command runs one of `names` (NULL-terminated). */
 static inline bool lint_cmd_in(const bale_cmd *cmd, const char *const *names)
 {
 	for (; *names; names++)
-		if (bale_cmd_is(cmd, *names))
+		if (lint_cmd_is(cmd, *names))
 			return true;
 	return false;
 }

@@ -120,9 +120,9 @@ static bool is_install(const bale_cmd *cmd)
 {
 	if (is_apt(cmd))
 		return subcommand_is(cmd, "install") || subcommand_is(cmd, "build-dep");
-	if (bale_cmd_is(cmd, "apk"))
+	if (lint_cmd_is(cmd, "apk"))
 		return subcommand_is(cmd, "add");
-	if (is_rpm_manager(cmd) || bale_cmd_is(cmd, "zypper"))
+	if (is_rpm_manager(cmd) || lint_cmd_is(cmd, "zypper"))
 		return subcommand_is(cmd, "install");
 	return false;
 }
@@ -131,9 +131,9 @@ static bool is_removal(const bale_cmd *cmd)
 {
 	if (is_apt(cmd))
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "purge");
-	if (bale_cmd_is(cmd, "apk"))
+	if (lint_cmd_is(cmd, "apk"))
 		return subcommand_is(cmd, "del");
-	if (is_rpm_manager(cmd) || bale_cmd_is(cmd, "zypper"))
+	if (is_rpm_manager(cmd) || lint_cmd_is(cmd, "zypper"))
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "erase");
 	return false;
 }
@@ -150,7 +150,7 @@ static bool removes_all(const bale_cmd *cmds, size_t n)
 	for (size_t c = 0; c < n; c++) {
 		const bale_cmd *cmd = &cmds[c];
 
-		if (bale_cmd_is(cmd, "apt-mark") && cmd->nwords > cmd->arg0 + 1 &&
+		if (lint_cmd_is(cmd, "apt-mark") && cmd->nwords > cmd->arg0 + 1 &&
 		    strcmp(cmd->words[cmd->arg0 + 1].value, "auto") == 0)
 			marked_auto = true;
 		if (marked_auto && is_apt(cmd) &&
@@ -203,7 +203,7 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 
 			if (!is_install(cmd))
 				continue;
-			if (bale_cmd_is(cmd, "apk"))
+			if (lint_cmd_is(cmd, "apk"))
 				virt = bale_cmd_flag_value(cmd, "--virtual", "-t", NULL);
 			if (subcommand_is(cmd, "build-dep")) {
 				at = &cmd->words[cmd->subcommand_word];
@@ -542,39 +542,39 @@ static const char *dependency_install(const bale_cmd *cmd)
 	const char *sub = cmd->subcommand;
 	const char *w1 = cmd->nwords > cmd->arg0 + 1 ? cmd->words[cmd->arg0 + 1].value : "";
 
-	if (bale_cmd_is(cmd, "pip") && sub && strcmp(sub, "install") == 0 &&
+	if (lint_cmd_is(cmd, "pip") && sub && strcmp(sub, "install") == 0 &&
 	    bale_cmd_flag_value(cmd, "-r", "--requirement", NULL))
 		return "pip install -r";
-	if (bale_cmd_is(cmd, "npm") && sub &&
+	if (lint_cmd_is(cmd, "npm") && sub &&
 	    (strcmp(sub, "ci") == 0 || (strcmp(sub, "install") == 0 && cmd->noperands == 0)))
 		return strcmp(sub, "ci") == 0 ? "npm ci" : "npm install";
-	if (bale_cmd_is(cmd, "yarn") && sub && strcmp(sub, "install") == 0 && cmd->noperands == 0)
+	if (lint_cmd_is(cmd, "yarn") && sub && strcmp(sub, "install") == 0 && cmd->noperands == 0)
 		return "yarn install";
-	if (bale_cmd_is(cmd, "pnpm") && sub &&
+	if (lint_cmd_is(cmd, "pnpm") && sub &&
 	    ((strcmp(sub, "install") == 0 && cmd->noperands == 0) || strcmp(sub, "fetch") == 0))
 		return "pnpm install";
-	if (bale_cmd_is(cmd, "go") && sub && strcmp(sub, "mod") == 0 && cmd->noperands > 0 &&
+	if (lint_cmd_is(cmd, "go") && sub && strcmp(sub, "mod") == 0 && cmd->noperands > 0 &&
 	    strcmp(cmd->operands[0]->value, "download") == 0)
 		return "go mod download";
-	if (bale_cmd_is(cmd, "mvn"))
+	if (lint_cmd_is(cmd, "mvn"))
 		for (size_t o = 0; o < cmd->noperands; o++)
 			if (strcmp(cmd->operands[o]->value, "dependency:go-offline") == 0 ||
 			    strcmp(cmd->operands[o]->value, "dependency:resolve") == 0)
 				return "mvn dependency:go-offline";
-	if (bale_cmd_is(cmd, "bundle") && sub && strcmp(sub, "install") == 0)
+	if (lint_cmd_is(cmd, "bundle") && sub && strcmp(sub, "install") == 0)
 		return "bundle install";
-	if (bale_cmd_is(cmd, "cargo") && sub && strcmp(sub, "fetch") == 0)
+	if (lint_cmd_is(cmd, "cargo") && sub && strcmp(sub, "fetch") == 0)
 		return "cargo fetch";
-	if (bale_cmd_is(cmd, "composer") && sub && strcmp(sub, "install") == 0)
+	if (lint_cmd_is(cmd, "composer") && sub && strcmp(sub, "install") == 0)
 		return "composer install";
-	if ((bale_cmd_is(cmd, "poetry") && strcmp(w1, "install") == 0) ||
-	    (bale_cmd_is(cmd, "pipenv") && (strcmp(w1, "install") == 0 || strcmp(w1, "sync") == 0)))
-		return bale_cmd_is(cmd, "poetry") ? "poetry install" : "pipenv install";
-	if (bale_cmd_is(cmd, "uv") && strcmp(w1, "sync") == 0)
+	if ((lint_cmd_is(cmd, "poetry") && strcmp(w1, "install") == 0) ||
+	    (lint_cmd_is(cmd, "pipenv") && (strcmp(w1, "install") == 0 || strcmp(w1, "sync") == 0)))
+		return lint_cmd_is(cmd, "poetry") ? "poetry install" : "pipenv install";
+	if (lint_cmd_is(cmd, "uv") && strcmp(w1, "sync") == 0)
 		return "uv sync";
-	if (bale_cmd_is(cmd, "dotnet") && strcmp(w1, "restore") == 0)
+	if (lint_cmd_is(cmd, "dotnet") && strcmp(w1, "restore") == 0)
 		return "dotnet restore";
-	if (bale_cmd_is(cmd, "mix") && strcmp(w1, "deps.get") == 0)
+	if (lint_cmd_is(cmd, "mix") && strcmp(w1, "deps.get") == 0)
 		return "mix deps.get";
 	return NULL;
 }
@@ -777,7 +777,7 @@ const struct lint_rule lint_rule_BL1003 = {
 static bool removes_path(const bale_cmd *cmds, size_t n, const char *const *needles)
 {
 	for (size_t c = 0; c < n; c++) {
-		if (!bale_cmd_is(&cmds[c], "rm"))
+		if (!lint_cmd_is(&cmds[c], "rm"))
 			continue;
 		for (size_t o = 0; o < cmds[c].noperands; o++)
 			for (const char *const *nd = needles; *nd; nd++)
@@ -833,11 +833,11 @@ static const struct cache_kind *cache_of(const bale_cmd *cmd)
 
 	if (!sub)
 		return NULL;
-	if (bale_cmd_is(cmd, "npm") && (strcmp(sub, "install") == 0 || strcmp(sub, "ci") == 0))
+	if (lint_cmd_is(cmd, "npm") && (strcmp(sub, "install") == 0 || strcmp(sub, "ci") == 0))
 		return bale_cmd_flag_value(cmd, "--cache", NULL) ? NULL : &npm_cache;
-	if ((bale_cmd_is(cmd, "gem") || bale_cmd_is(cmd, "bundle")) && strcmp(sub, "install") == 0)
+	if ((lint_cmd_is(cmd, "gem") || lint_cmd_is(cmd, "bundle")) && strcmp(sub, "install") == 0)
 		return &gem_cache;
-	if (bale_cmd_is(cmd, "composer") &&
+	if (lint_cmd_is(cmd, "composer") &&
 	    (strcmp(sub, "install") == 0 || strcmp(sub, "require") == 0 ||
 	     strcmp(sub, "update") == 0))
 		return bale_cmd_has_flag(cmd, "--no-cache", NULL) ? NULL : &composer_cache;
@@ -852,7 +852,7 @@ static bool cleans_cache(const bale_cmd *cmds, size_t n, const struct cache_kind
 		const bale_cmd *cmd = &cmds[c];
 		const char *first = cmd->noperands ? cmd->operands[0]->value : "";
 
-		if (!bale_cmd_is(cmd, k->clean_tool) || !cmd->subcommand)
+		if (!lint_cmd_is(cmd, k->clean_tool) || !cmd->subcommand)
 			continue;
 		/* `npm cache clean --force`; `composer clear-cache` (or clearcache) */
 		if (k->clean2
@@ -928,7 +928,7 @@ static void check_apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 			/* apt-get dist-upgrade is hadolint's DL3005. */
 			if (!(subcommand_is(cmd, "upgrade") || subcommand_is(cmd, "full-upgrade") ||
 			      subcommand_is(cmd, "safe-upgrade") ||
-			      (subcommand_is(cmd, "dist-upgrade") && !bale_cmd_is(cmd, "apt-get"))))
+			      (subcommand_is(cmd, "dist-upgrade") && !lint_cmd_is(cmd, "apt-get"))))
 				continue;
 			lint_report(
 			    ctx, rule, i, cmd->line, cmd->col,
@@ -959,7 +959,7 @@ const struct lint_rule lint_rule_BL1005 = {
 
 static bool is_update(const bale_cmd *cmd)
 {
-	return (is_apt(cmd) || bale_cmd_is(cmd, "apk")) && subcommand_is(cmd, "update");
+	return (is_apt(cmd) || lint_cmd_is(cmd, "apk")) && subcommand_is(cmd, "update");
 }
 
 /* Commands that do nothing to the system: they may sit beside a lone update. */

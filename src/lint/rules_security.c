@@ -504,13 +504,13 @@ static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, b
 /* What `cmd` turns off, or NULL. */
 static const char *tls_off_in(const bale_cmd *cmd)
 {
-	if (bale_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
+	if (lint_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
 		return "curl -k/--insecure: TLS certificate checks";
-	if (bale_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
+	if (lint_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
 		return "curl --proxy-insecure: TLS certificate checks";
-	if (bale_cmd_is(cmd, "wget") && bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
+	if (lint_cmd_is(cmd, "wget") && bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
 		return "wget --no-check-certificate: TLS certificate checks";
-	if (bale_cmd_is(cmd, "pip") &&
+	if (lint_cmd_is(cmd, "pip") &&
 	    (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
 	     (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
 	      (bale_cmd_has_operand(cmd, "global.trusted-host") ||
@@ -522,7 +522,7 @@ static const char *tls_off_in(const bale_cmd *cmd)
 	     ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
 	       is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL))))))
 		return "strict-ssl false: the package manager's TLS certificate checks";
-	if (bale_cmd_is(cmd, "git") &&
+	if (lint_cmd_is(cmd, "git") &&
 	    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
 		return "git http.sslVerify false: TLS certificate checks";
 	if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude") &&
@@ -532,16 +532,16 @@ static const char *tls_off_in(const bale_cmd *cmd)
 	     option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
 	     option_sets(cmd, "-o", "Verify-Peer", false)))
 		return "apt --allow-unauthenticated: package signature checks";
-	if (bale_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
+	if (lint_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
 		return "apk --allow-untrusted: package signature checks";
 	if (lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf") &&
 	    (bale_cmd_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks", NULL) ||
 	     option_sets(cmd, "--setopt", "gpgcheck", false) ||
 	     option_sets(cmd, "--setopt", "sslverify", false)))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
-	if (bale_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
+	if (lint_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
 		return "zypper --no-gpg-checks: package signature checks";
-	if (bale_cmd_is(cmd, "rpm") && bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
+	if (lint_cmd_is(cmd, "rpm") && bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
 		return "rpm --nosignature: package signature checks";
 	/* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
 	for (size_t w = 0; lint_cmd_is_any(cmd, "echo", "printf", "tee") && w < cmd->nwords; w++)
@@ -712,7 +712,7 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 			const bale_cmd *cmd = &cmds[k];
 			const char *mode = NULL, *target = "";
 
-			if (bale_cmd_is(cmd, "chmod") && cmd->noperands >= 1) {
+			if (lint_cmd_is(cmd, "chmod") && cmd->noperands >= 1) {
 				mode = cmd->operands[0]->value;
 				target = cmd->noperands >= 2 ? cmd->operands[1]->value : "";
 			} else if (lint_cmd_is_any(cmd, "install", "mkdir")) {
