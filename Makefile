@@ -144,10 +144,14 @@ fuzz: deps
 		mkdir -p $(FUZZ_DIR)/corpus/$$target $(FUZZ_DIR)/artifacts/$$target; \
 		echo "=== $$name for $(FUZZ_SECONDS) s"; \
 		dict=; [ ! -f fuzz/$$target.dict ] || dict=-dict=fuzz/$$target.dict; \
+		seeds=; [ ! -d fuzz/corpora/$$target ] || seeds=fuzz/corpora/$$target; \
+		if [ -f fuzz/$$target.corpora ]; then \
+			seeds=$$(sed 's|^|fuzz/corpora/|' fuzz/$$target.corpora | tr '\n' ' '); \
+		fi; \
 		$(SANITIZER_ENV) $(FUZZ_DIR)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) \
 			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $$dict \
 			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$target/ \
-			$(FUZZ_DIR)/corpus/$$target fuzz/corpora/$$target; \
+			$(FUZZ_DIR)/corpus/$$target $$seeds; \
 	done
 
 format:
