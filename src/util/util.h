@@ -64,7 +64,7 @@ typedef struct bale_arena {
 	{                                                                                          \
 		NULL, 0, 0                                                                         \
 	}
-void *bale_arena_alloc(bale_arena *arena, size_t size);
+void *bale_arena_alloc_chunk(bale_arena *arena, size_t size);
 void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size);
 
 /* A chunk of an arena; `head` is the one allocations are cut from. */
@@ -73,6 +73,23 @@ struct bale_arena_chunk {
 	size_t size;
 	_Alignas(16) unsigned char data[];
 };
+
+/*
+ * `size` bytes from the arena (NULL when out of memory). Inline: the parsers allocate for
+ * every word and command, and what fits the current chunk is a pointer bump with no call;
+ * bale_arena_alloc_chunk() takes a new chunk for the rest.
+ */
+static inline void *bale_arena_alloc(bale_arena *arena, size_t size)
+{
+	size_t rounded = (size + 15) & ~(size_t)15;
+	void *p;
+
+	if (!arena->head || rounded < size || arena->head->size - arena->used < rounded)
+		return bale_arena_alloc_chunk(arena, size);
+	p = arena->head->data + arena->used;
+	arena->used += rounded;
+	return p;
+}
 
 /*
  * A copy of `len` bytes at `str`, NUL-terminated, in the arena (NULL when out of memory).
