@@ -113,6 +113,12 @@ struct lexer {
 	/* position map: segments, or counting newlines from a base */
 	const seg *segs;
 	size_t nsegs, seg_hint;
+	/*
+	 * The offsets [win_lo, win_hi) of the segment of the last answer, at win_line from column
+	 * win_col: most positions asked fall there and are answered without a search.
+	 */
+	size_t win_lo, win_hi;
+	uint32_t win_line, win_col;
 	uint32_t base_line, base_col;
 	size_t mark_off;
 	uint32_t mark_line, mark_col;
@@ -167,7 +173,6 @@ struct wtmp {
 	size_t raw_len;
 	uint32_t line, col, flags;
 	uint32_t end_line, end_col;
-	int assign;	 /* length of NAME in NAME=..., -1 when not an assignment */
 	bool lit;	 /* plain unquoted literal: may be a reserved word */
 	uint8_t kw;	 /* enum kw, for a plain literal */
 	bool may_split;	 /* holds an unquoted expansion */
@@ -269,11 +274,12 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 		return;
 	}
 	if (lx->segs) {
-		size_t lo = 0, hi = lx->nsegs;
+		size_t lo = 0, hi = lx->nsegs, h = lx->seg_hint + 1;
 
-		if (lx->seg_hint < lx->nsegs && lx->segs[lx->seg_hint].off <= off &&
-		    (lx->seg_hint + 1 == lx->nsegs || lx->segs[lx->seg_hint + 1].off > off)) {
-			lo = lx->seg_hint;
+		/* Words move forward: most misses of the window are in the next segment. */
+		if (h < lx->nsegs && lx->segs[h].off <= off &&
+		    (h + 1 == lx->nsegs || lx->segs[h + 1].off > off)) {
+			lo = h;
 		} else {
 			while (hi - lo > 1) {
 				size_t mid = lo + (hi - lo) / 2;
@@ -283,8 +289,12 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 				else
 					hi = mid;
 			}
-			lx->seg_hint = lo;
 		}
+		lx->seg_hint = lo;
+		lx->win_lo = lx->segs[lo].off;
+		lx->win_hi = lo + 1 < lx->nsegs ? lx->segs[lo + 1].off : lx->len + 1;
+		lx->win_line = lx->segs[lo].line;
+		lx->win_col = lx->segs[lo].col;
 		*line = lx->segs[lo].line;
 		*col = lx->segs[lo].col + (uint32_t)(off - lx->segs[lo].off);
 		return;
@@ -339,26 +349,27 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 
 /*
  * The line and column of offset `off` of the lexer's text. Every word asks twice: the common
- * case, text rebuilt from Dockerfile lines with the offset in the segment of the last answer,
- * is answered here without a call.
+ * case, an offset in the segment of the last answer, is answered here without a call.
  */
 static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 {
-	size_t h = lx->seg_hint;
+	if (off - lx->win_lo >= lx->win_hi - lx->win_lo) {
+		size_t h = lx->seg_hint + 1;
 
-	if (!lx->map && !lx->flat && lx->segs && off <= lx->len && h < lx->nsegs &&
-	    lx->segs[h].off <= off) {
-		/* Words move forward: the segment of the last answer, or the next one. */
-		if (h + 1 < lx->nsegs && lx->segs[h + 1].off <= off &&
-		    (h + 2 == lx->nsegs || lx->segs[h + 2].off > off))
-			lx->seg_hint = ++h;
-		if (h + 1 == lx->nsegs || lx->segs[h + 1].off > off) {
-			*line = lx->segs[h].line;
-			*col = lx->segs[h].col + (uint32_t)(off - lx->segs[h].off);
+		/* Words move forward: the next segment, or else a search. */
+		if (lx->win_hi == 0 || off > lx->len || h >= lx->nsegs || off < lx->segs[h].off ||
+		    (h + 1 < lx->nsegs && off >= lx->segs[h + 1].off)) {
+			lx_pos_slow(lx, off, line, col);
 			return;
 		}
+		lx->seg_hint = h;
+		lx->win_lo = lx->segs[h].off;
+		lx->win_hi = h + 1 < lx->nsegs ? lx->segs[h + 1].off : lx->len + 1;
+		lx->win_line = lx->segs[h].line;
+		lx->win_col = lx->segs[h].col;
 	}
-	lx_pos_slow(lx, off, line, col);
+	*line = lx->win_line;
+	*col = lx->win_col + (uint32_t)(off - lx->win_lo);
 }
 
 /*
@@ -1197,15 +1208,11 @@ static void lex_word(struct parser *p, struct token *t)
 	size_t start = lx->pos;
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
-	size_t eq;
 
 	e.voff = p->scratch.len;
 	e.raw = lx->s + start;
-	e.assign = -1;
 	e.lit = true;
 	lx_pos(lx, start, &e.line, &e.col);
-	if (!delim && (eq = assignment_name(lx->s + start, lx->len - start)) > 0)
-		e.assign = (int)eq;
 	/* Process substitution: <(...) and >(...) at the start of a word. */
 	/*
 	 * Most words are plain text: their value is left in the lexer's text until a quote, an
@@ -1240,8 +1247,9 @@ static void lex_word(struct parser *p, struct token *t)
 		switch (c) {
 		case '(':
 			/* NAME=( ... ): a bash array assignment, kept as written. */
-			if (e.assign >= 0 && lx->pos == start + (size_t)e.assign + 1 &&
-			    lx->s[start + e.assign] == '=') {
+			if (!delim && lx->s[lx->pos - 1] == '=' && lx->pos > start + 1 &&
+			    assignment_name(lx->s + start, lx->pos - start) ==
+				lx->pos - start - 1) {
 				size_t end = skip_arith(p, lx->pos);
 
 				add(p, lx->s + lx->pos, end - lx->pos);
@@ -2210,7 +2218,6 @@ static struct span parse_dbracket(struct parser *p)
 			e.voff = p->scratch.len;
 			e.raw = p->lx->s + t->start;
 			e.raw_len = t->end - t->start;
-			e.assign = -1;
 			lx_pos(p->lx, t->start, &e.line, &e.col);
 			lx_end_pos(p->lx, t->start, t->end, &e.end_line, &e.end_col);
 			add(p, e.raw, e.raw_len);
@@ -2263,7 +2270,8 @@ static struct span parse_simple(struct parser *p)
 		if (t->kind == TK_WORD) {
 			struct wtmp *e = &p->w[t->w];
 
-			if (nwords == 0 && e->assign >= 0) {
+			/* Only leading words can be assignments: the others are not asked. */
+			if (nwords == 0 && assignment_name(e->raw, e->raw_len) > 0) {
 				e->role = R_ASSIGN;
 				nassigns++;
 				advance(p);
@@ -3171,7 +3179,6 @@ static void parse_exec_form(struct parser *p, struct lexer *lx, const bale_instr
 		e.raw_len = len;
 		e.line = e.end_line = ins->start_line;
 		e.col = e.end_col = ins->start_col;
-		e.assign = -1;
 		e.role = R_WORD;
 		push_word(p, &e);
 	}
