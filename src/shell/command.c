@@ -1671,13 +1671,16 @@ static bool is_ifs(char c)
  */
 static void split_top(struct parser *p)
 {
-	struct wtmp e = p->w[p->nw - 1];
-	const char *v = word_value(p, &e);
+	struct wtmp e;
+	const char *v;
 	const unsigned char *m = (const unsigned char *)p->mask.ptr;
 	size_t i = 0, nfields = 0;
 
-	if (!e.may_split || e.split_done)
+	/* Most words hold no unquoted expansion: asked before the entry is copied. */
+	if (!p->w[p->nw - 1].may_split || p->w[p->nw - 1].split_done)
 		return;
+	e = p->w[p->nw - 1];
+	v = word_value(p, &e);
 	p->nw--;
 	while (i < e.vlen && !p->stop) {
 		size_t fs, fe;
@@ -1715,7 +1718,7 @@ static void split_top(struct parser *p)
  * Copies a word into the arena. Nested substitutions repeat their text in every enclosing
  * word, so the bytes copied per script are bounded: past the bound, BALE_ELIMIT.
  */
-static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
+static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 {
 	const char *v = word_value(p, e);
 	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);

@@ -802,43 +802,48 @@ static const struct row {
 
 /*
  * Every command looks its tool up: a hash table of the rows (built once) finds one with a
- * single strcmp where the binary search took seven. Slots hold a row's index + 1, 0 is empty.
+ * single comparison. The hash reads the length and three bytes, not the whole name: tool names
+ * are short and differ there. Slots hold a row's index + 1, 0 is empty.
  */
 #define ROW_SLOTS 512
 static uint8_t row_slots[ROW_SLOTS];
+static uint8_t row_lens[BALE_ARRAY_SIZE(rows)];
 _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_SLOTS,
 	       "row_slots holds uint8_t indexes and stays at most a quarter full");
 static pthread_once_t row_slots_once = PTHREAD_ONCE_INIT;
+static bool rows_indexed; /* set (release) once row_slots is built: then no pthread_once call */
 
 static size_t row_hash(const char *name, size_t n)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint32_t h = (uint32_t)n * 97u + (unsigned char)name[0] * 31u +
+		     (unsigned char)name[n - 1] * 7u + (unsigned char)name[n / 2];
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
-	return h & (ROW_SLOTS - 1);
+	return (h ^ (h >> 5)) & (ROW_SLOTS - 1);
 }
 
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
-		size_t h = row_hash(rows[i].name, strlen(rows[i].name));
+		size_t n = strlen(rows[i].name), h = row_hash(rows[i].name, n);
 
 		while (row_slots[h])
 			h = (h + 1) & (ROW_SLOTS - 1);
 		row_slots[h] = (uint8_t)(i + 1);
+		row_lens[i] = (uint8_t)n;
 	}
+	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
 }
 
-/* The row named by the n bytes at name (not NUL-terminated there). */
+/* The row named by the n bytes at name (not NUL-terminated there); n > 0. */
 static const struct row *find_row(const char *name, size_t n)
 {
-	pthread_once(&row_slots_once, index_rows);
+	if (!__atomic_load_n(&rows_indexed, __ATOMIC_ACQUIRE))
+		pthread_once(&row_slots_once, index_rows);
 	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
-		const char *r = rows[row_slots[h] - 1].name;
+		size_t r = row_slots[h] - 1u;
 
-		if (r[0] == name[0] && strncmp(r, name, n) == 0 && r[n] == '\0')
-			return &rows[row_slots[h] - 1];
+		if (row_lens[r] == n && memcmp(rows[r].name, name, n) == 0)
+			return &rows[r];
 	}
 	return NULL;
 }
@@ -860,12 +865,15 @@ static bool is_version_suffix(const char *s, size_t n)
  */
 static const char *tool_name(const char *word, const struct tool **tool)
 {
-	const char *base = strrchr(word, '/'), *key;
+	const char *base = word, *key;
 	const struct row *r;
-	size_t n, klen;
+	size_t n, klen, i;
 
-	base = base ? base + 1 : word;
-	n = strlen(base);
+	/* The file name: after the last '/' (one pass, no calls: names are short). */
+	for (i = 0; word[i]; i++)
+		if (word[i] == '/')
+			base = word + i + 1;
+	n = (size_t)(word + i - base);
 	*tool = NULL;
 	if (n == 0 || n >= 24)
 		return base;
