@@ -821,6 +821,8 @@ static size_t row_hash(const char *name, size_t n)
 	return (h ^ (h >> 5)) & (ROW_SLOTS - 1);
 }
 
+static void index_long_options(void);
+
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
@@ -831,14 +833,21 @@ static void index_rows(void)
 		row_slots[h] = (uint8_t)(i + 1);
 		row_lens[i] = (uint8_t)n;
 	}
+	index_long_options();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
+}
+
+/* Builds the tables once; after that, one load. */
+static inline void index_tables(void)
+{
+	if (!__atomic_load_n(&rows_indexed, __ATOMIC_ACQUIRE))
+		pthread_once(&row_slots_once, index_rows);
 }
 
 /* The row named by the n bytes at name (not NUL-terminated there); n > 0. */
 static const struct row *find_row(const char *name, size_t n)
 {
-	if (!__atomic_load_n(&rows_indexed, __ATOMIC_ACQUIRE))
-		pthread_once(&row_slots_once, index_rows);
+	index_tables();
 	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
 		size_t r = row_slots[h] - 1u;
 
@@ -925,6 +934,78 @@ static bool in_list(const char *const *list, const char *s, size_t n)
 		if ((*list)[k] == s[k] && strncmp(*list, s, n) == 0 && (*list)[n] == '\0')
 			return true;
 	return false;
+}
+
+/*
+ * Whether a long option takes a value is asked of every long option, and the lists run to
+ * 80 names (curl): one hash table holds every (list, option) pair of the tool rows, built
+ * once with the rows' index. Every tool parse_options() reads is a row's (or has no list).
+ */
+#define LONG_SLOTS   2048
+#define LONG_ENTRIES 1024
+struct long_entry {
+	const char *const *list;
+	const char *name;
+	size_t len;
+};
+static struct long_entry long_entries[LONG_ENTRIES];
+static uint16_t long_slots[LONG_SLOTS]; /* entry index + 1, 0 is empty */
+static bool long_overflow;		/* more names than LONG_ENTRIES: lists are scanned */
+
+static size_t long_hash(const char *const *list, const char *s, size_t n)
+{
+	uint32_t h = (uint32_t)((uintptr_t)list >> 3) * 2654435761u;
+
+	h += (uint32_t)n * 97u + (unsigned char)s[n - 1] * 31u + (unsigned char)s[n / 2] * 7u +
+	     (unsigned char)s[n > 2 ? 2 : 0];
+	return (h ^ (h >> 13)) & (LONG_SLOTS - 1);
+}
+
+static const struct long_entry *long_find(const char *const *list, const char *s, size_t n)
+{
+	for (size_t h = long_hash(list, s, n); long_slots[h]; h = (h + 1) & (LONG_SLOTS - 1)) {
+		const struct long_entry *e = &long_entries[long_slots[h] - 1u];
+
+		if (e->list == list && e->len == n && memcmp(e->name, s, n) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void index_long_options(void)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows) && !long_overflow; i++) {
+		const char *const *list = rows[i].tool->long_val;
+
+		for (const char *const *o = list; o && *o; o++) {
+			size_t n = strlen(*o), h;
+
+			if (n == 0 || long_find(list, *o, n))
+				continue;
+			if (used == LONG_ENTRIES) {
+				long_overflow = true;
+				break;
+			}
+			long_entries[used] = (struct long_entry){list, *o, n};
+			for (h = long_hash(list, *o, n); long_slots[h];
+			     h = (h + 1) & (LONG_SLOTS - 1))
+				;
+			long_slots[h] = (uint16_t)++used;
+		}
+	}
+}
+
+/* True when the n bytes at s name one of t's long options that take a value. */
+static bool long_takes_value(const struct tool *t, const char *s, size_t n)
+{
+	if (!t->long_val || n == 0)
+		return false;
+	index_tables();
+	if (long_overflow)
+		return in_list(t->long_val, s, n);
+	return long_find(t->long_val, s, n) != NULL;
 }
 
 static bool has_char(const char *set, char c)
@@ -1089,13 +1170,13 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 			const char *value = NULL;
 
 			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
-			    v[2] && !in_list(t->long_val, v, strlen(v))) {
+			    v[2] && !long_takes_value(t, v, strlen(v))) {
 				/* mvn -Dkey=value, -Pprofile, -T4 */
 				value = v + 2;
 				nlen = 2;
 			} else if (eq) {
 				value = eq + 1;
-			} else if (in_list(t->long_val, v, nlen)) {
+			} else if (long_takes_value(t, v, nlen)) {
 				if (i + 1 < to)
 					value = w[++i].value;
 			}
@@ -1485,7 +1566,7 @@ static const char *canonical_subcmd(const struct tool *t, const char *sub)
 {
 	if (t && t->aliases)
 		for (const struct alias *a = t->aliases; a->from; a++)
-			if (strcmp(a->from, sub) == 0)
+			if (a->from[0] == sub[0] && strcmp(a->from, sub) == 0)
 				return a->to;
 	return sub;
 }
