@@ -213,6 +213,13 @@ struct parser {
 	size_t nr, ar;
 	const char **srcs; /* the last finished command's words, as they sit in the lexer text */
 	size_t asrcs;
+	/*
+	 * The script's first commands go straight to its arena, room for CMDS_IN_ARENA; a script
+	 * with more moves them to this block (kept per thread), copied to the arena at the end.
+	 */
+	bale_cmd *heap_cmds;
+	size_t heap_alloc;
+	bool cmds_in_arena;
 	struct var *vars;
 	size_t nvars, avars;
 	size_t vars_scope; /* first entry of the innermost scope (subshell, substitution, string) */
@@ -1903,6 +1910,34 @@ static const char *verbatim_source(const struct parser *p, const bale_cmd *c,
 	return NULL;
 }
 
+/* Most scripts run a few commands: this many are placed in the arena at once. */
+#define CMDS_IN_ARENA 16
+
+/* Room for one more command in p->s->cmds. Indexes stay valid; pointers into it may not. */
+static int cmds_reserve(struct parser *p)
+{
+	bale_cmd_script *s = p->s;
+
+	if (s->ncmds < s->alloc)
+		return 0;
+	if (!s->cmds) {
+		if (!(s->cmds = bale_arena_alloc(p->arena, CMDS_IN_ARENA * sizeof(*s->cmds))))
+			return BALE_ENOMEM;
+		s->alloc = CMDS_IN_ARENA;
+		p->cmds_in_arena = true;
+		return 0;
+	}
+	if (BALE_ARRAY_RESERVE(p->heap_cmds, p->heap_alloc, s->ncmds + 1) != 0)
+		return BALE_ENOMEM;
+	if (p->cmds_in_arena) {
+		memcpy(p->heap_cmds, s->cmds, s->ncmds * sizeof(*s->cmds));
+		p->cmds_in_arena = false;
+	}
+	s->cmds = p->heap_cmds;
+	s->alloc = p->heap_alloc;
+	return 0;
+}
+
 /*
  * Finishes the simple command whose words are on the stack from `base_w` and redirections from
  * `base_r`; `mark` is the number of commands before its first token.
@@ -1956,7 +1991,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		p->stop = true;
 		return BALE_CMD_NONE;
 	}
-	if (rc != 0 || BALE_ARRAY_RESERVE(p->s->cmds, p->s->alloc, p->s->ncmds + 1) != 0) {
+	if (rc != 0 || cmds_reserve(p) != 0) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
@@ -2782,12 +2817,18 @@ static void parse_string(struct parser *p, const char *text, size_t len, struct 
 
 /* --- entry points ------------------------------------------------------------------------- */
 
+/* A script lives in its own arena, the first thing in it: one release frees everything. */
 static int script_new(bale_cmd_script **out)
 {
-	bale_cmd_script *s = calloc(1, sizeof(*s));
+	bale_arena arena = BALE_ARENA_INIT;
+	bale_cmd_script *s = bale_arena_alloc(&arena, sizeof(*s));
 
-	if (!s)
+	if (!s) {
+		bale_arena_release(&arena);
 		return bale_error_oom();
+	}
+	memset(s, 0, sizeof(*s));
+	s->arena = arena;
 	*out = s;
 	return 0;
 }
@@ -2869,7 +2910,7 @@ static void workspace_take(struct parser *p)
 	p->r = ws->r, p->ar = ws->ar;
 	p->srcs = ws->srcs, p->asrcs = ws->asrcs;
 	p->vars = ws->vars, p->avars = ws->avars;
-	p->s->cmds = ws->cmds, p->s->alloc = ws->acmds;
+	p->heap_cmds = ws->cmds, p->heap_alloc = ws->acmds;
 	*ws = (struct workspace){0};
 	bale_buf_init(&ws->scratch, SCRATCH_MAX);
 	bale_buf_init(&ws->mask, SCRATCH_MAX);
@@ -2910,8 +2951,8 @@ static void workspace_give(struct parser *p)
 		free(p->r);
 		free(p->srcs);
 		free(p->vars);
-		free(p->s->cmds);
-		p->s->cmds = NULL;
+		free(p->heap_cmds);
+		p->heap_cmds = NULL;
 		return;
 	}
 	keep_buf(&ws->scratch, &p->scratch);
@@ -2920,13 +2961,13 @@ static void workspace_give(struct parser *p)
 	KEEP_ARRAY(ws, p, r, ar);
 	KEEP_ARRAY(ws, p, srcs, asrcs);
 	KEEP_ARRAY(ws, p, vars, avars);
-	if (p->s->cmds && p->s->alloc * sizeof(*p->s->cmds) <= WORKSPACE_KEEP && !ws->cmds) {
-		ws->cmds = p->s->cmds;
-		ws->acmds = p->s->alloc;
+	if (p->heap_cmds && p->heap_alloc * sizeof(*p->heap_cmds) <= WORKSPACE_KEEP && !ws->cmds) {
+		ws->cmds = p->heap_cmds;
+		ws->acmds = p->heap_alloc;
 	} else {
-		free(p->s->cmds);
+		free(p->heap_cmds);
 	}
-	p->s->cmds = NULL;
+	p->heap_cmds = NULL;
 }
 
 static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opts *opts)
@@ -2957,8 +2998,10 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 	bale_cmd *cmds = NULL;
 	int err = p->err;
 
-	/* The commands move to the script's arena, exactly as many as there are. */
-	if (!err && s->ncmds > 0) {
+	/* Commands in the heap block move to the script's arena, exactly as many as there are. */
+	if (!err && s->ncmds > 0 && p->cmds_in_arena) {
+		cmds = s->cmds;
+	} else if (!err && s->ncmds > 0) {
 		cmds = bale_arena_alloc(&s->arena, s->ncmds * sizeof(*cmds));
 		if (cmds)
 			memcpy(cmds, s->cmds, s->ncmds * sizeof(*cmds));
@@ -3302,10 +3345,12 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 
 void bale_cmd_script_free(bale_cmd_script *script)
 {
+	bale_arena arena;
+
 	if (!script)
 		return;
-	bale_arena_release(&script->arena); /* the commands are in it */
-	free(script);
+	arena = script->arena; /* the script itself and its commands are in it */
+	bale_arena_release(&arena);
 }
 
 const bale_cmd *bale_cmd_script_commands(const bale_cmd_script *script, size_t *count)
@@ -3335,7 +3380,7 @@ size_t bale_cmd_script_memory(const bale_cmd_script *script)
 {
 	if (!script)
 		return 0;
-	return sizeof(*script) + script->arena.total + script->alloc * sizeof(*script->cmds);
+	return script->arena.total + script->alloc * sizeof(*script->cmds); /* script in arena */
 }
 
 bool bale_cmd_script_not_shell(const bale_cmd_script *script)

@@ -2,10 +2,11 @@
  * command_internal.h: what command.c (the shell parser) and tools.c (the tool tables and option
  * parsing) share, and the layout of the opaque bale_cmd_script.
  *
- * A script lives in one arena: every command's arrays, every word and string, and at the end
- * the command array. While the script is parsed that array is a malloc'd block (kept per thread
- * between parses), grown as commands are found, so indexes (parent, pipe_next) stay valid while
- * pointers into it would not; the finished parse copies it into the arena (`alloc` is then 0).
+ * A script lives in one arena: the script itself (first), every command's arrays, every word
+ * and string, and the command array. That array starts in the arena with room for a few
+ * commands; a script with more moves it to a malloc'd block (kept per thread between parses),
+ * grown as commands are found, so indexes (parent, pipe_next) stay valid while pointers into it
+ * would not; the finished parse then copies it into the arena (`alloc` is then 0).
  */
 #ifndef BALE_COMMAND_INTERNAL_H
 #define BALE_COMMAND_INTERNAL_H
