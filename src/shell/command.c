@@ -383,8 +383,15 @@ static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t
  * The position just after the text ending at `end`: one column past its last byte, so an end
  * at a Dockerfile line continuation stays on that line rather than the next one.
  */
-static void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32_t *line, uint32_t *col)
+static inline void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32_t *line,
+			      uint32_t *col)
 {
+	/* In the window (a lexer with segments: neither flat nor mapped), one column past. */
+	if (end > start && end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
+		*line = lx->win_line;
+		*col = lx->win_col + (uint32_t)(end - lx->win_lo);
+		return;
+	}
 	if (end <= start) {
 		lx_pos(lx, start, line, col);
 		return;
@@ -1212,20 +1219,56 @@ static uint8_t classify_keyword(const char *raw, size_t len)
 static void lex_word(struct parser *p, struct token *t)
 {
 	struct lexer *lx = p->lx;
-	size_t start = lx->pos;
+	size_t start = lx->pos, plain = start;
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
+
+	/*
+	 * Most words are plain text up to a blank or an operator: nothing nests in them, so their
+	 * entry is written on the stack at once, value left in place.
+	 */
+	while (plain < lx->len && !word_special[(unsigned char)lx->s[plain]])
+		plain++;
+	if (plain > start &&
+	    (plain == lx->len || word_special[(unsigned char)lx->s[plain]] == W_END) &&
+	    plain - start <= IN_PLACE_MAX && !p->stop) {
+		struct wtmp *w;
+
+		if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
+			oom(p);
+			t->kind = TK_WORD;
+			t->w = BALE_CMD_NONE;
+			return;
+		}
+		w = &p->w[p->nw];
+		*w = (struct wtmp){.voff = p->scratch.len,
+				   .vlen = plain - start,
+				   .raw = lx->s + start,
+				   .raw_len = plain - start,
+				   .lit = true,
+				   .in_place = true};
+		lx_pos(lx, start, &w->line, &w->col);
+		lx_end_pos(lx, start, plain, &w->end_line, &w->end_col);
+		if (!delim)
+			w->kw = classify_keyword(w->raw, w->raw_len);
+		lx->pos = plain;
+		t->kind = TK_WORD;
+		t->w = p->nw++;
+		return;
+	}
 
 	e.voff = p->scratch.len;
 	e.raw = lx->s + start;
 	e.lit = true;
 	lx_pos(lx, start, &e.line, &e.col);
-	/* Process substitution: <(...) and >(...) at the start of a word. */
 	/*
-	 * Most words are plain text: their value is left in the lexer's text until a quote, an
-	 * escape or an expansion makes it differ, when what was read so far goes to scratch.
+	 * Other words are kept in place too until a quote, an escape or an expansion makes their
+	 * value differ, when what was read so far goes to scratch.
 	 */
 	e.in_place = true;
+	if (!p->stop)
+		lx->pos = plain; /* the plain text read above */
+	/* Process substitution: <(...) and >(...) at the start of a word. */
 	if (!delim && lx->pos + 1 < lx->len && (lx->s[lx->pos] == '<' || lx->s[lx->pos] == '>') &&
 	    lx->s[lx->pos + 1] == '(') {
 		e.in_place = false;
