@@ -1988,7 +1988,7 @@ static int cmds_reserve(struct parser *p)
 static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_t base_r,
 			    size_t mark, uint32_t line, uint32_t col)
 {
-	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx;
+	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
 	bale_cmd *c;
@@ -2056,13 +2056,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	for (size_t i = mark; i < idx; i++)
 		if (p->s->cmds[i].parent == BALE_CMD_NONE)
 			p->s->cmds[i].parent = idx;
-	if (nwords && BALE_ARRAY_RESERVE(p->srcs, p->asrcs, nwords) != 0) {
-		oom(p);
-		return idx;
-	}
-	for (size_t i = base_w, k = 0; i < p->nw; i++)
-		if (p->w[i].role == R_WORD)
-			p->srcs[k++] = p->w[i].raw;
+	top = p->nw;
 	p->nw = base_w;
 	p->nr = base_r;
 	scratch_truncate(p, sbase);
@@ -2070,6 +2064,17 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	if (cmd_analyze(p->arena, c, &nested) != 0) {
 		oom(p);
 		return idx;
+	}
+	if (nested.text && !nested.flat) {
+		/* Where the words sit in the lexer's text: their entries, popped, are still there.
+		 */
+		if (BALE_ARRAY_RESERVE(p->srcs, p->asrcs, nwords) != 0) {
+			oom(p);
+			return idx;
+		}
+		for (size_t i = base_w, k = 0; i < top; i++)
+			if (p->w[i].role == R_WORD)
+				p->srcs[k++] = p->w[i].raw;
 	}
 	text_src = verbatim_source(p, c, &nested);
 	track_vars(p, idx);
