@@ -267,6 +267,20 @@ static void oom(struct parser *p)
 	p->stop = true;
 }
 
+/*
+ * Text without segments: the window runs from the mark (just answered) to the end of its line,
+ * so the other words of the line are answered inline too.
+ */
+static void lx_line_window(struct lexer *lx, size_t off)
+{
+	const char *nl = memchr(lx->s + off, '\n', lx->len - off);
+
+	lx->win_lo = off;
+	lx->win_hi = nl ? (size_t)(nl - lx->s) + 1 : lx->len + 1;
+	lx->win_line = lx->mark_line;
+	lx->win_col = lx->mark_col;
+}
+
 static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 {
 	if (off > lx->len)
@@ -331,6 +345,7 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 		lx->mark_off = off;
 		*line = lx->mark_line;
 		*col = lx->mark_col;
+		lx_line_window(lx, off);
 		return;
 	}
 	{
@@ -351,6 +366,7 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 		lx->mark_off = off;
 		*line = lx->mark_line;
 		*col = lx->mark_col;
+		lx_line_window(lx, off);
 	}
 }
 
@@ -360,6 +376,11 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
  */
 static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 {
+	if (lx->map && off <= lx->len) {
+		/* Text copied verbatim from another lexer's: its positions (and window). */
+		off += lx->map_off;
+		lx = lx->map;
+	}
 	if (off - lx->win_lo >= lx->win_hi - lx->win_lo) {
 		size_t h = lx->seg_hint + 1;
 
@@ -386,7 +407,7 @@ static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t
 static inline void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32_t *line,
 			      uint32_t *col)
 {
-	/* In the window (a lexer with segments: neither flat nor mapped), one column past. */
+	/* In the window (a lexer neither flat nor mapped), one column past. */
 	if (end > start && end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
 		*line = lx->win_line;
 		*col = lx->win_col + (uint32_t)(end - lx->win_lo);
@@ -2003,8 +2024,8 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 			nassigns++;
 	}
 	/* Words and assignments need no zeroing: copy_word() sets every field of each. */
-	if ((nwords && !(words = bale_arena_alloc(p->arena, nwords * sizeof(*words)))) ||
-	    (nassigns && !(assigns = bale_arena_alloc(p->arena, nassigns * sizeof(*assigns)))) ||
+	if ((nwords && !(words = cmd_alloc(p->arena, nwords * sizeof(*words)))) ||
+	    (nassigns && !(assigns = cmd_alloc(p->arena, nassigns * sizeof(*assigns)))) ||
 	    (nredirs && !(redirs = bale_arena_calloc(p->arena, nredirs, sizeof(*redirs))))) {
 		oom(p);
 		return BALE_CMD_NONE;

@@ -23,6 +23,23 @@ struct bale_cmd_script {
 	bool not_shell;
 };
 
+/*
+ * bale_arena_alloc() without a call when the current chunk has room: every command allocates
+ * a few arrays (words, options, operands).
+ */
+static inline void *cmd_alloc(bale_arena *arena, size_t size)
+{
+	size_t rounded = (size + 15) & ~(size_t)15;
+
+	if (arena->head && rounded >= size && arena->head->size - arena->used >= rounded) {
+		void *p = arena->head->data + arena->used;
+
+		arena->used += rounded;
+		return p;
+	}
+	return bale_arena_alloc(arena, size);
+}
+
 /* A script string to parse on behalf of a command (sh -c, su -c, eval, here-string). */
 struct cmd_nested {
 	const char *text; /* NULL when none */

@@ -1769,7 +1769,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	cmd->name = name;
 	cmd->known_tool = t != NULL;
 	if (nwrappers) {
-		size_t *copy = bale_arena_alloc(arena, nwrappers * sizeof(*copy));
+		size_t *copy = cmd_alloc(arena, nwrappers * sizeof(*copy));
 
 		if (!copy)
 			return BALE_ENOMEM;
@@ -1792,12 +1792,12 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		return k.err;
 	if (!k.overflow) {
 		if (k.nopts) {
-			if (!(k.opts = bale_arena_alloc(arena, k.nopts * sizeof(*k.opts))))
+			if (!(k.opts = cmd_alloc(arena, k.nopts * sizeof(*k.opts))))
 				return BALE_ENOMEM;
 			memcpy(k.opts, opts_buf, k.nopts * sizeof(*k.opts));
 		}
 		if (k.nops) {
-			if (!(k.ops = bale_arena_alloc(arena, k.nops * sizeof(*k.ops))))
+			if (!(k.ops = cmd_alloc(arena, k.nops * sizeof(*k.ops))))
 				return BALE_ENOMEM;
 			memcpy(k.ops, ops_buf, k.nops * sizeof(*k.ops));
 		}
