@@ -1089,6 +1089,9 @@ static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq)
 	lx->pos++;
 }
 
+/* Bytes that end a run of plain text inside double quotes. */
+static const bool dq_special[256] = {['"'] = true, ['\\'] = true, ['$'] = true, ['`'] = true};
+
 /* "...". lx->pos is at the opening quote. In a heredoc delimiter nothing is expanded. */
 static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
 {
@@ -1102,8 +1105,7 @@ static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
 		size_t run = lx->pos;
 		char c;
 
-		while (run < lx->len && lx->s[run] != '"' && lx->s[run] != '\\' &&
-		       lx->s[run] != '$' && lx->s[run] != '`')
+		while (run < lx->len && !dq_special[(unsigned char)lx->s[run]])
 			run++;
 		add(p, lx->s + lx->pos, run - lx->pos);
 		lx->pos = run;

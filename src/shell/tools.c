@@ -851,7 +851,8 @@ static const struct row *find_row(const char *name, size_t n)
 	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
 		size_t r = row_slots[h] - 1u;
 
-		if (row_lens[r] == n && memcmp(rows[r].name, name, n) == 0)
+		if (row_lens[r] == n && rows[r].name[0] == name[0] &&
+		    memcmp(rows[r].name, name, n) == 0)
 			return &rows[r];
 	}
 	return NULL;
@@ -1571,12 +1572,21 @@ static const char *canonical_subcmd(const struct tool *t, const char *sub)
 	return sub;
 }
 
+/*
+ * True when option name `o` is `name`. Rules ask for options by name on every command: names
+ * share their dashes, so the second byte settles most before a call.
+ */
+static inline bool opt_is(const char *o, const char *name)
+{
+	return o[0] == name[0] && (o[0] == '\0' || (o[1] == name[1] && strcmp(o, name) == 0));
+}
+
 static const bale_cmd_opt *find_opt(const bale_cmd *cmd, const char *name)
 {
 	const bale_cmd_opt *found = NULL;
 
 	for (size_t i = 0; i < cmd->nopts; i++)
-		if (strcmp(cmd->opts[i].name, name) == 0)
+		if (opt_is(cmd->opts[i].name, name))
 			found = &cmd->opts[i];
 	return found;
 }
@@ -1893,10 +1903,15 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 
 /* --- queries ------------------------------------------------------------------------------ */
 
+/* Rules ask this of every command for every tool: the first byte settles most. */
+static inline bool cmd_is(const bale_cmd *cmd, const char *name)
+{
+	return cmd && name && cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+}
+
 bool bale_cmd_is(const bale_cmd *cmd, const char *name)
 {
-	/* Rules ask this of every command for every tool: the first byte settles most. */
-	return cmd && name && cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+	return cmd_is(cmd, name);
 }
 
 bool bale_cmd_is_any(const bale_cmd *cmd, ...)
@@ -1907,7 +1922,7 @@ bool bale_cmd_is_any(const bale_cmd *cmd, ...)
 
 	va_start(ap, cmd);
 	while (!found && (name = va_arg(ap, const char *)) != NULL)
-		found = bale_cmd_is(cmd, name);
+		found = cmd_is(cmd, name);
 	va_end(ap);
 	return found;
 }
@@ -1943,7 +1958,7 @@ const char *bale_cmd_flag_value(const bale_cmd *cmd, ...)
 	va_start(ap, cmd);
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		for (size_t i = 0; i < cmd->nopts; i++)
-			if (strcmp(cmd->opts[i].name, name) == 0 && cmd->opts[i].value &&
+			if (opt_is(cmd->opts[i].name, name) && cmd->opts[i].value &&
 			    (!last || &cmd->opts[i] > last))
 				last = &cmd->opts[i];
 	}
