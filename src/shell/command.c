@@ -2662,6 +2662,9 @@ static struct span parse_command(struct parser *p)
 		const struct wtmp *e = &p->w[t->w];
 		bool compound = true;
 
+		/* Most commands start with a word that is no reserved word: a simple command. */
+		if (e->kw == KW_NONE && p->depth < p->max_depth)
+			return parse_simple(p);
 		if (!enter(p, start))
 			return s;
 		if (tok_kw(p, t) == KW_LBRACE) {
