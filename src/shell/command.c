@@ -2933,10 +2933,14 @@ static pthread_key_t workspace_key;
 static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
 static bool workspace_ok; /* the key was made */
 
+/* This thread's workspace, once had: asked twice a parse, the key only the first time. */
+static _Thread_local struct workspace *workspace_cached;
+
 static void workspace_destroy(void *arg)
 {
 	struct workspace *ws = arg;
 
+	workspace_cached = NULL; /* runs in the thread that ends */
 	bale_buf_release(&ws->scratch);
 	bale_buf_release(&ws->mask);
 	free(ws->w);
@@ -2955,8 +2959,10 @@ static void workspace_key_create(void)
 /* This thread's workspace, made on first use; NULL when none can be had (then none is kept). */
 static struct workspace *thread_workspace(void)
 {
-	struct workspace *ws;
+	struct workspace *ws = workspace_cached;
 
+	if (ws)
+		return ws;
 	if (pthread_once(&workspace_once, workspace_key_create) != 0 || !workspace_ok)
 		return NULL;
 	ws = pthread_getspecific(workspace_key);
@@ -2968,6 +2974,7 @@ static struct workspace *thread_workspace(void)
 			ws = NULL;
 		}
 	}
+	workspace_cached = ws;
 	return ws;
 }
 
