@@ -1238,6 +1238,45 @@ static uint8_t classify_keyword(const char *raw, size_t len)
 	return KW_NONE;
 }
 
+/* True when the plain text [start, end) is a whole word: it ends at a blank, an operator or the
+ * end. */
+static inline bool plain_word_ends(const struct lexer *lx, size_t start, size_t end)
+{
+	return end > start &&
+	       (end == lx->len || word_special[(unsigned char)lx->s[end]] == W_END) &&
+	       end - start <= IN_PLACE_MAX;
+}
+
+/*
+ * Pushes the plain word [start, end) of the lexer's text: nothing nests in it, so its entry is
+ * written on the stack at once, value left in place. Returns its entry (BALE_CMD_NONE without
+ * memory) and moves the lexer past it.
+ */
+static inline __attribute__((always_inline)) size_t push_plain_word(struct parser *p, size_t start,
+								    size_t end)
+{
+	struct lexer *lx = p->lx;
+	struct wtmp *w;
+
+	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
+		oom(p);
+		return BALE_CMD_NONE;
+	}
+	w = &p->w[p->nw];
+	*w = (struct wtmp){.voff = p->scratch.len,
+			   .vlen = end - start,
+			   .raw = lx->s + start,
+			   .raw_len = end - start,
+			   .lit = true,
+			   .in_place = true};
+	lx_pos(lx, start, &w->line, &w->col);
+	lx_end_pos(lx, start, end, &w->end_line, &w->end_col);
+	if (!lx->delim_mode)
+		w->kw = classify_keyword(w->raw, w->raw_len);
+	lx->pos = end;
+	return p->nw++;
+}
+
 /* A word at lx->pos. Pushes it on the word stack. */
 static void lex_word(struct parser *p, struct token *t)
 {
@@ -1246,37 +1285,12 @@ static void lex_word(struct parser *p, struct token *t)
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
 
-	/*
-	 * Most words are plain text up to a blank or an operator: nothing nests in them, so their
-	 * entry is written on the stack at once, value left in place.
-	 */
+	/* Most words are plain text up to a blank or an operator. */
 	while (plain < lx->len && !word_special[(unsigned char)lx->s[plain]])
 		plain++;
-	if (plain > start &&
-	    (plain == lx->len || word_special[(unsigned char)lx->s[plain]] == W_END) &&
-	    plain - start <= IN_PLACE_MAX && !p->stop) {
-		struct wtmp *w;
-
-		if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
-			oom(p);
-			t->kind = TK_WORD;
-			t->w = BALE_CMD_NONE;
-			return;
-		}
-		w = &p->w[p->nw];
-		*w = (struct wtmp){.voff = p->scratch.len,
-				   .vlen = plain - start,
-				   .raw = lx->s + start,
-				   .raw_len = plain - start,
-				   .lit = true,
-				   .in_place = true};
-		lx_pos(lx, start, &w->line, &w->col);
-		lx_end_pos(lx, start, plain, &w->end_line, &w->end_col);
-		if (!delim)
-			w->kw = classify_keyword(w->raw, w->raw_len);
-		lx->pos = plain;
+	if (plain_word_ends(lx, start, plain) && !p->stop) {
 		t->kind = TK_WORD;
-		t->w = p->nw++;
+		t->w = push_plain_word(p, start, plain);
 		return;
 	}
 
@@ -1402,7 +1416,7 @@ done:
 /* Reads the bodies of the heredocs waiting for them; lx->pos is after a newline or at the end. */
 static void read_heredocs(struct parser *p);
 
-static void lex_token(struct parser *p)
+static __attribute__((noinline)) void lex_token_full(struct parser *p)
 {
 	struct lexer *lx = p->lx;
 	struct token t = {0};
@@ -1533,6 +1547,45 @@ static void lex_token(struct parser *p)
 out:
 	lx->tok = t;
 	lx->has_tok = true;
+}
+
+/* The blanks between tokens. */
+static const bool is_blank[256] = {[' '] = true, ['\t'] = true, ['\r'] = true};
+
+/*
+ * The next token. Most are plain words after a few blanks: read here, in a function small
+ * enough to keep the lexer in registers; the rest (operators, newlines, comments, IO numbers,
+ * quoted and expanded words) in lex_token_full().
+ */
+static void lex_token(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	const char *s = lx->s;
+	size_t n = lx->len, i = lx->pos, end;
+
+	while (i < n && is_blank[(unsigned char)s[i]])
+		i++;
+	lx->pos = i;
+	/* Not a comment ('#'), nor an IO number (a digit) */
+	if (i < n && s[i] != '#' && !(s[i] >= '0' && s[i] <= '9') && !p->stop) {
+		end = i;
+		while (end < n && !word_special[(unsigned char)s[end]])
+			end++;
+		if (plain_word_ends(lx, i, end)) {
+			struct token *t = &lx->tok;
+
+			t->cmd_mark = p->s->ncmds;
+			t->w = push_plain_word(p, i, end);
+			t->kind = TK_WORD;
+			t->op = 0;
+			t->ionum = 0;
+			t->start = i;
+			t->end = end;
+			lx->has_tok = true;
+			return;
+		}
+	}
+	lex_token_full(p);
 }
 
 static struct token *peek(struct parser *p)
