@@ -1566,21 +1566,51 @@ static void lex_token(struct parser *p)
 	while (i < n && is_blank[(unsigned char)s[i]])
 		i++;
 	lx->pos = i;
-	/* Not a comment ('#'), nor an IO number (a digit) */
-	if (i < n && s[i] != '#' && !(s[i] >= '0' && s[i] <= '9') && !p->stop) {
-		end = i;
-		while (end < n && !word_special[(unsigned char)s[end]])
-			end++;
-		if (plain_word_ends(lx, i, end)) {
-			struct token *t = &lx->tok;
+	if (i < n && !p->stop) {
+		struct token *t = &lx->tok;
+		unsigned char c = (unsigned char)s[i];
+		int op = -1;
 
+		/* Not a comment ('#'), nor an IO number (a digit) */
+		if (!word_special[c] && c != '#' && !(c >= '0' && c <= '9')) {
+			end = i;
+			while (end < n && !word_special[(unsigned char)s[end]])
+				end++;
+			if (plain_word_ends(lx, i, end)) {
+				t->cmd_mark = p->s->ncmds;
+				t->w = push_plain_word(p, i, end);
+				t->kind = TK_WORD;
+				t->op = 0;
+				t->ionum = 0;
+				t->start = i;
+				t->end = end;
+				lx->has_tok = true;
+				return;
+			}
+		} else if (c == '&' || c == '|' || c == ';') {
+			/* The operators between commands, but for the longer ones (&>, ;;, |&). */
+			char c1 = i + 1 < n ? s[i + 1] : '\0';
+
+			if (c == '&' && c1 == '&')
+				op = OP_AND_IF;
+			else if (c == '|' && c1 == '|')
+				op = OP_OR_IF;
+			else if (c == '|' && c1 != '&')
+				op = OP_PIPE;
+			else if (c == ';' && c1 != ';' && c1 != '&')
+				op = OP_SEMI;
+			else if (c == '&' && c1 != '>')
+				op = OP_AMP;
+		}
+		if (op >= 0) {
 			t->cmd_mark = p->s->ncmds;
-			t->w = push_plain_word(p, i, end);
-			t->kind = TK_WORD;
-			t->op = 0;
+			t->kind = TK_OP;
+			t->op = op;
+			t->w = 0;
 			t->ionum = 0;
 			t->start = i;
-			t->end = end;
+			t->end = i + (op == OP_AND_IF || op == OP_OR_IF ? 2 : 1);
+			lx->pos = t->end;
 			lx->has_tok = true;
 			return;
 		}
