@@ -1227,10 +1227,18 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* "/...", "./...", "../...", "~/...", "." or "..": asked of every package, byte by byte. */
 static bool is_local_path(const char *s)
 {
-	return s[0] == '/' || starts_with(s, "./") || starts_with(s, "../") ||
-	       starts_with(s, "~/") || strcmp(s, ".") == 0 || strcmp(s, "..") == 0;
+	if (s[0] == '/')
+		return true;
+	if (s[0] == '~')
+		return s[1] == '/';
+	if (s[0] != '.')
+		return false;
+	if (s[1] == '/' || s[1] == '\0')
+		return true;
+	return s[1] == '.' && (s[2] == '/' || s[2] == '\0');
 }
 
 static void set_version(bale_pkg *p, const char *op, const char *version)
