@@ -514,7 +514,9 @@ static void add_splittable(struct parser *p, struct wtmp *e, const char *s, size
 
 static void scratch_truncate(struct parser *p, size_t len)
 {
-	bale_buf_truncate(&p->scratch, len);
+	/* Most words leave their value in place: nothing to cut, no call. */
+	if (p->scratch.len > len)
+		bale_buf_truncate(&p->scratch, len);
 	if (p->mask.len > len)
 		bale_buf_truncate(&p->mask, len);
 }
@@ -2833,7 +2835,8 @@ static struct span parse_pipeline(struct parser *p)
 	uint32_t saved = p->ctx;
 	struct span s = no_span, prev;
 
-	if (accept_kw(p, KW_BANG))
+	/* Asked inline: pipelines seldom start with '!'. */
+	if (tok_kw(p, peek(p)) == KW_BANG && accept_kw(p, KW_BANG))
 		p->ctx |= BALE_CMD_NEGATED;
 	prev = parse_command(p);
 	merge(&s, prev);
