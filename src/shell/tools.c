@@ -59,6 +59,9 @@ struct tool {
 	const char *const *end_opts; /* options after which the rest are operands (python -m) */
 };
 
+/* The kinds that run another command, unwrapped by cmd_analyze(). */
+#define UNWRAP_KINDS (1u << K_WRAPPER | 1u << K_ENV | 1u << K_COMMAND | 1u << K_PYTHON)
+
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define A(...) ((const struct alias[]){__VA_ARGS__, {NULL, NULL}})
 
@@ -1575,7 +1578,8 @@ static const char *canonical_subcmd(const struct tool *t, const char *sub)
 {
 	if (t && t->aliases)
 		for (const struct alias *a = t->aliases; a->from; a++)
-			if (a->from[0] == sub[0] && strcmp(a->from, sub) == 0)
+			if (a->from[0] == sub[0] && a->from[1] == sub[1] &&
+			    strcmp(a->from, sub) == 0)
 				return a->to;
 	return sub;
 }
@@ -1768,8 +1772,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	if (n == 0)
 		return 0;
 	name = tool_name(w[0].value, &t);
-	while (t && t->kind != K_PLAIN && t->kind != K_SHELL && t->kind != K_SU &&
-	       t->kind != K_EVAL && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
+	while (t && ((1u << t->kind) & UNWRAP_KINDS) && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
 		const char *override;
 		size_t next = unwrap(t, w, i, n, &override);
 
