@@ -608,14 +608,29 @@ static void var_set(struct parser *p, const char *name, size_t nlen, const char 
 	p->vars[p->nvars++] = (struct var){name, nlen, value, vlen, known};
 }
 
-static bool is_name_start(unsigned char c)
+/* Bytes of variable names, as a table: names are read often. */
+enum { N_START = 1, N_CHAR = 2 };
+#define D(c) [c] = N_CHAR
+#define L(c) [c] = N_START | N_CHAR
+static const unsigned char name_class[256] = {
+    D('0'), D('1'), D('2'), D('3'), D('4'), D('5'), D('6'), D('7'), D('8'), D('9'), L('A'),
+    L('B'), L('C'), L('D'), L('E'), L('F'), L('G'), L('H'), L('I'), L('J'), L('K'), L('L'),
+    L('M'), L('N'), L('O'), L('P'), L('Q'), L('R'), L('S'), L('T'), L('U'), L('V'), L('W'),
+    L('X'), L('Y'), L('Z'), L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'),
+    L('i'), L('j'), L('k'), L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'),
+    L('t'), L('u'), L('v'), L('w'), L('x'), L('y'), L('z'), L('_'),
+};
+#undef D
+#undef L
+
+static inline bool is_name_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return name_class[c] & N_START;
 }
 
-static bool is_name_char(unsigned char c)
+static inline bool is_name_char(unsigned char c)
 {
-	return is_name_start(c) || (c >= '0' && c <= '9');
+	return name_class[c] & N_CHAR;
 }
 
 /* Length of the NAME in "NAME=..." or "NAME+=...", 0 when `s` is not an assignment. */
