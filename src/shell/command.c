@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,13 +167,23 @@ static const char *const kw_text[] = {
 
 enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP };
 
-/* A word on the stack. */
+/*
+ * A word on the stack. Its head is the public bale_cmd_word (`pub`), with its fields named here
+ * too, so that a finished command copies it whole; `value` is set only then.
+ */
 struct wtmp {
-	size_t voff, vlen; /* value in the scratch buffer (where it would start when in_place) */
-	const char *raw;
-	size_t raw_len;
-	uint32_t line, col, flags;
-	uint32_t end_line, end_col;
+	union {
+		bale_cmd_word pub;
+		struct {
+			const char *value; /* unset before the word is copied out */
+			const char *raw;
+			size_t vlen; /* of the value */
+			size_t raw_len;
+			uint32_t line, col, flags;
+			uint32_t end_line, end_col;
+		};
+	};
+	size_t voff;	 /* value in the scratch buffer (where it would start when in_place) */
 	bool lit;	 /* plain unquoted literal: may be a reserved word */
 	uint8_t kw;	 /* enum kw, for a plain literal */
 	bool may_split;	 /* holds an unquoted expansion */
@@ -180,6 +191,17 @@ struct wtmp {
 	bool in_place;	 /* the value is raw itself, left in the lexer's text, not in scratch */
 	uint8_t role;
 };
+
+/* The named fields are the public word's, in its order. */
+_Static_assert(offsetof(struct wtmp, raw) == offsetof(bale_cmd_word, raw) &&
+		   offsetof(struct wtmp, vlen) == offsetof(bale_cmd_word, len) &&
+		   offsetof(struct wtmp, raw_len) == offsetof(bale_cmd_word, raw_len) &&
+		   offsetof(struct wtmp, line) == offsetof(bale_cmd_word, line) &&
+		   offsetof(struct wtmp, col) == offsetof(bale_cmd_word, col) &&
+		   offsetof(struct wtmp, flags) == offsetof(bale_cmd_word, flags) &&
+		   offsetof(struct wtmp, end_line) == offsetof(bale_cmd_word, end_line) &&
+		   offsetof(struct wtmp, end_col) == offsetof(bale_cmd_word, end_col),
+	       "struct wtmp starts as bale_cmd_word");
 
 struct rtmp {
 	bale_cmd_redir_op op;
@@ -1893,18 +1915,18 @@ static void split_top(struct parser *p)
  */
 static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 {
-	const char *v = word_value(p, e);
-	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
-	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
 	struct lexer *lx = p->lx;
+	const char *v;
+	bool shared;
+	size_t cost;
 	char *value;
 
-	if (cost > p->copy_budget)
-		return BALE_ELIMIT;
-	p->copy_budget -= cost;
 	if (e->in_place && lx && (uintptr_t)e->raw >= (uintptr_t)lx->s &&
 	    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
 		/* Most words: their value is their text, ended in the lexer's copy of it. */
+		if (e->vlen > p->copy_budget)
+			return BALE_ELIMIT;
+		p->copy_budget -= e->vlen;
 		if (!lx->vals) {
 			if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1)))
 				return BALE_ENOMEM;
@@ -1914,13 +1936,20 @@ static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct w
 		}
 		value = lx->vals + (e->raw - lx->s);
 		value[e->vlen] = '\0';
-	} else {
-		value = bale_arena_strndup(p->arena, v, e->vlen);
+		*out = e->pub;
+		out->value = out->raw = value;
+		return 0;
 	}
-	if (!value)
+	v = word_value(p, e);
+	shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
+	cost = e->vlen + (shared ? 0 : e->raw_len);
+	if (cost > p->copy_budget)
+		return BALE_ELIMIT;
+	p->copy_budget -= cost;
+	if (!(value = bale_arena_strndup(p->arena, v, e->vlen)))
 		return BALE_ENOMEM;
+	*out = e->pub;
 	out->value = value;
-	out->len = e->vlen;
 	if (shared) {
 		out->raw = value;
 	} else {
@@ -1928,12 +1957,6 @@ static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct w
 		if (!out->raw)
 			return BALE_ENOMEM;
 	}
-	out->raw_len = e->raw_len;
-	out->line = e->line;
-	out->col = e->col;
-	out->end_line = e->end_line;
-	out->end_col = e->end_col;
-	out->flags = e->flags;
 	return 0;
 }
 
@@ -2109,9 +2132,9 @@ static int cmds_reserve(struct parser *p)
  * `base_r`; `mark` is the number of commands before its first token.
  */
 static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_t base_r,
-			    size_t mark, uint32_t line, uint32_t col)
+			    size_t given_assigns, size_t mark, uint32_t line, uint32_t col)
 {
-	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top;
+	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top = p->nw;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
 	bale_cmd *c;
@@ -2119,26 +2142,25 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	const char *text_src;
 	int rc = 0;
 
-	for (size_t i = base_w; i < p->nw; i++) {
-		if (p->w[i].role == R_WORD)
-			nwords++;
-		else if (p->w[i].role == R_ASSIGN)
-			nassigns++;
-	}
-	/* Words and assignments need no zeroing: copy_word() sets every field of each. */
-	if ((nwords && !(words = cmd_alloc(p->arena, nwords * sizeof(*words)))) ||
-	    (nassigns && !(assigns = cmd_alloc(p->arena, nassigns * sizeof(*assigns)))) ||
+	/*
+	 * Words and assignments need no zeroing: copy_word() sets every field of each. Room for
+	 * a word per entry on the stack: a few assignments and redirection targets cost less
+	 * than counting. The caller counted the assignments.
+	 */
+	if ((top > base_w && !(words = cmd_alloc(p->arena, (top - base_w) * sizeof(*words)))) ||
+	    (given_assigns && !(assigns = cmd_alloc(p->arena, given_assigns * sizeof(*assigns)))) ||
 	    (nredirs && !(redirs = bale_arena_calloc(p->arena, nredirs, sizeof(*redirs))))) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	nwords = nassigns = 0;
-	for (size_t i = base_w; i < p->nw && rc == 0; i++) {
+	for (size_t i = base_w; i < top && rc == 0; i++) {
 		if (p->w[i].role == R_WORD)
 			rc = copy_word(p, &words[nwords++], &p->w[i]);
-		else if (p->w[i].role == R_ASSIGN)
+		else if (p->w[i].role == R_ASSIGN && nassigns < given_assigns)
 			rc = copy_word(p, &assigns[nassigns++], &p->w[i]);
 	}
+	if (nwords == 0)
+		words = NULL;
 	for (size_t i = 0; i < nredirs && rc == 0; i++) {
 		const struct rtmp *r = &p->r[base_r + i];
 
@@ -2179,7 +2201,6 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	for (size_t i = mark; i < idx; i++)
 		if (p->s->cmds[i].parent == BALE_CMD_NONE)
 			p->s->cmds[i].parent = idx;
-	top = p->nw;
 	p->nw = base_w;
 	p->nr = base_r;
 	scratch_truncate(p, sbase);
@@ -2436,7 +2457,7 @@ static struct span parse_dbracket(struct parser *p)
 			advance(p);
 		}
 	}
-	idx = finish_simple(p, base_w, sbase, base_r, mark, line, col);
+	idx = finish_simple(p, base_w, sbase, base_r, 0, mark, line, col);
 	return (struct span){idx, idx};
 }
 
@@ -2517,7 +2538,7 @@ static struct span parse_simple(struct parser *p)
 		}
 		break;
 	}
-	idx = finish_simple(p, base_w, sbase, base_r, mark, line, col);
+	idx = finish_simple(p, base_w, sbase, base_r, nassigns, mark, line, col);
 	return (struct span){idx, idx};
 }
 
@@ -3411,7 +3432,7 @@ static void parse_exec_form(struct parser *p, struct lexer *lx, const bale_instr
 		push_word(p, &e);
 	}
 	if (!p->stop && p->nw > base_w)
-		finish_simple(p, base_w, sbase, p->nr, 0, ins->start_line, ins->start_col);
+		finish_simple(p, base_w, sbase, p->nr, 0, 0, ins->start_line, ins->start_col);
 }
 
 int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *instr,
