@@ -2134,7 +2134,8 @@ static int cmds_reserve(struct parser *p)
 static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_t base_r,
 			    size_t given_assigns, size_t mark, uint32_t line, uint32_t col)
 {
-	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top = p->nw;
+	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top = p->nw, placed = 0;
+	struct lexer *lx = p->lx;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
 	bale_cmd *c;
@@ -2154,11 +2155,30 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		return BALE_CMD_NONE;
 	}
 	for (size_t i = base_w; i < top && rc == 0; i++) {
-		if (p->w[i].role == R_WORD)
-			rc = copy_word(p, &words[nwords++], &p->w[i]);
-		else if (p->w[i].role == R_ASSIGN && nassigns < given_assigns)
-			rc = copy_word(p, &assigns[nassigns++], &p->w[i]);
+		const struct wtmp *e = &p->w[i];
+
+		if (e->role == R_WORD && e->in_place && lx->vals &&
+		    (uintptr_t)e->raw >= (uintptr_t)lx->s &&
+		    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
+			/* copy_word()'s common case, inline; its cost is counted below. */
+			char *value = lx->vals + (e->raw - lx->s);
+
+			value[e->vlen] = '\0';
+			placed += e->vlen;
+			words[nwords] = e->pub;
+			words[nwords].value = words[nwords].raw = value;
+			nwords++;
+		} else if (e->role == R_WORD) {
+			rc = copy_word(p, &words[nwords++], e);
+		} else if (e->role == R_ASSIGN && nassigns < given_assigns) {
+			rc = copy_word(p, &assigns[nassigns++], e);
+		}
 	}
+	/* Costs only add up: the bound is passed now if it would have been at any word. */
+	if (rc == 0 && placed > p->copy_budget)
+		rc = BALE_ELIMIT;
+	else if (rc == 0)
+		p->copy_budget -= placed;
 	if (nwords == 0)
 		words = NULL;
 	for (size_t i = 0; i < nredirs && rc == 0; i++) {
