@@ -40,6 +40,19 @@ static inline void *cmd_alloc(bale_arena *arena, size_t size)
 	return bale_arena_alloc(arena, size);
 }
 
+/*
+ * Gives back the end of `p`, the arena's last allocation (of `size` bytes), keeping `keep`:
+ * arrays filled in place are cut at their bound, then trimmed.
+ */
+static inline void cmd_shrink(bale_arena *arena, void *p, size_t size, size_t keep)
+{
+	size_t rounded = (size + 15) & ~(size_t)15, kept = (keep + 15) & ~(size_t)15;
+
+	if (arena->head && keep <= size &&
+	    (unsigned char *)p + rounded == arena->head->data + arena->used)
+		arena->used -= rounded - kept;
+}
+
 /* A script string to parse on behalf of a command (sh -c, su -c, eval, here-string). */
 struct cmd_nested {
 	const char *text; /* NULL when none */

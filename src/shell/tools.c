@@ -1755,6 +1755,9 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 	return 0;
 }
 
+/* Options a command may have before its arrays are counted first. */
+#define OPTS_IN_PLACE 64
+
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 {
 	const bale_cmd_word *w = cmd->words;
@@ -1762,8 +1765,6 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	const struct tool *t = NULL;
 	const char *name;
 	struct sink k = {0};
-	bale_cmd_opt opts_buf[64];
-	const bale_cmd_word *ops_buf[256];
 
 	memset(nested, 0, sizeof(*nested));
 	cmd->name = "";
@@ -1800,28 +1801,27 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	}
 
 	/*
-	 * Fill arrays on the stack and copy them to the arena; a command with more options or
-	 * operands than they hold is read again: counted, then filled in the arena.
+	 * Fill the arrays in the arena at once: operands, at most one per word, then options
+	 * (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A command with more
+	 * is read again: counted, then filled.
 	 */
 	k.arena = arena;
-	k.opts = opts_buf;
-	k.cap_opts = BALE_ARRAY_SIZE(opts_buf);
-	k.ops = ops_buf;
-	k.cap_ops = BALE_ARRAY_SIZE(ops_buf);
+	k.cap_ops = n - i - 1;
+	k.cap_opts = k.cap_ops ? OPTS_IN_PLACE : 0; /* no words, no options */
+	if (k.cap_ops && (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
+			  !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts)))))
+		return BALE_ENOMEM;
 	parse_options(t, w, i + 1, n, &k, false);
 	if (k.err)
 		return k.err;
 	if (!k.overflow) {
-		if (k.nopts) {
-			if (!(k.opts = cmd_alloc(arena, k.nopts * sizeof(*k.opts))))
-				return BALE_ENOMEM;
-			memcpy(k.opts, opts_buf, k.nopts * sizeof(*k.opts));
-		}
-		if (k.nops) {
-			if (!(k.ops = cmd_alloc(arena, k.nops * sizeof(*k.ops))))
-				return BALE_ENOMEM;
-			memcpy(k.ops, ops_buf, k.nops * sizeof(*k.ops));
-		}
+		if (k.cap_ops)
+			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
+				   k.nopts * sizeof(*k.opts));
+		if (!k.nopts)
+			k.opts = NULL;
+		if (!k.nops)
+			k.ops = NULL;
 	} else {
 		k = (struct sink){.arena = arena, .counting = true};
 		parse_options(t, w, i + 1, n, &k, false);
