@@ -158,6 +158,7 @@ enum kw {
 	KW_FUNCTION,
 	KW_DBRACKET,
 	KW_DBRACKET_END,
+	KW_UNREAD = 0xff, /* a plain literal not yet asked: most words are never asked */
 };
 
 static const char *const kw_text[] = {
@@ -185,7 +186,7 @@ struct wtmp {
 	};
 	size_t voff;	 /* value in the scratch buffer (where it would start when in_place) */
 	bool lit;	 /* plain unquoted literal: may be a reserved word */
-	uint8_t kw;	 /* enum kw, for a plain literal */
+	uint8_t kw;	 /* enum kw, for a plain literal (KW_UNREAD until tok_kw() asks) */
 	bool may_split;	 /* holds an unquoted expansion */
 	bool split_done; /* fields already made */
 	bool in_place;	 /* the value is raw itself, left in the lexer's text, not in scratch */
@@ -1310,8 +1311,7 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 			   .in_place = true};
 	lx_pos(lx, start, &w->line, &w->col);
 	lx_end_pos(lx, start, end, &w->end_line, &w->end_col);
-	if (!lx->delim_mode)
-		w->kw = classify_keyword(w->raw, w->raw_len);
+	w->kw = lx->delim_mode ? KW_NONE : KW_UNREAD;
 	lx->pos = end;
 	return p->nw++;
 }
@@ -1447,7 +1447,7 @@ done:
 	e.vlen = e.in_place ? e.raw_len : p->scratch.len - e.voff;
 	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
-		e.kw = classify_keyword(e.raw, e.raw_len);
+		e.kw = KW_UNREAD;
 	t->kind = TK_WORD;
 	t->w = push_word(p, &e);
 }
@@ -1679,9 +1679,14 @@ static bool tok_is_op(const struct token *t, int op)
 /* The reserved word the token is (KW_NONE for anything else). */
 static enum kw tok_kw(const struct parser *p, const struct token *t)
 {
+	struct wtmp *e;
+
 	if (t->kind != TK_WORD || t->w == BALE_CMD_NONE)
 		return KW_NONE;
-	return (enum kw)p->w[t->w].kw;
+	e = &p->w[t->w];
+	if (e->kw == KW_UNREAD)
+		e->kw = classify_keyword(e->raw, e->raw_len);
+	return (enum kw)e->kw;
 }
 
 /* Consumes the keyword `kw` when it is next. */
@@ -2804,7 +2809,7 @@ static struct span parse_command(struct parser *p)
 		bool compound = true;
 
 		/* Most commands start with a word that is no reserved word: a simple command. */
-		if (e->kw == KW_NONE && p->depth < p->max_depth)
+		if (tok_kw(p, t) == KW_NONE && p->depth < p->max_depth)
 			return parse_simple(p);
 		if (!enter(p, start))
 			return s;
