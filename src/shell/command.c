@@ -2210,7 +2210,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	}
 	idx = p->s->ncmds++;
 	c = &p->s->cmds[idx];
-	memset(c, 0, sizeof(*c));
+	/* Every field is set, here or by cmd_analyze(): no zeroing first. */
 	c->words = words;
 	c->nwords = nwords;
 	c->assigns = assigns;
@@ -2220,6 +2220,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	c->line = line;
 	c->col = col;
 	lx_end_pos(p->lx, p->lx->last_start, p->lx->last_end, &c->end_line, &c->end_col);
+	c->connector = BALE_CONN_END;
 	c->pipe_prev = c->pipe_next = c->parent = BALE_CMD_NONE;
 	c->context = p->ctx & CTX_PUBLIC_MASK;
 	c->depth = p->nest;

@@ -63,9 +63,10 @@ struct cmd_nested {
 };
 
 /*
- * Reads cmd->words as the tool they run: fills name, arg0, wrappers, subcommand, opts,
- * operands, pkgs, known_tool (arrays in `arena`), and says in *nested whether the command
- * carries a script of its own. Returns 0 or BALE_ENOMEM.
+ * Reads cmd->words as the tool they run: sets every field from name to known_tool (name, arg0,
+ * wrappers, subcommand, opts, operands, pkgs, ...; arrays in `arena`), the parser leaving them
+ * unset, and says in *nested whether the command carries a script of its own. Returns 0 or
+ * BALE_ENOMEM.
  */
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested);
 

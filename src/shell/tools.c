@@ -1767,9 +1767,20 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	struct sink k = {0};
 
 	memset(nested, 0, sizeof(*nested));
+	/* Every field of the reading, set (the parser does not zero the command). */
 	cmd->name = "";
 	cmd->arg0 = 0;
+	cmd->wrappers = NULL;
+	cmd->nwrappers = 0;
+	cmd->subcommand = NULL;
 	cmd->subcommand_word = BALE_CMD_NONE;
+	cmd->opts = NULL;
+	cmd->nopts = 0;
+	cmd->operands = NULL;
+	cmd->noperands = 0;
+	cmd->pkgs = NULL;
+	cmd->npkgs = 0;
+	cmd->known_tool = false;
 	if (n == 0)
 		return 0;
 	name = tool_name(w[0].value, &t);
