@@ -123,8 +123,8 @@ struct lexer {
 	uint32_t base_line, base_col;
 	size_t mark_off;
 	uint32_t mark_line, mark_col;
-	/* heredocs waiting for their bodies, and bodies given from outside (Dockerfile) */
-	struct heredoc *pending[MAX_PENDING_HEREDOCS];
+	/* heredocs waiting for their bodies (in pending, last), and bodies given from outside
+	 * (Dockerfile) */
 	size_t npending;
 	const bale_heredoc *ext;
 	size_t next, iext;
@@ -134,7 +134,16 @@ struct lexer {
 	size_t map_off;
 	struct token tok;
 	bool has_tok;
+	/* Last: lexer_init() leaves it as it is, only the first npending entries are read. */
+	struct heredoc *pending[MAX_PENDING_HEREDOCS];
 };
+
+/* A lexer with every field zero but the (unread) heredocs pending: lexers are made per script
+ * and per script string. */
+static void lexer_init(struct lexer *lx)
+{
+	memset(lx, 0, offsetof(struct lexer, pending));
+}
 
 enum kw {
 	KW_NONE,
@@ -1826,10 +1835,11 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 		parse_string(p, hd->pub.body, hd->pub.len, at, owner, BALE_CMD_IN_HEREDOC);
 	} else if (!hd->pub.quoted && (memchr(hd->pub.body, '$', hd->pub.len) ||
 				       memchr(hd->pub.body, '`', hd->pub.len))) {
-		struct lexer sub = {0}, *saved = p->lx;
+		struct lexer sub, *saved = p->lx;
 		struct wtmp e = {0};
 		size_t mark = p->s->ncmds, smark = p->scratch.len;
 
+		lexer_init(&sub);
 		sub.s = hd->pub.body;
 		sub.len = hd->pub.len;
 		sub.base_line = sub.mark_line = hd->pub.line;
@@ -3002,12 +3012,13 @@ static struct span parse_list(struct parser *p, unsigned stops)
 static void parse_string(struct parser *p, const char *text, size_t len, struct place at,
 			 size_t owner, uint32_t ctxbit)
 {
-	struct lexer sub = {0}, *saved = p->lx;
+	struct lexer sub, *saved = p->lx;
 	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
 	size_t saved_vars = p->nvars, saved_scope = p->vars_scope, mark = p->s->ncmds;
 
 	if (!enter(p, saved ? saved->pos : 0))
 		return;
+	lexer_init(&sub);
 	sub.s = text;
 	sub.len = len;
 	sub.base_line = sub.mark_line = at.line ? at.line : 1;
@@ -3264,7 +3275,7 @@ static void parse_top(struct parser *p, struct lexer *lx)
 int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const bale_cmd_opts *opts)
 {
 	struct parser p;
-	struct lexer lx = {0};
+	struct lexer lx;
 	bale_cmd_script *s = NULL;
 	int rc;
 
@@ -3275,6 +3286,7 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 		return rc;
 	parser_init(&p, s, opts);
 	parser_set_input_size(&p, len);
+	lexer_init(&lx);
 	lx.s = script ? script : "";
 	lx.len = len;
 	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
@@ -3467,7 +3479,7 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 {
 	const bale_instruction *ins = instr;
 	struct parser p;
-	struct lexer lx = {0};
+	struct lexer lx;
 	bale_cmd_script *s = NULL;
 	const char *script;
 	size_t len;
@@ -3494,6 +3506,7 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			total += ins->heredocs[i].content ? strlen(ins->heredocs[i].content) : 0;
 		parser_set_input_size(&p, total);
 	}
+	lexer_init(&lx);
 	lx.base_line = lx.mark_line = instr->start_line ? instr->start_line : 1;
 	lx.base_col = lx.mark_col = instr->start_col ? instr->start_col : 1;
 	lx.s = "";
