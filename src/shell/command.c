@@ -247,7 +247,8 @@ struct parser {
 	size_t asrcs;
 	/*
 	 * The script's first commands go straight to its arena, room for CMDS_IN_ARENA; a script
-	 * with more moves them to this block (kept per thread), copied to the arena at the end.
+	 * with more moves them to this block, which the finished script takes (a block left by
+	 * a failed parse is kept per thread).
 	 */
 	bale_cmd *heap_cmds;
 	size_t heap_alloc;
@@ -2131,7 +2132,11 @@ static int cmds_reserve(struct parser *p)
 		p->cmds_in_arena = true;
 		return 0;
 	}
-	if (BALE_ARRAY_RESERVE(p->heap_cmds, p->heap_alloc, s->ncmds + 1) != 0)
+	/* A script outgrowing the arena's room often runs many more: room for a few times as many.
+	 */
+	if (BALE_ARRAY_RESERVE(p->heap_cmds, p->heap_alloc,
+			       s->ncmds < 4 * CMDS_IN_ARENA ? 4 * CMDS_IN_ARENA : s->ncmds + 1) !=
+	    0)
 		return BALE_ENOMEM;
 	if (p->cmds_in_arena) {
 		memcpy(p->heap_cmds, s->cmds, s->ncmds * sizeof(*s->cmds));
@@ -3084,7 +3089,7 @@ struct workspace {
 	size_t asrcs;
 	struct var *vars;
 	size_t avars;
-	bale_cmd *cmds; /* a script's commands while it is parsed (then copied to its arena) */
+	bale_cmd *cmds; /* a block for a script's commands (then taken by the script) */
 	size_t acmds;
 };
 
@@ -3236,21 +3241,21 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 {
 	bale_cmd_script *s = p->s;
 	bale_cmd *cmds = NULL;
+	size_t alloc = 0;
 	int err = p->err;
 
-	/* Commands in the heap block move to the script's arena, exactly as many as there are. */
+	/* Commands in the heap block stay there: the script takes the block. */
 	if (!err && s->ncmds > 0 && p->cmds_in_arena) {
 		cmds = s->cmds;
 	} else if (!err && s->ncmds > 0) {
-		cmds = bale_arena_alloc(&s->arena, s->ncmds * sizeof(*cmds));
-		if (cmds)
-			memcpy(cmds, s->cmds, s->ncmds * sizeof(*cmds));
-		else
-			err = BALE_ENOMEM;
+		cmds = s->heap_cmds = p->heap_cmds;
+		alloc = p->heap_alloc;
+		p->heap_cmds = NULL;
+		p->heap_alloc = 0;
 	}
 	workspace_give(p);
 	s->cmds = cmds;
-	s->alloc = 0;
+	s->alloc = alloc;
 	if (err) {
 		bale_cmd_script_free(p->s);
 		return bale_error_oom();
@@ -3591,7 +3596,8 @@ void bale_cmd_script_free(bale_cmd_script *script)
 
 	if (!script)
 		return;
-	arena = script->arena; /* the script itself and its commands are in it */
+	free(script->heap_cmds);
+	arena = script->arena; /* the script itself is in it */
 	bale_arena_release(&arena);
 }
 

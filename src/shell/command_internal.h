@@ -3,10 +3,11 @@
  * parsing) share, and the layout of the opaque bale_cmd_script.
  *
  * A script lives in one arena: the script itself (first), every command's arrays, every word
- * and string, and the command array. That array starts in the arena with room for a few
- * commands; a script with more moves it to a malloc'd block (kept per thread between parses),
- * grown as commands are found, so indexes (parent, pipe_next) stay valid while pointers into it
- * would not; the finished parse then copies it into the arena (`alloc` is then 0).
+ * and string, and usually the command array. That array starts in the arena with room for a
+ * few commands; a script with more moves it to a malloc'd block, grown as commands are found,
+ * so indexes (parent, pipe_next) stay valid while pointers into it would not. The finished
+ * script keeps that block as it is (`heap_cmds`, freed with the script; `alloc` its capacity)
+ * rather than copying it into the arena.
  */
 #ifndef BALE_COMMAND_INTERNAL_H
 #define BALE_COMMAND_INTERNAL_H
@@ -18,7 +19,8 @@ struct bale_cmd_script {
 	bale_arena arena;
 	bale_cmd *cmds;
 	size_t ncmds, alloc;
-	const char *error; /* first syntax problem (in the arena), NULL when none */
+	bale_cmd *heap_cmds; /* cmds when malloc'd (owned), else NULL */
+	const char *error;   /* first syntax problem (in the arena), NULL when none */
 	uint32_t error_line, error_col;
 	bool not_shell;
 };
