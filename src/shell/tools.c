@@ -1029,7 +1029,8 @@ struct sink {
 	int err;
 };
 
-static void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value, size_t word)
+static inline void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value,
+			    size_t word)
 {
 	if (!k->counting && k->nopts >= k->cap_opts) {
 		k->overflow = true;
