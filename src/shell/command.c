@@ -1982,6 +1982,15 @@ static bool conditional_ctx(uint32_t ctx)
 		      BALE_CMD_IN_FUNCTION | BALE_CMD_IN_BACKGROUND | CTX_RHS);
 }
 
+/*
+ * strcmp(w->value, lit) == 0 for the n bytes of lit, without a call: most names differ in
+ * length. Reads no further than the value's NUL.
+ */
+static inline bool value_is(const bale_cmd_word *w, const char *lit, size_t n)
+{
+	return w->len >= n && memcmp(w->value, lit, n) == 0 && w->value[n] == '\0';
+}
+
 /* Remembers what a command does to the script's own variables. */
 static void track_vars(struct parser *p, size_t idx)
 {
@@ -2002,35 +2011,36 @@ static void track_vars(struct parser *p, size_t idx)
 		return;
 	}
 	{
-		const char *name = c->words[0].value;
+		const bale_cmd_word *w0 = &c->words[0];
+		const char *name = w0->value;
 		bool decl = false, unknown = false;
 
 		/* export readonly declare typeset local / read unset mapfile readarray getopts */
 		switch (name[0]) {
 		case 'e':
-			decl = !strcmp(name, "export");
+			decl = value_is(w0, "export", 6);
 			break;
 		case 'r':
-			decl = !strcmp(name, "readonly");
-			unknown = !strcmp(name, "read") || !strcmp(name, "readarray");
+			decl = value_is(w0, "readonly", 8);
+			unknown = value_is(w0, "read", 4) || value_is(w0, "readarray", 9);
 			break;
 		case 'd':
-			decl = !strcmp(name, "declare");
+			decl = value_is(w0, "declare", 7);
 			break;
 		case 't':
-			decl = !strcmp(name, "typeset");
+			decl = value_is(w0, "typeset", 7);
 			break;
 		case 'l':
-			decl = !strcmp(name, "local");
+			decl = value_is(w0, "local", 5);
 			break;
 		case 'u':
-			unknown = !strcmp(name, "unset");
+			unknown = value_is(w0, "unset", 5);
 			break;
 		case 'm':
-			unknown = !strcmp(name, "mapfile");
+			unknown = value_is(w0, "mapfile", 7);
 			break;
 		case 'g':
-			unknown = !strcmp(name, "getopts");
+			unknown = value_is(w0, "getopts", 7);
 			break;
 		default:
 			return;
