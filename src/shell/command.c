@@ -1606,37 +1606,59 @@ static const bool is_blank[256] = {[' '] = true, ['\t'] = true, ['\r'] = true};
  * enough to keep the lexer in registers; the rest (operators, newlines, comments, IO numbers,
  * quoted and expanded words) in lex_token_full().
  */
-static void lex_token(struct parser *p)
+/*
+ * Skips the blanks at lx->pos and asks whether a plain word comes next: text with nothing to
+ * expand or quote, up to a blank or an operator. Not a comment ('#'), nor an IO number (a
+ * digit). Its bounds go to *start and *end; lx->pos is left past the blanks.
+ */
+static inline __attribute__((always_inline)) bool next_plain_word(struct parser *p, size_t *start,
+								  size_t *end)
 {
 	struct lexer *lx = p->lx;
 	const char *s = lx->s;
-	size_t n = lx->len, i = lx->pos, end;
+	size_t n = lx->len, i = lx->pos, e;
+	unsigned char c;
 
 	while (i < n && is_blank[(unsigned char)s[i]])
 		i++;
 	lx->pos = i;
+	*start = i;
+	if (i >= n || p->stop)
+		return false;
+	c = (unsigned char)s[i];
+	if (word_special[c] || c == '#' || (c >= '0' && c <= '9'))
+		return false;
+	for (e = i; e < n && !word_special[(unsigned char)s[e]];)
+		e++;
+	*end = e;
+	return plain_word_ends(lx, i, e);
+}
+
+static void lex_token(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	const char *s = lx->s;
+	size_t n = lx->len, i, end;
+
+	if (next_plain_word(p, &i, &end)) {
+		struct token *t = &lx->tok;
+
+		t->cmd_mark = p->s->ncmds;
+		t->w = push_plain_word(p, i, end);
+		t->kind = TK_WORD;
+		t->op = 0;
+		t->ionum = 0;
+		t->start = i;
+		t->end = end;
+		lx->has_tok = true;
+		return;
+	}
 	if (i < n && !p->stop) {
 		struct token *t = &lx->tok;
 		unsigned char c = (unsigned char)s[i];
 		int op = -1;
 
-		/* Not a comment ('#'), nor an IO number (a digit) */
-		if (!word_special[c] && c != '#' && !(c >= '0' && c <= '9')) {
-			end = i;
-			while (end < n && !word_special[(unsigned char)s[end]])
-				end++;
-			if (plain_word_ends(lx, i, end)) {
-				t->cmd_mark = p->s->ncmds;
-				t->w = push_plain_word(p, i, end);
-				t->kind = TK_WORD;
-				t->op = 0;
-				t->ionum = 0;
-				t->start = i;
-				t->end = end;
-				lx->has_tok = true;
-				return;
-			}
-		} else if (c == '&' || c == '|' || c == ';') {
+		if (c == '&' || c == '|' || c == ';') {
 			/* The operators between commands, but for the longer ones (&>, ;;, |&). */
 			char c1 = i + 1 < n ? s[i + 1] : '\0';
 
@@ -2545,6 +2567,22 @@ static struct span parse_simple(struct parser *p)
 		lx_pos(p->lx, t->start, &line, &col);
 	}
 	for (;;) {
+		size_t ws, we;
+
+		/*
+		 * After the name, a run of plain words is read here, one after the other, without a
+		 * token each: nothing in them splits, and none is an assignment or a reserved word.
+		 */
+		while (nwords > 0 && !p->lx->has_tok && next_plain_word(p, &ws, &we)) {
+			size_t w = push_plain_word(p, ws, we);
+
+			if (w == BALE_CMD_NONE)
+				break;
+			p->w[w].role = R_WORD;
+			p->lx->last_start = ws;
+			p->lx->last_end = we;
+			nwords++;
+		}
 		t = peek(p);
 		if (p->stop)
 			return no_span;
