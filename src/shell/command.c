@@ -2858,6 +2858,13 @@ static struct span parse_case(struct parser *p)
 	return s;
 }
 
+/* Most commands start with a word that is no reserved word: a simple command. */
+static inline bool starts_plain_simple(struct parser *p, const struct token *t)
+{
+	return !p->stop && t->kind == TK_WORD && p->w[t->w].lit && tok_kw(p, t) == KW_NONE &&
+	       p->depth < p->max_depth;
+}
+
 static struct span parse_command(struct parser *p)
 {
 	struct token *t = peek(p);
@@ -2868,13 +2875,12 @@ static struct span parse_command(struct parser *p)
 
 	if (p->stop)
 		return s;
+	if (starts_plain_simple(p, t))
+		return parse_simple(p);
 	if (t->kind == TK_WORD && p->w[t->w].lit) {
 		const struct wtmp *e = &p->w[t->w];
 		bool compound = true;
 
-		/* Most commands start with a word that is no reserved word: a simple command. */
-		if (tok_kw(p, t) == KW_NONE && p->depth < p->max_depth)
-			return parse_simple(p);
 		if (!enter(p, start))
 			return s;
 		if (tok_kw(p, t) == KW_LBRACE) {
@@ -2955,21 +2961,22 @@ static struct span parse_command(struct parser *p)
 	return s;
 }
 
-static struct span parse_pipeline(struct parser *p)
+static inline bool at_pipe(const struct token *t)
 {
-	uint32_t saved = p->ctx;
-	struct span s = no_span, prev;
+	return t->kind == TK_OP && (t->op == OP_PIPE || t->op == OP_PIPE_AMP);
+}
 
-	/* Asked inline: pipelines seldom start with '!'. */
-	if (tok_kw(p, peek(p)) == KW_BANG && accept_kw(p, KW_BANG))
-		p->ctx |= BALE_CMD_NEGATED;
-	prev = parse_command(p);
+/* The rest of a pipeline whose first command, `first`, is read. */
+static struct span pipeline_rest(struct parser *p, struct span first)
+{
+	struct span s = no_span, prev = first;
+
 	merge(&s, prev);
 	while (!p->stop) {
 		struct token *t = peek(p);
 		struct span next;
 
-		if (!(tok_is_op(t, OP_PIPE) || tok_is_op(t, OP_PIPE_AMP)))
+		if (!at_pipe(t))
 			break;
 		advance(p);
 		skip_newlines(p);
@@ -2985,14 +2992,31 @@ static struct span parse_pipeline(struct parser *p)
 		merge(&s, next);
 		prev = next;
 	}
+	return s;
+}
+
+static struct span parse_pipeline(struct parser *p)
+{
+	uint32_t saved = p->ctx;
+	struct span s;
+
+	/* A plain simple command first is read at once: no '!', nothing to enter. */
+	if (starts_plain_simple(p, peek(p))) {
+		s = parse_simple(p);
+		return p->stop || !at_pipe(peek(p)) ? s : pipeline_rest(p, s);
+	}
+	/* Asked inline: pipelines seldom start with '!'. */
+	if (tok_kw(p, peek(p)) == KW_BANG && accept_kw(p, KW_BANG))
+		p->ctx |= BALE_CMD_NEGATED;
+	s = pipeline_rest(p, parse_command(p));
 	p->ctx = saved;
 	return s;
 }
 
-static struct span parse_and_or(struct parser *p)
+/* The rest of an and-or list whose first pipeline, `s`, is read. */
+static struct span and_or_rest(struct parser *p, struct span s)
 {
 	uint32_t saved = p->ctx;
-	struct span s = parse_pipeline(p);
 
 	while (!p->stop) {
 		struct token *t = peek(p);
@@ -3038,7 +3062,7 @@ static struct span parse_list(struct parser *p, unsigned stops)
 			continue;
 		}
 		mark = p->s->ncmds;
-		a = parse_and_or(p);
+		a = and_or_rest(p, parse_pipeline(p));
 		merge(&s, a);
 		t = peek(p);
 		if (tok_is_op(t, OP_SEMI) || t->kind == TK_NEWLINE) {
