@@ -1269,8 +1269,9 @@ bool cmd_keywords_indexed(void)
 	return true;
 }
 
-/* The reserved word a plain literal word is, if any. Every word is asked. */
-static uint8_t classify_keyword(const char *raw, size_t len)
+/* The reserved word a plain literal word is, if any. Asked once of a word, when tok_kw() (inline,
+ * asked at every command start) first asks. */
+static __attribute__((noinline)) uint8_t classify_keyword(const char *raw, size_t len)
 {
 	if (len == 0 || len > 8)
 		return KW_NONE;
@@ -1709,7 +1710,7 @@ static bool tok_is_op(const struct token *t, int op)
 }
 
 /* The reserved word the token is (KW_NONE for anything else). */
-static enum kw tok_kw(const struct parser *p, const struct token *t)
+static inline enum kw tok_kw(const struct parser *p, const struct token *t)
 {
 	struct wtmp *e;
 
