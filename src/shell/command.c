@@ -1320,8 +1320,17 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 			   .raw_len = end - start,
 			   .lit = true,
 			   .in_place = true};
-	lx_pos(lx, start, &w->line, &w->col);
-	lx_end_pos(lx, start, end, &w->end_line, &w->end_col);
+	if (start - lx->win_lo < lx->win_hi - lx->win_lo &&
+	    end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
+		/* Both ends in the window (a lexer neither flat nor mapped): lx_pos() and
+		 * lx_end_pos() in one. */
+		w->line = w->end_line = lx->win_line;
+		w->col = lx->win_col + (uint32_t)(start - lx->win_lo);
+		w->end_col = lx->win_col + (uint32_t)(end - lx->win_lo);
+	} else {
+		lx_pos(lx, start, &w->line, &w->col);
+		lx_end_pos(lx, start, end, &w->end_line, &w->end_col);
+	}
 	w->kw = lx->delim_mode ? KW_NONE : KW_UNREAD;
 	lx->pos = end;
 	return p->nw++;
