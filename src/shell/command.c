@@ -2200,6 +2200,7 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	struct lexer *lx = p->lx;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
+	uintptr_t src, src_end;
 	bale_cmd *c;
 	struct cmd_nested nested;
 	const char *text_src;
@@ -2216,14 +2217,20 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		oom(p);
 		return BALE_CMD_NONE;
 	}
+	/*
+	 * The bounds of the lexer's text held in locals: the NUL written in its copy may alias any
+	 * field, which would otherwise be read again at every word. copy_word() may make the copy.
+	 */
+	src = (uintptr_t)lx->s;
+	src_end = src + lx->len;
 	for (size_t i = base_w; i < top && rc == 0; i++) {
 		const struct wtmp *e = &p->w[i];
+		char *vals = lx->vals;
 
-		if (e->role == R_WORD && e->in_place && lx->vals &&
-		    (uintptr_t)e->raw >= (uintptr_t)lx->s &&
-		    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
+		if (e->role == R_WORD && e->in_place && vals && (uintptr_t)e->raw >= src &&
+		    (uintptr_t)e->raw + e->raw_len <= src_end) {
 			/* copy_word()'s common case, inline; its cost is counted below. */
-			char *value = lx->vals + (e->raw - lx->s);
+			char *value = vals + ((uintptr_t)e->raw - src);
 
 			value[e->vlen] = '\0';
 			placed += e->vlen;
