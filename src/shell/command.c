@@ -1307,31 +1307,36 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 								    size_t end)
 {
 	struct lexer *lx = p->lx;
-	struct wtmp *w;
+	uint32_t line, col, end_line, end_col;
 
 	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	w = &p->w[p->nw];
-	*w = (struct wtmp){.voff = p->scratch.len,
-			   .vlen = end - start,
-			   .raw = lx->s + start,
-			   .raw_len = end - start,
-			   .lit = true,
-			   .in_place = true};
+	/* Positions first, the entry in one store after: its byte fields would alias the lexer's.
+	 */
 	if (start - lx->win_lo < lx->win_hi - lx->win_lo &&
 	    end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
 		/* Both ends in the window (a lexer neither flat nor mapped): lx_pos() and
 		 * lx_end_pos() in one. */
-		w->line = w->end_line = lx->win_line;
-		w->col = lx->win_col + (uint32_t)(start - lx->win_lo);
-		w->end_col = lx->win_col + (uint32_t)(end - lx->win_lo);
+		line = end_line = lx->win_line;
+		col = lx->win_col + (uint32_t)(start - lx->win_lo);
+		end_col = lx->win_col + (uint32_t)(end - lx->win_lo);
 	} else {
-		lx_pos(lx, start, &w->line, &w->col);
-		lx_end_pos(lx, start, end, &w->end_line, &w->end_col);
+		lx_pos(lx, start, &line, &col);
+		lx_end_pos(lx, start, end, &end_line, &end_col);
 	}
-	w->kw = lx->delim_mode ? KW_NONE : KW_UNREAD;
+	p->w[p->nw] = (struct wtmp){.voff = p->scratch.len,
+				    .vlen = end - start,
+				    .raw = lx->s + start,
+				    .raw_len = end - start,
+				    .line = line,
+				    .col = col,
+				    .end_line = end_line,
+				    .end_col = end_col,
+				    .lit = true,
+				    .kw = lx->delim_mode ? KW_NONE : KW_UNREAD,
+				    .in_place = true};
 	lx->pos = end;
 	return p->nw++;
 }
