@@ -175,7 +175,7 @@ static const char *const kw_text[] = {
     "while", "until", "for", "select", "case", "esac", "in",   "function", "[[", "]]",
 };
 
-enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP };
+enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP }; /* R_WORD first: a zeroed entry is a word */
 
 /*
  * A word on the stack. Its head is the public bale_cmd_word (`pub`), with its fields named here
@@ -2600,7 +2600,7 @@ static struct span parse_simple(struct parser *p)
 
 			if (w == BALE_CMD_NONE)
 				break;
-			p->w[w].role = R_WORD;
+			/* its role is R_WORD already: the entry starts zeroed */
 			p->lx->last_start = ws;
 			p->lx->last_end = we;
 			nwords++;
