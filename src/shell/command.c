@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,11 +114,17 @@ struct lexer {
 	/* position map: segments, or counting newlines from a base */
 	const seg *segs;
 	size_t nsegs, seg_hint;
+	/*
+	 * The offsets [win_lo, win_hi) of the segment of the last answer, at win_line from column
+	 * win_col: most positions asked fall there and are answered without a search.
+	 */
+	size_t win_lo, win_hi;
+	uint32_t win_line, win_col;
 	uint32_t base_line, base_col;
 	size_t mark_off;
 	uint32_t mark_line, mark_col;
-	/* heredocs waiting for their bodies, and bodies given from outside (Dockerfile) */
-	struct heredoc *pending[MAX_PENDING_HEREDOCS];
+	/* heredocs waiting for their bodies (in pending, last), and bodies given from outside
+	 * (Dockerfile) */
 	size_t npending;
 	const bale_heredoc *ext;
 	size_t next, iext;
@@ -127,7 +134,16 @@ struct lexer {
 	size_t map_off;
 	struct token tok;
 	bool has_tok;
+	/* Last: lexer_init() leaves it as it is, only the first npending entries are read. */
+	struct heredoc *pending[MAX_PENDING_HEREDOCS];
 };
+
+/* A lexer with every field zero but the (unread) heredocs pending: lexers are made per script
+ * and per script string. */
+static void lexer_init(struct lexer *lx)
+{
+	memset(lx, 0, offsetof(struct lexer, pending));
+}
 
 enum kw {
 	KW_NONE,
@@ -151,6 +167,7 @@ enum kw {
 	KW_FUNCTION,
 	KW_DBRACKET,
 	KW_DBRACKET_END,
+	KW_UNREAD = 0xff, /* a plain literal not yet asked: most words are never asked */
 };
 
 static const char *const kw_text[] = {
@@ -158,23 +175,43 @@ static const char *const kw_text[] = {
     "while", "until", "for", "select", "case", "esac", "in",   "function", "[[", "]]",
 };
 
-enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP };
+enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP }; /* R_WORD first: a zeroed entry is a word */
 
-/* A word on the stack. */
+/*
+ * A word on the stack. Its head is the public bale_cmd_word (`pub`), with its fields named here
+ * too, so that a finished command copies it whole; `value` is set only then.
+ */
 struct wtmp {
-	size_t voff, vlen; /* value in the scratch buffer (where it would start when in_place) */
-	const char *raw;
-	size_t raw_len;
-	uint32_t line, col, flags;
-	uint32_t end_line, end_col;
-	int assign;	 /* length of NAME in NAME=..., -1 when not an assignment */
+	union {
+		bale_cmd_word pub;
+		struct {
+			const char *value; /* unset before the word is copied out */
+			const char *raw;
+			size_t vlen; /* of the value */
+			size_t raw_len;
+			uint32_t line, col, flags;
+			uint32_t end_line, end_col;
+		};
+	};
+	size_t voff;	 /* value in the scratch buffer (where it would start when in_place) */
 	bool lit;	 /* plain unquoted literal: may be a reserved word */
-	uint8_t kw;	 /* enum kw, for a plain literal */
+	uint8_t kw;	 /* enum kw, for a plain literal (KW_UNREAD until tok_kw() asks) */
 	bool may_split;	 /* holds an unquoted expansion */
 	bool split_done; /* fields already made */
 	bool in_place;	 /* the value is raw itself, left in the lexer's text, not in scratch */
 	uint8_t role;
 };
+
+/* The named fields are the public word's, in its order. */
+_Static_assert(offsetof(struct wtmp, raw) == offsetof(bale_cmd_word, raw) &&
+		   offsetof(struct wtmp, vlen) == offsetof(bale_cmd_word, len) &&
+		   offsetof(struct wtmp, raw_len) == offsetof(bale_cmd_word, raw_len) &&
+		   offsetof(struct wtmp, line) == offsetof(bale_cmd_word, line) &&
+		   offsetof(struct wtmp, col) == offsetof(bale_cmd_word, col) &&
+		   offsetof(struct wtmp, flags) == offsetof(bale_cmd_word, flags) &&
+		   offsetof(struct wtmp, end_line) == offsetof(bale_cmd_word, end_line) &&
+		   offsetof(struct wtmp, end_col) == offsetof(bale_cmd_word, end_col),
+	       "struct wtmp starts as bale_cmd_word");
 
 struct rtmp {
 	bale_cmd_redir_op op;
@@ -208,6 +245,14 @@ struct parser {
 	size_t nr, ar;
 	const char **srcs; /* the last finished command's words, as they sit in the lexer text */
 	size_t asrcs;
+	/*
+	 * The script's first commands go straight to its arena, room for CMDS_IN_ARENA; a script
+	 * with more moves them to this block, which the finished script takes (a block left by
+	 * a failed parse is kept per thread).
+	 */
+	bale_cmd *heap_cmds;
+	size_t heap_alloc;
+	bool cmds_in_arena;
 	struct var *vars;
 	size_t nvars, avars;
 	size_t vars_scope; /* first entry of the innermost scope (subshell, substitution, string) */
@@ -255,6 +300,20 @@ static void oom(struct parser *p)
 	p->stop = true;
 }
 
+/*
+ * Text without segments: the window runs from the mark (just answered) to the end of its line,
+ * so the other words of the line are answered inline too.
+ */
+static void lx_line_window(struct lexer *lx, size_t off)
+{
+	const char *nl = memchr(lx->s + off, '\n', lx->len - off);
+
+	lx->win_lo = off;
+	lx->win_hi = nl ? (size_t)(nl - lx->s) + 1 : lx->len + 1;
+	lx->win_line = lx->mark_line;
+	lx->win_col = lx->mark_col;
+}
+
 static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 {
 	if (off > lx->len)
@@ -269,11 +328,12 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 		return;
 	}
 	if (lx->segs) {
-		size_t lo = 0, hi = lx->nsegs;
+		size_t lo = 0, hi = lx->nsegs, h = lx->seg_hint + 1;
 
-		if (lx->seg_hint < lx->nsegs && lx->segs[lx->seg_hint].off <= off &&
-		    (lx->seg_hint + 1 == lx->nsegs || lx->segs[lx->seg_hint + 1].off > off)) {
-			lo = lx->seg_hint;
+		/* Words move forward: most misses of the window are in the next segment. */
+		if (h < lx->nsegs && lx->segs[h].off <= off &&
+		    (h + 1 == lx->nsegs || lx->segs[h + 1].off > off)) {
+			lo = h;
 		} else {
 			while (hi - lo > 1) {
 				size_t mid = lo + (hi - lo) / 2;
@@ -283,8 +343,12 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 				else
 					hi = mid;
 			}
-			lx->seg_hint = lo;
 		}
+		lx->seg_hint = lo;
+		lx->win_lo = lx->segs[lo].off;
+		lx->win_hi = lo + 1 < lx->nsegs ? lx->segs[lo + 1].off : lx->len + 1;
+		lx->win_line = lx->segs[lo].line;
+		lx->win_col = lx->segs[lo].col;
 		*line = lx->segs[lo].line;
 		*col = lx->segs[lo].col + (uint32_t)(off - lx->segs[lo].off);
 		return;
@@ -314,6 +378,7 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 		lx->mark_off = off;
 		*line = lx->mark_line;
 		*col = lx->mark_col;
+		lx_line_window(lx, off);
 		return;
 	}
 	{
@@ -334,39 +399,53 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 		lx->mark_off = off;
 		*line = lx->mark_line;
 		*col = lx->mark_col;
+		lx_line_window(lx, off);
 	}
 }
 
 /*
  * The line and column of offset `off` of the lexer's text. Every word asks twice: the common
- * case, text rebuilt from Dockerfile lines with the offset in the segment of the last answer,
- * is answered here without a call.
+ * case, an offset in the segment of the last answer, is answered here without a call.
  */
 static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t *col)
 {
-	size_t h = lx->seg_hint;
+	if (lx->map && off <= lx->len) {
+		/* Text copied verbatim from another lexer's: its positions (and window). */
+		off += lx->map_off;
+		lx = lx->map;
+	}
+	if (off - lx->win_lo >= lx->win_hi - lx->win_lo) {
+		size_t h = lx->seg_hint + 1;
 
-	if (!lx->map && !lx->flat && lx->segs && off <= lx->len && h < lx->nsegs &&
-	    lx->segs[h].off <= off) {
-		/* Words move forward: the segment of the last answer, or the next one. */
-		if (h + 1 < lx->nsegs && lx->segs[h + 1].off <= off &&
-		    (h + 2 == lx->nsegs || lx->segs[h + 2].off > off))
-			lx->seg_hint = ++h;
-		if (h + 1 == lx->nsegs || lx->segs[h + 1].off > off) {
-			*line = lx->segs[h].line;
-			*col = lx->segs[h].col + (uint32_t)(off - lx->segs[h].off);
+		/* Words move forward: the next segment, or else a search. */
+		if (lx->win_hi == 0 || off > lx->len || h >= lx->nsegs || off < lx->segs[h].off ||
+		    (h + 1 < lx->nsegs && off >= lx->segs[h + 1].off)) {
+			lx_pos_slow(lx, off, line, col);
 			return;
 		}
+		lx->seg_hint = h;
+		lx->win_lo = lx->segs[h].off;
+		lx->win_hi = h + 1 < lx->nsegs ? lx->segs[h + 1].off : lx->len + 1;
+		lx->win_line = lx->segs[h].line;
+		lx->win_col = lx->segs[h].col;
 	}
-	lx_pos_slow(lx, off, line, col);
+	*line = lx->win_line;
+	*col = lx->win_col + (uint32_t)(off - lx->win_lo);
 }
 
 /*
  * The position just after the text ending at `end`: one column past its last byte, so an end
  * at a Dockerfile line continuation stays on that line rather than the next one.
  */
-static void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32_t *line, uint32_t *col)
+static inline void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32_t *line,
+			      uint32_t *col)
 {
+	/* In the window (a lexer neither flat nor mapped), one column past. */
+	if (end > start && end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
+		*line = lx->win_line;
+		*col = lx->win_col + (uint32_t)(end - lx->win_lo);
+		return;
+	}
 	if (end <= start) {
 		lx_pos(lx, start, line, col);
 		return;
@@ -468,7 +547,9 @@ static void add_splittable(struct parser *p, struct wtmp *e, const char *s, size
 
 static void scratch_truncate(struct parser *p, size_t len)
 {
-	bale_buf_truncate(&p->scratch, len);
+	/* Most words leave their value in place: nothing to cut, no call. */
+	if (p->scratch.len > len)
+		bale_buf_truncate(&p->scratch, len);
 	if (p->mask.len > len)
 		bale_buf_truncate(&p->mask, len);
 }
@@ -560,14 +641,29 @@ static void var_set(struct parser *p, const char *name, size_t nlen, const char 
 	p->vars[p->nvars++] = (struct var){name, nlen, value, vlen, known};
 }
 
-static bool is_name_start(unsigned char c)
+/* Bytes of variable names, as a table: names are read often. */
+enum { N_START = 1, N_CHAR = 2 };
+#define D(c) [c] = N_CHAR
+#define L(c) [c] = N_START | N_CHAR
+static const unsigned char name_class[256] = {
+    D('0'), D('1'), D('2'), D('3'), D('4'), D('5'), D('6'), D('7'), D('8'), D('9'), L('A'),
+    L('B'), L('C'), L('D'), L('E'), L('F'), L('G'), L('H'), L('I'), L('J'), L('K'), L('L'),
+    L('M'), L('N'), L('O'), L('P'), L('Q'), L('R'), L('S'), L('T'), L('U'), L('V'), L('W'),
+    L('X'), L('Y'), L('Z'), L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'),
+    L('i'), L('j'), L('k'), L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'),
+    L('t'), L('u'), L('v'), L('w'), L('x'), L('y'), L('z'), L('_'),
+};
+#undef D
+#undef L
+
+static inline bool is_name_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return name_class[c] & N_START;
 }
 
-static bool is_name_char(unsigned char c)
+static inline bool is_name_char(unsigned char c)
 {
-	return is_name_start(c) || (c >= '0' && c <= '9');
+	return name_class[c] & N_CHAR;
 }
 
 /* Length of the NAME in "NAME=..." or "NAME+=...", 0 when `s` is not an assignment. */
@@ -1043,6 +1139,9 @@ static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq)
 	lx->pos++;
 }
 
+/* Bytes that end a run of plain text inside double quotes. */
+static const bool dq_special[256] = {['"'] = true, ['\\'] = true, ['$'] = true, ['`'] = true};
+
 /* "...". lx->pos is at the opening quote. In a heredoc delimiter nothing is expanded. */
 static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
 {
@@ -1056,8 +1155,7 @@ static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
 		size_t run = lx->pos;
 		char c;
 
-		while (run < lx->len && lx->s[run] != '"' && lx->s[run] != '\\' &&
-		       lx->s[run] != '$' && lx->s[run] != '`')
+		while (run < lx->len && !dq_special[(unsigned char)lx->s[run]])
 			run++;
 		add(p, lx->s + lx->pos, run - lx->pos);
 		lx->pos = run;
@@ -1171,8 +1269,9 @@ bool cmd_keywords_indexed(void)
 	return true;
 }
 
-/* The reserved word a plain literal word is, if any. Every word is asked. */
-static uint8_t classify_keyword(const char *raw, size_t len)
+/* The reserved word a plain literal word is, if any. Asked once of a word, when tok_kw() (inline,
+ * asked at every command start) first asks. */
+static __attribute__((noinline)) uint8_t classify_keyword(const char *raw, size_t len)
 {
 	if (len == 0 || len > 8)
 		return KW_NONE;
@@ -1190,28 +1289,87 @@ static uint8_t classify_keyword(const char *raw, size_t len)
 	return KW_NONE;
 }
 
+/* True when the plain text [start, end) is a whole word: it ends at a blank, an operator or the
+ * end. */
+static inline bool plain_word_ends(const struct lexer *lx, size_t start, size_t end)
+{
+	return end > start &&
+	       (end == lx->len || word_special[(unsigned char)lx->s[end]] == W_END) &&
+	       end - start <= IN_PLACE_MAX;
+}
+
+/*
+ * Pushes the plain word [start, end) of the lexer's text: nothing nests in it, so its entry is
+ * written on the stack at once, value left in place. Returns its entry (BALE_CMD_NONE without
+ * memory) and moves the lexer past it.
+ */
+static inline __attribute__((always_inline)) size_t push_plain_word(struct parser *p, size_t start,
+								    size_t end)
+{
+	struct lexer *lx = p->lx;
+	uint32_t line, col, end_line, end_col;
+
+	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
+		oom(p);
+		return BALE_CMD_NONE;
+	}
+	/* Positions first, the entry in one store after: its byte fields would alias the lexer's.
+	 */
+	if (start - lx->win_lo < lx->win_hi - lx->win_lo &&
+	    end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
+		/* Both ends in the window (a lexer neither flat nor mapped): lx_pos() and
+		 * lx_end_pos() in one. */
+		line = end_line = lx->win_line;
+		col = lx->win_col + (uint32_t)(start - lx->win_lo);
+		end_col = lx->win_col + (uint32_t)(end - lx->win_lo);
+	} else {
+		lx_pos(lx, start, &line, &col);
+		lx_end_pos(lx, start, end, &end_line, &end_col);
+	}
+	p->w[p->nw] = (struct wtmp){.voff = p->scratch.len,
+				    .vlen = end - start,
+				    .raw = lx->s + start,
+				    .raw_len = end - start,
+				    .line = line,
+				    .col = col,
+				    .end_line = end_line,
+				    .end_col = end_col,
+				    .lit = true,
+				    .kw = lx->delim_mode ? KW_NONE : KW_UNREAD,
+				    .in_place = true};
+	lx->pos = end;
+	return p->nw++;
+}
+
 /* A word at lx->pos. Pushes it on the word stack. */
 static void lex_word(struct parser *p, struct token *t)
 {
 	struct lexer *lx = p->lx;
-	size_t start = lx->pos;
+	size_t start = lx->pos, plain = start;
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
-	size_t eq;
+
+	/* Most words are plain text up to a blank or an operator. */
+	while (plain < lx->len && !word_special[(unsigned char)lx->s[plain]])
+		plain++;
+	if (plain_word_ends(lx, start, plain) && !p->stop) {
+		t->kind = TK_WORD;
+		t->w = push_plain_word(p, start, plain);
+		return;
+	}
 
 	e.voff = p->scratch.len;
 	e.raw = lx->s + start;
-	e.assign = -1;
 	e.lit = true;
 	lx_pos(lx, start, &e.line, &e.col);
-	if (!delim && (eq = assignment_name(lx->s + start, lx->len - start)) > 0)
-		e.assign = (int)eq;
-	/* Process substitution: <(...) and >(...) at the start of a word. */
 	/*
-	 * Most words are plain text: their value is left in the lexer's text until a quote, an
-	 * escape or an expansion makes it differ, when what was read so far goes to scratch.
+	 * Other words are kept in place too until a quote, an escape or an expansion makes their
+	 * value differ, when what was read so far goes to scratch.
 	 */
 	e.in_place = true;
+	if (!p->stop)
+		lx->pos = plain; /* the plain text read above */
+	/* Process substitution: <(...) and >(...) at the start of a word. */
 	if (!delim && lx->pos + 1 < lx->len && (lx->s[lx->pos] == '<' || lx->s[lx->pos] == '>') &&
 	    lx->s[lx->pos + 1] == '(') {
 		e.in_place = false;
@@ -1240,8 +1398,9 @@ static void lex_word(struct parser *p, struct token *t)
 		switch (c) {
 		case '(':
 			/* NAME=( ... ): a bash array assignment, kept as written. */
-			if (e.assign >= 0 && lx->pos == start + (size_t)e.assign + 1 &&
-			    lx->s[start + e.assign] == '=') {
+			if (!delim && lx->s[lx->pos - 1] == '=' && lx->pos > start + 1 &&
+			    assignment_name(lx->s + start, lx->pos - start) ==
+				lx->pos - start - 1) {
 				size_t end = skip_arith(p, lx->pos);
 
 				add(p, lx->s + lx->pos, end - lx->pos);
@@ -1313,7 +1472,7 @@ done:
 	e.vlen = e.in_place ? e.raw_len : p->scratch.len - e.voff;
 	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
-		e.kw = classify_keyword(e.raw, e.raw_len);
+		e.kw = KW_UNREAD;
 	t->kind = TK_WORD;
 	t->w = push_word(p, &e);
 }
@@ -1321,7 +1480,7 @@ done:
 /* Reads the bodies of the heredocs waiting for them; lx->pos is after a newline or at the end. */
 static void read_heredocs(struct parser *p);
 
-static void lex_token(struct parser *p)
+static __attribute__((noinline)) void lex_token_full(struct parser *p)
 {
 	struct lexer *lx = p->lx;
 	struct token t = {0};
@@ -1454,6 +1613,97 @@ out:
 	lx->has_tok = true;
 }
 
+/* The blanks between tokens. */
+static const bool is_blank[256] = {[' '] = true, ['\t'] = true, ['\r'] = true};
+
+/*
+ * The next token. Most are plain words after a few blanks: read here, in a function small
+ * enough to keep the lexer in registers; the rest (operators, newlines, comments, IO numbers,
+ * quoted and expanded words) in lex_token_full().
+ */
+/*
+ * Skips the blanks at lx->pos and asks whether a plain word comes next: text with nothing to
+ * expand or quote, up to a blank or an operator. Not a comment ('#'), nor an IO number (a
+ * digit). Its bounds go to *start and *end; lx->pos is left past the blanks.
+ */
+static inline __attribute__((always_inline)) bool next_plain_word(struct parser *p, size_t *start,
+								  size_t *end)
+{
+	struct lexer *lx = p->lx;
+	const char *s = lx->s;
+	size_t n = lx->len, i = lx->pos, e;
+	unsigned char c;
+
+	while (i < n && is_blank[(unsigned char)s[i]])
+		i++;
+	lx->pos = i;
+	*start = i;
+	if (i >= n || p->stop)
+		return false;
+	c = (unsigned char)s[i];
+	if (word_special[c] || c == '#' || (c >= '0' && c <= '9'))
+		return false;
+	for (e = i; e < n && !word_special[(unsigned char)s[e]];)
+		e++;
+	*end = e;
+	return plain_word_ends(lx, i, e);
+}
+
+static void lex_token(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	const char *s = lx->s;
+	size_t n = lx->len, i, end;
+
+	if (next_plain_word(p, &i, &end)) {
+		struct token *t = &lx->tok;
+
+		t->cmd_mark = p->s->ncmds;
+		t->w = push_plain_word(p, i, end);
+		t->kind = TK_WORD;
+		t->op = 0;
+		t->ionum = 0;
+		t->start = i;
+		t->end = end;
+		lx->has_tok = true;
+		return;
+	}
+	if (i < n && !p->stop) {
+		struct token *t = &lx->tok;
+		unsigned char c = (unsigned char)s[i];
+		int op = -1;
+
+		if (c == '&' || c == '|' || c == ';') {
+			/* The operators between commands, but for the longer ones (&>, ;;, |&). */
+			char c1 = i + 1 < n ? s[i + 1] : '\0';
+
+			if (c == '&' && c1 == '&')
+				op = OP_AND_IF;
+			else if (c == '|' && c1 == '|')
+				op = OP_OR_IF;
+			else if (c == '|' && c1 != '&')
+				op = OP_PIPE;
+			else if (c == ';' && c1 != ';' && c1 != '&')
+				op = OP_SEMI;
+			else if (c == '&' && c1 != '>')
+				op = OP_AMP;
+		}
+		if (op >= 0) {
+			t->cmd_mark = p->s->ncmds;
+			t->kind = TK_OP;
+			t->op = op;
+			t->w = 0;
+			t->ionum = 0;
+			t->start = i;
+			t->end = i + (op == OP_AND_IF || op == OP_OR_IF ? 2 : 1);
+			lx->pos = t->end;
+			lx->has_tok = true;
+			return;
+		}
+	}
+	lex_token_full(p);
+}
+
 static struct token *peek(struct parser *p)
 {
 	if (!p->lx->has_tok)
@@ -1474,11 +1724,16 @@ static bool tok_is_op(const struct token *t, int op)
 }
 
 /* The reserved word the token is (KW_NONE for anything else). */
-static enum kw tok_kw(const struct parser *p, const struct token *t)
+static inline enum kw tok_kw(const struct parser *p, const struct token *t)
 {
+	struct wtmp *e;
+
 	if (t->kind != TK_WORD || t->w == BALE_CMD_NONE)
 		return KW_NONE;
-	return (enum kw)p->w[t->w].kw;
+	e = &p->w[t->w];
+	if (e->kw == KW_UNREAD)
+		e->kw = classify_keyword(e->raw, e->raw_len);
+	return (enum kw)e->kw;
 }
 
 /* Consumes the keyword `kw` when it is next. */
@@ -1618,10 +1873,11 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 		parse_string(p, hd->pub.body, hd->pub.len, at, owner, BALE_CMD_IN_HEREDOC);
 	} else if (!hd->pub.quoted && (memchr(hd->pub.body, '$', hd->pub.len) ||
 				       memchr(hd->pub.body, '`', hd->pub.len))) {
-		struct lexer sub = {0}, *saved = p->lx;
+		struct lexer sub, *saved = p->lx;
 		struct wtmp e = {0};
 		size_t mark = p->s->ncmds, smark = p->scratch.len;
 
+		lexer_init(&sub);
 		sub.s = hd->pub.body;
 		sub.len = hd->pub.len;
 		sub.base_line = sub.mark_line = hd->pub.line;
@@ -1663,13 +1919,16 @@ static bool is_ifs(char c)
  */
 static void split_top(struct parser *p)
 {
-	struct wtmp e = p->w[p->nw - 1];
-	const char *v = word_value(p, &e);
+	struct wtmp e;
+	const char *v;
 	const unsigned char *m = (const unsigned char *)p->mask.ptr;
 	size_t i = 0, nfields = 0;
 
-	if (!e.may_split || e.split_done)
+	/* Most words hold no unquoted expansion: asked before the entry is copied. */
+	if (!p->w[p->nw - 1].may_split || p->w[p->nw - 1].split_done)
 		return;
+	e = p->w[p->nw - 1];
+	v = word_value(p, &e);
 	p->nw--;
 	while (i < e.vlen && !p->stop) {
 		size_t fs, fe;
@@ -1707,20 +1966,20 @@ static void split_top(struct parser *p)
  * Copies a word into the arena. Nested substitutions repeat their text in every enclosing
  * word, so the bytes copied per script are bounded: past the bound, BALE_ELIMIT.
  */
-static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
+static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 {
-	const char *v = word_value(p, e);
-	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
-	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
 	struct lexer *lx = p->lx;
+	const char *v;
+	bool shared;
+	size_t cost;
 	char *value;
 
-	if (cost > p->copy_budget)
-		return BALE_ELIMIT;
-	p->copy_budget -= cost;
 	if (e->in_place && lx && (uintptr_t)e->raw >= (uintptr_t)lx->s &&
 	    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
 		/* Most words: their value is their text, ended in the lexer's copy of it. */
+		if (e->vlen > p->copy_budget)
+			return BALE_ELIMIT;
+		p->copy_budget -= e->vlen;
 		if (!lx->vals) {
 			if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1)))
 				return BALE_ENOMEM;
@@ -1730,13 +1989,20 @@ static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 		}
 		value = lx->vals + (e->raw - lx->s);
 		value[e->vlen] = '\0';
-	} else {
-		value = bale_arena_strndup(p->arena, v, e->vlen);
+		*out = e->pub;
+		out->value = out->raw = value;
+		return 0;
 	}
-	if (!value)
+	v = word_value(p, e);
+	shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
+	cost = e->vlen + (shared ? 0 : e->raw_len);
+	if (cost > p->copy_budget)
+		return BALE_ELIMIT;
+	p->copy_budget -= cost;
+	if (!(value = bale_arena_strndup(p->arena, v, e->vlen)))
 		return BALE_ENOMEM;
+	*out = e->pub;
 	out->value = value;
-	out->len = e->vlen;
 	if (shared) {
 		out->raw = value;
 	} else {
@@ -1744,12 +2010,6 @@ static int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
 		if (!out->raw)
 			return BALE_ENOMEM;
 	}
-	out->raw_len = e->raw_len;
-	out->line = e->line;
-	out->col = e->col;
-	out->end_line = e->end_line;
-	out->end_col = e->end_col;
-	out->flags = e->flags;
 	return 0;
 }
 
@@ -1757,6 +2017,15 @@ static bool conditional_ctx(uint32_t ctx)
 {
 	return ctx & (BALE_CMD_IN_CONDITION | BALE_CMD_IN_BRANCH | BALE_CMD_IN_LOOP |
 		      BALE_CMD_IN_FUNCTION | BALE_CMD_IN_BACKGROUND | CTX_RHS);
+}
+
+/*
+ * strcmp(w->value, lit) == 0 for the n bytes of lit, without a call: most names differ in
+ * length. Reads no further than the value's NUL.
+ */
+static inline bool value_is(const bale_cmd_word *w, const char *lit, size_t n)
+{
+	return w->len >= n && memcmp(w->value, lit, n) == 0 && w->value[n] == '\0';
 }
 
 /* Remembers what a command does to the script's own variables. */
@@ -1779,35 +2048,36 @@ static void track_vars(struct parser *p, size_t idx)
 		return;
 	}
 	{
-		const char *name = c->words[0].value;
+		const bale_cmd_word *w0 = &c->words[0];
+		const char *name = w0->value;
 		bool decl = false, unknown = false;
 
 		/* export readonly declare typeset local / read unset mapfile readarray getopts */
 		switch (name[0]) {
 		case 'e':
-			decl = !strcmp(name, "export");
+			decl = value_is(w0, "export", 6);
 			break;
 		case 'r':
-			decl = !strcmp(name, "readonly");
-			unknown = !strcmp(name, "read") || !strcmp(name, "readarray");
+			decl = value_is(w0, "readonly", 8);
+			unknown = value_is(w0, "read", 4) || value_is(w0, "readarray", 9);
 			break;
 		case 'd':
-			decl = !strcmp(name, "declare");
+			decl = value_is(w0, "declare", 7);
 			break;
 		case 't':
-			decl = !strcmp(name, "typeset");
+			decl = value_is(w0, "typeset", 7);
 			break;
 		case 'l':
-			decl = !strcmp(name, "local");
+			decl = value_is(w0, "local", 5);
 			break;
 		case 'u':
-			unknown = !strcmp(name, "unset");
+			unknown = value_is(w0, "unset", 5);
 			break;
 		case 'm':
-			unknown = !strcmp(name, "mapfile");
+			unknown = value_is(w0, "mapfile", 7);
 			break;
 		case 'g':
-			unknown = !strcmp(name, "getopts");
+			unknown = value_is(w0, "getopts", 7);
 			break;
 		default:
 			return;
@@ -1892,41 +2162,99 @@ static const char *verbatim_source(const struct parser *p, const bale_cmd *c,
 	return NULL;
 }
 
+/* Most scripts run a few commands: this many are placed in the arena at once. */
+#define CMDS_IN_ARENA 16
+
+/* Room for one more command in p->s->cmds. Indexes stay valid; pointers into it may not. */
+static int cmds_reserve(struct parser *p)
+{
+	bale_cmd_script *s = p->s;
+
+	if (s->ncmds < s->alloc)
+		return 0;
+	if (!s->cmds) {
+		if (!(s->cmds = bale_arena_alloc(p->arena, CMDS_IN_ARENA * sizeof(*s->cmds))))
+			return BALE_ENOMEM;
+		s->alloc = CMDS_IN_ARENA;
+		p->cmds_in_arena = true;
+		return 0;
+	}
+	/* A script outgrowing the arena's room often runs many more: room for a few times as many.
+	 */
+	if (BALE_ARRAY_RESERVE(p->heap_cmds, p->heap_alloc,
+			       s->ncmds < 4 * CMDS_IN_ARENA ? 4 * CMDS_IN_ARENA : s->ncmds + 1) !=
+	    0)
+		return BALE_ENOMEM;
+	if (p->cmds_in_arena) {
+		memcpy(p->heap_cmds, s->cmds, s->ncmds * sizeof(*s->cmds));
+		p->cmds_in_arena = false;
+	}
+	s->cmds = p->heap_cmds;
+	s->alloc = p->heap_alloc;
+	return 0;
+}
+
 /*
  * Finishes the simple command whose words are on the stack from `base_w` and redirections from
  * `base_r`; `mark` is the number of commands before its first token.
  */
 static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_t base_r,
-			    size_t mark, uint32_t line, uint32_t col)
+			    size_t given_assigns, size_t mark, uint32_t line, uint32_t col)
 {
-	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx;
+	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top = p->nw, placed = 0;
+	struct lexer *lx = p->lx;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
+	uintptr_t src, src_end;
 	bale_cmd *c;
 	struct cmd_nested nested;
 	const char *text_src;
 	int rc = 0;
 
-	for (size_t i = base_w; i < p->nw; i++) {
-		if (p->w[i].role == R_WORD)
-			nwords++;
-		else if (p->w[i].role == R_ASSIGN)
-			nassigns++;
-	}
-	/* Words and assignments need no zeroing: copy_word() sets every field of each. */
-	if ((nwords && !(words = bale_arena_alloc(p->arena, nwords * sizeof(*words)))) ||
-	    (nassigns && !(assigns = bale_arena_alloc(p->arena, nassigns * sizeof(*assigns)))) ||
+	/*
+	 * Words and assignments need no zeroing: copy_word() sets every field of each. Room for
+	 * a word per entry on the stack: a few assignments and redirection targets cost less
+	 * than counting. The caller counted the assignments.
+	 */
+	if ((top > base_w && !(words = cmd_alloc(p->arena, (top - base_w) * sizeof(*words)))) ||
+	    (given_assigns && !(assigns = cmd_alloc(p->arena, given_assigns * sizeof(*assigns)))) ||
 	    (nredirs && !(redirs = bale_arena_calloc(p->arena, nredirs, sizeof(*redirs))))) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	nwords = nassigns = 0;
-	for (size_t i = base_w; i < p->nw && rc == 0; i++) {
-		if (p->w[i].role == R_WORD)
-			rc = copy_word(p, &words[nwords++], &p->w[i]);
-		else if (p->w[i].role == R_ASSIGN)
-			rc = copy_word(p, &assigns[nassigns++], &p->w[i]);
+	/*
+	 * The bounds of the lexer's text held in locals: the NUL written in its copy may alias any
+	 * field, which would otherwise be read again at every word. copy_word() may make the copy.
+	 */
+	src = (uintptr_t)lx->s;
+	src_end = src + lx->len;
+	for (size_t i = base_w; i < top && rc == 0; i++) {
+		const struct wtmp *e = &p->w[i];
+		char *vals = lx->vals;
+
+		if (e->role == R_WORD && e->in_place && vals && (uintptr_t)e->raw >= src &&
+		    (uintptr_t)e->raw + e->raw_len <= src_end) {
+			/* copy_word()'s common case, inline; its cost is counted below. */
+			char *value = vals + ((uintptr_t)e->raw - src);
+
+			value[e->vlen] = '\0';
+			placed += e->vlen;
+			words[nwords] = e->pub;
+			words[nwords].value = words[nwords].raw = value;
+			nwords++;
+		} else if (e->role == R_WORD) {
+			rc = copy_word(p, &words[nwords++], e);
+		} else if (e->role == R_ASSIGN && nassigns < given_assigns) {
+			rc = copy_word(p, &assigns[nassigns++], e);
+		}
 	}
+	/* Costs only add up: the bound is passed now if it would have been at any word. */
+	if (rc == 0 && placed > p->copy_budget)
+		rc = BALE_ELIMIT;
+	else if (rc == 0)
+		p->copy_budget -= placed;
+	if (nwords == 0)
+		words = NULL;
 	for (size_t i = 0; i < nredirs && rc == 0; i++) {
 		const struct rtmp *r = &p->r[base_r + i];
 
@@ -1945,13 +2273,13 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		p->stop = true;
 		return BALE_CMD_NONE;
 	}
-	if (rc != 0 || BALE_ARRAY_RESERVE(p->s->cmds, p->s->alloc, p->s->ncmds + 1) != 0) {
+	if (rc != 0 || cmds_reserve(p) != 0) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
 	idx = p->s->ncmds++;
 	c = &p->s->cmds[idx];
-	memset(c, 0, sizeof(*c));
+	/* Every field is set, here or by cmd_analyze(): no zeroing first. */
 	c->words = words;
 	c->nwords = nwords;
 	c->assigns = assigns;
@@ -1961,19 +2289,13 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	c->line = line;
 	c->col = col;
 	lx_end_pos(p->lx, p->lx->last_start, p->lx->last_end, &c->end_line, &c->end_col);
+	c->connector = BALE_CONN_END;
 	c->pipe_prev = c->pipe_next = c->parent = BALE_CMD_NONE;
 	c->context = p->ctx & CTX_PUBLIC_MASK;
 	c->depth = p->nest;
 	for (size_t i = mark; i < idx; i++)
 		if (p->s->cmds[i].parent == BALE_CMD_NONE)
 			p->s->cmds[i].parent = idx;
-	if (nwords && BALE_ARRAY_RESERVE(p->srcs, p->asrcs, nwords) != 0) {
-		oom(p);
-		return idx;
-	}
-	for (size_t i = base_w, k = 0; i < p->nw; i++)
-		if (p->w[i].role == R_WORD)
-			p->srcs[k++] = p->w[i].raw;
 	p->nw = base_w;
 	p->nr = base_r;
 	scratch_truncate(p, sbase);
@@ -1981,6 +2303,17 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	if (cmd_analyze(p->arena, c, &nested) != 0) {
 		oom(p);
 		return idx;
+	}
+	if (nested.text && !nested.flat) {
+		/* Where the words sit in the lexer's text: their entries, popped, are still there.
+		 */
+		if (BALE_ARRAY_RESERVE(p->srcs, p->asrcs, nwords) != 0) {
+			oom(p);
+			return idx;
+		}
+		for (size_t i = base_w, k = 0; i < top; i++)
+			if (p->w[i].role == R_WORD)
+				p->srcs[k++] = p->w[i].raw;
 	}
 	text_src = verbatim_source(p, c, &nested);
 	track_vars(p, idx);
@@ -2210,7 +2543,6 @@ static struct span parse_dbracket(struct parser *p)
 			e.voff = p->scratch.len;
 			e.raw = p->lx->s + t->start;
 			e.raw_len = t->end - t->start;
-			e.assign = -1;
 			lx_pos(p->lx, t->start, &e.line, &e.col);
 			lx_end_pos(p->lx, t->start, t->end, &e.end_line, &e.end_col);
 			add(p, e.raw, e.raw_len);
@@ -2220,7 +2552,7 @@ static struct span parse_dbracket(struct parser *p)
 			advance(p);
 		}
 	}
-	idx = finish_simple(p, base_w, sbase, base_r, mark, line, col);
+	idx = finish_simple(p, base_w, sbase, base_r, 0, mark, line, col);
 	return (struct span){idx, idx};
 }
 
@@ -2257,13 +2589,30 @@ static struct span parse_simple(struct parser *p)
 		lx_pos(p->lx, t->start, &line, &col);
 	}
 	for (;;) {
+		size_t ws, we;
+
+		/*
+		 * After the name, a run of plain words is read here, one after the other, without a
+		 * token each: nothing in them splits, and none is an assignment or a reserved word.
+		 */
+		while (nwords > 0 && !p->lx->has_tok && next_plain_word(p, &ws, &we)) {
+			size_t w = push_plain_word(p, ws, we);
+
+			if (w == BALE_CMD_NONE)
+				break;
+			/* its role is R_WORD already: the entry starts zeroed */
+			p->lx->last_start = ws;
+			p->lx->last_end = we;
+			nwords++;
+		}
 		t = peek(p);
 		if (p->stop)
 			return no_span;
 		if (t->kind == TK_WORD) {
 			struct wtmp *e = &p->w[t->w];
 
-			if (nwords == 0 && e->assign >= 0) {
+			/* Only leading words can be assignments: the others are not asked. */
+			if (nwords == 0 && assignment_name(e->raw, e->raw_len) > 0) {
 				e->role = R_ASSIGN;
 				nassigns++;
 				advance(p);
@@ -2300,7 +2649,7 @@ static struct span parse_simple(struct parser *p)
 		}
 		break;
 	}
-	idx = finish_simple(p, base_w, sbase, base_r, mark, line, col);
+	idx = finish_simple(p, base_w, sbase, base_r, nassigns, mark, line, col);
 	return (struct span){idx, idx};
 }
 
@@ -2531,6 +2880,13 @@ static struct span parse_case(struct parser *p)
 	return s;
 }
 
+/* Most commands start with a word that is no reserved word: a simple command. */
+static inline bool starts_plain_simple(struct parser *p, const struct token *t)
+{
+	return !p->stop && t->kind == TK_WORD && p->w[t->w].lit && tok_kw(p, t) == KW_NONE &&
+	       p->depth < p->max_depth;
+}
+
 static struct span parse_command(struct parser *p)
 {
 	struct token *t = peek(p);
@@ -2541,6 +2897,8 @@ static struct span parse_command(struct parser *p)
 
 	if (p->stop)
 		return s;
+	if (starts_plain_simple(p, t))
+		return parse_simple(p);
 	if (t->kind == TK_WORD && p->w[t->w].lit) {
 		const struct wtmp *e = &p->w[t->w];
 		bool compound = true;
@@ -2625,20 +2983,22 @@ static struct span parse_command(struct parser *p)
 	return s;
 }
 
-static struct span parse_pipeline(struct parser *p)
+static inline bool at_pipe(const struct token *t)
 {
-	uint32_t saved = p->ctx;
-	struct span s = no_span, prev;
+	return t->kind == TK_OP && (t->op == OP_PIPE || t->op == OP_PIPE_AMP);
+}
 
-	if (accept_kw(p, KW_BANG))
-		p->ctx |= BALE_CMD_NEGATED;
-	prev = parse_command(p);
+/* The rest of a pipeline whose first command, `first`, is read. */
+static struct span pipeline_rest(struct parser *p, struct span first)
+{
+	struct span s = no_span, prev = first;
+
 	merge(&s, prev);
 	while (!p->stop) {
 		struct token *t = peek(p);
 		struct span next;
 
-		if (!(tok_is_op(t, OP_PIPE) || tok_is_op(t, OP_PIPE_AMP)))
+		if (!at_pipe(t))
 			break;
 		advance(p);
 		skip_newlines(p);
@@ -2654,14 +3014,31 @@ static struct span parse_pipeline(struct parser *p)
 		merge(&s, next);
 		prev = next;
 	}
+	return s;
+}
+
+static struct span parse_pipeline(struct parser *p)
+{
+	uint32_t saved = p->ctx;
+	struct span s;
+
+	/* A plain simple command first is read at once: no '!', nothing to enter. */
+	if (starts_plain_simple(p, peek(p))) {
+		s = parse_simple(p);
+		return p->stop || !at_pipe(peek(p)) ? s : pipeline_rest(p, s);
+	}
+	/* Asked inline: pipelines seldom start with '!'. */
+	if (tok_kw(p, peek(p)) == KW_BANG && accept_kw(p, KW_BANG))
+		p->ctx |= BALE_CMD_NEGATED;
+	s = pipeline_rest(p, parse_command(p));
 	p->ctx = saved;
 	return s;
 }
 
-static struct span parse_and_or(struct parser *p)
+/* The rest of an and-or list whose first pipeline, `s`, is read. */
+static struct span and_or_rest(struct parser *p, struct span s)
 {
 	uint32_t saved = p->ctx;
-	struct span s = parse_pipeline(p);
 
 	while (!p->stop) {
 		struct token *t = peek(p);
@@ -2707,7 +3084,7 @@ static struct span parse_list(struct parser *p, unsigned stops)
 			continue;
 		}
 		mark = p->s->ncmds;
-		a = parse_and_or(p);
+		a = and_or_rest(p, parse_pipeline(p));
 		merge(&s, a);
 		t = peek(p);
 		if (tok_is_op(t, OP_SEMI) || t->kind == TK_NEWLINE) {
@@ -2734,12 +3111,13 @@ static struct span parse_list(struct parser *p, unsigned stops)
 static void parse_string(struct parser *p, const char *text, size_t len, struct place at,
 			 size_t owner, uint32_t ctxbit)
 {
-	struct lexer sub = {0}, *saved = p->lx;
+	struct lexer sub, *saved = p->lx;
 	uint32_t saved_ctx = p->ctx, saved_nest = p->nest;
 	size_t saved_vars = p->nvars, saved_scope = p->vars_scope, mark = p->s->ncmds;
 
 	if (!enter(p, saved ? saved->pos : 0))
 		return;
+	lexer_init(&sub);
 	sub.s = text;
 	sub.len = len;
 	sub.base_line = sub.mark_line = at.line ? at.line : 1;
@@ -2771,12 +3149,18 @@ static void parse_string(struct parser *p, const char *text, size_t len, struct 
 
 /* --- entry points ------------------------------------------------------------------------- */
 
+/* A script lives in its own arena, the first thing in it: one release frees everything. */
 static int script_new(bale_cmd_script **out)
 {
-	bale_cmd_script *s = calloc(1, sizeof(*s));
+	bale_arena arena = BALE_ARENA_INIT;
+	bale_cmd_script *s = bale_arena_alloc(&arena, sizeof(*s));
 
-	if (!s)
+	if (!s) {
+		bale_arena_release(&arena);
 		return bale_error_oom();
+	}
+	memset(s, 0, sizeof(*s));
+	s->arena = arena;
 	*out = s;
 	return 0;
 }
@@ -2799,7 +3183,7 @@ struct workspace {
 	size_t asrcs;
 	struct var *vars;
 	size_t avars;
-	bale_cmd *cmds; /* a script's commands while it is parsed (then copied to its arena) */
+	bale_cmd *cmds; /* a block for a script's commands (then taken by the script) */
 	size_t acmds;
 };
 
@@ -2807,10 +3191,14 @@ static pthread_key_t workspace_key;
 static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
 static bool workspace_ok; /* the key was made */
 
+/* This thread's workspace, once had: asked twice a parse, the key only the first time. */
+static _Thread_local struct workspace *workspace_cached;
+
 static void workspace_destroy(void *arg)
 {
 	struct workspace *ws = arg;
 
+	workspace_cached = NULL; /* runs in the thread that ends */
 	bale_buf_release(&ws->scratch);
 	bale_buf_release(&ws->mask);
 	free(ws->w);
@@ -2829,8 +3217,10 @@ static void workspace_key_create(void)
 /* This thread's workspace, made on first use; NULL when none can be had (then none is kept). */
 static struct workspace *thread_workspace(void)
 {
-	struct workspace *ws;
+	struct workspace *ws = workspace_cached;
 
+	if (ws)
+		return ws;
 	if (pthread_once(&workspace_once, workspace_key_create) != 0 || !workspace_ok)
 		return NULL;
 	ws = pthread_getspecific(workspace_key);
@@ -2842,6 +3232,7 @@ static struct workspace *thread_workspace(void)
 			ws = NULL;
 		}
 	}
+	workspace_cached = ws;
 	return ws;
 }
 
@@ -2858,7 +3249,7 @@ static void workspace_take(struct parser *p)
 	p->r = ws->r, p->ar = ws->ar;
 	p->srcs = ws->srcs, p->asrcs = ws->asrcs;
 	p->vars = ws->vars, p->avars = ws->avars;
-	p->s->cmds = ws->cmds, p->s->alloc = ws->acmds;
+	p->heap_cmds = ws->cmds, p->heap_alloc = ws->acmds;
 	*ws = (struct workspace){0};
 	bale_buf_init(&ws->scratch, SCRATCH_MAX);
 	bale_buf_init(&ws->mask, SCRATCH_MAX);
@@ -2899,8 +3290,8 @@ static void workspace_give(struct parser *p)
 		free(p->r);
 		free(p->srcs);
 		free(p->vars);
-		free(p->s->cmds);
-		p->s->cmds = NULL;
+		free(p->heap_cmds);
+		p->heap_cmds = NULL;
 		return;
 	}
 	keep_buf(&ws->scratch, &p->scratch);
@@ -2909,13 +3300,13 @@ static void workspace_give(struct parser *p)
 	KEEP_ARRAY(ws, p, r, ar);
 	KEEP_ARRAY(ws, p, srcs, asrcs);
 	KEEP_ARRAY(ws, p, vars, avars);
-	if (p->s->cmds && p->s->alloc * sizeof(*p->s->cmds) <= WORKSPACE_KEEP && !ws->cmds) {
-		ws->cmds = p->s->cmds;
-		ws->acmds = p->s->alloc;
+	if (p->heap_cmds && p->heap_alloc * sizeof(*p->heap_cmds) <= WORKSPACE_KEEP && !ws->cmds) {
+		ws->cmds = p->heap_cmds;
+		ws->acmds = p->heap_alloc;
 	} else {
-		free(p->s->cmds);
+		free(p->heap_cmds);
 	}
-	p->s->cmds = NULL;
+	p->heap_cmds = NULL;
 }
 
 static void parser_init(struct parser *p, bale_cmd_script *s, const bale_cmd_opts *opts)
@@ -2944,19 +3335,21 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 {
 	bale_cmd_script *s = p->s;
 	bale_cmd *cmds = NULL;
+	size_t alloc = 0;
 	int err = p->err;
 
-	/* The commands move to the script's arena, exactly as many as there are. */
-	if (!err && s->ncmds > 0) {
-		cmds = bale_arena_alloc(&s->arena, s->ncmds * sizeof(*cmds));
-		if (cmds)
-			memcpy(cmds, s->cmds, s->ncmds * sizeof(*cmds));
-		else
-			err = BALE_ENOMEM;
+	/* Commands in the heap block stay there: the script takes the block. */
+	if (!err && s->ncmds > 0 && p->cmds_in_arena) {
+		cmds = s->cmds;
+	} else if (!err && s->ncmds > 0) {
+		cmds = s->heap_cmds = p->heap_cmds;
+		alloc = p->heap_alloc;
+		p->heap_cmds = NULL;
+		p->heap_alloc = 0;
 	}
 	workspace_give(p);
 	s->cmds = cmds;
-	s->alloc = 0;
+	s->alloc = alloc;
 	if (err) {
 		bale_cmd_script_free(p->s);
 		return bale_error_oom();
@@ -2981,7 +3374,7 @@ static void parse_top(struct parser *p, struct lexer *lx)
 int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const bale_cmd_opts *opts)
 {
 	struct parser p;
-	struct lexer lx = {0};
+	struct lexer lx;
 	bale_cmd_script *s = NULL;
 	int rc;
 
@@ -2992,6 +3385,7 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 		return rc;
 	parser_init(&p, s, opts);
 	parser_set_input_size(&p, len);
+	lexer_init(&lx);
 	lx.s = script ? script : "";
 	lx.len = len;
 	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
@@ -3171,12 +3565,11 @@ static void parse_exec_form(struct parser *p, struct lexer *lx, const bale_instr
 		e.raw_len = len;
 		e.line = e.end_line = ins->start_line;
 		e.col = e.end_col = ins->start_col;
-		e.assign = -1;
 		e.role = R_WORD;
 		push_word(p, &e);
 	}
 	if (!p->stop && p->nw > base_w)
-		finish_simple(p, base_w, sbase, p->nr, 0, ins->start_line, ins->start_col);
+		finish_simple(p, base_w, sbase, p->nr, 0, 0, ins->start_line, ins->start_col);
 }
 
 int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *instr,
@@ -3185,7 +3578,7 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 {
 	const bale_instruction *ins = instr;
 	struct parser p;
-	struct lexer lx = {0};
+	struct lexer lx;
 	bale_cmd_script *s = NULL;
 	const char *script;
 	size_t len;
@@ -3212,6 +3605,7 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			total += ins->heredocs[i].content ? strlen(ins->heredocs[i].content) : 0;
 		parser_set_input_size(&p, total);
 	}
+	lexer_init(&lx);
 	lx.base_line = lx.mark_line = instr->start_line ? instr->start_line : 1;
 	lx.base_col = lx.mark_col = instr->start_col ? instr->start_col : 1;
 	lx.s = "";
@@ -3292,10 +3686,13 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 
 void bale_cmd_script_free(bale_cmd_script *script)
 {
+	bale_arena arena;
+
 	if (!script)
 		return;
-	bale_arena_release(&script->arena); /* the commands are in it */
-	free(script);
+	free(script->heap_cmds);
+	arena = script->arena; /* the script itself is in it */
+	bale_arena_release(&arena);
 }
 
 const bale_cmd *bale_cmd_script_commands(const bale_cmd_script *script, size_t *count)
@@ -3325,7 +3722,7 @@ size_t bale_cmd_script_memory(const bale_cmd_script *script)
 {
 	if (!script)
 		return 0;
-	return sizeof(*script) + script->arena.total + script->alloc * sizeof(*script->cmds);
+	return script->arena.total + script->alloc * sizeof(*script->cmds); /* script in arena */
 }
 
 bool bale_cmd_script_not_shell(const bale_cmd_script *script)

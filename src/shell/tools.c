@@ -59,6 +59,9 @@ struct tool {
 	const char *const *end_opts; /* options after which the rest are operands (python -m) */
 };
 
+/* The kinds that run another command, unwrapped by cmd_analyze(). */
+#define UNWRAP_KINDS (1u << K_WRAPPER | 1u << K_ENV | 1u << K_COMMAND | 1u << K_PYTHON)
+
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define A(...) ((const struct alias[]){__VA_ARGS__, {NULL, NULL}})
 
@@ -802,43 +805,58 @@ static const struct row {
 
 /*
  * Every command looks its tool up: a hash table of the rows (built once) finds one with a
- * single strcmp where the binary search took seven. Slots hold a row's index + 1, 0 is empty.
+ * single comparison. The hash reads the length and three bytes, not the whole name: tool names
+ * are short and differ there. Slots hold a row's index + 1, 0 is empty.
  */
 #define ROW_SLOTS 512
 static uint8_t row_slots[ROW_SLOTS];
+static uint8_t row_lens[BALE_ARRAY_SIZE(rows)];
 _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_SLOTS,
 	       "row_slots holds uint8_t indexes and stays at most a quarter full");
 static pthread_once_t row_slots_once = PTHREAD_ONCE_INIT;
+static bool rows_indexed; /* set (release) once row_slots is built: then no pthread_once call */
 
 static size_t row_hash(const char *name, size_t n)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint32_t h = (uint32_t)n * 97u + (unsigned char)name[0] * 31u +
+		     (unsigned char)name[n - 1] * 7u + (unsigned char)name[n / 2];
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
-	return h & (ROW_SLOTS - 1);
+	return (h ^ (h >> 5)) & (ROW_SLOTS - 1);
 }
+
+static void index_long_options(void);
 
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
-		size_t h = row_hash(rows[i].name, strlen(rows[i].name));
+		size_t n = strlen(rows[i].name), h = row_hash(rows[i].name, n);
 
 		while (row_slots[h])
 			h = (h + 1) & (ROW_SLOTS - 1);
 		row_slots[h] = (uint8_t)(i + 1);
+		row_lens[i] = (uint8_t)n;
 	}
+	index_long_options();
+	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
 }
 
-/* The row named by the n bytes at name (not NUL-terminated there). */
+/* Builds the tables once; after that, one load. */
+static inline void index_tables(void)
+{
+	if (!__atomic_load_n(&rows_indexed, __ATOMIC_ACQUIRE))
+		pthread_once(&row_slots_once, index_rows);
+}
+
+/* The row named by the n bytes at name (not NUL-terminated there); n > 0. */
 static const struct row *find_row(const char *name, size_t n)
 {
-	pthread_once(&row_slots_once, index_rows);
+	index_tables();
 	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
-		const char *r = rows[row_slots[h] - 1].name;
+		size_t r = row_slots[h] - 1u;
 
-		if (r[0] == name[0] && strncmp(r, name, n) == 0 && r[n] == '\0')
-			return &rows[row_slots[h] - 1];
+		if (row_lens[r] == n && rows[r].name[0] == name[0] &&
+		    memcmp(rows[r].name, name, n) == 0)
+			return &rows[r];
 	}
 	return NULL;
 }
@@ -860,12 +878,15 @@ static bool is_version_suffix(const char *s, size_t n)
  */
 static const char *tool_name(const char *word, const struct tool **tool)
 {
-	const char *base = strrchr(word, '/'), *key;
+	const char *base = word, *key;
 	const struct row *r;
-	size_t n, klen;
+	size_t n, klen, i;
 
-	base = base ? base + 1 : word;
-	n = strlen(base);
+	/* The file name: after the last '/' (one pass, no calls: names are short). */
+	for (i = 0; word[i]; i++)
+		if (word[i] == '/')
+			base = word + i + 1;
+	n = (size_t)(word + i - base);
 	*tool = NULL;
 	if (n == 0 || n >= 24)
 		return base;
@@ -919,6 +940,78 @@ static bool in_list(const char *const *list, const char *s, size_t n)
 	return false;
 }
 
+/*
+ * Whether a long option takes a value is asked of every long option, and the lists run to
+ * 80 names (curl): one hash table holds every (list, option) pair of the tool rows, built
+ * once with the rows' index. Every tool parse_options() reads is a row's (or has no list).
+ */
+#define LONG_SLOTS   2048
+#define LONG_ENTRIES 1024
+struct long_entry {
+	const char *const *list;
+	const char *name;
+	size_t len;
+};
+static struct long_entry long_entries[LONG_ENTRIES];
+static uint16_t long_slots[LONG_SLOTS]; /* entry index + 1, 0 is empty */
+static bool long_overflow;		/* more names than LONG_ENTRIES: lists are scanned */
+
+static size_t long_hash(const char *const *list, const char *s, size_t n)
+{
+	uint32_t h = (uint32_t)((uintptr_t)list >> 3) * 2654435761u;
+
+	h += (uint32_t)n * 97u + (unsigned char)s[n - 1] * 31u + (unsigned char)s[n / 2] * 7u +
+	     (unsigned char)s[n > 2 ? 2 : 0];
+	return (h ^ (h >> 13)) & (LONG_SLOTS - 1);
+}
+
+static const struct long_entry *long_find(const char *const *list, const char *s, size_t n)
+{
+	for (size_t h = long_hash(list, s, n); long_slots[h]; h = (h + 1) & (LONG_SLOTS - 1)) {
+		const struct long_entry *e = &long_entries[long_slots[h] - 1u];
+
+		if (e->list == list && e->len == n && memcmp(e->name, s, n) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void index_long_options(void)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows) && !long_overflow; i++) {
+		const char *const *list = rows[i].tool->long_val;
+
+		for (const char *const *o = list; o && *o; o++) {
+			size_t n = strlen(*o), h;
+
+			if (n == 0 || long_find(list, *o, n))
+				continue;
+			if (used == LONG_ENTRIES) {
+				long_overflow = true;
+				break;
+			}
+			long_entries[used] = (struct long_entry){list, *o, n};
+			for (h = long_hash(list, *o, n); long_slots[h];
+			     h = (h + 1) & (LONG_SLOTS - 1))
+				;
+			long_slots[h] = (uint16_t)++used;
+		}
+	}
+}
+
+/* True when the n bytes at s name one of t's long options that take a value. */
+static bool long_takes_value(const struct tool *t, const char *s, size_t n)
+{
+	if (!t->long_val || n == 0)
+		return false;
+	index_tables();
+	if (long_overflow)
+		return in_list(t->long_val, s, n);
+	return long_find(t->long_val, s, n) != NULL;
+}
+
 static bool has_char(const char *set, char c)
 {
 	return set && c && strchr(set, c) != NULL;
@@ -936,7 +1029,8 @@ struct sink {
 	int err;
 };
 
-static void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value, size_t word)
+static inline void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value,
+			    size_t word)
 {
 	if (!k->counting && k->nopts >= k->cap_opts) {
 		k->overflow = true;
@@ -1081,13 +1175,13 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 			const char *value = NULL;
 
 			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
-			    v[2] && !in_list(t->long_val, v, strlen(v))) {
+			    v[2] && !long_takes_value(t, v, strlen(v))) {
 				/* mvn -Dkey=value, -Pprofile, -T4 */
 				value = v + 2;
 				nlen = 2;
 			} else if (eq) {
 				value = eq + 1;
-			} else if (in_list(t->long_val, v, nlen)) {
+			} else if (long_takes_value(t, v, nlen)) {
 				if (i + 1 < to)
 					value = w[++i].value;
 			}
@@ -1137,10 +1231,18 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* "/...", "./...", "../...", "~/...", "." or "..": asked of every package, byte by byte. */
 static bool is_local_path(const char *s)
 {
-	return s[0] == '/' || starts_with(s, "./") || starts_with(s, "../") ||
-	       starts_with(s, "~/") || strcmp(s, ".") == 0 || strcmp(s, "..") == 0;
+	if (s[0] == '/')
+		return true;
+	if (s[0] == '~')
+		return s[1] == '/';
+	if (s[0] != '.')
+		return false;
+	if (s[1] == '/' || s[1] == '\0')
+		return true;
+	return s[1] == '.' && (s[2] == '/' || s[2] == '\0');
 }
 
 static void set_version(bale_pkg *p, const char *op, const char *version)
@@ -1477,9 +1579,19 @@ static const char *canonical_subcmd(const struct tool *t, const char *sub)
 {
 	if (t && t->aliases)
 		for (const struct alias *a = t->aliases; a->from; a++)
-			if (strcmp(a->from, sub) == 0)
+			if (a->from[0] == sub[0] && a->from[1] == sub[1] &&
+			    strcmp(a->from, sub) == 0)
 				return a->to;
 	return sub;
+}
+
+/*
+ * True when option name `o` is `name`. Rules ask for options by name on every command: names
+ * share their dashes, so the second byte settles most before a call.
+ */
+static inline bool opt_is(const char *o, const char *name)
+{
+	return o[0] == name[0] && (o[0] == '\0' || (o[1] == name[1] && strcmp(o, name) == 0));
 }
 
 static const bale_cmd_opt *find_opt(const bale_cmd *cmd, const char *name)
@@ -1487,7 +1599,7 @@ static const bale_cmd_opt *find_opt(const bale_cmd *cmd, const char *name)
 	const bale_cmd_opt *found = NULL;
 
 	for (size_t i = 0; i < cmd->nopts; i++)
-		if (strcmp(cmd->opts[i].name, name) == 0)
+		if (opt_is(cmd->opts[i].name, name))
 			found = &cmd->opts[i];
 	return found;
 }
@@ -1644,6 +1756,9 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 	return 0;
 }
 
+/* Options a command may have before its arrays are counted first. */
+#define OPTS_IN_PLACE 64
+
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 {
 	const bale_cmd_word *w = cmd->words;
@@ -1651,18 +1766,26 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	const struct tool *t = NULL;
 	const char *name;
 	struct sink k = {0};
-	bale_cmd_opt opts_buf[64];
-	const bale_cmd_word *ops_buf[256];
 
 	memset(nested, 0, sizeof(*nested));
+	/* Every field of the reading, set (the parser does not zero the command). */
 	cmd->name = "";
 	cmd->arg0 = 0;
+	cmd->wrappers = NULL;
+	cmd->nwrappers = 0;
+	cmd->subcommand = NULL;
 	cmd->subcommand_word = BALE_CMD_NONE;
+	cmd->opts = NULL;
+	cmd->nopts = 0;
+	cmd->operands = NULL;
+	cmd->noperands = 0;
+	cmd->pkgs = NULL;
+	cmd->npkgs = 0;
+	cmd->known_tool = false;
 	if (n == 0)
 		return 0;
 	name = tool_name(w[0].value, &t);
-	while (t && t->kind != K_PLAIN && t->kind != K_SHELL && t->kind != K_SU &&
-	       t->kind != K_EVAL && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
+	while (t && ((1u << t->kind) & UNWRAP_KINDS) && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
 		const char *override;
 		size_t next = unwrap(t, w, i, n, &override);
 
@@ -1680,7 +1803,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	cmd->name = name;
 	cmd->known_tool = t != NULL;
 	if (nwrappers) {
-		size_t *copy = bale_arena_alloc(arena, nwrappers * sizeof(*copy));
+		size_t *copy = cmd_alloc(arena, nwrappers * sizeof(*copy));
 
 		if (!copy)
 			return BALE_ENOMEM;
@@ -1690,28 +1813,27 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	}
 
 	/*
-	 * Fill arrays on the stack and copy them to the arena; a command with more options or
-	 * operands than they hold is read again: counted, then filled in the arena.
+	 * Fill the arrays in the arena at once: operands, at most one per word, then options
+	 * (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A command with more
+	 * is read again: counted, then filled.
 	 */
 	k.arena = arena;
-	k.opts = opts_buf;
-	k.cap_opts = BALE_ARRAY_SIZE(opts_buf);
-	k.ops = ops_buf;
-	k.cap_ops = BALE_ARRAY_SIZE(ops_buf);
+	k.cap_ops = n - i - 1;
+	k.cap_opts = k.cap_ops ? OPTS_IN_PLACE : 0; /* no words, no options */
+	if (k.cap_ops && (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
+			  !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts)))))
+		return BALE_ENOMEM;
 	parse_options(t, w, i + 1, n, &k, false);
 	if (k.err)
 		return k.err;
 	if (!k.overflow) {
-		if (k.nopts) {
-			if (!(k.opts = bale_arena_alloc(arena, k.nopts * sizeof(*k.opts))))
-				return BALE_ENOMEM;
-			memcpy(k.opts, opts_buf, k.nopts * sizeof(*k.opts));
-		}
-		if (k.nops) {
-			if (!(k.ops = bale_arena_alloc(arena, k.nops * sizeof(*k.ops))))
-				return BALE_ENOMEM;
-			memcpy(k.ops, ops_buf, k.nops * sizeof(*k.ops));
-		}
+		if (k.cap_ops)
+			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
+				   k.nopts * sizeof(*k.opts));
+		if (!k.nopts)
+			k.opts = NULL;
+		if (!k.nops)
+			k.ops = NULL;
 	} else {
 		k = (struct sink){.arena = arena, .counting = true};
 		parse_options(t, w, i + 1, n, &k, false);
@@ -1804,10 +1926,15 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 
 /* --- queries ------------------------------------------------------------------------------ */
 
+/* Rules ask this of every command for every tool: the first byte settles most. */
+static inline bool cmd_is(const bale_cmd *cmd, const char *name)
+{
+	return cmd && name && cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+}
+
 bool bale_cmd_is(const bale_cmd *cmd, const char *name)
 {
-	/* Rules ask this of every command for every tool: the first byte settles most. */
-	return cmd && name && cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+	return cmd_is(cmd, name);
 }
 
 bool bale_cmd_is_any(const bale_cmd *cmd, ...)
@@ -1818,7 +1945,7 @@ bool bale_cmd_is_any(const bale_cmd *cmd, ...)
 
 	va_start(ap, cmd);
 	while (!found && (name = va_arg(ap, const char *)) != NULL)
-		found = bale_cmd_is(cmd, name);
+		found = cmd_is(cmd, name);
 	va_end(ap);
 	return found;
 }
@@ -1854,7 +1981,7 @@ const char *bale_cmd_flag_value(const bale_cmd *cmd, ...)
 	va_start(ap, cmd);
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		for (size_t i = 0; i < cmd->nopts; i++)
-			if (strcmp(cmd->opts[i].name, name) == 0 && cmd->opts[i].value &&
+			if (opt_is(cmd->opts[i].name, name) && cmd->opts[i].value &&
 			    (!last || &cmd->opts[i] > last))
 				last = &cmd->opts[i];
 	}
