@@ -31,6 +31,7 @@
 #define SCOPE_DEFINERS (UINT32_MAX - 1)
 /* Up to this many defining stages, lookup() tests each for being an ancestor. */
 #define DEFINERS_SCAN 16
+#define NBUILTINS     11 /* BuildKit's automatic ARGs: builtin_names[] */
 
 struct def {
 	uint64_t pos;
@@ -72,6 +73,14 @@ struct bale_stages {
 	/* Entry and exit times of each stage in a walk of the FROM forest: ancestor tests. */
 	uint32_t *tin, *tout;
 
+	/*
+	 * BuildKit's automatic ARGs (platform ones and TARGETSTAGE), in the order of
+	 * builtin_names[]: not stored in the hash table, which every file would pay for, but
+	 * answered by lookup() as definitions at position 0 of the global scope.
+	 */
+	const char *builtins[NBUILTINS];
+	char os[64], arch[64], variant[64], full[200];
+
 	struct entry *entries;
 	size_t nentries, entries_alloc;
 	uint32_t *slots; /* entry index + 1; 0 is empty */
@@ -91,14 +100,14 @@ static uint64_t hash_key(uint32_t scope, const char *name, size_t len)
 	return h ^ (h >> 29);
 }
 
-static struct entry *map_find(const bale_stages *st, uint32_t scope, const char *name, size_t len)
+/* map_find() with the key's hash_key() already known. */
+static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, const char *name,
+				     size_t len, uint64_t h)
 {
-	uint64_t h;
 	size_t mask, i;
 
 	if (!st->nslots)
 		return NULL;
-	h = hash_key(scope, name, len);
 	mask = st->nslots - 1;
 	for (i = (size_t)h & mask;; i = (i + 1) & mask) {
 		uint32_t slot = st->slots[i];
@@ -111,6 +120,12 @@ static struct entry *map_find(const bale_stages *st, uint32_t scope, const char 
 		    memcmp(e->name, name, len) == 0)
 			return e;
 	}
+}
+
+static struct entry *map_find(const bale_stages *st, uint32_t scope, const char *name, size_t len)
+{
+	return st->nslots ? map_find_hashed(st, scope, name, len, hash_key(scope, name, len))
+			  : NULL;
 }
 
 static int map_grow(bale_stages *st)
@@ -136,7 +151,8 @@ static int map_grow(bale_stages *st)
 /* Finds or adds the entry of (scope, name); `name` must live as long as the stages. */
 static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, size_t len)
 {
-	struct entry *e = map_find(st, scope, name, len);
+	uint64_t h = hash_key(scope, name, len);
+	struct entry *e = map_find_hashed(st, scope, name, len, h);
 	size_t i;
 
 	if (e)
@@ -154,7 +170,7 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	e->scope = scope;
 	e->name = name;
 	e->name_len = (uint32_t)len;
-	e->hash = hash_key(scope, name, len);
+	e->hash = h;
 	e->stage = BALE_NO_STAGE;
 	for (i = (size_t)e->hash & (st->nslots - 1); st->slots[i]; i = (i + 1) & (st->nslots - 1))
 		;
@@ -188,7 +204,8 @@ static const struct def *def_before(const struct entry *e, uint64_t pos)
 static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
 		   const char *value)
 {
-	struct entry *e = map_get(st, scope, name, strlen(name));
+	size_t len = strlen(name);
+	struct entry *e = map_get(st, scope, name, len);
 
 	if (!e)
 		return BALE_ENOMEM;
@@ -208,7 +225,7 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 	e->ndefs++;
 	if (scope != 0 && scope < SCOPE_DEFINERS) {
 		/* map_get() may move the entries: `e` is not used past this point. */
-		struct entry *d = map_get(st, SCOPE_DEFINERS, name, strlen(name));
+		struct entry *d = map_get(st, SCOPE_DEFINERS, name, len);
 
 		if (!d)
 			return BALE_ENOMEM;
@@ -222,6 +239,23 @@ struct found {
 	bool declared;	   /* some ARG or ENV in scope names it */
 	const char *value; /* NULL when unset */
 };
+
+static const char *const builtin_names[NBUILTINS] = {
+    "BUILDPLATFORM", "BUILDOS",	       "BUILDOSVERSION", "BUILDARCH",
+    "BUILDVARIANT",  "TARGETPLATFORM", "TARGETOS",	 "TARGETOSVERSION",
+    "TARGETARCH",    "TARGETVARIANT",  "TARGETSTAGE",
+};
+
+/* The automatic ARG `name` (see bale_stages.builtins): its value, or NULL when it is none. */
+static const char *builtin_value(const bale_stages *st, const char *name, size_t len)
+{
+	if (len < 7 || (name[0] != 'B' && name[0] != 'T'))
+		return NULL;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(builtin_names); i++)
+		if (strlen(builtin_names[i]) == len && memcmp(builtin_names[i], name, len) == 0)
+			return st->builtins[i];
+	return NULL;
+}
 
 static size_t base_stage(const bale_stages *st, size_t s)
 {
@@ -270,8 +304,12 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		out->value = d->value;
 		return 0;
 	}
-	if (scope == 0)
+	if (scope == 0) {
+		/* The automatic ARGs are defined at position 0: seen by what comes after it. */
+		if (pos > 0 && (out->value = builtin_value(st, name, len)) != NULL)
+			out->declared = true;
 		return 0;
+	}
 	if (e && e->memo_done) {
 		out->declared = e->memo_declared;
 		out->value = e->memo_value;
@@ -477,6 +515,45 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	return rc;
 }
 
+/*
+ * Whether `word` expands to itself whatever the scope: ASCII without $, quotes or an escape
+ * character (either), not over the expander's size cap. A subset of what the shell module
+ * copies unchanged, so the answer never differs from expanding it.
+ */
+static bool expands_to_itself(const char *word)
+{
+	const char *w = word;
+
+	for (; *w; w++) {
+		unsigned char c = (unsigned char)*w;
+
+		if (c >= 0x80 || c == '$' || c == '\'' || c == '"' || c == '\\' || c == '`')
+			return false;
+	}
+	return (size_t)(w - word) <= BALE_SHELL_DEFAULT_MAX_LEN;
+}
+
+/*
+ * expand_at() of one word (not raw) into the stages' memory: the word itself when nothing in it
+ * expands, which is most words, so they cost no copy.
+ */
+static int expand_value(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
+			const char **out)
+{
+	char *value;
+	int rc;
+
+	if (expands_to_itself(word)) {
+		*out = word;
+		return 0;
+	}
+	if ((rc = expand_at(st, memo, scope, pos, word, false, &value, NULL, NULL)) != 0)
+		return rc;
+	*out = bale_arena_strdup(&st->arena, value);
+	free(value);
+	return *out ? 0 : bale_error_oom();
+}
+
 /* The position-prefixed message of a failed expansion in instruction `i`. */
 static int expand_error(const bale_stages *st, size_t i)
 {
@@ -496,70 +573,69 @@ static const char *build_arg(const bale_stages *st, const char *name)
 	return NULL;
 }
 
-/* BuildKit's automatic ARGs: the platform ones and TARGETSTAGE, --build-arg may override. */
+/*
+ * BuildKit's automatic ARGs: the platform ones and TARGETSTAGE, --build-arg may override. Their
+ * values are kept in `st` (see bale_stages.builtins) for lookup() to answer.
+ */
 static int add_builtin_args(bale_stages *st, const char *platform, const char *target_name)
 {
-	char os[64] = "linux", arch[64], variant[64], full[200];
 	const char *v, *host = bale_host_arch(&v);
 	size_t alen = strlen(host), vlen = strlen(v);
-	int rc;
 
 	/* Every file adds these: the host's platform is put together without formatting. */
-	if (alen >= sizeof(arch) || vlen >= sizeof(variant))
+	if (alen >= sizeof(st->arch) || vlen >= sizeof(st->variant))
 		return bale_error_set(BALE_EINVAL, "host platform name too long");
-	memcpy(arch, host, alen + 1);
-	memcpy(variant, v, vlen + 1);
+	memcpy(st->os, "linux", sizeof("linux"));
+	memcpy(st->arch, host, alen + 1);
+	memcpy(st->variant, v, vlen + 1);
 	if (platform && *platform) {
 		const char *a = strchr(platform, '/'), *b = a ? strchr(a + 1, '/') : NULL;
 
 		if (!a || a == platform || !a[1] || (b && (b == a + 1 || !b[1])) ||
-		    strlen(platform) >= sizeof(os))
+		    strlen(platform) >= sizeof(st->os))
 			return bale_error_set(BALE_EINVAL,
 					      "invalid platform '%s': expected os/arch[/variant]",
 					      platform);
-		snprintf(os, sizeof(os), "%.*s", (int)(a - platform), platform);
-		snprintf(arch, sizeof(arch), "%.*s", b ? (int)(b - a - 1) : (int)strlen(a + 1),
-			 a + 1);
-		snprintf(variant, sizeof(variant), "%s", b ? b + 1 : "");
+		snprintf(st->os, sizeof(st->os), "%.*s", (int)(a - platform), platform);
+		snprintf(st->arch, sizeof(st->arch), "%.*s",
+			 b ? (int)(b - a - 1) : (int)strlen(a + 1), a + 1);
+		snprintf(st->variant, sizeof(st->variant), "%s", b ? b + 1 : "");
 	}
 	{
-		size_t olen = strlen(os), at;
+		size_t olen = strlen(st->os), at;
+		char *full = st->full;
 
-		alen = strlen(arch);
-		vlen = strlen(variant);
+		alen = strlen(st->arch);
+		vlen = strlen(st->variant);
 		/* os, arch and variant are each under 64 bytes: full holds them and two slashes */
-		memcpy(full, os, olen);
+		memcpy(full, st->os, olen);
 		full[olen] = '/';
-		memcpy(full + olen + 1, arch, alen);
+		memcpy(full + olen + 1, st->arch, alen);
 		at = olen + 1 + alen;
 		if (vlen) {
 			full[at++] = '/';
-			memcpy(full + at, variant, vlen);
+			memcpy(full + at, st->variant, vlen);
 			at += vlen;
 		}
 		full[at] = '\0';
 	}
-	const char *pairs[][2] = {
-	    {"BUILDPLATFORM", full},
-	    {"BUILDOS", os},
-	    {"BUILDOSVERSION", ""},
-	    {"BUILDARCH", arch},
-	    {"BUILDVARIANT", variant},
-	    {"TARGETPLATFORM", full},
-	    {"TARGETOS", os},
-	    {"TARGETOSVERSION", ""},
-	    {"TARGETARCH", arch},
-	    {"TARGETVARIANT", variant},
-	    {"TARGETSTAGE", target_name ? target_name : ""},
+	const char *values[NBUILTINS] = {
+	    st->full,
+	    st->os,
+	    "",
+	    st->arch,
+	    st->variant,
+	    st->full,
+	    st->os,
+	    "",
+	    st->arch,
+	    st->variant,
+	    target_name ? target_name : "",
 	};
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(pairs); i++) {
-		const char *value = build_arg(st, pairs[i][0]);
-		char *copy = bale_arena_strdup(&st->arena, value ? value : pairs[i][1]);
+	for (size_t i = 0; i < NBUILTINS; i++) {
+		const char *value = build_arg(st, builtin_names[i]);
 
-		if (!copy)
-			return BALE_ENOMEM;
-		if ((rc = add_def(st, 0, pairs[i][0], 0, copy)) != 0)
-			return rc;
+		st->builtins[i] = value ? value : values[i];
 	}
 	return 0;
 }
@@ -666,15 +742,8 @@ static int global_args(bale_stages *st)
 				var->value = given;
 				var->from_build_arg = true;
 			} else if (kv->value) {
-				char *value;
-
-				if (expand_at(st, true, 0, pos_of(i, p), kv->value, false, &value,
-					      NULL, NULL))
+				if (expand_value(st, true, 0, pos_of(i, p), kv->value, &var->value))
 					return expand_error(st, i);
-				var->value = bale_arena_strdup(&st->arena, value);
-				free(value);
-				if (!var->value)
-					return BALE_ENOMEM;
 			}
 			/* Without a value the name keeps what it had (BuildKit only sets values).
 			 */
@@ -727,14 +796,9 @@ static int resolve_bases(bale_stages *st)
 	for (size_t s = 0; s < st->nstages; s++) {
 		bale_stage *stage = &st->stages[s];
 		size_t i = stage->instruction, b;
-		char *value;
 
-		if (expand_at(st, true, 0, POS_END, stage->base_word, false, &value, NULL, NULL))
+		if (expand_value(st, true, 0, POS_END, stage->base_word, &stage->base.name))
 			return expand_error(st, i);
-		stage->base.name = bale_arena_strdup(&st->arena, value);
-		free(value);
-		if (!stage->base.name)
-			return BALE_ENOMEM;
 		if (!*stage->base.name)
 			return df_error_at(st->file, &st->instrs[i],
 					   "base name (%s) should not be blank", stage->base_word);
@@ -753,8 +817,8 @@ static int resolve_bases(bale_stages *st)
 		if (stage->name && (rc = intern_name(st, stage->name, s)) != 0)
 			return rc;
 		if (stage->platform) {
-			if (expand_at(st, true, 0, POS_END, stage->platform, false, &value, NULL,
-				      NULL)) {
+			if (expand_value(st, true, 0, POS_END, stage->platform,
+					 &stage->platform_value)) {
 				char msg[1024];
 
 				snprintf(msg, sizeof(msg), "%s", bale_error_last()->message);
@@ -764,10 +828,6 @@ static int resolve_bases(bale_stages *st)
 						   "failed to process arguments for platform: %s",
 						   msg);
 			}
-			stage->platform_value = bale_arena_strdup(&st->arena, value);
-			free(value);
-			if (!stage->platform_value)
-				return BALE_ENOMEM;
 			if (!*stage->platform_value)
 				return df_error_at(st->file, &st->instrs[i],
 						   "empty platform value from expression %s",
@@ -1085,18 +1145,13 @@ struct var_list {
 static int scope_expand(bale_stages *st, size_t s, size_t i, uint64_t pos, const char *word,
 			const char **out)
 {
-	char *value;
-
-	if (expand_at(st, true, (uint32_t)(s + 1), pos, word, false, &value, NULL, NULL)) {
+	if (expand_value(st, true, (uint32_t)(s + 1), pos, word, out)) {
 		if (st->stages[s].reachable || bale_error_last()->code == BALE_ENOMEM)
 			return expand_error(st, i);
 		bale_error_clear();
 		*out = word;
-		return 0;
 	}
-	*out = bale_arena_strdup(&st->arena, value);
-	free(value);
-	return *out ? 0 : BALE_ENOMEM;
+	return 0;
 }
 
 /* Applies the ARG/ENV definitions of `cmd` (instruction `i`) to stage `s` at `base_pos`. */
@@ -1265,7 +1320,13 @@ int bale_dockerfile_stages(bale_stages **out, const bale_dockerfile *df,
 	}
 	if ((rc = copy_opts(st, opts)) || (rc = layout(st)))
 		goto fail;
-	target_name = target ? target : st->stages[st->nstages - 1].name;
+	/* The caller's --target must outlive the call: TARGETSTAGE keeps a copy. */
+	target_name =
+	    target ? bale_arena_strdup(&st->arena, target) : st->stages[st->nstages - 1].name;
+	if (target && !target_name) {
+		rc = BALE_ENOMEM;
+		goto fail;
+	}
 	if ((rc = add_builtin_args(st, opts ? opts->platform : NULL, target_name)) ||
 	    (rc = global_args(st)) || (rc = resolve_bases(st)) || (rc = forest(st)) ||
 	    (rc = resolve_refs(st)) || (rc = check_cycles(st)) || (rc = reachability(st, target)) ||
