@@ -52,33 +52,40 @@ struct parser {
 	const char **comments;
 	size_t ncomments, comments_alloc;
 	df_strvec args, flags;
-	bale_buf word; /* scratch for word building */
+	df_strvec words; /* parse_name_value()'s words, reused */
+	bale_buf word;	 /* scratch for word building */
 };
 
 static const char *const directive_names[3] = {"syntax", "escape", "check"};
 
 static const struct {
 	const char *name;
+	size_t len;
 	bale_instr_kind kind;
 } instructions[] = {
-    {"add", BALE_INSTR_ADD},
-    {"arg", BALE_INSTR_ARG},
-    {"cmd", BALE_INSTR_CMD},
-    {"copy", BALE_INSTR_COPY},
-    {"entrypoint", BALE_INSTR_ENTRYPOINT},
-    {"env", BALE_INSTR_ENV},
-    {"expose", BALE_INSTR_EXPOSE},
-    {"from", BALE_INSTR_FROM},
-    {"healthcheck", BALE_INSTR_HEALTHCHECK},
-    {"label", BALE_INSTR_LABEL},
-    {"maintainer", BALE_INSTR_MAINTAINER},
-    {"onbuild", BALE_INSTR_ONBUILD},
-    {"run", BALE_INSTR_RUN},
-    {"shell", BALE_INSTR_SHELL},
-    {"stopsignal", BALE_INSTR_STOPSIGNAL},
-    {"user", BALE_INSTR_USER},
-    {"volume", BALE_INSTR_VOLUME},
-    {"workdir", BALE_INSTR_WORKDIR},
+#define INSTR(name, kind)                                                                          \
+	{                                                                                          \
+		name, sizeof(name) - 1, kind                                                       \
+	}
+    INSTR("add", BALE_INSTR_ADD),
+    INSTR("arg", BALE_INSTR_ARG),
+    INSTR("cmd", BALE_INSTR_CMD),
+    INSTR("copy", BALE_INSTR_COPY),
+    INSTR("entrypoint", BALE_INSTR_ENTRYPOINT),
+    INSTR("env", BALE_INSTR_ENV),
+    INSTR("expose", BALE_INSTR_EXPOSE),
+    INSTR("from", BALE_INSTR_FROM),
+    INSTR("healthcheck", BALE_INSTR_HEALTHCHECK),
+    INSTR("label", BALE_INSTR_LABEL),
+    INSTR("maintainer", BALE_INSTR_MAINTAINER),
+    INSTR("onbuild", BALE_INSTR_ONBUILD),
+    INSTR("run", BALE_INSTR_RUN),
+    INSTR("shell", BALE_INSTR_SHELL),
+    INSTR("stopsignal", BALE_INSTR_STOPSIGNAL),
+    INSTR("user", BALE_INSTR_USER),
+    INSTR("volume", BALE_INSTR_VOLUME),
+    INSTR("workdir", BALE_INSTR_WORKDIR),
+#undef INSTR
 };
 
 const char *bale_instr_kind_name(bale_instr_kind kind)
@@ -381,6 +388,38 @@ static int push_word(struct parser *p, df_strvec *vec)
  * the rest of the line.
  */
 /*
+ * ASCII bytes that may end a plain run (see plain_run()): 1 outside quotes (white space, quotes
+ * and both escape characters), 2 inside quotes (quotes and escape characters).
+ */
+static const unsigned char run_stop[128] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+    [' '] = 1,	['\''] = 3, ['"'] = 3,	['\\'] = 3, ['`'] = 3,
+};
+
+/*
+ * The end of the run of ASCII bytes from `pos` that parse_words() and extract_flags() copy as
+ * they are: up to a byte of 0x80 or above, the escape character, and (outside quotes, `quote`
+ * 0) a quote or white space, or (inside) the closing `quote`. A table settles most bytes.
+ */
+static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint32_t quote)
+{
+	unsigned char mask = quote ? 2 : 1;
+
+	for (; pos < len; pos++) {
+		unsigned char c = (unsigned char)s[pos];
+
+		if (c >= 0x80)
+			break;
+		if (!(run_stop[c] & mask))
+			continue;
+		/* The other escape character is plain text, and so is the other quote inside. */
+		if (c == (unsigned char)escape || (quote ? c == quote : c != '\\' && c != '`'))
+			break;
+	}
+	return pos;
+}
+
+/*
  * Appends the ASCII bytes from s[pos] up to the first byte extract_flags() treats on its own (a
  * space, a quote or `quote`, a backslash, a byte of 0x80 or above) in one go, as
  * add_byte_as_rune() would one by one. Returns the position of the last byte appended.
@@ -388,15 +427,8 @@ static int push_word(struct parser *p, df_strvec *vec)
 static size_t add_plain_run(bale_buf *buf, const char *s, size_t len, size_t pos,
 			    unsigned char quote)
 {
-	size_t end = pos + 1;
+	size_t end = plain_run(s, len, pos + 1, '\\', quote);
 
-	for (; end < len; end++) {
-		unsigned char c = (unsigned char)s[end];
-
-		if (c >= 0x80 || c == '\\' ||
-		    (quote ? c == quote : c == '\'' || c == '"' || is_byte_space(c)))
-			break;
-	}
 	bale_buf_add(buf, s + pos, end - pos);
 	return end - 1;
 }
@@ -481,25 +513,6 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 	}
 	*rest = len;
 	return 0;
-}
-
-/*
- * The end of the run of ASCII bytes from `pos` that parse_words() copies as they are: up to a
- * byte of 0x80 or above, the escape character, and (outside quotes, `quote` 0) a quote or white
- * space, or (inside) the closing `quote`.
- */
-static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint32_t quote)
-{
-	for (; pos < len; pos++) {
-		unsigned char c = (unsigned char)s[pos];
-
-		if (c >= 0x80 || c == (unsigned char)escape)
-			break;
-		if (quote ? c == quote
-			  : c == '\'' || c == '"' || c == ' ' || (c >= '\t' && c <= '\r'))
-			break;
-	}
-	return pos;
 }
 
 /*
@@ -612,14 +625,15 @@ static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, co
 static int parse_name_value(struct parser *p, const struct line_ctx *lc, const char *key,
 			    const char *s, size_t len)
 {
-	df_strvec words = {0};
+	df_strvec *w = &p->words;
 	int rc;
 
-	if ((rc = parse_words(p, s, len, &words)) != 0)
+	w->n = 0;
+	if ((rc = parse_words(p, s, len, w)) != 0)
 		goto out;
-	if (words.n == 0)
+	if (w->n == 0)
 		goto out;
-	if (!memchr(words.v[0], '=', words.lens[0])) {
+	if (!memchr(w->v[0], '=', w->lens[0])) {
 		size_t i = 0, j;
 
 		while (i < len && !is_re_space(s[i]))
@@ -637,14 +651,14 @@ static int parse_name_value(struct parser *p, const struct line_ctx *lc, const c
 			goto out;
 		goto out;
 	}
-	for (size_t w = 0; w < words.n; w++) {
-		const char *eq = memchr(words.v[w], '=', words.lens[w]);
+	for (size_t k = 0; k < w->n; k++) {
+		const char *eq = memchr(w->v[k], '=', w->lens[k]);
 		size_t klen;
 
 		if (!eq) {
 			bale_buf q = BALE_BUF_INIT;
 
-			bale_go_quote(&q, words.v[w], words.lens[w]);
+			bale_go_quote(&q, w->v[k], w->lens[k]);
 			rc = parse_error(p, BALE_EPARSE, lc->line, lc->col,
 					 "Syntax error - can't find = in %s. Must be of the form: "
 					 "name=value",
@@ -652,23 +666,22 @@ static int parse_name_value(struct parser *p, const struct line_ctx *lc, const c
 			bale_buf_release(&q);
 			goto out;
 		}
-		klen = (size_t)(eq - words.v[w]);
+		klen = (size_t)(eq - w->v[k]);
 		{
-			char *k = bale_arena_strndup(&p->df->arena, words.v[w], klen);
+			char *name = bale_arena_strndup(&p->df->arena, w->v[k], klen);
 
-			if (!k) {
+			if (!name) {
 				rc = BALE_ENOMEM;
 				goto out;
 			}
 			/* The value is the word's tail, already NUL-terminated in the arena. */
-			if ((rc = df_strvec_push(&p->args, k, klen)) ||
-			    (rc = df_strvec_push(&p->args, eq + 1, words.lens[w] - klen - 1)) ||
+			if ((rc = df_strvec_push(&p->args, name, klen)) ||
+			    (rc = df_strvec_push(&p->args, eq + 1, w->lens[k] - klen - 1)) ||
 			    (rc = df_strvec_push(&p->args, "=", 1)))
 				goto out;
 		}
 	}
 out:
-	df_strvec_release(&words);
 	return rc;
 }
 
@@ -729,21 +742,50 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 	return 0;
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
 static bale_instr_kind lookup_kind(const char *word, size_t len, const char **name)
 {
-	/* The table's names are lower case: the first byte settles most entries. */
-	char first =
-	    len && word[0] >= 'A' && word[0] <= 'Z' ? (char)(word[0] - 'A' + 'a') : word[0];
+	/* The table's names are lower case: length and first byte settle most entries. */
+	char first = len ? ascii_lower(word[0]) : 0;
 
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++)
-		if (instructions[i].name[0] == first && strlen(instructions[i].name) == len &&
-		    strncasecmp(instructions[i].name, word, len) == 0) {
-			*name = instructions[i].name;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++) {
+		const char *n = instructions[i].name;
+		size_t k = 1;
+
+		if (instructions[i].len != len || n[0] != first)
+			continue;
+		while (k < len && ascii_lower(word[k]) == n[k])
+			k++;
+		if (k == len) {
+			*name = n;
 			return instructions[i].kind;
 		}
+	}
 	*name = NULL;
 	return BALE_INSTR_UNKNOWN;
+}
+
+/*
+ * The instruction word as written, NUL-terminated: the static spelling when it is written all
+ * in upper or all in lower case, as nearly always, else a copy.
+ */
+static const char *keyword_text(struct parser *p, bale_instr_kind kind, const char *name,
+				const char *word, size_t len)
+{
+	const char *upper = bale_instr_kind_name(kind);
+
+	if (kind != BALE_INSTR_UNKNOWN) {
+		if (memcmp(word, upper, len) == 0)
+			return upper;
+		if (memcmp(word, name, len) == 0)
+			return name;
+	}
+	return bale_arena_strndup(&p->df->arena, word, len);
 }
 
 /*
@@ -768,10 +810,10 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 		rest_start++;
 
 	ins->original = intern(p, lc, line, len);
-	ins->keyword = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
+	ins->kind = lookup_kind(line + start, cmd_end - start, &ins->name);
+	ins->keyword = keyword_text(p, ins->kind, ins->name, line + start, cmd_end - start);
 	if (!ins->original || !ins->keyword)
 		return BALE_ENOMEM;
-	ins->kind = lookup_kind(ins->keyword, cmd_end - start, &ins->name);
 	if (ins->kind == BALE_INSTR_UNKNOWN) {
 		/* Known instructions share the table's name; an unknown word gets its own. */
 		name = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
@@ -815,15 +857,9 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 	case BALE_INSTR_SHELL:
 		rc = parse_maybe_json(p, lc, ins, line, len, false);
 		break;
-	case BALE_INSTR_ARG: {
-		df_strvec words = {0};
-
-		rc = parse_words(p, line, len, &words);
-		for (size_t i = 0; rc == 0 && i < words.n; i++)
-			rc = df_strvec_push(&p->args, words.v[i], words.lens[i]);
-		df_strvec_release(&words);
+	case BALE_INSTR_ARG:
+		rc = parse_words(p, line, len, &p->args);
 		break;
-	}
 	case BALE_INSTR_ENV:
 		rc = parse_name_value(p, lc, "ENV", line, len);
 		break;
@@ -895,6 +931,32 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 
 /* --- heredocs ------------------------------------------------------------------------------ */
 
+#define MAX_HEREDOCS 16 /* in one instruction */
+
+/*
+ * Whether the shell lexer would take `len` bytes at `s` as they are, but for splitting them at
+ * white space (ASCII white space only: [\t\n\v\f\r ]): ASCII with no $, quote or escape
+ * character (either). With `no_space`, white space does not count as plain either.
+ */
+static bool is_shell_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static bool is_plain_shell_text(const char *s, size_t len, bool no_space)
+{
+	if (len > BALE_SHELL_DEFAULT_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x80 || c == '$' || c == '\'' || c == '"' || c == '\\' || c == '`' ||
+		    (no_space && is_shell_space(c)))
+			return false;
+	}
+	return true;
+}
+
 static bool can_contain_heredoc(const bale_instruction *ins)
 {
 	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
@@ -934,6 +996,11 @@ static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const
 	rest = i;
 	if (memchr(w + rest, '<', len - rest) || rest == len)
 		return 0;
+	if (is_plain_shell_text(w + rest, len - rest, true)) {
+		/* Nothing in it is expanded or quoted: it is its own name, and unquoted. */
+		doc->expand = true;
+		goto found;
+	}
 	if (bale_shell_expand_words(&cooked, w + rest, len - rest, &opts) != 0) {
 		rc = parse_error_from_last(p, lc->line, lc->col);
 		goto out;
@@ -960,7 +1027,9 @@ static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const
 			q_raw += *c == '\'' || *c == '"';
 		doc->expand = q_cooked == q_raw;
 	}
-	doc->name = bale_arena_strdup(&p->df->arena, cooked.v[0]);
+found:
+	doc->name = cooked.n ? bale_arena_strdup(&p->df->arena, cooked.v[0])
+			     : bale_arena_strndup(&p->df->arena, w + rest, len - rest);
 	if (!doc->name) {
 		rc = BALE_ENOMEM;
 		goto out;
@@ -974,6 +1043,23 @@ out:
 	return rc;
 }
 
+/* Adds the heredoc word `w` starts, if any, to docs[*ndocs] (room for MAX_HEREDOCS). */
+static int add_heredoc_word(struct parser *p, const struct line_ctx *lc, const char *w, size_t len,
+			    bale_heredoc *docs, size_t *ndocs)
+{
+	bale_heredoc doc = {0};
+	bool found;
+	int rc;
+
+	if ((rc = parse_heredoc_word(p, lc, w, len, &doc, &found)) != 0 || !found)
+		return rc;
+	if (*ndocs == MAX_HEREDOCS)
+		return parse_error(p, BALE_ELIMIT, lc->line, lc->col,
+				   "more than %d heredocs in one instruction", MAX_HEREDOCS);
+	docs[(*ndocs)++] = doc;
+	return 0;
+}
+
 /* Finds the heredocs a line starts and reads their bodies from the lines that follow. */
 static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instruction *ins,
 			 const char *line, size_t len)
@@ -981,32 +1067,31 @@ static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instr
 	bale_shell_opts opts = {
 	    .escape = '\\', .raw_quotes = true, .raw_escapes = true, .skip_unset = true};
 	bale_words words = BALE_WORDS_INIT;
-	bale_heredoc docs[16], *arr;
+	bale_heredoc docs[MAX_HEREDOCS], *arr;
 	size_t ndocs = 0;
 	int rc = 0;
 
-	/* BuildKit ignores a lexing error here: the line then starts no heredoc. */
-	if (bale_shell_expand_words(&words, line, len, &opts) != 0) {
+	if (is_plain_shell_text(line, len, false)) {
+		/* The lexer would only split it at white space: its words are read in place. */
+		for (size_t i = 0, start; i < len;) {
+			while (i < len && is_shell_space((unsigned char)line[i]))
+				i++;
+			start = i;
+			while (i < len && !is_shell_space((unsigned char)line[i]))
+				i++;
+			if (i > start && (rc = add_heredoc_word(p, lc, line + start, i - start,
+								docs, &ndocs)) != 0)
+				goto out;
+		}
+	} else if (bale_shell_expand_words(&words, line, len, &opts) != 0) {
+		/* BuildKit ignores a lexing error here: the line then starts no heredoc. */
 		bale_error_clear();
 		goto out;
 	}
-	for (size_t i = 0; i < words.n; i++) {
-		bale_heredoc doc = {0};
-		bool found;
-
-		if ((rc = parse_heredoc_word(p, lc, words.v[i], strlen(words.v[i]), &doc,
-					     &found)) != 0)
+	for (size_t i = 0; i < words.n; i++)
+		if ((rc = add_heredoc_word(p, lc, words.v[i], strlen(words.v[i]), docs, &ndocs)) !=
+		    0)
 			goto out;
-		if (!found)
-			continue;
-		if (ndocs == BALE_ARRAY_SIZE(docs)) {
-			rc = parse_error(p, BALE_ELIMIT, lc->line, lc->col,
-					 "more than %zu heredocs in one instruction",
-					 BALE_ARRAY_SIZE(docs));
-			goto out;
-		}
-		docs[ndocs++] = doc;
-	}
 	for (size_t d = 0; d < ndocs; d++) {
 		struct phys_line pl;
 		size_t name_len = strlen(docs[d].name), body_start = p->pos;
@@ -1293,6 +1378,7 @@ int bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
 	bale_buf_release(&p.word);
 	df_strvec_release(&p.args);
 	df_strvec_release(&p.flags);
+	df_strvec_release(&p.words);
 	free(p.comments);
 	if (rc == BALE_ENOMEM)
 		bale_error_oom();
