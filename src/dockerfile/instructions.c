@@ -167,10 +167,16 @@ static char *dup(struct ctx *c, const char *s, size_t len)
 	return bale_arena_strndup(c->arena, s, len);
 }
 
+/* tolower() of the C locale, which bale runs in, without the call. */
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
 static bool ascii_ieq(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++)
-		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+		if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
 			return false;
 	return *a == *b;
 }
@@ -178,9 +184,19 @@ static bool ascii_ieq(const char *a, const char *b)
 static bool ascii_nieq(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
 			return false;
 	return true;
+}
+
+/* Whether the `len` bytes at `s` are `name` (NUL-terminated) exactly. */
+static bool is_name(const char *name, const char *s, size_t len)
+{
+	size_t k = 0;
+
+	while (k < len && name[k] == s[k])
+		k++;
+	return k == len && name[k] == '\0';
 }
 
 static char *lower_dup(struct ctx *c, const char *s)
@@ -331,10 +347,10 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		size_t name_len, shown, s;
 		struct flag_value *v;
 
-		if (strcmp(arg, "--") == 0)
-			return 0;
-		if (strncmp(arg, "--", 2) != 0)
+		if (arg[0] != '-' || arg[1] != '-')
 			return fail(c, "arg should start with -- : %s", arg);
+		if (arg[2] == '\0')
+			return 0;
 		eq = strchr(arg, '=');
 		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
 		/* Only messages use the name: copied, not formatted (every flag of every file). */
@@ -343,8 +359,7 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		flag_name[shown] = '\0';
 		value = eq ? eq + 1 : "";
 		for (s = 0; s < nspecs; s++)
-			if (strlen(specs[s].name) == name_len - 2 &&
-			    memcmp(specs[s].name, arg + 2, name_len - 2) == 0)
+			if (is_name(specs[s].name, arg + 2, name_len - 2))
 				break;
 		if (s == nspecs) {
 			for (size_t k = 0; k < nspecs && k < BALE_ARRAY_SIZE(names); k++)
@@ -474,44 +489,47 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 {
 	size_t n = strlen(s), i = 0, count = 0, alloc = 8;
 	char **fields = bale_arena_alloc(arena, alloc * sizeof(*fields));
-	bale_buf field = BALE_BUF_INIT;
-	int rc = 0;
 
 	if (!fields)
 		return BALE_ENOMEM;
 	for (;;) {
-		bale_buf_reset(&field);
-		if (i < n && s[i] == '"') {
-			size_t col = i + 1;
+		char *field;
 
-			i++;
-			for (;;) {
+		if (i < n && s[i] == '"') {
+			size_t col = i + 1, start = i + 1, w = 0;
+
+			/* Find the closing quote ("" is a quote inside), then copy and undouble. */
+			for (i = start;; i++) {
 				if (i >= n) {
 					snprintf(err, err_cap,
 						 "parse error on line 1, column %zu: extraneous or "
 						 "missing \" in quoted-field",
 						 col);
-					rc = BALE_EPARSE;
-					goto out;
+					return BALE_EPARSE;
 				}
-				if (s[i] == '"' && i + 1 < n && s[i + 1] == '"') {
-					bale_buf_addch(&field, '"');
-					i += 2;
-				} else if (s[i] == '"') {
+				if (s[i] != '"')
+					continue;
+				if (i + 1 < n && s[i + 1] == '"')
 					i++;
+				else
 					break;
-				} else {
-					bale_buf_addch(&field, s[i++]);
-				}
 			}
+			if (!(field = bale_arena_strndup(arena, s + start, i - start)))
+				return BALE_ENOMEM;
+			for (size_t r = 0; field[r]; r++) {
+				field[w++] = field[r];
+				if (field[r] == '"')
+					r++; /* the second quote of a pair */
+			}
+			field[w] = '\0';
+			i++; /* the closing quote */
 			if (i < n && s[i] != ',') {
 				snprintf(
 				    err, err_cap,
 				    "parse error on line 1, column %zu: extraneous or missing \" "
 				    "in quoted-field",
 				    i + 1);
-				rc = BALE_EPARSE;
-				goto out;
+				return BALE_EPARSE;
 			}
 		} else {
 			size_t start = i;
@@ -522,41 +540,30 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 						 "parse error on line 1, column %zu: bare \" in "
 						 "non-quoted-field",
 						 i + 1);
-					rc = BALE_EPARSE;
-					goto out;
+					return BALE_EPARSE;
 				}
 				i++;
 			}
-			bale_buf_add(&field, s + start, i - start);
-		}
-		if (field.err) {
-			rc = field.err;
-			goto out;
+			if (!(field = bale_arena_strndup(arena, s + start, i - start)))
+				return BALE_ENOMEM;
 		}
 		if (count == alloc) {
 			char **grown = bale_arena_alloc(arena, alloc * 2 * sizeof(*grown));
 
-			if (!grown) {
-				rc = BALE_ENOMEM;
-				goto out;
-			}
+			if (!grown)
+				return BALE_ENOMEM;
 			memcpy(grown, fields, count * sizeof(*grown));
 			fields = grown;
 			alloc *= 2;
 		}
-		if (!(fields[count++] = bale_arena_strndup(arena, field.ptr, field.len))) {
-			rc = BALE_ENOMEM;
-			goto out;
-		}
+		fields[count++] = field;
 		if (i >= n)
 			break;
 		i++; /* the comma */
 	}
 	*fields_out = fields;
 	*nout = count;
-out:
-	bale_buf_release(&field);
-	return rc;
+	return 0;
 }
 
 static int csv_fields(struct ctx *c, const char *s, char ***fields, size_t *n)
@@ -622,14 +629,50 @@ static bool parse_ram_bytes(const char *s, int64_t *out)
 	return true;
 }
 
+/* The keys of a --mount field, in the order of mount_keys[]. */
+enum mount_key {
+	MK_TYPE,
+	MK_FROM,
+	MK_SOURCE,
+	MK_TARGET,
+	MK_READONLY,
+	MK_ID,
+	MK_SHARING,
+	MK_REQUIRED,
+	MK_SIZE,
+	MK_MODE,
+	MK_UID,
+	MK_GID,
+	MK_SRC,
+	MK_DST,
+	MK_DESTINATION,
+	MK_RO,
+	MK_RW,
+	MK_READWRITE,
+	MK_ENV,
+	MK_UNKNOWN
+};
+
+static const char *const mount_keys[] = {
+    "type", "from", "source", "target", "readonly",    "id", "sharing", "required",  "size", "mode",
+    "uid",  "gid",  "src",    "dst",	"destination", "ro", "rw",	"readwrite", "env"};
+
+/* The key of `len` bytes at `s`, in any case (BuildKit lower-cases keys). */
+static enum mount_key mount_key_of(const char *s, size_t len)
+{
+	unsigned char first = len ? ascii_lower((unsigned char)s[0]) : 0;
+
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(mount_keys); k++)
+		if ((unsigned char)mount_keys[k][0] == first && ascii_nieq(mount_keys[k], s, len) &&
+		    mount_keys[k][len] == '\0')
+			return (enum mount_key)k;
+	return MK_UNKNOWN;
+}
+
 static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 {
 	static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
 	static const char *const sharings[] = {"shared", "private", "locked"};
-	static const char *const keys[] = {"type", "from",    "source",	   "target", "readonly",
-					   "id",   "sharing", "required",  "size",   "mode",
-					   "uid",  "gid",     "src",	   "dst",    "destination",
-					   "ro",   "rw",      "readwrite", "env"};
 	char **fields, hint[160];
 	size_t nfields;
 	bale_kv *kvs;
@@ -645,22 +688,35 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 		return BALE_ENOMEM;
 	m->nfields = nfields;
 	for (size_t i = 0; i < nfields; i++) {
-		char *field = fields[i], *eq = strchr(field, '='), *key, *value;
+		char *field = fields[i], *eq = strchr(field, '=');
+		size_t klen = eq ? (size_t)(eq - field) : strlen(field);
+		enum mount_key k = mount_key_of(field, klen);
+		const char *key, *value;
 		bool has_var, b;
 
-		key = lower_dup(c, field);
-		if (!key)
-			return BALE_ENOMEM;
+		/* A known key's lower-case spelling is the table's; only an unknown one is copied.
+		 */
+		if (k != MK_UNKNOWN) {
+			key = mount_keys[k];
+		} else {
+			char *lower = dup(c, field, klen);
+
+			if (!lower)
+				return BALE_ENOMEM;
+			for (char *p = lower; *p; p++)
+				*p = (char)ascii_lower((unsigned char)*p);
+			key = lower;
+		}
 		kvs[i].key = key;
 		kvs[i].value = eq ? eq + 1 : NULL;
 		if (!eq) {
-			if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+			if (k == MK_READONLY || k == MK_RO) {
 				m->readonly = true;
 				ro_auto = false;
-			} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+			} else if (k == MK_READWRITE || k == MK_RW) {
 				m->readonly = false;
 				ro_auto = false;
-			} else if (!strcmp(key, "required")) {
+			} else if (k == MK_REQUIRED) {
 				if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
 					return fail(c, "unexpected key '%s' for mount type '%s'",
 						    key, df_mount_type_name(m->type));
@@ -671,10 +727,10 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			}
 			continue;
 		}
-		key[eq - field] = '\0';
 		value = eq + 1;
 		has_var = strchr(value, '$') != NULL;
-		if (!strcmp(key, "from")) {
+		switch (k) {
+		case MK_FROM: {
 			const char *dollar = strchr(value, '$');
 
 			if (dollar && dollar[1])
@@ -683,7 +739,9 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 					    "stage instead",
 					    key);
 			m->from = value;
-		} else if (!strcmp(key, "type")) {
+			break;
+		}
+		case MK_TYPE: {
 			size_t t;
 
 			if (has_var) {
@@ -698,14 +756,22 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 					    suggest(hint, sizeof(hint), value, types,
 						    BALE_ARRAY_SIZE(types), true));
 			m->type = (bale_mount_type)t;
-		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+			break;
+		}
+		case MK_SOURCE:
+		case MK_SRC:
 			m->source = value;
-		} else if (!strcmp(key, "target") || !strcmp(key, "dst") ||
-			   !strcmp(key, "destination")) {
+			break;
+		case MK_TARGET:
+		case MK_DST:
+		case MK_DESTINATION:
 			m->target = value;
-		} else if (!strcmp(key, "readonly") || !strcmp(key, "ro") ||
-			   !strcmp(key, "readwrite") || !strcmp(key, "rw")) {
-			bool rw = !strcmp(key, "readwrite") || !strcmp(key, "rw");
+			break;
+		case MK_READONLY:
+		case MK_RO:
+		case MK_READWRITE:
+		case MK_RW: {
+			bool rw = k == MK_READWRITE || k == MK_RW;
 
 			ro_auto = false;
 			if (has_var) {
@@ -715,7 +781,9 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			if (!parse_go_bool(value, &b))
 				return fail(c, "invalid value for %s: %s", key, value);
 			m->readonly = rw ? !b : b;
-		} else if (!strcmp(key, "required")) {
+			break;
+		}
+		case MK_REQUIRED:
 			if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
 				return fail(c, "unexpected key '%s' for mount type '%s'", key,
 					    df_mount_type_name(m->type));
@@ -726,7 +794,8 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			if (!parse_go_bool(value, &b))
 				return fail(c, "invalid value for %s: %s", key, value);
 			m->required = b;
-		} else if (!strcmp(key, "size")) {
+			break;
+		case MK_SIZE:
 			if (m->type != BALE_MOUNT_TMPFS)
 				return fail(c, "unexpected key '%s' for mount type '%s'", key,
 					    df_mount_type_name(m->type));
@@ -737,46 +806,55 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			if (!parse_ram_bytes(value, &m->size))
 				return fail(c, "invalid value for %s: %s", key, value);
 			m->has_size = true;
-		} else if (!strcmp(key, "id")) {
+			break;
+		case MK_ID:
 			m->id = value;
-		} else if (!strcmp(key, "sharing")) {
-			size_t s;
+			break;
+		case MK_SHARING: {
+			size_t sh;
 
 			sharing_given = true;
 			if (has_var) {
 				m->unresolved = true;
 				continue;
 			}
-			for (s = 0; s < BALE_ARRAY_SIZE(sharings); s++)
-				if (ascii_ieq(value, sharings[s]))
+			for (sh = 0; sh < BALE_ARRAY_SIZE(sharings); sh++)
+				if (ascii_ieq(value, sharings[sh]))
 					break;
-			if (s == BALE_ARRAY_SIZE(sharings))
+			if (sh == BALE_ARRAY_SIZE(sharings))
 				return fail(c, "unsupported sharing value %s%s", quoted(value),
 					    suggest(hint, sizeof(hint), value, sharings,
 						    BALE_ARRAY_SIZE(sharings), true));
-			m->sharing = (bale_mount_sharing)s;
-		} else if (!strcmp(key, "mode") || !strcmp(key, "uid") || !strcmp(key, "gid")) {
+			m->sharing = (bale_mount_sharing)sh;
+			break;
+		}
+		case MK_MODE:
+		case MK_UID:
+		case MK_GID: {
 			uint32_t v;
-			bool is_mode = key[0] == 'm';
 
 			if (has_var) {
 				m->unresolved = true;
 				continue;
 			}
-			if (!parse_go_uint32(value, is_mode ? 8 : 10, &v))
+			if (!parse_go_uint32(value, k == MK_MODE ? 8 : 10, &v))
 				return fail(c, "invalid value %s for %s", value, key);
-			if (is_mode)
+			if (k == MK_MODE)
 				m->mode = v, m->has_mode = true;
-			else if (key[0] == 'u')
+			else if (k == MK_UID)
 				m->uid = v, m->has_uid = true;
 			else
 				m->gid = v, m->has_gid = true;
-		} else if (!strcmp(key, "env")) {
+			break;
+		}
+		case MK_ENV:
 			m->env = value;
-		} else {
-			return fail(
-			    c, "unexpected key '%s' in '%s'%s", key, field,
-			    suggest(hint, sizeof(hint), key, keys, BALE_ARRAY_SIZE(keys), true));
+			break;
+		case MK_UNKNOWN:
+		default:
+			return fail(c, "unexpected key '%s' in '%s'%s", key, field,
+				    suggest(hint, sizeof(hint), key, mount_keys,
+					    BALE_ARRAY_SIZE(mount_keys), true));
 		}
 	}
 
