@@ -30,6 +30,8 @@ typedef struct df_strvec {
 } df_strvec;
 
 int df_strvec_push(df_strvec *vec, const char *s, size_t len);
+/* Room for `n` strings in all. */
+int df_strvec_reserve(df_strvec *vec, size_t n);
 void df_strvec_release(df_strvec *vec);
 
 /*

@@ -12,16 +12,21 @@
 
 #define JSON_MAX_DEPTH 10000
 
-int df_strvec_push(df_strvec *vec, const char *s, size_t len)
+int df_strvec_reserve(df_strvec *vec, size_t n)
 {
 	size_t alloc = vec->alloc;
 
-	if (vec->n + 1 > alloc) {
-		if (BALE_ARRAY_RESERVE(vec->v, vec->alloc, vec->n + 1))
-			return BALE_ENOMEM;
-		if (BALE_ARRAY_RESERVE(vec->lens, alloc, vec->n + 1))
-			return BALE_ENOMEM;
-	}
+	if (n <= alloc)
+		return 0;
+	if (BALE_ARRAY_RESERVE(vec->v, vec->alloc, n))
+		return BALE_ENOMEM;
+	return BALE_ARRAY_RESERVE(vec->lens, alloc, n);
+}
+
+int df_strvec_push(df_strvec *vec, const char *s, size_t len)
+{
+	if (vec->n + 1 > vec->alloc && df_strvec_reserve(vec, vec->n + 1))
+		return BALE_ENOMEM;
 	vec->v[vec->n] = s;
 	vec->lens[vec->n] = len;
 	vec->n++;

@@ -177,12 +177,27 @@ static bool next_line(struct parser *p, struct phys_line *out)
 	return true;
 }
 
-/* Go's bytes.TrimRight(s, "\r\n"). */
+/*
+ * Go's bytes.TrimRight(s, "\r\n") on a physical line: its only newline is the last byte, so
+ * that one goes, then any carriage returns.
+ */
 static size_t trim_newline(const char *s, size_t len)
 {
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+	while (len > 0 && s[len - 1] == '\r')
 		len--;
 	return len;
+}
+
+/* bale_unicode_trim_right(), answered inline when the text ends in a plain ASCII byte. */
+static size_t trim_right(const char *s, size_t len)
+{
+	unsigned char c = len ? (unsigned char)s[len - 1] : 0;
+
+	if (c > ' ' && c < 0x80)
+		return len;
+	return bale_unicode_trim_right(s, len);
 }
 
 /*
@@ -750,14 +765,22 @@ static char ascii_lower(char c)
 /* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
 static bale_instr_kind lookup_kind(const char *word, size_t len, const char **name)
 {
-	/* The table's names are lower case: length and first byte settle most entries. */
+	/* 1 + the index in instructions[] (sorted) of the first name with that initial. */
+	static const unsigned char by_initial[26] = {
+	    ['a' - 'a'] = 1,  ['c' - 'a'] = 3,	['e' - 'a'] = 5,  ['f' - 'a'] = 8,
+	    ['h' - 'a'] = 9,  ['l' - 'a'] = 10, ['m' - 'a'] = 11, ['o' - 'a'] = 12,
+	    ['r' - 'a'] = 13, ['s' - 'a'] = 14, ['u' - 'a'] = 16, ['v' - 'a'] = 17,
+	    ['w' - 'a'] = 18,
+	};
 	char first = len ? ascii_lower(word[0]) : 0;
+	size_t from = first >= 'a' && first <= 'z' ? by_initial[first - 'a'] : 0;
 
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++) {
+	for (size_t i = from ? from - 1 : BALE_ARRAY_SIZE(instructions);
+	     i < BALE_ARRAY_SIZE(instructions) && instructions[i].name[0] == first; i++) {
 		const char *n = instructions[i].name;
 		size_t k = 1;
 
-		if (instructions[i].len != len || n[0] != first)
+		if (instructions[i].len != len)
 			continue;
 		while (k < len && ascii_lower(word[k]) == n[k])
 			k++;
@@ -801,7 +824,7 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 	int rc;
 
 	start = bale_unicode_space_prefix(line, len);
-	end = start + bale_unicode_trim_right(line + start, len - start);
+	end = start + trim_right(line + start, len - start);
 	cmd_end = start;
 	while (cmd_end < end && !is_re_space(line[cmd_end]))
 		cmd_end++;
@@ -838,7 +861,7 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 		rlen -= rest;
 		rest = bale_unicode_space_prefix(r, rlen);
 		r += rest;
-		rlen = bale_unicode_trim_right(r, rlen - rest);
+		rlen = trim_right(r, rlen - rest);
 		line = r;
 		len = rlen;
 	} else {
@@ -1162,8 +1185,11 @@ static int text_error(struct parser *p, const struct phys_line *l, size_t bad, b
 
 static int check_line_length(struct parser *p, const struct phys_line *pl)
 {
-	size_t len = pl->len - (pl->len > 0 && pl->ptr[pl->len - 1] == '\n');
+	size_t len;
 
+	if (pl->len <= p->max_line) /* the common case, newline included */
+		return 0;
+	len = pl->len - (pl->ptr[pl->len - 1] == '\n');
 	if (len <= p->max_line)
 		return 0;
 	return parse_error(p, BALE_ELIMIT, pl->lineno, 1,
@@ -1208,6 +1234,24 @@ static int keep_pieces(struct parser *p, bale_instruction *ins)
 	memcpy(v, p->pieces, p->npieces * sizeof(*v));
 	ins->pieces = v;
 	ins->npieces = p->npieces;
+	return 0;
+}
+
+/*
+ * Room in the scratch buffers for what a typical Dockerfile needs, in one allocation each: grown
+ * from nothing, each would be reallocated several times in every file. (Each stays under 1 KiB,
+ * which malloc serves from its small bins, without sorting its free lists first.)
+ */
+static int reserve_scratch(struct parser *p)
+{
+	const size_t n = 32;
+
+	if (bale_buf_grow(&p->line, 500) || bale_buf_grow(&p->word, 200) ||
+	    BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, n) ||
+	    BALE_ARRAY_RESERVE(p->comments, p->comments_alloc, 8) ||
+	    df_strvec_reserve(&p->args, n) || df_strvec_reserve(&p->flags, 8) ||
+	    df_strvec_reserve(&p->words, n))
+		return BALE_ENOMEM;
 	return 0;
 }
 
@@ -1372,7 +1416,9 @@ int bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
 	bale_buf_init(&p.line, 0);
 	bale_buf_init(&p.word, 0);
 	find_bad_text(&p);
-	rc = run(&p);
+	rc = reserve_scratch(&p);
+	if (rc == 0)
+		rc = run(&p);
 	bale_buf_release(&p.line);
 	free(p.pieces);
 	bale_buf_release(&p.word);

@@ -163,6 +163,9 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	}
 	if ((st->nentries + 1) * 2 > st->nslots && map_grow(st))
 		return NULL;
+	/* The first entry makes room for a file's usual count at once (see map_grow()). */
+	if (!st->entries_alloc && BALE_ARRAY_RESERVE(st->entries, st->entries_alloc, 64))
+		return NULL;
 	if (BALE_ARRAY_RESERVE(st->entries, st->entries_alloc, st->nentries + 1))
 		return NULL;
 	e = &st->entries[st->nentries];
