@@ -1047,13 +1047,14 @@ static int parse_go_duration(struct ctx *c, const char *orig, int64_t *out)
 			ulen++;
 		if (ulen == 0)
 			return duration_error(c, "missing unit in", NULL, orig);
-		snprintf(ubuf, sizeof(ubuf), "%.*s", (int)ulen, s);
-		s += ulen;
 		for (size_t u = 0; u < BALE_ARRAY_SIZE(units); u++)
-			if (!strcmp(ubuf, units[u].name))
+			if (is_name(units[u].name, s, ulen))
 				unit = units[u].ns;
-		if (!unit)
+		if (!unit) {
+			snprintf(ubuf, sizeof(ubuf), "%.*s", (int)ulen, s);
 			return duration_error(c, NULL, ubuf, orig);
+		}
+		s += ulen;
 		if (v > limit / unit)
 			return duration_error(c, "invalid", NULL, orig);
 		v *= unit;

@@ -156,7 +156,7 @@ static void find_bad_text(struct parser *p)
  * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
  * at the end, or on a text error, which is then in p->err: callers check it after their loops.
  */
-static bool next_line(struct parser *p, struct phys_line *out)
+static inline __attribute__((always_inline)) bool next_line(struct parser *p, struct phys_line *out)
 {
 	const char *nl;
 	size_t len;
@@ -212,13 +212,6 @@ static bool has_heredoc_marker(const char *s, size_t len)
 		if (lt + 1 < end && lt[1] == '<')
 			return true;
 	return false;
-}
-
-static bool is_comment(const char *s, size_t len)
-{
-	size_t skip = bale_unicode_space_prefix(s, len);
-
-	return skip < len && s[skip] == '#';
 }
 
 /* BuildKit's reWhitespace, [\t\v\f\r ]. */
@@ -1268,9 +1261,9 @@ static int run(struct parser *p)
 		return BALE_ENOMEM;
 	while (next_line(p, &pl)) {
 		const char *s = pl.ptr, *line_base;
-		size_t len = pl.len, lead, start_offset = pl.offset;
+		size_t len = pl.len, full_len, lead, start_offset = pl.offset;
 		uint32_t start_line = pl.lineno, start_col;
-		bool cont, empty_cont = false;
+		bool cont, comment, empty_cont = false;
 		bale_instruction *ins;
 		struct line_ctx lc;
 
@@ -1281,10 +1274,13 @@ static int run(struct parser *p)
 			len -= 3;
 		}
 		line_base = s;
-		if (is_comment(s, len) && (rc = add_comment(p, s, len)) != 0)
-			return rc;
+		/* One scan of the leading white space for the comment test and the column. */
+		full_len = len;
 		len = trim_newline(s, len);
 		lead = bale_unicode_space_prefix(s, len);
+		comment = lead < len && s[lead] == '#';
+		if (comment && (rc = add_comment(p, s, full_len)) != 0)
+			return rc;
 		s += lead;
 		len -= lead;
 		start_col = (uint32_t)(s - line_base) + 1;
@@ -1297,7 +1293,7 @@ static int run(struct parser *p)
 			else
 				p->directives_done = true;
 		}
-		if (is_comment(s, len))
+		if (comment)
 			len = 0;
 		len = trim_continuation(p, s, len, &cont);
 		if (!cont && len == 0)
