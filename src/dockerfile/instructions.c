@@ -534,15 +534,13 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 		} else {
 			size_t start = i;
 
-			while (i < n && s[i] != ',') {
-				if (s[i] == '"') {
-					snprintf(err, err_cap,
-						 "parse error on line 1, column %zu: bare \" in "
-						 "non-quoted-field",
-						 i + 1);
-					return BALE_EPARSE;
-				}
-				i++;
+			i += strcspn(s + i, ",\"");
+			if (s[i] == '"') {
+				snprintf(err, err_cap,
+					 "parse error on line 1, column %zu: bare \" in "
+					 "non-quoted-field",
+					 i + 1);
+				return BALE_EPARSE;
 			}
 			if (!(field = bale_arena_strndup(arena, s + start, i - start)))
 				return BALE_ENOMEM;

@@ -404,27 +404,68 @@ static const unsigned char run_stop[128] = {
     [' '] = 1,	['\''] = 3, ['"'] = 3,	['\\'] = 3, ['`'] = 3,
 };
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when one of the eight bytes of `x` is `c` (or, has_below, is under `n` <= 0x80). */
+static uint64_t has_byte(uint64_t x, unsigned char c)
+{
+	uint64_t v = x ^ (ONES * c);
+
+	return (v - ONES) & ~v & HIGHS;
+}
+
+static uint64_t has_below(uint64_t x, unsigned char n)
+{
+	return (x - ONES * n) & ~x & HIGHS;
+}
+
+/*
+ * Whether eight bytes may hold one that ends a plain run (see plain_run()): a test that never
+ * misses one, and seldom flags a byte that is not (a control character, `$`, ...).
+ */
+static bool may_end_run(uint64_t x, bool quoted)
+{
+	uint64_t m = (x & HIGHS) | has_byte(x, '\\') | has_byte(x, '`');
+
+	/* Outside quotes: white space and both quotes are all under 0x28. */
+	m |= quoted ? has_byte(x, '\'') | has_byte(x, '"') : has_below(x, 0x28);
+	return m != 0;
+}
+
 /*
  * The end of the run of ASCII bytes from `pos` that parse_words() and extract_flags() copy as
  * they are: up to a byte of 0x80 or above, the escape character, and (outside quotes, `quote`
- * 0) a quote or white space, or (inside) the closing `quote`. A table settles most bytes.
+ * 0) a quote or white space, or (inside) the closing `quote`. Eight bytes are passed over at a
+ * time while none may end the run; a table settles each byte of the others.
  */
 static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint32_t quote)
 {
 	unsigned char mask = quote ? 2 : 1;
 
-	for (; pos < len; pos++) {
-		unsigned char c = (unsigned char)s[pos];
+	for (;;) {
+		size_t stop;
+		uint64_t x;
 
-		if (c >= 0x80)
-			break;
-		if (!(run_stop[c] & mask))
-			continue;
-		/* The other escape character is plain text, and so is the other quote inside. */
-		if (c == (unsigned char)escape || (quote ? c == quote : c != '\\' && c != '`'))
-			break;
+		while (len - pos >= 8 && (memcpy(&x, s + pos, 8), !may_end_run(x, quote != 0)))
+			pos += 8;
+		stop = len - pos > 8 ? pos + 8 : len;
+		for (; pos < stop; pos++) {
+			unsigned char c = (unsigned char)s[pos];
+
+			if (c >= 0x80)
+				return pos;
+			if (!(run_stop[c] & mask))
+				continue;
+			/* The other escape character is plain text, and so is the other quote
+			 * inside. */
+			if (c == (unsigned char)escape ||
+			    (quote ? c == quote : c != '\\' && c != '`'))
+				return pos;
+		}
+		if (pos >= len)
+			return pos;
 	}
-	return pos;
 }
 
 /*

@@ -15,7 +15,7 @@
  * Each def stores the effective value at that point (an ARG without value keeps what was set
  * before), so a lookup is one search.
  *
- * Everything lives in one arena, except the hash table's arrays (malloc'd, freed with it).
+ * Everything lives in one arena, the hash table's arrays included.
  */
 #include "dockerfile/instructions.h"
 
@@ -81,7 +81,7 @@ struct bale_stages {
 	const char *builtins[NBUILTINS];
 	char os[64], arch[64], variant[64], full[200];
 
-	struct entry *entries;
+	struct entry *entries; /* in the arena, as the slots (see map_grow()) */
 	size_t nentries, entries_alloc;
 	uint32_t *slots; /* entry index + 1; 0 is empty */
 	size_t nslots;
@@ -128,13 +128,17 @@ static struct entry *map_find(const bale_stages *st, uint32_t scope, const char 
 			  : NULL;
 }
 
+/*
+ * The table's arrays live in the arena like the rest: a grown array leaves the old one behind,
+ * which at most doubles what they take, and a file with few variables makes no malloc call.
+ */
 static int map_grow(bale_stages *st)
 {
-	size_t nslots = st->nslots ? st->nslots * 2 : 256;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	size_t nslots = st->nslots ? st->nslots * 2 : 128;
+	uint32_t *slots = bale_arena_calloc(&st->arena, nslots, sizeof(*slots));
 
 	if (!slots)
-		return bale_error_oom();
+		return BALE_ENOMEM;
 	for (size_t k = 0; k < st->nentries; k++) {
 		size_t i = (size_t)st->entries[k].hash & (nslots - 1);
 
@@ -142,7 +146,6 @@ static int map_grow(bale_stages *st)
 			i = (i + 1) & (nslots - 1);
 		slots[i] = (uint32_t)(k + 1);
 	}
-	free(st->slots);
 	st->slots = slots;
 	st->nslots = nslots;
 	return 0;
@@ -163,9 +166,19 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	}
 	if ((st->nentries + 1) * 2 > st->nslots && map_grow(st))
 		return NULL;
-	/* The first entry makes room for a file's usual count at once (see map_grow()). */
-	if (!st->entries_alloc && BALE_ARRAY_RESERVE(st->entries, st->entries_alloc, 64))
-		return NULL;
+	if (st->nentries == st->entries_alloc) {
+		size_t alloc = st->entries_alloc ? st->entries_alloc * 2 : 32;
+		struct entry *entries = alloc <= SIZE_MAX / sizeof(*entries)
+					    ? bale_arena_alloc(&st->arena, alloc * sizeof(*entries))
+					    : NULL;
+
+		if (!entries)
+			return NULL;
+		if (st->nentries)
+			memcpy(entries, st->entries, st->nentries * sizeof(*entries));
+		st->entries = entries;
+		st->entries_alloc = alloc;
+	}
 	if (BALE_ARRAY_RESERVE(st->entries, st->entries_alloc, st->nentries + 1))
 		return NULL;
 	e = &st->entries[st->nentries];
@@ -204,14 +217,9 @@ static const struct def *def_before(const struct entry *e, uint64_t pos)
 	return lo ? &e->defs[lo - 1] : NULL;
 }
 
-static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
-		   const char *value)
+/* Appends a def to `e` (its position after all of e's). */
+static int push_def(bale_stages *st, struct entry *e, uint64_t pos, const char *value)
 {
-	size_t len = strlen(name);
-	struct entry *e = map_get(st, scope, name, len);
-
-	if (!e)
-		return BALE_ENOMEM;
 	if (e->ndefs == e->alloc) {
 		size_t alloc = e->alloc ? e->alloc * 2 : 2;
 		struct def *defs = bale_arena_alloc(&st->arena, alloc * sizeof(*defs));
@@ -226,6 +234,20 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 	e->defs[e->ndefs].pos = pos;
 	e->defs[e->ndefs].value = value;
 	e->ndefs++;
+	return 0;
+}
+
+static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
+		   const char *value)
+{
+	size_t len = strlen(name);
+	struct entry *e = map_get(st, scope, name, len);
+	int rc;
+
+	if (!e)
+		return BALE_ENOMEM;
+	if ((rc = push_def(st, e, pos, value)) != 0)
+		return rc;
 	if (scope != 0 && scope < SCOPE_DEFINERS) {
 		/* map_get() may move the entries: `e` is not used past this point. */
 		struct entry *d = map_get(st, SCOPE_DEFINERS, name, len);
@@ -233,7 +255,7 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 		if (!d)
 			return BALE_ENOMEM;
 		if (!d->ndefs || d->defs[d->ndefs - 1].pos != scope - 1)
-			return add_def(st, SCOPE_DEFINERS, name, scope - 1, NULL);
+			return push_def(st, d, scope - 1, NULL);
 	}
 	return 0;
 }
@@ -1349,8 +1371,6 @@ void bale_stages_free(bale_stages *st)
 	if (!st)
 		return;
 	bale_arena_release(&st->arena);
-	free(st->entries);
-	free(st->slots);
 	free(st);
 }
 
