@@ -1232,11 +1232,48 @@ static int check_line_length(struct parser *p, const struct phys_line *pl)
 			   len, p->max_line);
 }
 
+/*
+ * Room for `need` instructions. A small array is cut from the arena, which costs no malloc call
+ * (a block this size would make malloc sort its free lists first, in every file); past
+ * INSTRS_ARENA_MAX bytes the array moves to malloc'd memory and grows there, so a large file
+ * leaves no outgrown copies behind in the arena.
+ */
+static int reserve_instrs(bale_dockerfile *df, size_t need)
+{
+	size_t alloc = df->alloc ? df->alloc : 8;
+	bale_instruction *v;
+
+	if (need <= df->alloc)
+		return 0;
+	while (alloc < need) {
+		if (alloc > SIZE_MAX / 2 / sizeof(*v))
+			return bale_error_oom();
+		alloc *= 2;
+	}
+	if (df->instrs_malloced || alloc * sizeof(*v) > INSTRS_ARENA_MAX) {
+		v = realloc(df->instrs_malloced ? df->instrs : NULL, alloc * sizeof(*v));
+		if (!v)
+			return bale_error_oom();
+		if (!df->instrs_malloced && df->ninstrs)
+			memcpy(v, df->instrs, df->ninstrs * sizeof(*v));
+		df->instrs_malloced = true;
+	} else {
+		v = bale_arena_alloc(&df->arena, alloc * sizeof(*v));
+		if (!v)
+			return BALE_ENOMEM;
+		if (df->ninstrs)
+			memcpy(v, df->instrs, df->ninstrs * sizeof(*v));
+	}
+	df->instrs = v;
+	df->alloc = alloc;
+	return 0;
+}
+
 static int add_instruction(struct parser *p, bale_instruction **out)
 {
 	bale_dockerfile *df = p->df;
 
-	if (BALE_ARRAY_RESERVE(df->instrs, df->alloc, df->ninstrs + 1))
+	if (reserve_instrs(df, df->ninstrs + 1))
 		return BALE_ENOMEM;
 	*out = &df->instrs[df->ninstrs++];
 	memset(*out, 0, sizeof(**out));
@@ -1298,7 +1335,7 @@ static int run(struct parser *p)
 	 * Room for the instructions up front, guessed from the size (about one per 200 bytes in
 	 * real Dockerfiles), so a large file is not copied over and over as the array grows.
 	 */
-	if (BALE_ARRAY_RESERVE(p->df->instrs, p->df->alloc, p->len / 200 + 8))
+	if (reserve_instrs(p->df, p->len / 200 + 8))
 		return BALE_ENOMEM;
 	while (next_line(p, &pl)) {
 		const char *s = pl.ptr, *line_base;
@@ -1478,7 +1515,8 @@ void bale_dockerfile_free(bale_dockerfile *df)
 {
 	if (!df)
 		return;
-	free(df->instrs);
+	if (df->instrs_malloced)
+		free(df->instrs);
 	bale_arena_release(&df->arena);
 	free(df);
 }
@@ -1514,5 +1552,7 @@ const char *bale_dockerfile_source(const bale_dockerfile *df, size_t *len)
 
 size_t bale_dockerfile_memory(const bale_dockerfile *df)
 {
-	return sizeof(*df) + df->arena.total + df->alloc * sizeof(*df->instrs);
+	/* An array in the arena is counted in its total. */
+	return sizeof(*df) + df->arena.total +
+	       (df->instrs_malloced ? df->alloc * sizeof(*df->instrs) : 0);
 }

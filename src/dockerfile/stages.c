@@ -394,19 +394,17 @@ remember:
  */
 static int forest(bale_stages *st)
 {
-	size_t n = st->nstages, *first = NULL, *next = NULL, *stack = NULL, depth = 0;
+	size_t n = st->nstages, depth = 0;
+	/* Work arrays in the arena too: small, and gone with it (no malloc per file). */
+	size_t *first = bale_arena_alloc(&st->arena, n * sizeof(*first));
+	size_t *next = bale_arena_alloc(&st->arena, n * sizeof(*next));
+	size_t *stack = bale_arena_alloc(&st->arena, n * sizeof(*stack));
 	uint32_t clock = 0;
-	int rc = 0;
 
 	st->tin = bale_arena_alloc(&st->arena, n * sizeof(*st->tin));
 	st->tout = bale_arena_alloc(&st->arena, n * sizeof(*st->tout));
-	first = malloc(n * sizeof(*first));
-	next = malloc(n * sizeof(*next));
-	stack = malloc(n * sizeof(*stack));
-	if (!st->tin || !st->tout || !first || !next || !stack) {
-		rc = bale_error_oom();
-		goto out;
-	}
+	if (!st->tin || !st->tout || !first || !next || !stack)
+		return BALE_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		first[i] = BALE_NO_STAGE;
 	/* Children lists, in reverse so they are walked in index order (not that it matters). */
@@ -435,11 +433,7 @@ static int forest(bale_stages *st)
 			stack[depth++] = child;
 		}
 	}
-out:
-	free(first);
-	free(next);
-	free(stack);
-	return rc;
+	return 0;
 }
 
 /* --- expansion ---------------------------------------------------------------------------- */
@@ -1018,7 +1012,8 @@ static int resolve_refs(bale_stages *st)
 		for (size_t r = 0; r < list.n; r++)
 			if (list.v[r].kind == BALE_REF_STAGE)
 				deps[ndeps++] = list.v[r].stage;
-		qsort(deps, ndeps, sizeof(*deps), cmp_size);
+		if (ndeps > 1)
+			qsort(deps, ndeps, sizeof(*deps), cmp_size);
 		size_t u = 0;
 		for (size_t k = 0; k < ndeps; k++)
 			if (!u || deps[u - 1] != deps[k])
@@ -1037,16 +1032,15 @@ out:
  */
 static int check_cycles(bale_stages *st)
 {
-	unsigned char *state = calloc(st->nstages, 1); /* 0 new, 1 on path, 2 done */
+	/* 0 new, 1 on path, 2 done */
+	unsigned char *state = bale_arena_calloc(&st->arena, st->nstages, 1);
 	struct frame {
 		size_t stage, next;
-	} *stack = malloc(st->nstages * sizeof(*stack));
+	} *stack = bale_arena_alloc(&st->arena, st->nstages * sizeof(*stack));
 	int rc = 0;
 
-	if (!state || !stack) {
-		rc = bale_error_oom();
-		goto out;
-	}
+	if (!state || !stack)
+		return BALE_ENOMEM;
 	for (size_t root = 0; root < st->nstages; root++) {
 		size_t depth = 0;
 
@@ -1084,8 +1078,6 @@ static int check_cycles(bale_stages *st)
 		}
 	}
 out:
-	free(state);
-	free(stack);
 	return rc;
 }
 
@@ -1107,9 +1099,9 @@ static int reachability(bale_stages *st, const char *target)
 	} else {
 		st->target = st->nstages - 1;
 	}
-	stack = malloc(st->nstages * sizeof(*stack));
+	stack = bale_arena_alloc(&st->arena, st->nstages * sizeof(*stack));
 	if (!stack)
-		return bale_error_oom();
+		return BALE_ENOMEM;
 	st->stages[st->target].reachable = true;
 	stack[depth++] = st->target;
 	while (depth) {
@@ -1124,7 +1116,6 @@ static int reachability(bale_stages *st, const char *target)
 			}
 		}
 	}
-	free(stack);
 
 	/* What BuildKit fails on when it dispatches a stage it needs. */
 	for (size_t s = 0; s < st->nstages; s++) {
