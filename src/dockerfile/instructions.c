@@ -1192,10 +1192,11 @@ static int parse_run(struct ctx *c, bale_command *out)
 		out->run.mounts = mounts;
 		out->run.nmounts = vals[1].nvalues;
 	}
-	if (strcmp(vals[2].value, "default") && strcmp(vals[2].value, "none") &&
+	/* The defaults are valid: only a value given is checked. */
+	if (vals[2].used && strcmp(vals[2].value, "default") && strcmp(vals[2].value, "none") &&
 	    strcmp(vals[2].value, "host"))
 		return fail(c, "invalid network mode %s", quoted(vals[2].value));
-	if (strcmp(vals[3].value, "sandbox") && strcmp(vals[3].value, "insecure"))
+	if (vals[3].used && strcmp(vals[3].value, "sandbox") && strcmp(vals[3].value, "insecure"))
 		return fail(c, "security %s is not valid", quoted(vals[3].value));
 	out->run.network = vals[2].value;
 	out->run.security = vals[3].value;

@@ -478,7 +478,7 @@ static size_t add_plain_run(bale_buf *buf, const char *s, size_t len, size_t pos
 {
 	size_t end = plain_run(s, len, pos + 1, '\\', quote);
 
-	bale_buf_add(buf, s + pos, end - pos);
+	bale_buf_add_fast(buf, s + pos, end - pos);
 	return end - 1;
 }
 
@@ -607,7 +607,7 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			}
 			if (ch < 0x80 && ch != '\'' && ch != '"' && ch != (uint32_t)p->escape) {
 				width = plain_run(s, len, pos + 1, p->escape, 0) - pos;
-				bale_buf_add(&p->word, s + pos, width);
+				bale_buf_add_fast(&p->word, s + pos, width);
 				continue;
 			}
 			if (ch == '\'' || ch == '"') {
@@ -618,17 +618,17 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			if (ch == (uint32_t)p->escape) {
 				if (pos + width == len)
 					continue;
-				bale_buf_add(&p->word, s + pos, width);
+				bale_buf_add_fast(&p->word, s + pos, width);
 				pos += width;
 				width = bale_utf8_decode(s + pos, len - pos, &ch);
 			}
-			bale_buf_add(&p->word, s + pos, width);
+			bale_buf_add_fast(&p->word, s + pos, width);
 			continue;
 		}
 		/* IN_QUOTE */
 		if (ch < 0x80 && ch != quote && ch != (uint32_t)p->escape) {
 			width = plain_run(s, len, pos + 1, p->escape, quote) - pos;
-			bale_buf_add(&p->word, s + pos, width);
+			bale_buf_add_fast(&p->word, s + pos, width);
 			continue;
 		}
 		if (ch == quote)
@@ -638,11 +638,11 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 				phase = IN_WORD;
 				continue;
 			}
-			bale_buf_add(&p->word, s + pos, width);
+			bale_buf_add_fast(&p->word, s + pos, width);
 			pos += width;
 			width = bale_utf8_decode(s + pos, len - pos, &ch);
 		}
-		bale_buf_add(&p->word, s + pos, width);
+		bale_buf_add_fast(&p->word, s + pos, width);
 	}
 	return p->word.err;
 }
