@@ -33,9 +33,19 @@ typedef struct df_strvec {
 	size_t n, alloc;
 } df_strvec;
 
-int df_strvec_push(df_strvec *vec, const char *s, size_t len);
 /* Room for `n` strings in all. */
 int df_strvec_reserve(df_strvec *vec, size_t n);
+
+/* Appends one string (inline: every word of every instruction comes through here). */
+static inline int df_strvec_push(df_strvec *vec, const char *s, size_t len)
+{
+	if (vec->n + 1 > vec->alloc && df_strvec_reserve(vec, vec->n + 1))
+		return BALE_ENOMEM;
+	vec->v[vec->n] = s;
+	vec->lens[vec->n] = len;
+	vec->n++;
+	return 0;
+}
 void df_strvec_release(df_strvec *vec);
 
 /*

@@ -23,16 +23,6 @@ int df_strvec_reserve(df_strvec *vec, size_t n)
 	return BALE_ARRAY_RESERVE(vec->lens, alloc, n);
 }
 
-int df_strvec_push(df_strvec *vec, const char *s, size_t len)
-{
-	if (vec->n + 1 > vec->alloc && df_strvec_reserve(vec, vec->n + 1))
-		return BALE_ENOMEM;
-	vec->v[vec->n] = s;
-	vec->lens[vec->n] = len;
-	vec->n++;
-	return 0;
-}
-
 void df_strvec_release(df_strvec *vec)
 {
 	free(vec->v);

@@ -717,13 +717,13 @@ static int parse_name_value(struct parser *p, const struct line_ctx *lc, const c
 		}
 		klen = (size_t)(eq - w->v[k]);
 		{
-			char *name = bale_arena_strndup(&p->df->arena, w->v[k], klen);
+			/*
+			 * The word is our own copy in the arena: its '=' becomes the key's end, and
+			 * the value is its tail, already NUL-terminated.
+			 */
+			char *name = (char *)w->v[k];
 
-			if (!name) {
-				rc = BALE_ENOMEM;
-				goto out;
-			}
-			/* The value is the word's tail, already NUL-terminated in the arena. */
+			name[klen] = '\0';
 			if ((rc = df_strvec_push(&p->args, name, klen)) ||
 			    (rc = df_strvec_push(&p->args, eq + 1, w->lens[k] - klen - 1)) ||
 			    (rc = df_strvec_push(&p->args, "=", 1)))
@@ -835,11 +835,16 @@ static const char *keyword_text(struct parser *p, bale_instr_kind kind, const ch
 				const char *word, size_t len)
 {
 	const char *upper = bale_instr_kind_name(kind);
+	size_t k;
 
 	if (kind != BALE_INSTR_UNKNOWN) {
-		if (memcmp(word, upper, len) == 0)
+		for (k = 0; k < len && word[k] == upper[k]; k++)
+			;
+		if (k == len)
 			return upper;
-		if (memcmp(word, name, len) == 0)
+		for (k = 0; k < len && word[k] == name[k]; k++)
+			;
+		if (k == len)
 			return name;
 	}
 	return bale_arena_strndup(&p->df->arena, word, len);
