@@ -995,28 +995,56 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 
 #define MAX_HEREDOCS 16 /* in one instruction */
 
-/*
- * Whether the shell lexer would take `len` bytes at `s` as they are, but for splitting them at
- * white space (ASCII white space only: [\t\n\v\f\r ]): ASCII with no $, quote or escape
- * character (either). With `no_space`, white space does not count as plain either.
- */
 static bool is_shell_space(unsigned char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-static bool is_plain_shell_text(const char *s, size_t len, bool no_space)
+/*
+ * Whether the shell lexer (escape '\\', quotes raw or not, no variables) would do no more with
+ * `len` bytes at `s` than split them at white space outside quotes ([\t\n\v\f\r ]) and keep
+ * or drop the quote characters: ASCII with no $ and no escape character (either), every quote
+ * closed. With `no_space`, white space outside quotes does not count as simple either.
+ */
+static bool is_simple_shell_text(const char *s, size_t len, bool no_space)
 {
+	char quote = 0;
+
 	if (len > BALE_SHELL_DEFAULT_MAX_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+		char c = s[i];
 
-		if (c >= 0x80 || c == '$' || c == '\'' || c == '"' || c == '\\' || c == '`' ||
-		    (no_space && is_shell_space(c)))
+		if ((unsigned char)c >= 0x80 || c == '$' || c == '\\' || c == '`')
 			return false;
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (no_space && is_shell_space((unsigned char)c)) {
+			return false;
+		}
 	}
-	return true;
+	return quote == 0;
+}
+
+/* The end of the word of simple shell text (see above) that starts at `i`. */
+static size_t simple_word_end(const char *s, size_t len, size_t i)
+{
+	char quote = 0;
+
+	for (; i < len; i++) {
+		if (quote) {
+			if (s[i] == quote)
+				quote = 0;
+		} else if (s[i] == '\'' || s[i] == '"') {
+			quote = s[i];
+		} else if (is_shell_space((unsigned char)s[i])) {
+			break;
+		}
+	}
+	return i;
 }
 
 static bool can_contain_heredoc(const bale_instruction *ins)
@@ -1058,9 +1086,28 @@ static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const
 	rest = i;
 	if (memchr(w + rest, '<', len - rest) || rest == len)
 		return 0;
-	if (is_plain_shell_text(w + rest, len - rest, true)) {
-		/* Nothing in it is expanded or quoted: it is its own name, and unquoted. */
-		doc->expand = true;
+	if (is_simple_shell_text(w + rest, len - rest, true)) {
+		/*
+		 * Nothing in it is expanded: the name is the word without its quotes (those inside
+		 * the other kind stay), and the body is expanded when no quote was dropped.
+		 */
+		char quote = 0, *name = bale_arena_strndup(&p->df->arena, w + rest, len - rest);
+		size_t n = 0;
+
+		if (!name)
+			return BALE_ENOMEM;
+		for (const char *c = name; *c; c++) {
+			if (quote ? *c == quote : *c == '\'' || *c == '"') {
+				quote = quote ? 0 : *c;
+				continue;
+			}
+			name[n++] = *c;
+		}
+		name[n] = '\0';
+		if (n == 0)
+			return 0; /* an empty word is no word */
+		doc->expand = n == len - rest;
+		doc->name = name;
 		goto found;
 	}
 	if (bale_shell_expand_words(&cooked, w + rest, len - rest, &opts) != 0) {
@@ -1089,13 +1136,12 @@ static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const
 			q_raw += *c == '\'' || *c == '"';
 		doc->expand = q_cooked == q_raw;
 	}
-found:
-	doc->name = cooked.n ? bale_arena_strdup(&p->df->arena, cooked.v[0])
-			     : bale_arena_strndup(&p->df->arena, w + rest, len - rest);
+	doc->name = bale_arena_strdup(&p->df->arena, cooked.v[0]);
 	if (!doc->name) {
 		rc = BALE_ENOMEM;
 		goto out;
 	}
+found:
 	/* Go's strconv.ParseUint error (overflow) leaves 0. */
 	doc->fd = fd_end > 0 && fd <= UINT32_MAX ? (uint32_t)fd : 0;
 	*found = true;
@@ -1133,14 +1179,14 @@ static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instr
 	size_t ndocs = 0;
 	int rc = 0;
 
-	if (is_plain_shell_text(line, len, false)) {
-		/* The lexer would only split it at white space: its words are read in place. */
+	if (is_simple_shell_text(line, len, false)) {
+		/* The lexer would only split it, keeping the quotes: its words are read in place.
+		 */
 		for (size_t i = 0, start; i < len;) {
 			while (i < len && is_shell_space((unsigned char)line[i]))
 				i++;
 			start = i;
-			while (i < len && !is_shell_space((unsigned char)line[i]))
-				i++;
+			i = simple_word_end(line, len, i);
 			if (i > start && (rc = add_heredoc_word(p, lc, line + start, i - start,
 								docs, &ndocs)) != 0)
 				goto out;
