@@ -564,6 +564,22 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 	return 0;
 }
 
+/* bale_utf8_decode(), with ASCII answered inline. */
+static size_t decode(const char *s, size_t len, uint32_t *cp)
+{
+	if ((unsigned char)s[0] < 0x80) {
+		*cp = (unsigned char)s[0];
+		return 1;
+	}
+	return bale_utf8_decode(s, len, cp);
+}
+
+/* bale_unicode_is_space(), with ASCII answered inline. */
+static bool is_space_rune(uint32_t cp)
+{
+	return cp < 0x80 ? cp == ' ' || (cp >= '\t' && cp <= '\r') : bale_unicode_is_space(cp);
+}
+
 /*
  * Words with quotes kept (BuildKit's parseWords), for ENV, LABEL and ARG: split on Unicode
  * white space outside quotes; the escape character keeps the next character in the word.
@@ -581,11 +597,11 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 		uint32_t ch = 0;
 
 		if (pos < len)
-			width = bale_utf8_decode(s + pos, len - pos, &ch);
+			width = decode(s + pos, len - pos, &ch);
 		if (phase == IN_SPACES) {
 			if (pos == len)
 				break;
-			if (bale_unicode_is_space(ch))
+			if (is_space_rune(ch))
 				continue;
 			phase = IN_WORD;
 		}
@@ -596,7 +612,7 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			break;
 		}
 		if (phase == IN_WORD) {
-			if (bale_unicode_is_space(ch)) {
+			if (is_space_rune(ch)) {
 				phase = IN_SPACES;
 				if (blank_ok || p->word.len > 0)
 					if ((rc = push_word(p, out)) != 0)
