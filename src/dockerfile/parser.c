@@ -1408,7 +1408,7 @@ static int run(struct parser *p)
 		const char *s = pl.ptr, *line_base;
 		size_t len = pl.len, full_len, lead, start_offset = pl.offset;
 		uint32_t start_line = pl.lineno, start_col;
-		bool cont, comment, empty_cont = false;
+		bool cont, joined, comment, empty_cont = false;
 		bale_instruction *ins;
 		struct line_ctx lc;
 
@@ -1443,11 +1443,18 @@ static int run(struct parser *p)
 		len = trim_continuation(p, s, len, &cont);
 		if (!cont && len == 0)
 			continue;
-		bale_buf_reset(&p->line);
-		bale_buf_add_fast(&p->line, s, len);
 		p->npieces = 0;
 		if ((rc = add_piece(p, 0, start_line, start_col)) != 0)
 			return rc;
+		/* A line that does not go on is copied as it is; others are joined in p->line. */
+		joined = cont;
+		if (!joined) {
+			lc.orig = bale_arena_strndup(&p->df->arena, s, len);
+			lc.orig_len = len;
+		} else {
+			bale_buf_reset(&p->line);
+			bale_buf_add_fast(&p->line, s, len);
+		}
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
 
@@ -1473,13 +1480,14 @@ static int run(struct parser *p)
 		}
 		if (p->err)
 			return p->err;
-		if (p->line.err)
-			return p->line.err;
-
-		lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
+		if (joined) {
+			if (p->line.err)
+				return p->line.err;
+			lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
+			lc.orig_len = p->line.len;
+		}
 		if (!lc.orig)
 			return BALE_ENOMEM;
-		lc.orig_len = p->line.len;
 		lc.line = start_line;
 		lc.col = start_col;
 		if ((rc = add_instruction(p, &ins)) != 0)
