@@ -1230,7 +1230,7 @@ static int heredoc_word(struct ctx *c, const char *w, const char **name, bool *c
 	*is = false;
 	while (*p >= '0' && *p <= '9')
 		p++;
-	if (strncmp(p, "<<", 2) != 0)
+	if (p[0] != '<' || p[1] != '<')
 		return 0;
 	p += 2;
 	*chomp = *p == '-';
@@ -1288,8 +1288,9 @@ static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
 		return fail(c, "%s cannot accept a heredoc as a destination", cmd);
 	out->copy.dest = ins->args[ins->nargs - 1];
 	sources = bale_arena_calloc(c->arena, ins->nargs, sizeof(*sources));
-	contents = bale_arena_calloc(c->arena, ins->nargs, sizeof(*contents));
-	if (!sources || !contents)
+	/* Inline files are rare: their array is made for the first one. */
+	contents = NULL;
+	if (!sources)
 		return BALE_ENOMEM;
 	for (size_t i = 0; i + 1 < ins->nargs; i++) {
 		if ((rc = heredoc_word(c, ins->args[i], &name, &chomp, &is)) != 0)
@@ -1298,6 +1299,9 @@ static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
 			sources[out->copy.nsources++] = ins->args[i];
 			continue;
 		}
+		if (!contents &&
+		    !(contents = bale_arena_calloc(c->arena, ins->nargs, sizeof(*contents))))
+			return BALE_ENOMEM;
 		bale_copy_content *ct = &contents[out->copy.ncontents++];
 		const bale_heredoc *doc = NULL;
 

@@ -673,6 +673,11 @@ static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, co
 	if (len == 0)
 		return 0;
 	for (size_t i = 0; i <= len; i++) {
+		uint64_t x;
+
+		/* Eight bytes at a time while none is a control character or a space. */
+		while (len - i >= 8 && (memcpy(&x, s + i, 8), !has_below(x, 0x21)))
+			i += 8;
 		if (i < len && !is_re_space(s[i]))
 			continue;
 		if ((rc = push_arg(p, lc, s + start, i - start)) != 0)
