@@ -535,21 +535,19 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 }
 
 /*
- * Whether `word` expands to itself whatever the scope: ASCII without $, quotes or an escape
- * character (either), not over the expander's size cap. A subset of what the shell module
- * copies unchanged, so the answer never differs from expanding it.
+ * Whether `word` expands to itself whatever the scope: no $, quote or escape character (either),
+ * no byte order mark in front (the expander drops one), not over the expander's size cap. The
+ * words given here come from the parsed tree, which is valid UTF-8, so no other byte can change
+ * in expansion: the answer is the one expanding would give.
  */
 static bool expands_to_itself(const char *word)
 {
-	const char *w = word;
+	size_t n = strcspn(word, "$'\"\\`");
 
-	for (; *w; w++) {
-		unsigned char c = (unsigned char)*w;
-
-		if (c >= 0x80 || c == '$' || c == '\'' || c == '"' || c == '\\' || c == '`')
-			return false;
-	}
-	return (size_t)(w - word) <= BALE_SHELL_DEFAULT_MAX_LEN;
+	if (word[n] || ((unsigned char)word[0] == 0xef && (unsigned char)word[1] == 0xbb &&
+			(unsigned char)word[2] == 0xbf))
+		return false;
+	return n <= BALE_SHELL_DEFAULT_MAX_LEN;
 }
 
 /*
