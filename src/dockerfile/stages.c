@@ -1481,9 +1481,17 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 
 	if (!word)
 		return 0;
-	if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
-		      j->out))
+	if (expands_to_itself(word)) {
+		/* The common word: copied without setting up the expander. */
+		size_t n = strlen(word);
+
+		if (!(value = malloc(n + 1)))
+			return bale_error_oom();
+		memcpy(value, word, n + 1);
+	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
+			     j->out)) {
 		return expand_error(j->st, j->index);
+	}
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
 		free(value);
 		return BALE_ENOMEM;
