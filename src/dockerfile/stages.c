@@ -1557,7 +1557,7 @@ static const char *mount_field(const char *key)
 		   {"env", "mount.env"}};
 
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(map); i++)
-		if (!strcmp(key, map[i].key))
+		if (map[i].key[0] == key[0] && !strcmp(key, map[i].key))
 			return map[i].field;
 	return "mount";
 }
