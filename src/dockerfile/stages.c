@@ -330,8 +330,9 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		return 0;
 	}
 	if (scope == 0) {
-		/* The automatic ARGs are defined at position 0: seen by what comes after it. */
-		if (pos > 0 && (out->value = builtin_value(st, name, len)) != NULL)
+		/* The automatic ARGs are defined before the first instruction: BuildKit gives
+		 * them to every global ARG, the first one's value too. */
+		if ((out->value = builtin_value(st, name, len)) != NULL)
 			out->declared = true;
 		return 0;
 	}
