@@ -489,8 +489,14 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 {
 	size_t n = strlen(s), i = 0, count = 0, alloc = 8;
 	char **fields = bale_arena_alloc(arena, alloc * sizeof(*fields));
+	/*
+	 * One copy of the whole value holds every field: a field is cut from it by a NUL where its
+	 * comma or closing quote was, and a quoted one is undoubled in place (it only shrinks).
+	 * The scan reads `s`, so the writes never disturb it.
+	 */
+	char *copy = bale_arena_strndup(arena, s, n);
 
-	if (!fields)
+	if (!fields || !copy)
 		return BALE_ENOMEM;
 	for (;;) {
 		char *field;
@@ -498,7 +504,7 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 		if (i < n && s[i] == '"') {
 			size_t col = i + 1, start = i + 1, w = 0;
 
-			/* Find the closing quote ("" is a quote inside), then copy and undouble. */
+			/* Find the closing quote ("" is a quote inside), then undouble. */
 			for (i = start;; i++) {
 				if (i >= n) {
 					snprintf(err, err_cap,
@@ -514,11 +520,10 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 				else
 					break;
 			}
-			if (!(field = bale_arena_strndup(arena, s + start, i - start)))
-				return BALE_ENOMEM;
-			for (size_t r = 0; field[r]; r++) {
-				field[w++] = field[r];
-				if (field[r] == '"')
+			field = copy + start;
+			for (size_t r = start; r < i; r++) {
+				field[w++] = s[r];
+				if (s[r] == '"')
 					r++; /* the second quote of a pair */
 			}
 			field[w] = '\0';
@@ -542,8 +547,8 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 					 i + 1);
 				return BALE_EPARSE;
 			}
-			if (!(field = bale_arena_strndup(arena, s + start, i - start)))
-				return BALE_ENOMEM;
+			field = copy + start;
+			copy[i] = '\0';
 		}
 		if (count == alloc) {
 			char **grown = bale_arena_alloc(arena, alloc * 2 * sizeof(*grown));
