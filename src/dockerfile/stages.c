@@ -1402,7 +1402,8 @@ size_t bale_stages_find(const bale_stages *st, const char *name)
 void bale_expansion_release(bale_expansion *exp)
 {
 	for (size_t i = 0; i < exp->nwords; i++)
-		free(exp->words[i].value);
+		if (exp->words[i].value != exp->words[i].word) /* not a word shared as it is */
+			free(exp->words[i].value);
 	free(exp->words);
 	exp->words = NULL;
 	exp->nwords = exp->alloc = 0;
@@ -1483,18 +1484,15 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 	if (!word)
 		return 0;
 	if (expands_to_itself(word)) {
-		/* The common word: copied without setting up the expander. */
-		size_t n = strlen(word);
-
-		if (!(value = malloc(n + 1)))
-			return bale_error_oom();
-		memcpy(value, word, n + 1);
+		/* The common word: shared as it is, without the expander or a copy. */
+		value = (char *)word;
 	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
 			     j->out)) {
 		return expand_error(j->st, j->index);
 	}
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
-		free(value);
+		if (value != word)
+			free(value);
 		return BALE_ENOMEM;
 	}
 	w = &j->out->words[j->out->nwords++];
