@@ -660,14 +660,19 @@ static const char *const mount_keys[] = {
     "type", "from", "source", "target", "readonly",    "id", "sharing", "required",  "size", "mode",
     "uid",  "gid",  "src",    "dst",	"destination", "ro", "rw",	"readwrite", "env"};
 
+/* strlen() of each of mount_keys[]: a key of another length is passed over at once. */
+static const unsigned char mount_key_lens[] = {4, 4, 6, 6, 8,  2, 7, 8, 4, 4,
+					       3, 3, 3, 3, 11, 2, 2, 9, 3};
+_Static_assert(sizeof(mount_key_lens) == BALE_ARRAY_SIZE(mount_keys), "one length per key");
+
 /* The key of `len` bytes at `s`, in any case (BuildKit lower-cases keys). */
 static enum mount_key mount_key_of(const char *s, size_t len)
 {
 	unsigned char first = len ? ascii_lower((unsigned char)s[0]) : 0;
 
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(mount_keys); k++)
-		if ((unsigned char)mount_keys[k][0] == first && ascii_nieq(mount_keys[k], s, len) &&
-		    mount_keys[k][len] == '\0')
+		if (mount_key_lens[k] == len && (unsigned char)mount_keys[k][0] == first &&
+		    ascii_nieq(mount_keys[k] + 1, s + 1, len - 1))
 			return (enum mount_key)k;
 	return MK_UNKNOWN;
 }
