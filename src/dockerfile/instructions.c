@@ -331,6 +331,16 @@ static int split_flags(struct ctx *c, bale_command *out)
 	return 0;
 }
 
+/* The first `len` bytes of flag `arg` as a string in `buf`: messages only, so made for them. */
+static const char *flag_label(char *buf, size_t cap, const char *arg, size_t len)
+{
+	size_t shown = len < cap ? len : cap - 1;
+
+	memcpy(buf, arg, shown);
+	buf[shown] = '\0';
+	return buf;
+}
+
 static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspecs,
 		       struct flag_value *vals)
 {
@@ -344,7 +354,7 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		const char *arg = ins->flags[i], *eq, *value;
 		char flag_name[256], hint[160];
 		const char *names[16];
-		size_t name_len, shown, s;
+		size_t name_len, s;
 		struct flag_value *v;
 
 		if (arg[0] != '-' || arg[1] != '-')
@@ -353,15 +363,12 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 			return 0;
 		eq = strchr(arg, '=');
 		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		/* Only messages use the name: copied, not formatted (every flag of every file). */
-		shown = name_len < sizeof(flag_name) ? name_len : sizeof(flag_name) - 1;
-		memcpy(flag_name, arg, shown);
-		flag_name[shown] = '\0';
 		value = eq ? eq + 1 : "";
 		for (s = 0; s < nspecs; s++)
 			if (is_name(specs[s].name, arg + 2, name_len - 2))
 				break;
 		if (s == nspecs) {
+			flag_label(flag_name, sizeof(flag_name), arg, name_len);
 			for (size_t k = 0; k < nspecs && k < BALE_ARRAY_SIZE(names); k++)
 				names[k] = specs[k].name;
 			return fail(c, "unknown flag: %s%s", flag_name,
@@ -370,28 +377,36 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		}
 		v = &vals[s];
 		if (v->used && specs[s].type != FLAG_STRINGS)
-			return fail(c, "duplicate flag specified: %s", flag_name);
+			return fail(c, "duplicate flag specified: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 		v->used = true;
 		switch (specs[s].type) {
 		case FLAG_BOOL:
 			if (eq && !*value)
-				return fail(c, "missing a value on flag: %s", flag_name);
+				return fail(
+				    c, "missing a value on flag: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 			if (!*value || ascii_ieq(value, "true"))
 				v->on = true;
 			else if (ascii_ieq(value, "false"))
 				v->on = false;
 			else
 				return fail(c, "expecting boolean value for flag %s, not: %s",
-					    flag_name, value);
+					    flag_label(flag_name, sizeof(flag_name), arg, name_len),
+					    value);
 			break;
 		case FLAG_STRING:
 			if (!eq)
-				return fail(c, "missing a value on flag: %s", flag_name);
+				return fail(
+				    c, "missing a value on flag: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 			v->value = value;
 			break;
 		case FLAG_STRINGS:
 			if (!eq)
-				return fail(c, "missing a value on flag: %s", flag_name);
+				return fail(
+				    c, "missing a value on flag: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 			/* Room for every flag of the instruction at once: no regrowth. */
 			if (!v->values && !(v->values = bale_arena_alloc(
 						c->arena, ins->nflags * sizeof(*v->values))))
