@@ -715,7 +715,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 		size_t klen = eq ? (size_t)(eq - field) : strlen(field);
 		enum mount_key k = mount_key_of(field, klen);
 		const char *key, *value;
-		bool has_var, b;
+		bool b;
 
 		/* A known key's lower-case spelling is the table's; only an unknown one is copied.
 		 */
@@ -751,7 +751,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			continue;
 		}
 		value = eq + 1;
-		has_var = strchr(value, '$') != NULL;
+		/* A value with a variable is checked after expansion: only typed keys ask. */
 		switch (k) {
 		case MK_FROM: {
 			const char *dollar = strchr(value, '$');
@@ -767,7 +767,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 		case MK_TYPE: {
 			size_t t;
 
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
@@ -797,7 +797,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			bool rw = k == MK_READWRITE || k == MK_RW;
 
 			ro_auto = false;
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
@@ -810,7 +810,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
 				return fail(c, "unexpected key '%s' for mount type '%s'", key,
 					    df_mount_type_name(m->type));
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
@@ -822,7 +822,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			if (m->type != BALE_MOUNT_TMPFS)
 				return fail(c, "unexpected key '%s' for mount type '%s'", key,
 					    df_mount_type_name(m->type));
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
@@ -837,7 +837,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			size_t sh;
 
 			sharing_given = true;
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
@@ -856,7 +856,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 		case MK_GID: {
 			uint32_t v;
 
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
