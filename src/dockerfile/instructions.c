@@ -173,18 +173,23 @@ static unsigned char ascii_lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-static bool ascii_ieq(const char *a, const char *b)
+/*
+ * Whether `s` is `key` in any case, `key` being lower-case ASCII letters only: then a byte of
+ * `s` with bit 0x20 set equals the key's byte just when it is that letter in either case.
+ */
+static bool ascii_ieq(const char *s, const char *key)
 {
-	for (; *a && *b; a++, b++)
-		if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
+	for (; *key; s++, key++)
+		if (((unsigned char)*s | 0x20) != (unsigned char)*key)
 			return false;
-	return *a == *b;
+	return *s == '\0';
 }
 
-static bool ascii_nieq(const char *a, const char *b, size_t n)
+/* The same for the first `n` bytes of `s`, `key` having at least `n` letters. */
+static bool ascii_nieq(const char *s, const char *key, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+		if (((unsigned char)s[i] | 0x20) != (unsigned char)key[i])
 			return false;
 	return true;
 }
@@ -687,7 +692,7 @@ static enum mount_key mount_key_of(const char *s, size_t len)
 
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(mount_keys); k++)
 		if (mount_key_lens[k] == len && (unsigned char)mount_keys[k][0] == first &&
-		    ascii_nieq(mount_keys[k] + 1, s + 1, len - 1))
+		    ascii_nieq(s + 1, mount_keys[k] + 1, len - 1))
 			return (enum mount_key)k;
 	return MK_UNKNOWN;
 }
