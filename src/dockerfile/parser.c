@@ -837,7 +837,9 @@ static bale_instr_kind lookup_kind(const char *word, size_t len, const char **na
 
 		if (instructions[i].len != len)
 			continue;
-		while (k < len && ascii_lower(word[k]) == n[k])
+		/* The names are lower-case letters: a byte with 0x20 set is one just in any case.
+		 */
+		while (k < len && ((unsigned char)word[k] | 0x20) == (unsigned char)n[k])
 			k++;
 		if (k == len) {
 			*name = n;
