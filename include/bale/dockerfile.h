@@ -434,7 +434,11 @@ typedef struct bale_expanded_word {
 	const char *field; /* static string */
 	size_t item;
 	const char *word; /* as written; owned by the tree or the stages */
-	char *value;	  /* malloc'd, owned by the bale_expansion */
+	/*
+	 * Owned by the bale_expansion, to be read only: `word` itself when the word expands to
+	 * itself (most do: no copy is made), else malloc'd.
+	 */
+	char *value;
 } bale_expanded_word;
 
 typedef struct bale_expansion {

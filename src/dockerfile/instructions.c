@@ -167,20 +167,41 @@ static char *dup(struct ctx *c, const char *s, size_t len)
 	return bale_arena_strndup(c->arena, s, len);
 }
 
-static bool ascii_ieq(const char *a, const char *b)
+/* tolower() of the C locale, which bale runs in, without the call. */
+static unsigned char ascii_lower(unsigned char c)
 {
-	for (; *a && *b; a++, b++)
-		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-			return false;
-	return *a == *b;
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-static bool ascii_nieq(const char *a, const char *b, size_t n)
+/*
+ * Whether `s` is `key` in any case, `key` being lower-case ASCII letters only: then a byte of
+ * `s` with bit 0x20 set equals the key's byte just when it is that letter in either case.
+ */
+static bool ascii_ieq(const char *s, const char *key)
+{
+	for (; *key; s++, key++)
+		if (((unsigned char)*s | 0x20) != (unsigned char)*key)
+			return false;
+	return *s == '\0';
+}
+
+/* The same for the first `n` bytes of `s`, `key` having at least `n` letters. */
+static bool ascii_nieq(const char *s, const char *key, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+		if (((unsigned char)s[i] | 0x20) != (unsigned char)key[i])
 			return false;
 	return true;
+}
+
+/* Whether the `len` bytes at `s` are `name` (NUL-terminated) exactly. */
+static bool is_name(const char *name, const char *s, size_t len)
+{
+	size_t k = 0;
+
+	while (k < len && name[k] == s[k])
+		k++;
+	return k == len && name[k] == '\0';
 }
 
 static char *lower_dup(struct ctx *c, const char *s)
@@ -315,6 +336,16 @@ static int split_flags(struct ctx *c, bale_command *out)
 	return 0;
 }
 
+/* The first `len` bytes of flag `arg` as a string in `buf`: messages only, so made for them. */
+static const char *flag_label(char *buf, size_t cap, const char *arg, size_t len)
+{
+	size_t shown = len < cap ? len : cap - 1;
+
+	memcpy(buf, arg, shown);
+	buf[shown] = '\0';
+	return buf;
+}
+
 static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspecs,
 		       struct flag_value *vals)
 {
@@ -328,25 +359,21 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		const char *arg = ins->flags[i], *eq, *value;
 		char flag_name[256], hint[160];
 		const char *names[16];
-		size_t name_len, shown, s;
+		size_t name_len, s;
 		struct flag_value *v;
 
-		if (strcmp(arg, "--") == 0)
-			return 0;
-		if (strncmp(arg, "--", 2) != 0)
+		if (arg[0] != '-' || arg[1] != '-')
 			return fail(c, "arg should start with -- : %s", arg);
+		if (arg[2] == '\0')
+			return 0;
 		eq = strchr(arg, '=');
 		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		/* Only messages use the name: copied, not formatted (every flag of every file). */
-		shown = name_len < sizeof(flag_name) ? name_len : sizeof(flag_name) - 1;
-		memcpy(flag_name, arg, shown);
-		flag_name[shown] = '\0';
 		value = eq ? eq + 1 : "";
 		for (s = 0; s < nspecs; s++)
-			if (strlen(specs[s].name) == name_len - 2 &&
-			    memcmp(specs[s].name, arg + 2, name_len - 2) == 0)
+			if (is_name(specs[s].name, arg + 2, name_len - 2))
 				break;
 		if (s == nspecs) {
+			flag_label(flag_name, sizeof(flag_name), arg, name_len);
 			for (size_t k = 0; k < nspecs && k < BALE_ARRAY_SIZE(names); k++)
 				names[k] = specs[k].name;
 			return fail(c, "unknown flag: %s%s", flag_name,
@@ -355,28 +382,36 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		}
 		v = &vals[s];
 		if (v->used && specs[s].type != FLAG_STRINGS)
-			return fail(c, "duplicate flag specified: %s", flag_name);
+			return fail(c, "duplicate flag specified: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 		v->used = true;
 		switch (specs[s].type) {
 		case FLAG_BOOL:
 			if (eq && !*value)
-				return fail(c, "missing a value on flag: %s", flag_name);
+				return fail(
+				    c, "missing a value on flag: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 			if (!*value || ascii_ieq(value, "true"))
 				v->on = true;
 			else if (ascii_ieq(value, "false"))
 				v->on = false;
 			else
 				return fail(c, "expecting boolean value for flag %s, not: %s",
-					    flag_name, value);
+					    flag_label(flag_name, sizeof(flag_name), arg, name_len),
+					    value);
 			break;
 		case FLAG_STRING:
 			if (!eq)
-				return fail(c, "missing a value on flag: %s", flag_name);
+				return fail(
+				    c, "missing a value on flag: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 			v->value = value;
 			break;
 		case FLAG_STRINGS:
 			if (!eq)
-				return fail(c, "missing a value on flag: %s", flag_name);
+				return fail(
+				    c, "missing a value on flag: %s",
+				    flag_label(flag_name, sizeof(flag_name), arg, name_len));
 			/* Room for every flag of the instruction at once: no regrowth. */
 			if (!v->values && !(v->values = bale_arena_alloc(
 						c->arena, ins->nflags * sizeof(*v->values))))
@@ -474,89 +509,84 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 {
 	size_t n = strlen(s), i = 0, count = 0, alloc = 8;
 	char **fields = bale_arena_alloc(arena, alloc * sizeof(*fields));
-	bale_buf field = BALE_BUF_INIT;
-	int rc = 0;
+	/*
+	 * One copy of the whole value holds every field: a field is cut from it by a NUL where its
+	 * comma or closing quote was, and a quoted one is undoubled in place (it only shrinks).
+	 * The scan reads `s`, so the writes never disturb it.
+	 */
+	char *copy = bale_arena_strndup(arena, s, n);
 
-	if (!fields)
+	if (!fields || !copy)
 		return BALE_ENOMEM;
 	for (;;) {
-		bale_buf_reset(&field);
-		if (i < n && s[i] == '"') {
-			size_t col = i + 1;
+		char *field;
 
-			i++;
-			for (;;) {
+		if (i < n && s[i] == '"') {
+			size_t col = i + 1, start = i + 1, w = 0;
+
+			/* Find the closing quote ("" is a quote inside), then undouble. */
+			for (i = start;; i++) {
 				if (i >= n) {
 					snprintf(err, err_cap,
 						 "parse error on line 1, column %zu: extraneous or "
 						 "missing \" in quoted-field",
 						 col);
-					rc = BALE_EPARSE;
-					goto out;
+					return BALE_EPARSE;
 				}
-				if (s[i] == '"' && i + 1 < n && s[i + 1] == '"') {
-					bale_buf_addch(&field, '"');
-					i += 2;
-				} else if (s[i] == '"') {
+				if (s[i] != '"')
+					continue;
+				if (i + 1 < n && s[i + 1] == '"')
 					i++;
+				else
 					break;
-				} else {
-					bale_buf_addch(&field, s[i++]);
-				}
 			}
+			field = copy + start;
+			for (size_t r = start; r < i; r++) {
+				field[w++] = s[r];
+				if (s[r] == '"')
+					r++; /* the second quote of a pair */
+			}
+			field[w] = '\0';
+			i++; /* the closing quote */
 			if (i < n && s[i] != ',') {
 				snprintf(
 				    err, err_cap,
 				    "parse error on line 1, column %zu: extraneous or missing \" "
 				    "in quoted-field",
 				    i + 1);
-				rc = BALE_EPARSE;
-				goto out;
+				return BALE_EPARSE;
 			}
 		} else {
 			size_t start = i;
 
-			while (i < n && s[i] != ',') {
-				if (s[i] == '"') {
-					snprintf(err, err_cap,
-						 "parse error on line 1, column %zu: bare \" in "
-						 "non-quoted-field",
-						 i + 1);
-					rc = BALE_EPARSE;
-					goto out;
-				}
-				i++;
+			i += strcspn(s + i, ",\"");
+			if (s[i] == '"') {
+				snprintf(err, err_cap,
+					 "parse error on line 1, column %zu: bare \" in "
+					 "non-quoted-field",
+					 i + 1);
+				return BALE_EPARSE;
 			}
-			bale_buf_add(&field, s + start, i - start);
-		}
-		if (field.err) {
-			rc = field.err;
-			goto out;
+			field = copy + start;
+			copy[i] = '\0';
 		}
 		if (count == alloc) {
 			char **grown = bale_arena_alloc(arena, alloc * 2 * sizeof(*grown));
 
-			if (!grown) {
-				rc = BALE_ENOMEM;
-				goto out;
-			}
+			if (!grown)
+				return BALE_ENOMEM;
 			memcpy(grown, fields, count * sizeof(*grown));
 			fields = grown;
 			alloc *= 2;
 		}
-		if (!(fields[count++] = bale_arena_strndup(arena, field.ptr, field.len))) {
-			rc = BALE_ENOMEM;
-			goto out;
-		}
+		fields[count++] = field;
 		if (i >= n)
 			break;
 		i++; /* the comma */
 	}
 	*fields_out = fields;
 	*nout = count;
-out:
-	bale_buf_release(&field);
-	return rc;
+	return 0;
 }
 
 static int csv_fields(struct ctx *c, const char *s, char ***fields, size_t *n)
@@ -622,14 +652,55 @@ static bool parse_ram_bytes(const char *s, int64_t *out)
 	return true;
 }
 
+/* The keys of a --mount field, in the order of mount_keys[]. */
+enum mount_key {
+	MK_TYPE,
+	MK_FROM,
+	MK_SOURCE,
+	MK_TARGET,
+	MK_READONLY,
+	MK_ID,
+	MK_SHARING,
+	MK_REQUIRED,
+	MK_SIZE,
+	MK_MODE,
+	MK_UID,
+	MK_GID,
+	MK_SRC,
+	MK_DST,
+	MK_DESTINATION,
+	MK_RO,
+	MK_RW,
+	MK_READWRITE,
+	MK_ENV,
+	MK_UNKNOWN
+};
+
+static const char *const mount_keys[] = {
+    "type", "from", "source", "target", "readonly",    "id", "sharing", "required",  "size", "mode",
+    "uid",  "gid",  "src",    "dst",	"destination", "ro", "rw",	"readwrite", "env"};
+
+/* strlen() of each of mount_keys[]: a key of another length is passed over at once. */
+static const unsigned char mount_key_lens[] = {4, 4, 6, 6, 8,  2, 7, 8, 4, 4,
+					       3, 3, 3, 3, 11, 2, 2, 9, 3};
+_Static_assert(sizeof(mount_key_lens) == BALE_ARRAY_SIZE(mount_keys), "one length per key");
+
+/* The key of `len` bytes at `s`, in any case (BuildKit lower-cases keys). */
+static enum mount_key mount_key_of(const char *s, size_t len)
+{
+	unsigned char first = len ? ascii_lower((unsigned char)s[0]) : 0;
+
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(mount_keys); k++)
+		if (mount_key_lens[k] == len && (unsigned char)mount_keys[k][0] == first &&
+		    ascii_nieq(s + 1, mount_keys[k] + 1, len - 1))
+			return (enum mount_key)k;
+	return MK_UNKNOWN;
+}
+
 static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 {
 	static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
 	static const char *const sharings[] = {"shared", "private", "locked"};
-	static const char *const keys[] = {"type", "from",    "source",	   "target", "readonly",
-					   "id",   "sharing", "required",  "size",   "mode",
-					   "uid",  "gid",     "src",	   "dst",    "destination",
-					   "ro",   "rw",      "readwrite", "env"};
 	char **fields, hint[160];
 	size_t nfields;
 	bale_kv *kvs;
@@ -645,22 +716,35 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 		return BALE_ENOMEM;
 	m->nfields = nfields;
 	for (size_t i = 0; i < nfields; i++) {
-		char *field = fields[i], *eq = strchr(field, '='), *key, *value;
-		bool has_var, b;
+		char *field = fields[i], *eq = strchr(field, '=');
+		size_t klen = eq ? (size_t)(eq - field) : strlen(field);
+		enum mount_key k = mount_key_of(field, klen);
+		const char *key, *value;
+		bool b;
 
-		key = lower_dup(c, field);
-		if (!key)
-			return BALE_ENOMEM;
+		/* A known key's lower-case spelling is the table's; only an unknown one is copied.
+		 */
+		if (k != MK_UNKNOWN) {
+			key = mount_keys[k];
+		} else {
+			char *lower = dup(c, field, klen);
+
+			if (!lower)
+				return BALE_ENOMEM;
+			for (char *p = lower; *p; p++)
+				*p = (char)ascii_lower((unsigned char)*p);
+			key = lower;
+		}
 		kvs[i].key = key;
 		kvs[i].value = eq ? eq + 1 : NULL;
 		if (!eq) {
-			if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+			if (k == MK_READONLY || k == MK_RO) {
 				m->readonly = true;
 				ro_auto = false;
-			} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+			} else if (k == MK_READWRITE || k == MK_RW) {
 				m->readonly = false;
 				ro_auto = false;
-			} else if (!strcmp(key, "required")) {
+			} else if (k == MK_REQUIRED) {
 				if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
 					return fail(c, "unexpected key '%s' for mount type '%s'",
 						    key, df_mount_type_name(m->type));
@@ -671,10 +755,10 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			}
 			continue;
 		}
-		key[eq - field] = '\0';
 		value = eq + 1;
-		has_var = strchr(value, '$') != NULL;
-		if (!strcmp(key, "from")) {
+		/* A value with a variable is checked after expansion: only typed keys ask. */
+		switch (k) {
+		case MK_FROM: {
 			const char *dollar = strchr(value, '$');
 
 			if (dollar && dollar[1])
@@ -683,10 +767,12 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 					    "stage instead",
 					    key);
 			m->from = value;
-		} else if (!strcmp(key, "type")) {
+			break;
+		}
+		case MK_TYPE: {
 			size_t t;
 
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
@@ -698,85 +784,105 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 					    suggest(hint, sizeof(hint), value, types,
 						    BALE_ARRAY_SIZE(types), true));
 			m->type = (bale_mount_type)t;
-		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+			break;
+		}
+		case MK_SOURCE:
+		case MK_SRC:
 			m->source = value;
-		} else if (!strcmp(key, "target") || !strcmp(key, "dst") ||
-			   !strcmp(key, "destination")) {
+			break;
+		case MK_TARGET:
+		case MK_DST:
+		case MK_DESTINATION:
 			m->target = value;
-		} else if (!strcmp(key, "readonly") || !strcmp(key, "ro") ||
-			   !strcmp(key, "readwrite") || !strcmp(key, "rw")) {
-			bool rw = !strcmp(key, "readwrite") || !strcmp(key, "rw");
+			break;
+		case MK_READONLY:
+		case MK_RO:
+		case MK_READWRITE:
+		case MK_RW: {
+			bool rw = k == MK_READWRITE || k == MK_RW;
 
 			ro_auto = false;
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
 			if (!parse_go_bool(value, &b))
 				return fail(c, "invalid value for %s: %s", key, value);
 			m->readonly = rw ? !b : b;
-		} else if (!strcmp(key, "required")) {
+			break;
+		}
+		case MK_REQUIRED:
 			if (m->type != BALE_MOUNT_SECRET && m->type != BALE_MOUNT_SSH)
 				return fail(c, "unexpected key '%s' for mount type '%s'", key,
 					    df_mount_type_name(m->type));
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
 			if (!parse_go_bool(value, &b))
 				return fail(c, "invalid value for %s: %s", key, value);
 			m->required = b;
-		} else if (!strcmp(key, "size")) {
+			break;
+		case MK_SIZE:
 			if (m->type != BALE_MOUNT_TMPFS)
 				return fail(c, "unexpected key '%s' for mount type '%s'", key,
 					    df_mount_type_name(m->type));
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
 			if (!parse_ram_bytes(value, &m->size))
 				return fail(c, "invalid value for %s: %s", key, value);
 			m->has_size = true;
-		} else if (!strcmp(key, "id")) {
+			break;
+		case MK_ID:
 			m->id = value;
-		} else if (!strcmp(key, "sharing")) {
-			size_t s;
+			break;
+		case MK_SHARING: {
+			size_t sh;
 
 			sharing_given = true;
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
-			for (s = 0; s < BALE_ARRAY_SIZE(sharings); s++)
-				if (ascii_ieq(value, sharings[s]))
+			for (sh = 0; sh < BALE_ARRAY_SIZE(sharings); sh++)
+				if (ascii_ieq(value, sharings[sh]))
 					break;
-			if (s == BALE_ARRAY_SIZE(sharings))
+			if (sh == BALE_ARRAY_SIZE(sharings))
 				return fail(c, "unsupported sharing value %s%s", quoted(value),
 					    suggest(hint, sizeof(hint), value, sharings,
 						    BALE_ARRAY_SIZE(sharings), true));
-			m->sharing = (bale_mount_sharing)s;
-		} else if (!strcmp(key, "mode") || !strcmp(key, "uid") || !strcmp(key, "gid")) {
+			m->sharing = (bale_mount_sharing)sh;
+			break;
+		}
+		case MK_MODE:
+		case MK_UID:
+		case MK_GID: {
 			uint32_t v;
-			bool is_mode = key[0] == 'm';
 
-			if (has_var) {
+			if (strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
-			if (!parse_go_uint32(value, is_mode ? 8 : 10, &v))
+			if (!parse_go_uint32(value, k == MK_MODE ? 8 : 10, &v))
 				return fail(c, "invalid value %s for %s", value, key);
-			if (is_mode)
+			if (k == MK_MODE)
 				m->mode = v, m->has_mode = true;
-			else if (key[0] == 'u')
+			else if (k == MK_UID)
 				m->uid = v, m->has_uid = true;
 			else
 				m->gid = v, m->has_gid = true;
-		} else if (!strcmp(key, "env")) {
+			break;
+		}
+		case MK_ENV:
 			m->env = value;
-		} else {
-			return fail(
-			    c, "unexpected key '%s' in '%s'%s", key, field,
-			    suggest(hint, sizeof(hint), key, keys, BALE_ARRAY_SIZE(keys), true));
+			break;
+		case MK_UNKNOWN:
+		default:
+			return fail(c, "unexpected key '%s' in '%s'%s", key, field,
+				    suggest(hint, sizeof(hint), key, mount_keys,
+					    BALE_ARRAY_SIZE(mount_keys), true));
 		}
 	}
 
@@ -969,13 +1075,14 @@ static int parse_go_duration(struct ctx *c, const char *orig, int64_t *out)
 			ulen++;
 		if (ulen == 0)
 			return duration_error(c, "missing unit in", NULL, orig);
-		snprintf(ubuf, sizeof(ubuf), "%.*s", (int)ulen, s);
-		s += ulen;
 		for (size_t u = 0; u < BALE_ARRAY_SIZE(units); u++)
-			if (!strcmp(ubuf, units[u].name))
+			if (is_name(units[u].name, s, ulen))
 				unit = units[u].ns;
-		if (!unit)
+		if (!unit) {
+			snprintf(ubuf, sizeof(ubuf), "%.*s", (int)ulen, s);
 			return duration_error(c, NULL, ubuf, orig);
+		}
+		s += ulen;
 		if (v > limit / unit)
 			return duration_error(c, "invalid", NULL, orig);
 		v *= unit;
@@ -1115,10 +1222,11 @@ static int parse_run(struct ctx *c, bale_command *out)
 		out->run.mounts = mounts;
 		out->run.nmounts = vals[1].nvalues;
 	}
-	if (strcmp(vals[2].value, "default") && strcmp(vals[2].value, "none") &&
+	/* The defaults are valid: only a value given is checked. */
+	if (vals[2].used && strcmp(vals[2].value, "default") && strcmp(vals[2].value, "none") &&
 	    strcmp(vals[2].value, "host"))
 		return fail(c, "invalid network mode %s", quoted(vals[2].value));
-	if (strcmp(vals[3].value, "sandbox") && strcmp(vals[3].value, "insecure"))
+	if (vals[3].used && strcmp(vals[3].value, "sandbox") && strcmp(vals[3].value, "insecure"))
 		return fail(c, "security %s is not valid", quoted(vals[3].value));
 	out->run.network = vals[2].value;
 	out->run.security = vals[3].value;
@@ -1152,7 +1260,7 @@ static int heredoc_word(struct ctx *c, const char *w, const char **name, bool *c
 	*is = false;
 	while (*p >= '0' && *p <= '9')
 		p++;
-	if (strncmp(p, "<<", 2) != 0)
+	if (p[0] != '<' || p[1] != '<')
 		return 0;
 	p += 2;
 	*chomp = *p == '-';
@@ -1210,8 +1318,9 @@ static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
 		return fail(c, "%s cannot accept a heredoc as a destination", cmd);
 	out->copy.dest = ins->args[ins->nargs - 1];
 	sources = bale_arena_calloc(c->arena, ins->nargs, sizeof(*sources));
-	contents = bale_arena_calloc(c->arena, ins->nargs, sizeof(*contents));
-	if (!sources || !contents)
+	/* Inline files are rare: their array is made for the first one. */
+	contents = NULL;
+	if (!sources)
 		return BALE_ENOMEM;
 	for (size_t i = 0; i + 1 < ins->nargs; i++) {
 		if ((rc = heredoc_word(c, ins->args[i], &name, &chomp, &is)) != 0)
@@ -1220,6 +1329,9 @@ static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
 			sources[out->copy.nsources++] = ins->args[i];
 			continue;
 		}
+		if (!contents &&
+		    !(contents = bale_arena_calloc(c->arena, ins->nargs, sizeof(*contents))))
+			return BALE_ENOMEM;
 		bale_copy_content *ct = &contents[out->copy.ncontents++];
 		const bale_heredoc *doc = NULL;
 

@@ -12,20 +12,15 @@
 
 #define JSON_MAX_DEPTH 10000
 
-int df_strvec_push(df_strvec *vec, const char *s, size_t len)
+int df_strvec_reserve(df_strvec *vec, size_t n)
 {
 	size_t alloc = vec->alloc;
 
-	if (vec->n + 1 > alloc) {
-		if (BALE_ARRAY_RESERVE(vec->v, vec->alloc, vec->n + 1))
-			return BALE_ENOMEM;
-		if (BALE_ARRAY_RESERVE(vec->lens, alloc, vec->n + 1))
-			return BALE_ENOMEM;
-	}
-	vec->v[vec->n] = s;
-	vec->lens[vec->n] = len;
-	vec->n++;
-	return 0;
+	if (n <= alloc)
+		return 0;
+	if (BALE_ARRAY_RESERVE(vec->v, vec->alloc, n))
+		return BALE_ENOMEM;
+	return BALE_ARRAY_RESERVE(vec->lens, alloc, n);
 }
 
 void df_strvec_release(df_strvec *vec)
@@ -348,12 +343,54 @@ static int decode_string(df_strvec *out, bale_arena *arena, const char *s, size_
 	return df_strvec_push(out, dst, w);
 }
 
+/*
+ * The common exec form: an array of strings without escapes or control characters. Reads it in
+ * one pass into `out` (1), or returns 0, having added nothing, when the text is anything else
+ * (then the full validator and decoder decide); BALE_ENOMEM when out of memory.
+ */
+static int simple_string_array(df_strvec *out, bale_arena *arena, const char *s, size_t len,
+			       size_t i)
+{
+	size_t first = out->n;
+
+	i = skip_ws(s, len, i + 1);
+	if (i < len && s[i] == ']')
+		return skip_ws(s, len, i + 1) == len;
+	while (i < len && s[i] == '"') {
+		size_t start = ++i;
+		char *str;
+
+		while (i < len && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20)
+			i++;
+		if (i >= len || s[i] != '"')
+			break;
+		if (!(str = bale_arena_strndup(arena, s + start, i - start)) ||
+		    df_strvec_push(out, str, i - start))
+			return BALE_ENOMEM;
+		i = skip_ws(s, len, i + 1);
+		if (i < len && s[i] == ']') {
+			if (skip_ws(s, len, i + 1) == len)
+				return 1;
+			break;
+		}
+		if (i >= len || s[i] != ',')
+			break;
+		i = skip_ws(s, len, i + 1);
+	}
+	out->n = first;
+	return 0;
+}
+
 int df_json_string_array(df_strvec *out, bale_arena *arena, const char *s, size_t len)
 {
 	size_t i = skip_ws(s, len, 0);
 	int rc;
 
-	if (i >= len || s[i] != '[' || !json_valid(s, len))
+	if (i >= len || s[i] != '[')
+		return 0;
+	if ((rc = simple_string_array(out, arena, s, len, i)) != 0)
+		return rc;
+	if (!json_valid(s, len))
 		return 0;
 	i = skip_ws(s, len, i + 1);
 	if (s[i] == ']')

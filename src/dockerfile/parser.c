@@ -52,33 +52,40 @@ struct parser {
 	const char **comments;
 	size_t ncomments, comments_alloc;
 	df_strvec args, flags;
-	bale_buf word; /* scratch for word building */
+	df_strvec words; /* parse_name_value()'s words, reused */
+	bale_buf word;	 /* scratch for word building */
 };
 
 static const char *const directive_names[3] = {"syntax", "escape", "check"};
 
 static const struct {
 	const char *name;
+	size_t len;
 	bale_instr_kind kind;
 } instructions[] = {
-    {"add", BALE_INSTR_ADD},
-    {"arg", BALE_INSTR_ARG},
-    {"cmd", BALE_INSTR_CMD},
-    {"copy", BALE_INSTR_COPY},
-    {"entrypoint", BALE_INSTR_ENTRYPOINT},
-    {"env", BALE_INSTR_ENV},
-    {"expose", BALE_INSTR_EXPOSE},
-    {"from", BALE_INSTR_FROM},
-    {"healthcheck", BALE_INSTR_HEALTHCHECK},
-    {"label", BALE_INSTR_LABEL},
-    {"maintainer", BALE_INSTR_MAINTAINER},
-    {"onbuild", BALE_INSTR_ONBUILD},
-    {"run", BALE_INSTR_RUN},
-    {"shell", BALE_INSTR_SHELL},
-    {"stopsignal", BALE_INSTR_STOPSIGNAL},
-    {"user", BALE_INSTR_USER},
-    {"volume", BALE_INSTR_VOLUME},
-    {"workdir", BALE_INSTR_WORKDIR},
+#define INSTR(name, kind)                                                                          \
+	{                                                                                          \
+		name, sizeof(name) - 1, kind                                                       \
+	}
+    INSTR("add", BALE_INSTR_ADD),
+    INSTR("arg", BALE_INSTR_ARG),
+    INSTR("cmd", BALE_INSTR_CMD),
+    INSTR("copy", BALE_INSTR_COPY),
+    INSTR("entrypoint", BALE_INSTR_ENTRYPOINT),
+    INSTR("env", BALE_INSTR_ENV),
+    INSTR("expose", BALE_INSTR_EXPOSE),
+    INSTR("from", BALE_INSTR_FROM),
+    INSTR("healthcheck", BALE_INSTR_HEALTHCHECK),
+    INSTR("label", BALE_INSTR_LABEL),
+    INSTR("maintainer", BALE_INSTR_MAINTAINER),
+    INSTR("onbuild", BALE_INSTR_ONBUILD),
+    INSTR("run", BALE_INSTR_RUN),
+    INSTR("shell", BALE_INSTR_SHELL),
+    INSTR("stopsignal", BALE_INSTR_STOPSIGNAL),
+    INSTR("user", BALE_INSTR_USER),
+    INSTR("volume", BALE_INSTR_VOLUME),
+    INSTR("workdir", BALE_INSTR_WORKDIR),
+#undef INSTR
 };
 
 const char *bale_instr_kind_name(bale_instr_kind kind)
@@ -149,7 +156,7 @@ static void find_bad_text(struct parser *p)
  * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
  * at the end, or on a text error, which is then in p->err: callers check it after their loops.
  */
-static bool next_line(struct parser *p, struct phys_line *out)
+static inline __attribute__((always_inline)) bool next_line(struct parser *p, struct phys_line *out)
 {
 	const char *nl;
 	size_t len;
@@ -170,12 +177,27 @@ static bool next_line(struct parser *p, struct phys_line *out)
 	return true;
 }
 
-/* Go's bytes.TrimRight(s, "\r\n"). */
+/*
+ * Go's bytes.TrimRight(s, "\r\n") on a physical line: its only newline is the last byte, so
+ * that one goes, then any carriage returns.
+ */
 static size_t trim_newline(const char *s, size_t len)
 {
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+	while (len > 0 && s[len - 1] == '\r')
 		len--;
 	return len;
+}
+
+/* bale_unicode_trim_right(), answered inline when the text ends in a plain ASCII byte. */
+static size_t trim_right(const char *s, size_t len)
+{
+	unsigned char c = len ? (unsigned char)s[len - 1] : 0;
+
+	if (c > ' ' && c < 0x80)
+		return len;
+	return bale_unicode_trim_right(s, len);
 }
 
 /*
@@ -190,13 +212,6 @@ static bool has_heredoc_marker(const char *s, size_t len)
 		if (lt + 1 < end && lt[1] == '<')
 			return true;
 	return false;
-}
-
-static bool is_comment(const char *s, size_t len)
-{
-	size_t skip = bale_unicode_space_prefix(s, len);
-
-	return skip < len && s[skip] == '#';
 }
 
 /* BuildKit's reWhitespace, [\t\v\f\r ]. */
@@ -381,6 +396,79 @@ static int push_word(struct parser *p, df_strvec *vec)
  * the rest of the line.
  */
 /*
+ * ASCII bytes that may end a plain run (see plain_run()): 1 outside quotes (white space, quotes
+ * and both escape characters), 2 inside quotes (quotes and escape characters).
+ */
+static const unsigned char run_stop[128] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+    [' '] = 1,	['\''] = 3, ['"'] = 3,	['\\'] = 3, ['`'] = 3,
+};
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when one of the eight bytes of `x` is `c` (or, has_below, is under `n` <= 0x80). */
+static uint64_t has_byte(uint64_t x, unsigned char c)
+{
+	uint64_t v = x ^ (ONES * c);
+
+	return (v - ONES) & ~v & HIGHS;
+}
+
+static uint64_t has_below(uint64_t x, unsigned char n)
+{
+	return (x - ONES * n) & ~x & HIGHS;
+}
+
+/*
+ * Whether eight bytes may hold one that ends a plain run (see plain_run()): a test that never
+ * misses one, and seldom flags a byte that is not (a control character, `$`, ...).
+ */
+static bool may_end_run(uint64_t x, bool quoted)
+{
+	uint64_t m = (x & HIGHS) | has_byte(x, '\\') | has_byte(x, '`');
+
+	/* Outside quotes: white space and both quotes are all under 0x28. */
+	m |= quoted ? has_byte(x, '\'') | has_byte(x, '"') : has_below(x, 0x28);
+	return m != 0;
+}
+
+/*
+ * The end of the run of ASCII bytes from `pos` that parse_words() and extract_flags() copy as
+ * they are: up to a byte of 0x80 or above, the escape character, and (outside quotes, `quote`
+ * 0) a quote or white space, or (inside) the closing `quote`. Eight bytes are passed over at a
+ * time while none may end the run; a table settles each byte of the others.
+ */
+static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint32_t quote)
+{
+	unsigned char mask = quote ? 2 : 1;
+
+	for (;;) {
+		size_t stop;
+		uint64_t x;
+
+		while (len - pos >= 8 && (memcpy(&x, s + pos, 8), !may_end_run(x, quote != 0)))
+			pos += 8;
+		stop = len - pos > 8 ? pos + 8 : len;
+		for (; pos < stop; pos++) {
+			unsigned char c = (unsigned char)s[pos];
+
+			if (c >= 0x80)
+				return pos;
+			if (!(run_stop[c] & mask))
+				continue;
+			/* The other escape character is plain text, and so is the other quote
+			 * inside. */
+			if (c == (unsigned char)escape ||
+			    (quote ? c == quote : c != '\\' && c != '`'))
+				return pos;
+		}
+		if (pos >= len)
+			return pos;
+	}
+}
+
+/*
  * Appends the ASCII bytes from s[pos] up to the first byte extract_flags() treats on its own (a
  * space, a quote or `quote`, a backslash, a byte of 0x80 or above) in one go, as
  * add_byte_as_rune() would one by one. Returns the position of the last byte appended.
@@ -388,16 +476,9 @@ static int push_word(struct parser *p, df_strvec *vec)
 static size_t add_plain_run(bale_buf *buf, const char *s, size_t len, size_t pos,
 			    unsigned char quote)
 {
-	size_t end = pos + 1;
+	size_t end = plain_run(s, len, pos + 1, '\\', quote);
 
-	for (; end < len; end++) {
-		unsigned char c = (unsigned char)s[end];
-
-		if (c >= 0x80 || c == '\\' ||
-		    (quote ? c == quote : c == '\'' || c == '"' || is_byte_space(c)))
-			break;
-	}
-	bale_buf_add(buf, s + pos, end - pos);
+	bale_buf_add_fast(buf, s + pos, end - pos);
 	return end - 1;
 }
 
@@ -483,23 +564,20 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 	return 0;
 }
 
-/*
- * The end of the run of ASCII bytes from `pos` that parse_words() copies as they are: up to a
- * byte of 0x80 or above, the escape character, and (outside quotes, `quote` 0) a quote or white
- * space, or (inside) the closing `quote`.
- */
-static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint32_t quote)
+/* bale_utf8_decode(), with ASCII answered inline. */
+static size_t decode(const char *s, size_t len, uint32_t *cp)
 {
-	for (; pos < len; pos++) {
-		unsigned char c = (unsigned char)s[pos];
-
-		if (c >= 0x80 || c == (unsigned char)escape)
-			break;
-		if (quote ? c == quote
-			  : c == '\'' || c == '"' || c == ' ' || (c >= '\t' && c <= '\r'))
-			break;
+	if ((unsigned char)s[0] < 0x80) {
+		*cp = (unsigned char)s[0];
+		return 1;
 	}
-	return pos;
+	return bale_utf8_decode(s, len, cp);
+}
+
+/* bale_unicode_is_space(), with ASCII answered inline. */
+static bool is_space_rune(uint32_t cp)
+{
+	return cp < 0x80 ? cp == ' ' || (cp >= '\t' && cp <= '\r') : bale_unicode_is_space(cp);
 }
 
 /*
@@ -519,11 +597,11 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 		uint32_t ch = 0;
 
 		if (pos < len)
-			width = bale_utf8_decode(s + pos, len - pos, &ch);
+			width = decode(s + pos, len - pos, &ch);
 		if (phase == IN_SPACES) {
 			if (pos == len)
 				break;
-			if (bale_unicode_is_space(ch))
+			if (is_space_rune(ch))
 				continue;
 			phase = IN_WORD;
 		}
@@ -534,7 +612,7 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			break;
 		}
 		if (phase == IN_WORD) {
-			if (bale_unicode_is_space(ch)) {
+			if (is_space_rune(ch)) {
 				phase = IN_SPACES;
 				if (blank_ok || p->word.len > 0)
 					if ((rc = push_word(p, out)) != 0)
@@ -545,7 +623,7 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			}
 			if (ch < 0x80 && ch != '\'' && ch != '"' && ch != (uint32_t)p->escape) {
 				width = plain_run(s, len, pos + 1, p->escape, 0) - pos;
-				bale_buf_add(&p->word, s + pos, width);
+				bale_buf_add_fast(&p->word, s + pos, width);
 				continue;
 			}
 			if (ch == '\'' || ch == '"') {
@@ -556,17 +634,17 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 			if (ch == (uint32_t)p->escape) {
 				if (pos + width == len)
 					continue;
-				bale_buf_add(&p->word, s + pos, width);
+				bale_buf_add_fast(&p->word, s + pos, width);
 				pos += width;
 				width = bale_utf8_decode(s + pos, len - pos, &ch);
 			}
-			bale_buf_add(&p->word, s + pos, width);
+			bale_buf_add_fast(&p->word, s + pos, width);
 			continue;
 		}
 		/* IN_QUOTE */
 		if (ch < 0x80 && ch != quote && ch != (uint32_t)p->escape) {
 			width = plain_run(s, len, pos + 1, p->escape, quote) - pos;
-			bale_buf_add(&p->word, s + pos, width);
+			bale_buf_add_fast(&p->word, s + pos, width);
 			continue;
 		}
 		if (ch == quote)
@@ -576,11 +654,11 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 				phase = IN_WORD;
 				continue;
 			}
-			bale_buf_add(&p->word, s + pos, width);
+			bale_buf_add_fast(&p->word, s + pos, width);
 			pos += width;
 			width = bale_utf8_decode(s + pos, len - pos, &ch);
 		}
-		bale_buf_add(&p->word, s + pos, width);
+		bale_buf_add_fast(&p->word, s + pos, width);
 	}
 	return p->word.err;
 }
@@ -595,6 +673,11 @@ static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, co
 	if (len == 0)
 		return 0;
 	for (size_t i = 0; i <= len; i++) {
+		uint64_t x;
+
+		/* Eight bytes at a time while none is a control character or a space. */
+		while (len - i >= 8 && (memcpy(&x, s + i, 8), !has_below(x, 0x21)))
+			i += 8;
 		if (i < len && !is_re_space(s[i]))
 			continue;
 		if ((rc = push_arg(p, lc, s + start, i - start)) != 0)
@@ -612,14 +695,15 @@ static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, co
 static int parse_name_value(struct parser *p, const struct line_ctx *lc, const char *key,
 			    const char *s, size_t len)
 {
-	df_strvec words = {0};
+	df_strvec *w = &p->words;
 	int rc;
 
-	if ((rc = parse_words(p, s, len, &words)) != 0)
+	w->n = 0;
+	if ((rc = parse_words(p, s, len, w)) != 0)
 		goto out;
-	if (words.n == 0)
+	if (w->n == 0)
 		goto out;
-	if (!memchr(words.v[0], '=', words.lens[0])) {
+	if (!memchr(w->v[0], '=', w->lens[0])) {
 		size_t i = 0, j;
 
 		while (i < len && !is_re_space(s[i]))
@@ -637,14 +721,14 @@ static int parse_name_value(struct parser *p, const struct line_ctx *lc, const c
 			goto out;
 		goto out;
 	}
-	for (size_t w = 0; w < words.n; w++) {
-		const char *eq = memchr(words.v[w], '=', words.lens[w]);
+	for (size_t k = 0; k < w->n; k++) {
+		const char *eq = memchr(w->v[k], '=', w->lens[k]);
 		size_t klen;
 
 		if (!eq) {
 			bale_buf q = BALE_BUF_INIT;
 
-			bale_go_quote(&q, words.v[w], words.lens[w]);
+			bale_go_quote(&q, w->v[k], w->lens[k]);
 			rc = parse_error(p, BALE_EPARSE, lc->line, lc->col,
 					 "Syntax error - can't find = in %s. Must be of the form: "
 					 "name=value",
@@ -652,23 +736,22 @@ static int parse_name_value(struct parser *p, const struct line_ctx *lc, const c
 			bale_buf_release(&q);
 			goto out;
 		}
-		klen = (size_t)(eq - words.v[w]);
+		klen = (size_t)(eq - w->v[k]);
 		{
-			char *k = bale_arena_strndup(&p->df->arena, words.v[w], klen);
+			/*
+			 * The word is our own copy in the arena: its '=' becomes the key's end, and
+			 * the value is its tail, already NUL-terminated.
+			 */
+			char *name = (char *)w->v[k];
 
-			if (!k) {
-				rc = BALE_ENOMEM;
-				goto out;
-			}
-			/* The value is the word's tail, already NUL-terminated in the arena. */
-			if ((rc = df_strvec_push(&p->args, k, klen)) ||
-			    (rc = df_strvec_push(&p->args, eq + 1, words.lens[w] - klen - 1)) ||
+			name[klen] = '\0';
+			if ((rc = df_strvec_push(&p->args, name, klen)) ||
+			    (rc = df_strvec_push(&p->args, eq + 1, w->lens[k] - klen - 1)) ||
 			    (rc = df_strvec_push(&p->args, "=", 1)))
 				goto out;
 		}
 	}
 out:
-	df_strvec_release(&words);
 	return rc;
 }
 
@@ -729,21 +812,65 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 	return 0;
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
 static bale_instr_kind lookup_kind(const char *word, size_t len, const char **name)
 {
-	/* The table's names are lower case: the first byte settles most entries. */
-	char first =
-	    len && word[0] >= 'A' && word[0] <= 'Z' ? (char)(word[0] - 'A' + 'a') : word[0];
+	/* 1 + the index in instructions[] (sorted) of the first name with that initial. */
+	static const unsigned char by_initial[26] = {
+	    ['a' - 'a'] = 1,  ['c' - 'a'] = 3,	['e' - 'a'] = 5,  ['f' - 'a'] = 8,
+	    ['h' - 'a'] = 9,  ['l' - 'a'] = 10, ['m' - 'a'] = 11, ['o' - 'a'] = 12,
+	    ['r' - 'a'] = 13, ['s' - 'a'] = 14, ['u' - 'a'] = 16, ['v' - 'a'] = 17,
+	    ['w' - 'a'] = 18,
+	};
+	char first = len ? ascii_lower(word[0]) : 0;
+	size_t from = first >= 'a' && first <= 'z' ? by_initial[first - 'a'] : 0;
 
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(instructions); i++)
-		if (instructions[i].name[0] == first && strlen(instructions[i].name) == len &&
-		    strncasecmp(instructions[i].name, word, len) == 0) {
-			*name = instructions[i].name;
+	for (size_t i = from ? from - 1 : BALE_ARRAY_SIZE(instructions);
+	     i < BALE_ARRAY_SIZE(instructions) && instructions[i].name[0] == first; i++) {
+		const char *n = instructions[i].name;
+		size_t k = 1;
+
+		if (instructions[i].len != len)
+			continue;
+		/* The names are lower-case letters: a byte with 0x20 set is one just in any case.
+		 */
+		while (k < len && ((unsigned char)word[k] | 0x20) == (unsigned char)n[k])
+			k++;
+		if (k == len) {
+			*name = n;
 			return instructions[i].kind;
 		}
+	}
 	*name = NULL;
 	return BALE_INSTR_UNKNOWN;
+}
+
+/*
+ * The instruction word as written, NUL-terminated: the static spelling when it is written all
+ * in upper or all in lower case, as nearly always, else a copy.
+ */
+static const char *keyword_text(struct parser *p, bale_instr_kind kind, const char *name,
+				const char *word, size_t len)
+{
+	const char *upper = bale_instr_kind_name(kind);
+	size_t k;
+
+	if (kind != BALE_INSTR_UNKNOWN) {
+		for (k = 0; k < len && word[k] == upper[k]; k++)
+			;
+		if (k == len)
+			return upper;
+		for (k = 0; k < len && word[k] == name[k]; k++)
+			;
+		if (k == len)
+			return name;
+	}
+	return bale_arena_strndup(&p->df->arena, word, len);
 }
 
 /*
@@ -759,7 +886,7 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 	int rc;
 
 	start = bale_unicode_space_prefix(line, len);
-	end = start + bale_unicode_trim_right(line + start, len - start);
+	end = start + trim_right(line + start, len - start);
 	cmd_end = start;
 	while (cmd_end < end && !is_re_space(line[cmd_end]))
 		cmd_end++;
@@ -768,10 +895,10 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 		rest_start++;
 
 	ins->original = intern(p, lc, line, len);
-	ins->keyword = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
+	ins->kind = lookup_kind(line + start, cmd_end - start, &ins->name);
+	ins->keyword = keyword_text(p, ins->kind, ins->name, line + start, cmd_end - start);
 	if (!ins->original || !ins->keyword)
 		return BALE_ENOMEM;
-	ins->kind = lookup_kind(ins->keyword, cmd_end - start, &ins->name);
 	if (ins->kind == BALE_INSTR_UNKNOWN) {
 		/* Known instructions share the table's name; an unknown word gets its own. */
 		name = bale_arena_strndup(&p->df->arena, line + start, cmd_end - start);
@@ -796,7 +923,7 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 		rlen -= rest;
 		rest = bale_unicode_space_prefix(r, rlen);
 		r += rest;
-		rlen = bale_unicode_trim_right(r, rlen - rest);
+		rlen = trim_right(r, rlen - rest);
 		line = r;
 		len = rlen;
 	} else {
@@ -815,15 +942,9 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 	case BALE_INSTR_SHELL:
 		rc = parse_maybe_json(p, lc, ins, line, len, false);
 		break;
-	case BALE_INSTR_ARG: {
-		df_strvec words = {0};
-
-		rc = parse_words(p, line, len, &words);
-		for (size_t i = 0; rc == 0 && i < words.n; i++)
-			rc = df_strvec_push(&p->args, words.v[i], words.lens[i]);
-		df_strvec_release(&words);
+	case BALE_INSTR_ARG:
+		rc = parse_words(p, line, len, &p->args);
 		break;
-	}
 	case BALE_INSTR_ENV:
 		rc = parse_name_value(p, lc, "ENV", line, len);
 		break;
@@ -895,6 +1016,60 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 
 /* --- heredocs ------------------------------------------------------------------------------ */
 
+#define MAX_HEREDOCS 16 /* in one instruction */
+
+static bool is_shell_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/*
+ * Whether the shell lexer (escape '\\', quotes raw or not, no variables) would do no more with
+ * `len` bytes at `s` than split them at white space outside quotes ([\t\n\v\f\r ]) and keep
+ * or drop the quote characters: ASCII with no $ and no escape character (either), every quote
+ * closed. With `no_space`, white space outside quotes does not count as simple either.
+ */
+static bool is_simple_shell_text(const char *s, size_t len, bool no_space)
+{
+	char quote = 0;
+
+	if (len > BALE_SHELL_DEFAULT_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if ((unsigned char)c >= 0x80 || c == '$' || c == '\\' || c == '`')
+			return false;
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (no_space && is_shell_space((unsigned char)c)) {
+			return false;
+		}
+	}
+	return quote == 0;
+}
+
+/* The end of the word of simple shell text (see above) that starts at `i`. */
+static size_t simple_word_end(const char *s, size_t len, size_t i)
+{
+	char quote = 0;
+
+	for (; i < len; i++) {
+		if (quote) {
+			if (s[i] == quote)
+				quote = 0;
+		} else if (s[i] == '\'' || s[i] == '"') {
+			quote = s[i];
+		} else if (is_shell_space((unsigned char)s[i])) {
+			break;
+		}
+	}
+	return i;
+}
+
 static bool can_contain_heredoc(const bale_instruction *ins)
 {
 	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
@@ -934,6 +1109,30 @@ static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const
 	rest = i;
 	if (memchr(w + rest, '<', len - rest) || rest == len)
 		return 0;
+	if (is_simple_shell_text(w + rest, len - rest, true)) {
+		/*
+		 * Nothing in it is expanded: the name is the word without its quotes (those inside
+		 * the other kind stay), and the body is expanded when no quote was dropped.
+		 */
+		char quote = 0, *name = bale_arena_strndup(&p->df->arena, w + rest, len - rest);
+		size_t n = 0;
+
+		if (!name)
+			return BALE_ENOMEM;
+		for (const char *c = name; *c; c++) {
+			if (quote ? *c == quote : *c == '\'' || *c == '"') {
+				quote = quote ? 0 : *c;
+				continue;
+			}
+			name[n++] = *c;
+		}
+		name[n] = '\0';
+		if (n == 0)
+			return 0; /* an empty word is no word */
+		doc->expand = n == len - rest;
+		doc->name = name;
+		goto found;
+	}
 	if (bale_shell_expand_words(&cooked, w + rest, len - rest, &opts) != 0) {
 		rc = parse_error_from_last(p, lc->line, lc->col);
 		goto out;
@@ -965,6 +1164,7 @@ static int parse_heredoc_word(struct parser *p, const struct line_ctx *lc, const
 		rc = BALE_ENOMEM;
 		goto out;
 	}
+found:
 	/* Go's strconv.ParseUint error (overflow) leaves 0. */
 	doc->fd = fd_end > 0 && fd <= UINT32_MAX ? (uint32_t)fd : 0;
 	*found = true;
@@ -974,6 +1174,23 @@ out:
 	return rc;
 }
 
+/* Adds the heredoc word `w` starts, if any, to docs[*ndocs] (room for MAX_HEREDOCS). */
+static int add_heredoc_word(struct parser *p, const struct line_ctx *lc, const char *w, size_t len,
+			    bale_heredoc *docs, size_t *ndocs)
+{
+	bale_heredoc doc = {0};
+	bool found;
+	int rc;
+
+	if ((rc = parse_heredoc_word(p, lc, w, len, &doc, &found)) != 0 || !found)
+		return rc;
+	if (*ndocs == MAX_HEREDOCS)
+		return parse_error(p, BALE_ELIMIT, lc->line, lc->col,
+				   "more than %d heredocs in one instruction", MAX_HEREDOCS);
+	docs[(*ndocs)++] = doc;
+	return 0;
+}
+
 /* Finds the heredocs a line starts and reads their bodies from the lines that follow. */
 static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instruction *ins,
 			 const char *line, size_t len)
@@ -981,32 +1198,31 @@ static int read_heredocs(struct parser *p, const struct line_ctx *lc, bale_instr
 	bale_shell_opts opts = {
 	    .escape = '\\', .raw_quotes = true, .raw_escapes = true, .skip_unset = true};
 	bale_words words = BALE_WORDS_INIT;
-	bale_heredoc docs[16], *arr;
+	bale_heredoc docs[MAX_HEREDOCS], *arr;
 	size_t ndocs = 0;
 	int rc = 0;
 
-	/* BuildKit ignores a lexing error here: the line then starts no heredoc. */
-	if (bale_shell_expand_words(&words, line, len, &opts) != 0) {
+	if (is_simple_shell_text(line, len, false)) {
+		/* The lexer would only split it, keeping the quotes: its words are read in place.
+		 */
+		for (size_t i = 0, start; i < len;) {
+			while (i < len && is_shell_space((unsigned char)line[i]))
+				i++;
+			start = i;
+			i = simple_word_end(line, len, i);
+			if (i > start && (rc = add_heredoc_word(p, lc, line + start, i - start,
+								docs, &ndocs)) != 0)
+				goto out;
+		}
+	} else if (bale_shell_expand_words(&words, line, len, &opts) != 0) {
+		/* BuildKit ignores a lexing error here: the line then starts no heredoc. */
 		bale_error_clear();
 		goto out;
 	}
-	for (size_t i = 0; i < words.n; i++) {
-		bale_heredoc doc = {0};
-		bool found;
-
-		if ((rc = parse_heredoc_word(p, lc, words.v[i], strlen(words.v[i]), &doc,
-					     &found)) != 0)
+	for (size_t i = 0; i < words.n; i++)
+		if ((rc = add_heredoc_word(p, lc, words.v[i], strlen(words.v[i]), docs, &ndocs)) !=
+		    0)
 			goto out;
-		if (!found)
-			continue;
-		if (ndocs == BALE_ARRAY_SIZE(docs)) {
-			rc = parse_error(p, BALE_ELIMIT, lc->line, lc->col,
-					 "more than %zu heredocs in one instruction",
-					 BALE_ARRAY_SIZE(docs));
-			goto out;
-		}
-		docs[ndocs++] = doc;
-	}
 	for (size_t d = 0; d < ndocs; d++) {
 		struct phys_line pl;
 		size_t name_len = strlen(docs[d].name), body_start = p->pos;
@@ -1077,8 +1293,11 @@ static int text_error(struct parser *p, const struct phys_line *l, size_t bad, b
 
 static int check_line_length(struct parser *p, const struct phys_line *pl)
 {
-	size_t len = pl->len - (pl->len > 0 && pl->ptr[pl->len - 1] == '\n');
+	size_t len;
 
+	if (pl->len <= p->max_line) /* the common case, newline included */
+		return 0;
+	len = pl->len - (pl->ptr[pl->len - 1] == '\n');
 	if (len <= p->max_line)
 		return 0;
 	return parse_error(p, BALE_ELIMIT, pl->lineno, 1,
@@ -1087,11 +1306,48 @@ static int check_line_length(struct parser *p, const struct phys_line *pl)
 			   len, p->max_line);
 }
 
+/*
+ * Room for `need` instructions. A small array is cut from the arena, which costs no malloc call
+ * (a block this size would make malloc sort its free lists first, in every file); past
+ * INSTRS_ARENA_MAX bytes the array moves to malloc'd memory and grows there, so a large file
+ * leaves no outgrown copies behind in the arena.
+ */
+static int reserve_instrs(bale_dockerfile *df, size_t need)
+{
+	size_t alloc = df->alloc ? df->alloc : 8;
+	bale_instruction *v;
+
+	if (need <= df->alloc)
+		return 0;
+	while (alloc < need) {
+		if (alloc > SIZE_MAX / 2 / sizeof(*v))
+			return bale_error_oom();
+		alloc *= 2;
+	}
+	if (df->instrs_malloced || alloc * sizeof(*v) > INSTRS_ARENA_MAX) {
+		v = realloc(df->instrs_malloced ? df->instrs : NULL, alloc * sizeof(*v));
+		if (!v)
+			return bale_error_oom();
+		if (!df->instrs_malloced && df->ninstrs)
+			memcpy(v, df->instrs, df->ninstrs * sizeof(*v));
+		df->instrs_malloced = true;
+	} else {
+		v = bale_arena_alloc(&df->arena, alloc * sizeof(*v));
+		if (!v)
+			return BALE_ENOMEM;
+		if (df->ninstrs)
+			memcpy(v, df->instrs, df->ninstrs * sizeof(*v));
+	}
+	df->instrs = v;
+	df->alloc = alloc;
+	return 0;
+}
+
 static int add_instruction(struct parser *p, bale_instruction **out)
 {
 	bale_dockerfile *df = p->df;
 
-	if (BALE_ARRAY_RESERVE(df->instrs, df->alloc, df->ninstrs + 1))
+	if (reserve_instrs(df, df->ninstrs + 1))
 		return BALE_ENOMEM;
 	*out = &df->instrs[df->ninstrs++];
 	memset(*out, 0, sizeof(**out));
@@ -1126,6 +1382,24 @@ static int keep_pieces(struct parser *p, bale_instruction *ins)
 	return 0;
 }
 
+/*
+ * Room in the scratch buffers for what a typical Dockerfile needs, in one allocation each: grown
+ * from nothing, each would be reallocated several times in every file. (Each stays under 1 KiB,
+ * which malloc serves from its small bins, without sorting its free lists first.)
+ */
+static int reserve_scratch(struct parser *p)
+{
+	const size_t n = 32;
+
+	if (bale_buf_grow(&p->line, 500) || bale_buf_grow(&p->word, 200) ||
+	    BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, n) ||
+	    BALE_ARRAY_RESERVE(p->comments, p->comments_alloc, 8) ||
+	    df_strvec_reserve(&p->args, n) || df_strvec_reserve(&p->flags, 8) ||
+	    df_strvec_reserve(&p->words, n))
+		return BALE_ENOMEM;
+	return 0;
+}
+
 static int run(struct parser *p)
 {
 	struct phys_line pl;
@@ -1135,13 +1409,13 @@ static int run(struct parser *p)
 	 * Room for the instructions up front, guessed from the size (about one per 200 bytes in
 	 * real Dockerfiles), so a large file is not copied over and over as the array grows.
 	 */
-	if (BALE_ARRAY_RESERVE(p->df->instrs, p->df->alloc, p->len / 200 + 8))
+	if (reserve_instrs(p->df, p->len / 200 + 8))
 		return BALE_ENOMEM;
 	while (next_line(p, &pl)) {
 		const char *s = pl.ptr, *line_base;
-		size_t len = pl.len, lead, start_offset = pl.offset;
+		size_t len = pl.len, full_len, lead, start_offset = pl.offset;
 		uint32_t start_line = pl.lineno, start_col;
-		bool cont, empty_cont = false;
+		bool cont, joined, comment, empty_cont = false;
 		bale_instruction *ins;
 		struct line_ctx lc;
 
@@ -1152,10 +1426,13 @@ static int run(struct parser *p)
 			len -= 3;
 		}
 		line_base = s;
-		if (is_comment(s, len) && (rc = add_comment(p, s, len)) != 0)
-			return rc;
+		/* One scan of the leading white space for the comment test and the column. */
+		full_len = len;
 		len = trim_newline(s, len);
 		lead = bale_unicode_space_prefix(s, len);
+		comment = lead < len && s[lead] == '#';
+		if (comment && (rc = add_comment(p, s, full_len)) != 0)
+			return rc;
 		s += lead;
 		len -= lead;
 		start_col = (uint32_t)(s - line_base) + 1;
@@ -1168,16 +1445,23 @@ static int run(struct parser *p)
 			else
 				p->directives_done = true;
 		}
-		if (is_comment(s, len))
+		if (comment)
 			len = 0;
 		len = trim_continuation(p, s, len, &cont);
 		if (!cont && len == 0)
 			continue;
-		bale_buf_reset(&p->line);
-		bale_buf_add_fast(&p->line, s, len);
 		p->npieces = 0;
 		if ((rc = add_piece(p, 0, start_line, start_col)) != 0)
 			return rc;
+		/* A line that does not go on is copied as it is; others are joined in p->line. */
+		joined = cont;
+		if (!joined) {
+			lc.orig = bale_arena_strndup(&p->df->arena, s, len);
+			lc.orig_len = len;
+		} else {
+			bale_buf_reset(&p->line);
+			bale_buf_add_fast(&p->line, s, len);
+		}
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
 
@@ -1203,13 +1487,14 @@ static int run(struct parser *p)
 		}
 		if (p->err)
 			return p->err;
-		if (p->line.err)
-			return p->line.err;
-
-		lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
+		if (joined) {
+			if (p->line.err)
+				return p->line.err;
+			lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
+			lc.orig_len = p->line.len;
+		}
 		if (!lc.orig)
 			return BALE_ENOMEM;
-		lc.orig_len = p->line.len;
 		lc.line = start_line;
 		lc.col = start_col;
 		if ((rc = add_instruction(p, &ins)) != 0)
@@ -1287,12 +1572,15 @@ int bale_dockerfile_parse(bale_dockerfile **out, const char *data, size_t len,
 	bale_buf_init(&p.line, 0);
 	bale_buf_init(&p.word, 0);
 	find_bad_text(&p);
-	rc = run(&p);
+	rc = reserve_scratch(&p);
+	if (rc == 0)
+		rc = run(&p);
 	bale_buf_release(&p.line);
 	free(p.pieces);
 	bale_buf_release(&p.word);
 	df_strvec_release(&p.args);
 	df_strvec_release(&p.flags);
+	df_strvec_release(&p.words);
 	free(p.comments);
 	if (rc == BALE_ENOMEM)
 		bale_error_oom();
@@ -1309,7 +1597,8 @@ void bale_dockerfile_free(bale_dockerfile *df)
 {
 	if (!df)
 		return;
-	free(df->instrs);
+	if (df->instrs_malloced)
+		free(df->instrs);
 	bale_arena_release(&df->arena);
 	free(df);
 }
@@ -1345,5 +1634,7 @@ const char *bale_dockerfile_source(const bale_dockerfile *df, size_t *len)
 
 size_t bale_dockerfile_memory(const bale_dockerfile *df)
 {
-	return sizeof(*df) + df->arena.total + df->alloc * sizeof(*df->instrs);
+	/* An array in the arena is counted in its total. */
+	return sizeof(*df) + df->arena.total +
+	       (df->instrs_malloced ? df->alloc * sizeof(*df->instrs) : 0);
 }

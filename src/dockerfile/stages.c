@@ -15,7 +15,7 @@
  * Each def stores the effective value at that point (an ARG without value keeps what was set
  * before), so a lookup is one search.
  *
- * Everything lives in one arena, except the hash table's arrays (malloc'd, freed with it).
+ * Everything lives in one arena, the hash table's arrays included.
  */
 #include "dockerfile/instructions.h"
 
@@ -31,6 +31,7 @@
 #define SCOPE_DEFINERS (UINT32_MAX - 1)
 /* Up to this many defining stages, lookup() tests each for being an ancestor. */
 #define DEFINERS_SCAN 16
+#define NBUILTINS     11 /* BuildKit's automatic ARGs: builtin_names[] */
 
 struct def {
 	uint64_t pos;
@@ -72,7 +73,15 @@ struct bale_stages {
 	/* Entry and exit times of each stage in a walk of the FROM forest: ancestor tests. */
 	uint32_t *tin, *tout;
 
-	struct entry *entries;
+	/*
+	 * BuildKit's automatic ARGs (platform ones and TARGETSTAGE), in the order of
+	 * builtin_names[]: not stored in the hash table, which every file would pay for, but
+	 * answered by lookup() as definitions at position 0 of the global scope.
+	 */
+	const char *builtins[NBUILTINS];
+	char os[64], arch[64], variant[64], full[200];
+
+	struct entry *entries; /* in the arena, as the slots (see map_grow()) */
 	size_t nentries, entries_alloc;
 	uint32_t *slots; /* entry index + 1; 0 is empty */
 	size_t nslots;
@@ -80,25 +89,40 @@ struct bale_stages {
 
 /* --- the hash table ----------------------------------------------------------------------- */
 
+/* One multiply-and-fold step of hash_key(). */
+static uint64_t hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+/* The name is taken eight bytes at a time: names are long enough for a byte loop to show. */
 static uint64_t hash_key(uint32_t scope, const char *name, size_t len)
 {
-	uint64_t h = 1469598103934665603ull ^ ((uint64_t)scope * 0x9E3779B97F4A7C15ull);
+	uint64_t h = ((uint64_t)scope + 1) * 0x9E3779B97F4A7C15ull ^ len, w = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 1099511628211ull;
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, name + i, 8);
+		h = hash_mix(h, w);
+	}
+	if (i < len) {
+		w = 0;
+		for (size_t k = 0; i + k < len; k++)
+			w |= (uint64_t)(unsigned char)name[i + k] << (8 * k);
+		h = hash_mix(h, w);
 	}
 	return h ^ (h >> 29);
 }
 
-static struct entry *map_find(const bale_stages *st, uint32_t scope, const char *name, size_t len)
+/* map_find() with the key's hash_key() already known. */
+static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, const char *name,
+				     size_t len, uint64_t h)
 {
-	uint64_t h;
 	size_t mask, i;
 
 	if (!st->nslots)
 		return NULL;
-	h = hash_key(scope, name, len);
 	mask = st->nslots - 1;
 	for (i = (size_t)h & mask;; i = (i + 1) & mask) {
 		uint32_t slot = st->slots[i];
@@ -113,13 +137,23 @@ static struct entry *map_find(const bale_stages *st, uint32_t scope, const char 
 	}
 }
 
+static struct entry *map_find(const bale_stages *st, uint32_t scope, const char *name, size_t len)
+{
+	return st->nslots ? map_find_hashed(st, scope, name, len, hash_key(scope, name, len))
+			  : NULL;
+}
+
+/*
+ * The table's arrays live in the arena like the rest: a grown array leaves the old one behind,
+ * which at most doubles what they take, and a file with few variables makes no malloc call.
+ */
 static int map_grow(bale_stages *st)
 {
-	size_t nslots = st->nslots ? st->nslots * 2 : 256;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	size_t nslots = st->nslots ? st->nslots * 2 : 128;
+	uint32_t *slots = bale_arena_calloc(&st->arena, nslots, sizeof(*slots));
 
 	if (!slots)
-		return bale_error_oom();
+		return BALE_ENOMEM;
 	for (size_t k = 0; k < st->nentries; k++) {
 		size_t i = (size_t)st->entries[k].hash & (nslots - 1);
 
@@ -127,7 +161,6 @@ static int map_grow(bale_stages *st)
 			i = (i + 1) & (nslots - 1);
 		slots[i] = (uint32_t)(k + 1);
 	}
-	free(st->slots);
 	st->slots = slots;
 	st->nslots = nslots;
 	return 0;
@@ -136,7 +169,8 @@ static int map_grow(bale_stages *st)
 /* Finds or adds the entry of (scope, name); `name` must live as long as the stages. */
 static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, size_t len)
 {
-	struct entry *e = map_find(st, scope, name, len);
+	uint64_t h = hash_key(scope, name, len);
+	struct entry *e = map_find_hashed(st, scope, name, len, h);
 	size_t i;
 
 	if (e)
@@ -147,6 +181,19 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	}
 	if ((st->nentries + 1) * 2 > st->nslots && map_grow(st))
 		return NULL;
+	if (st->nentries == st->entries_alloc) {
+		size_t alloc = st->entries_alloc ? st->entries_alloc * 2 : 32;
+		struct entry *entries = alloc <= SIZE_MAX / sizeof(*entries)
+					    ? bale_arena_alloc(&st->arena, alloc * sizeof(*entries))
+					    : NULL;
+
+		if (!entries)
+			return NULL;
+		if (st->nentries)
+			memcpy(entries, st->entries, st->nentries * sizeof(*entries));
+		st->entries = entries;
+		st->entries_alloc = alloc;
+	}
 	if (BALE_ARRAY_RESERVE(st->entries, st->entries_alloc, st->nentries + 1))
 		return NULL;
 	e = &st->entries[st->nentries];
@@ -154,7 +201,7 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	e->scope = scope;
 	e->name = name;
 	e->name_len = (uint32_t)len;
-	e->hash = hash_key(scope, name, len);
+	e->hash = h;
 	e->stage = BALE_NO_STAGE;
 	for (i = (size_t)e->hash & (st->nslots - 1); st->slots[i]; i = (i + 1) & (st->nslots - 1))
 		;
@@ -185,13 +232,9 @@ static const struct def *def_before(const struct entry *e, uint64_t pos)
 	return lo ? &e->defs[lo - 1] : NULL;
 }
 
-static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
-		   const char *value)
+/* Appends a def to `e` (its position after all of e's). */
+static int push_def(bale_stages *st, struct entry *e, uint64_t pos, const char *value)
 {
-	struct entry *e = map_get(st, scope, name, strlen(name));
-
-	if (!e)
-		return BALE_ENOMEM;
 	if (e->ndefs == e->alloc) {
 		size_t alloc = e->alloc ? e->alloc * 2 : 2;
 		struct def *defs = bale_arena_alloc(&st->arena, alloc * sizeof(*defs));
@@ -206,14 +249,28 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 	e->defs[e->ndefs].pos = pos;
 	e->defs[e->ndefs].value = value;
 	e->ndefs++;
+	return 0;
+}
+
+static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
+		   const char *value)
+{
+	size_t len = strlen(name);
+	struct entry *e = map_get(st, scope, name, len);
+	int rc;
+
+	if (!e)
+		return BALE_ENOMEM;
+	if ((rc = push_def(st, e, pos, value)) != 0)
+		return rc;
 	if (scope != 0 && scope < SCOPE_DEFINERS) {
 		/* map_get() may move the entries: `e` is not used past this point. */
-		struct entry *d = map_get(st, SCOPE_DEFINERS, name, strlen(name));
+		struct entry *d = map_get(st, SCOPE_DEFINERS, name, len);
 
 		if (!d)
 			return BALE_ENOMEM;
 		if (!d->ndefs || d->defs[d->ndefs - 1].pos != scope - 1)
-			return add_def(st, SCOPE_DEFINERS, name, scope - 1, NULL);
+			return push_def(st, d, scope - 1, NULL);
 	}
 	return 0;
 }
@@ -222,6 +279,23 @@ struct found {
 	bool declared;	   /* some ARG or ENV in scope names it */
 	const char *value; /* NULL when unset */
 };
+
+static const char *const builtin_names[NBUILTINS] = {
+    "BUILDPLATFORM", "BUILDOS",	       "BUILDOSVERSION", "BUILDARCH",
+    "BUILDVARIANT",  "TARGETPLATFORM", "TARGETOS",	 "TARGETOSVERSION",
+    "TARGETARCH",    "TARGETVARIANT",  "TARGETSTAGE",
+};
+
+/* The automatic ARG `name` (see bale_stages.builtins): its value, or NULL when it is none. */
+static const char *builtin_value(const bale_stages *st, const char *name, size_t len)
+{
+	if (len < 7 || (name[0] != 'B' && name[0] != 'T'))
+		return NULL;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(builtin_names); i++)
+		if (strlen(builtin_names[i]) == len && memcmp(builtin_names[i], name, len) == 0)
+			return st->builtins[i];
+	return NULL;
+}
 
 static size_t base_stage(const bale_stages *st, size_t s)
 {
@@ -270,8 +344,13 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		out->value = d->value;
 		return 0;
 	}
-	if (scope == 0)
+	if (scope == 0) {
+		/* The automatic ARGs are defined before the first instruction: BuildKit gives
+		 * them to every global ARG, the first one's value too. */
+		if ((out->value = builtin_value(st, name, len)) != NULL)
+			out->declared = true;
 		return 0;
+	}
 	if (e && e->memo_done) {
 		out->declared = e->memo_declared;
 		out->value = e->memo_value;
@@ -331,19 +410,17 @@ remember:
  */
 static int forest(bale_stages *st)
 {
-	size_t n = st->nstages, *first = NULL, *next = NULL, *stack = NULL, depth = 0;
+	size_t n = st->nstages, depth = 0;
+	/* Work arrays in the arena too: small, and gone with it (no malloc per file). */
+	size_t *first = bale_arena_alloc(&st->arena, n * sizeof(*first));
+	size_t *next = bale_arena_alloc(&st->arena, n * sizeof(*next));
+	size_t *stack = bale_arena_alloc(&st->arena, n * sizeof(*stack));
 	uint32_t clock = 0;
-	int rc = 0;
 
 	st->tin = bale_arena_alloc(&st->arena, n * sizeof(*st->tin));
 	st->tout = bale_arena_alloc(&st->arena, n * sizeof(*st->tout));
-	first = malloc(n * sizeof(*first));
-	next = malloc(n * sizeof(*next));
-	stack = malloc(n * sizeof(*stack));
-	if (!st->tin || !st->tout || !first || !next || !stack) {
-		rc = bale_error_oom();
-		goto out;
-	}
+	if (!st->tin || !st->tout || !first || !next || !stack)
+		return BALE_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		first[i] = BALE_NO_STAGE;
 	/* Children lists, in reverse so they are walked in index order (not that it matters). */
@@ -372,11 +449,7 @@ static int forest(bale_stages *st)
 			stack[depth++] = child;
 		}
 	}
-out:
-	free(first);
-	free(next);
-	free(stack);
-	return rc;
+	return 0;
 }
 
 /* --- expansion ---------------------------------------------------------------------------- */
@@ -477,6 +550,43 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	return rc;
 }
 
+/*
+ * Whether `word` expands to itself whatever the scope: no $, quote or escape character (either),
+ * no byte order mark in front (the expander drops one), not over the expander's size cap. The
+ * words given here come from the parsed tree, which is valid UTF-8, so no other byte can change
+ * in expansion: the answer is the one expanding would give.
+ */
+static bool expands_to_itself(const char *word)
+{
+	size_t n = strcspn(word, "$'\"\\`");
+
+	if (word[n] || ((unsigned char)word[0] == 0xef && (unsigned char)word[1] == 0xbb &&
+			(unsigned char)word[2] == 0xbf))
+		return false;
+	return n <= BALE_SHELL_DEFAULT_MAX_LEN;
+}
+
+/*
+ * expand_at() of one word (not raw) into the stages' memory: the word itself when nothing in it
+ * expands, which is most words, so they cost no copy.
+ */
+static int expand_value(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
+			const char **out)
+{
+	char *value;
+	int rc;
+
+	if (expands_to_itself(word)) {
+		*out = word;
+		return 0;
+	}
+	if ((rc = expand_at(st, memo, scope, pos, word, false, &value, NULL, NULL)) != 0)
+		return rc;
+	*out = bale_arena_strdup(&st->arena, value);
+	free(value);
+	return *out ? 0 : bale_error_oom();
+}
+
 /* The position-prefixed message of a failed expansion in instruction `i`. */
 static int expand_error(const bale_stages *st, size_t i)
 {
@@ -496,70 +606,69 @@ static const char *build_arg(const bale_stages *st, const char *name)
 	return NULL;
 }
 
-/* BuildKit's automatic ARGs: the platform ones and TARGETSTAGE, --build-arg may override. */
+/*
+ * BuildKit's automatic ARGs: the platform ones and TARGETSTAGE, --build-arg may override. Their
+ * values are kept in `st` (see bale_stages.builtins) for lookup() to answer.
+ */
 static int add_builtin_args(bale_stages *st, const char *platform, const char *target_name)
 {
-	char os[64] = "linux", arch[64], variant[64], full[200];
 	const char *v, *host = bale_host_arch(&v);
 	size_t alen = strlen(host), vlen = strlen(v);
-	int rc;
 
 	/* Every file adds these: the host's platform is put together without formatting. */
-	if (alen >= sizeof(arch) || vlen >= sizeof(variant))
+	if (alen >= sizeof(st->arch) || vlen >= sizeof(st->variant))
 		return bale_error_set(BALE_EINVAL, "host platform name too long");
-	memcpy(arch, host, alen + 1);
-	memcpy(variant, v, vlen + 1);
+	memcpy(st->os, "linux", sizeof("linux"));
+	memcpy(st->arch, host, alen + 1);
+	memcpy(st->variant, v, vlen + 1);
 	if (platform && *platform) {
 		const char *a = strchr(platform, '/'), *b = a ? strchr(a + 1, '/') : NULL;
 
 		if (!a || a == platform || !a[1] || (b && (b == a + 1 || !b[1])) ||
-		    strlen(platform) >= sizeof(os))
+		    strlen(platform) >= sizeof(st->os))
 			return bale_error_set(BALE_EINVAL,
 					      "invalid platform '%s': expected os/arch[/variant]",
 					      platform);
-		snprintf(os, sizeof(os), "%.*s", (int)(a - platform), platform);
-		snprintf(arch, sizeof(arch), "%.*s", b ? (int)(b - a - 1) : (int)strlen(a + 1),
-			 a + 1);
-		snprintf(variant, sizeof(variant), "%s", b ? b + 1 : "");
+		snprintf(st->os, sizeof(st->os), "%.*s", (int)(a - platform), platform);
+		snprintf(st->arch, sizeof(st->arch), "%.*s",
+			 b ? (int)(b - a - 1) : (int)strlen(a + 1), a + 1);
+		snprintf(st->variant, sizeof(st->variant), "%s", b ? b + 1 : "");
 	}
 	{
-		size_t olen = strlen(os), at;
+		size_t olen = strlen(st->os), at;
+		char *full = st->full;
 
-		alen = strlen(arch);
-		vlen = strlen(variant);
+		alen = strlen(st->arch);
+		vlen = strlen(st->variant);
 		/* os, arch and variant are each under 64 bytes: full holds them and two slashes */
-		memcpy(full, os, olen);
+		memcpy(full, st->os, olen);
 		full[olen] = '/';
-		memcpy(full + olen + 1, arch, alen);
+		memcpy(full + olen + 1, st->arch, alen);
 		at = olen + 1 + alen;
 		if (vlen) {
 			full[at++] = '/';
-			memcpy(full + at, variant, vlen);
+			memcpy(full + at, st->variant, vlen);
 			at += vlen;
 		}
 		full[at] = '\0';
 	}
-	const char *pairs[][2] = {
-	    {"BUILDPLATFORM", full},
-	    {"BUILDOS", os},
-	    {"BUILDOSVERSION", ""},
-	    {"BUILDARCH", arch},
-	    {"BUILDVARIANT", variant},
-	    {"TARGETPLATFORM", full},
-	    {"TARGETOS", os},
-	    {"TARGETOSVERSION", ""},
-	    {"TARGETARCH", arch},
-	    {"TARGETVARIANT", variant},
-	    {"TARGETSTAGE", target_name ? target_name : ""},
+	const char *values[NBUILTINS] = {
+	    st->full,
+	    st->os,
+	    "",
+	    st->arch,
+	    st->variant,
+	    st->full,
+	    st->os,
+	    "",
+	    st->arch,
+	    st->variant,
+	    target_name ? target_name : "",
 	};
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(pairs); i++) {
-		const char *value = build_arg(st, pairs[i][0]);
-		char *copy = bale_arena_strdup(&st->arena, value ? value : pairs[i][1]);
+	for (size_t i = 0; i < NBUILTINS; i++) {
+		const char *value = build_arg(st, builtin_names[i]);
 
-		if (!copy)
-			return BALE_ENOMEM;
-		if ((rc = add_def(st, 0, pairs[i][0], 0, copy)) != 0)
-			return rc;
+		st->builtins[i] = value ? value : values[i];
 	}
 	return 0;
 }
@@ -666,15 +775,8 @@ static int global_args(bale_stages *st)
 				var->value = given;
 				var->from_build_arg = true;
 			} else if (kv->value) {
-				char *value;
-
-				if (expand_at(st, true, 0, pos_of(i, p), kv->value, false, &value,
-					      NULL, NULL))
+				if (expand_value(st, true, 0, pos_of(i, p), kv->value, &var->value))
 					return expand_error(st, i);
-				var->value = bale_arena_strdup(&st->arena, value);
-				free(value);
-				if (!var->value)
-					return BALE_ENOMEM;
 			}
 			/* Without a value the name keeps what it had (BuildKit only sets values).
 			 */
@@ -727,14 +829,9 @@ static int resolve_bases(bale_stages *st)
 	for (size_t s = 0; s < st->nstages; s++) {
 		bale_stage *stage = &st->stages[s];
 		size_t i = stage->instruction, b;
-		char *value;
 
-		if (expand_at(st, true, 0, POS_END, stage->base_word, false, &value, NULL, NULL))
+		if (expand_value(st, true, 0, POS_END, stage->base_word, &stage->base.name))
 			return expand_error(st, i);
-		stage->base.name = bale_arena_strdup(&st->arena, value);
-		free(value);
-		if (!stage->base.name)
-			return BALE_ENOMEM;
 		if (!*stage->base.name)
 			return df_error_at(st->file, &st->instrs[i],
 					   "base name (%s) should not be blank", stage->base_word);
@@ -753,8 +850,8 @@ static int resolve_bases(bale_stages *st)
 		if (stage->name && (rc = intern_name(st, stage->name, s)) != 0)
 			return rc;
 		if (stage->platform) {
-			if (expand_at(st, true, 0, POS_END, stage->platform, false, &value, NULL,
-				      NULL)) {
+			if (expand_value(st, true, 0, POS_END, stage->platform,
+					 &stage->platform_value)) {
 				char msg[1024];
 
 				snprintf(msg, sizeof(msg), "%s", bale_error_last()->message);
@@ -764,10 +861,6 @@ static int resolve_bases(bale_stages *st)
 						   "failed to process arguments for platform: %s",
 						   msg);
 			}
-			stage->platform_value = bale_arena_strdup(&st->arena, value);
-			free(value);
-			if (!stage->platform_value)
-				return BALE_ENOMEM;
 			if (!*stage->platform_value)
 				return df_error_at(st->file, &st->instrs[i],
 						   "empty platform value from expression %s",
@@ -933,7 +1026,8 @@ static int resolve_refs(bale_stages *st)
 		for (size_t r = 0; r < list.n; r++)
 			if (list.v[r].kind == BALE_REF_STAGE)
 				deps[ndeps++] = list.v[r].stage;
-		qsort(deps, ndeps, sizeof(*deps), cmp_size);
+		if (ndeps > 1)
+			qsort(deps, ndeps, sizeof(*deps), cmp_size);
 		size_t u = 0;
 		for (size_t k = 0; k < ndeps; k++)
 			if (!u || deps[u - 1] != deps[k])
@@ -952,16 +1046,15 @@ out:
  */
 static int check_cycles(bale_stages *st)
 {
-	unsigned char *state = calloc(st->nstages, 1); /* 0 new, 1 on path, 2 done */
+	/* 0 new, 1 on path, 2 done */
+	unsigned char *state = bale_arena_calloc(&st->arena, st->nstages, 1);
 	struct frame {
 		size_t stage, next;
-	} *stack = malloc(st->nstages * sizeof(*stack));
+	} *stack = bale_arena_alloc(&st->arena, st->nstages * sizeof(*stack));
 	int rc = 0;
 
-	if (!state || !stack) {
-		rc = bale_error_oom();
-		goto out;
-	}
+	if (!state || !stack)
+		return BALE_ENOMEM;
 	for (size_t root = 0; root < st->nstages; root++) {
 		size_t depth = 0;
 
@@ -999,8 +1092,6 @@ static int check_cycles(bale_stages *st)
 		}
 	}
 out:
-	free(state);
-	free(stack);
 	return rc;
 }
 
@@ -1022,9 +1113,9 @@ static int reachability(bale_stages *st, const char *target)
 	} else {
 		st->target = st->nstages - 1;
 	}
-	stack = malloc(st->nstages * sizeof(*stack));
+	stack = bale_arena_alloc(&st->arena, st->nstages * sizeof(*stack));
 	if (!stack)
-		return bale_error_oom();
+		return BALE_ENOMEM;
 	st->stages[st->target].reachable = true;
 	stack[depth++] = st->target;
 	while (depth) {
@@ -1039,7 +1130,6 @@ static int reachability(bale_stages *st, const char *target)
 			}
 		}
 	}
-	free(stack);
 
 	/* What BuildKit fails on when it dispatches a stage it needs. */
 	for (size_t s = 0; s < st->nstages; s++) {
@@ -1085,18 +1175,13 @@ struct var_list {
 static int scope_expand(bale_stages *st, size_t s, size_t i, uint64_t pos, const char *word,
 			const char **out)
 {
-	char *value;
-
-	if (expand_at(st, true, (uint32_t)(s + 1), pos, word, false, &value, NULL, NULL)) {
+	if (expand_value(st, true, (uint32_t)(s + 1), pos, word, out)) {
 		if (st->stages[s].reachable || bale_error_last()->code == BALE_ENOMEM)
 			return expand_error(st, i);
 		bale_error_clear();
 		*out = word;
-		return 0;
 	}
-	*out = bale_arena_strdup(&st->arena, value);
-	free(value);
-	return *out ? 0 : BALE_ENOMEM;
+	return 0;
 }
 
 /* Applies the ARG/ENV definitions of `cmd` (instruction `i`) to stage `s` at `base_pos`. */
@@ -1265,7 +1350,13 @@ int bale_dockerfile_stages(bale_stages **out, const bale_dockerfile *df,
 	}
 	if ((rc = copy_opts(st, opts)) || (rc = layout(st)))
 		goto fail;
-	target_name = target ? target : st->stages[st->nstages - 1].name;
+	/* The caller's --target must outlive the call: TARGETSTAGE keeps a copy. */
+	target_name =
+	    target ? bale_arena_strdup(&st->arena, target) : st->stages[st->nstages - 1].name;
+	if (target && !target_name) {
+		rc = BALE_ENOMEM;
+		goto fail;
+	}
 	if ((rc = add_builtin_args(st, opts ? opts->platform : NULL, target_name)) ||
 	    (rc = global_args(st)) || (rc = resolve_bases(st)) || (rc = forest(st)) ||
 	    (rc = resolve_refs(st)) || (rc = check_cycles(st)) || (rc = reachability(st, target)) ||
@@ -1285,8 +1376,6 @@ void bale_stages_free(bale_stages *st)
 	if (!st)
 		return;
 	bale_arena_release(&st->arena);
-	free(st->entries);
-	free(st->slots);
 	free(st);
 }
 
@@ -1328,7 +1417,8 @@ size_t bale_stages_find(const bale_stages *st, const char *name)
 void bale_expansion_release(bale_expansion *exp)
 {
 	for (size_t i = 0; i < exp->nwords; i++)
-		free(exp->words[i].value);
+		if (exp->words[i].value != exp->words[i].word) /* not a word shared as it is */
+			free(exp->words[i].value);
 	free(exp->words);
 	exp->words = NULL;
 	exp->nwords = exp->alloc = 0;
@@ -1408,11 +1498,16 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 
 	if (!word)
 		return 0;
-	if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
-		      j->out))
+	if (expands_to_itself(word)) {
+		/* The common word: shared as it is, without the expander or a copy. */
+		value = (char *)word;
+	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
+			     j->out)) {
 		return expand_error(j->st, j->index);
+	}
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
-		free(value);
+		if (value != word)
+			free(value);
 		return BALE_ENOMEM;
 	}
 	w = &j->out->words[j->out->nwords++];
@@ -1476,7 +1571,7 @@ static const char *mount_field(const char *key)
 		   {"env", "mount.env"}};
 
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(map); i++)
-		if (!strcmp(key, map[i].key))
+		if (map[i].key[0] == key[0] && !strcmp(key, map[i].key))
 			return map[i].field;
 	return "mount";
 }

@@ -90,15 +90,28 @@ bool bale_utf8_valid(const char *s, size_t len, size_t *bad)
 		size_t n;
 		uint32_t cp;
 
-		/* ASCII runs eight bytes at a time. */
-		if (c < 0x80 && len - i >= 8) {
-			uint64_t w;
+		/*
+		 * ASCII runs 32 bytes at a time (four words tested with one branch), then eight:
+		 * a Dockerfile is nearly all ASCII, so this loop is where the time goes.
+		 */
+		if (c < 0x80) {
+			uint64_t w[4];
 
-			memcpy(&w, p + i, 8);
-			if ((w & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
+			while (len - i >= 32) {
+				memcpy(w, p + i, 32);
+				if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) != 0)
+					break;
+				i += 32;
 			}
+			while (len - i >= 8) {
+				memcpy(w, p + i, 8);
+				if ((w[0] & 0x8080808080808080ULL) != 0)
+					break;
+				i += 8;
+			}
+			if (i >= len)
+				break;
+			c = p[i];
 		}
 		if (c < 0x80) {
 			i++;

@@ -8,6 +8,9 @@
 
 #include "bale/buf.h"
 
+#include <stdint.h>
+#include <string.h>
+
 /*
  * Decodes one rune at `s` (`len` > 0 bytes available). Returns its byte width; an invalid
  * sequence gives width 1 and U+FFFD, as Go does.
@@ -31,7 +34,11 @@ size_t bale_unicode_space_prefix_from(const char *s, size_t len, size_t i);
 static inline size_t bale_unicode_space_prefix(const char *s, size_t len)
 {
 	size_t i = 0;
+	uint32_t four;
 
+	/* Indentation is mostly spaces in fours: one test each. */
+	while (len - i >= 4 && (memcpy(&four, s + i, 4), four == 0x20202020u))
+		i += 4;
 	while (i < len && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	if (i < len && ((unsigned char)s[i] >= 0x80 || (s[i] >= '\n' && s[i] <= '\r')))

@@ -967,6 +967,32 @@ static void test_builtin_platform_args(void **state)
 	close_model(&m);
 }
 
+static void test_builtin_args_reach_the_first_instruction(void **state)
+{
+	struct model m;
+	bale_stage_opts opts = {NULL, 0, "final", "linux/arm/v7"};
+
+	(void)state;
+	/* BuildKit gives the automatic ARGs to every global ARG, the first line's too. */
+	open_model(&m,
+		   "ARG P=$TARGETPLATFORM\n"
+		   "FROM scratch AS final\n"
+		   "ARG P\n"
+		   "RUN use\n",
+		   &opts);
+	assert_value_at(&m, 3, "P", "linux/arm/v7");
+	close_model(&m);
+	open_model(&m,
+		   "ARG FIRST=1\n"
+		   "ARG P=$TARGETPLATFORM\n"
+		   "FROM scratch AS final\n"
+		   "ARG P\n"
+		   "RUN use\n",
+		   &opts);
+	assert_value_at(&m, 4, "P", "linux/arm/v7");
+	close_model(&m);
+}
+
 static void test_expansion_records_used_and_undefined(void **state)
 {
 	struct model m;
@@ -1449,6 +1475,7 @@ int main(void)
 	    cmocka_unit_test(test_scope_inherited_from_base_stage),
 	    cmocka_unit_test(test_scope_lookup_picks_nearest_ancestor),
 	    cmocka_unit_test(test_builtin_platform_args),
+	    cmocka_unit_test(test_builtin_args_reach_the_first_instruction),
 	    cmocka_unit_test(test_expansion_records_used_and_undefined),
 	    cmocka_unit_test(test_stage_names_and_bases),
 	    cmocka_unit_test(test_graph_edges_of_three_kinds),
