@@ -25,31 +25,22 @@ static bool is_lower(char c)
 	return c >= 'a' && c <= 'z';
 }
 
-/*
- * Byte classes for the scan, which looks at every byte once: letters and digits (a word), the
- * first letters of a token or of "Authorization" (checked at the start of a word), and the
- * bytes where an assignment, a URL or a key header is checked.
- */
-enum { B_ALNUM = 1, B_START = 2, B_MARK = 4 };
-#define AL(c) [c] = B_ALNUM
-#define ST(c) [c] = B_ALNUM | B_START
-static const unsigned char byte_class[256] = {
-    AL('0'),	    AL('1'), AL('2'), AL('3'), AL('4'), AL('5'), AL('6'),	 AL('7'),
-    AL('8'),	    AL('9'), ST('A'), AL('B'), AL('C'), AL('D'), AL('E'),	 AL('F'),
-    AL('G'),	    AL('H'), AL('I'), AL('J'), AL('K'), AL('L'), AL('M'),	 AL('N'),
-    AL('O'),	    AL('P'), AL('Q'), AL('R'), AL('S'), AL('T'), AL('U'),	 AL('V'),
-    AL('W'),	    AL('X'), AL('Y'), AL('Z'), ST('a'), AL('b'), AL('c'),	 AL('d'),
-    AL('e'),	    AL('f'), ST('g'), AL('h'), AL('i'), AL('j'), AL('k'),	 AL('l'),
-    AL('m'),	    ST('n'), AL('o'), ST('p'), AL('q'), ST('r'), ST('s'),	 AL('t'),
-    AL('u'),	    AL('v'), AL('w'), ST('x'), AL('y'), AL('z'), ['-'] = B_MARK, ['='] = B_MARK,
-    [':'] = B_MARK,
+/* Letters and digits: the bytes of a word, which a token starts and ends. */
+#define AL(c) [c] = true
+static const bool alnum_byte[256] = {
+    AL('0'), AL('1'), AL('2'), AL('3'), AL('4'), AL('5'), AL('6'), AL('7'), AL('8'),
+    AL('9'), AL('A'), AL('B'), AL('C'), AL('D'), AL('E'), AL('F'), AL('G'), AL('H'),
+    AL('I'), AL('J'), AL('K'), AL('L'), AL('M'), AL('N'), AL('O'), AL('P'), AL('Q'),
+    AL('R'), AL('S'), AL('T'), AL('U'), AL('V'), AL('W'), AL('X'), AL('Y'), AL('Z'),
+    AL('a'), AL('b'), AL('c'), AL('d'), AL('e'), AL('f'), AL('g'), AL('h'), AL('i'),
+    AL('j'), AL('k'), AL('l'), AL('m'), AL('n'), AL('o'), AL('p'), AL('q'), AL('r'),
+    AL('s'), AL('t'), AL('u'), AL('v'), AL('w'), AL('x'), AL('y'), AL('z'),
 };
 #undef AL
-#undef ST
 
 static bool is_alnum(char c)
 {
-	return byte_class[(unsigned char)c] & B_ALNUM;
+	return alnum_byte[(unsigned char)c];
 }
 
 static char to_lower(char c)
@@ -310,43 +301,105 @@ static bool word_in(const char *w, size_t n, const char *const *list)
 	return false;
 }
 
-#define L(c) (1u << ((c) - 'a'))
 /*
- * The letters each credential word needs (TOKEN, PASS, PWD, SECRET, KEY, PAT, AUTH, CRED): a
- * name whose letters cover none of them cannot be one, which most names of `x=y` in a RUN
- * line show in one pass, before name_class() splits them into words.
+ * A credential word of a name (TOKEN, PASS, PWD, SECRET, KEY, PAT; AUTH, CRED) shows in the pairs
+ * of adjacent letters the name has, whatever the case: a name with none of the pairs of any of
+ * them cannot be one, which most names of `x=y` in a RUN line show in one pass, before
+ * name_class() splits them into words. name_byte[] numbers the letters 1-26 (either case), the
+ * other bytes of a name (digits, '_', '.', '-') NAME_OTHER, the rest 0; bigram_bit[][] has a
+ * bit for each of the pairs below (by those numbers), and none for the others.
  */
-static const uint32_t word_letters[] = {
-    L('t') | L('o') | L('k') | L('e') | L('n'),
-    L('p') | L('a') | L('s'),
-    L('p') | L('w') | L('d'),
-    L('s') | L('e') | L('c') | L('r') | L('t'),
-    L('k') | L('e') | L('y'),
-    L('p') | L('a') | L('t'),
-    L('a') | L('u') | L('t') | L('h'),
-    L('c') | L('r') | L('e') | L('d'),
+enum { NAME_OTHER = 27 };
+#define LETTER(c) [c] = (c) - 'a' + 1, [(c) - 'a' + 'A'] = (c) - 'a' + 1
+#define OTHER(c)  [c] = NAME_OTHER
+static const unsigned char name_byte[256] = {
+    LETTER('a'), LETTER('b'), LETTER('c'), LETTER('d'), LETTER('e'), LETTER('f'), LETTER('g'),
+    LETTER('h'), LETTER('i'), LETTER('j'), LETTER('k'), LETTER('l'), LETTER('m'), LETTER('n'),
+    LETTER('o'), LETTER('p'), LETTER('q'), LETTER('r'), LETTER('s'), LETTER('t'), LETTER('u'),
+    LETTER('v'), LETTER('w'), LETTER('x'), LETTER('y'), LETTER('z'), OTHER('0'),  OTHER('1'),
+    OTHER('2'),	 OTHER('3'),  OTHER('4'),  OTHER('5'),	OTHER('6'),  OTHER('7'),  OTHER('8'),
+    OTHER('9'),	 OTHER('_'),  OTHER('.'),  OTHER('-'),
 };
-#undef L
+#undef OTHER
+#undef LETTER
 
-/* The letter of byte c as a bit (a: bit 0), or 0 for a byte that is no letter. */
-static uint32_t letter_bit(unsigned char c)
+enum {
+	BG_TO,
+	BG_OK,
+	BG_KE,
+	BG_EN,
+	BG_PA,
+	BG_AS,
+	BG_SS,
+	BG_PW,
+	BG_WD,
+	BG_SE,
+	BG_EC,
+	BG_CR,
+	BG_RE,
+	BG_ET,
+	BG_EY,
+	BG_AT,
+	BG_AU,
+	BG_UT,
+	BG_TH,
+	BG_ED
+};
+#define PAIR(a, b) [(a) - 'a' + 1][(b) - 'a' + 1]
+#define BIT(x)	   (1u << BG_##x)
+static const uint32_t bigram_bit[NAME_OTHER + 1][NAME_OTHER + 1] = {
+    PAIR('t', 'o') = BIT(TO), PAIR('o', 'k') = BIT(OK), PAIR('k', 'e') = BIT(KE),
+    PAIR('e', 'n') = BIT(EN), PAIR('p', 'a') = BIT(PA), PAIR('a', 's') = BIT(AS),
+    PAIR('s', 's') = BIT(SS), PAIR('p', 'w') = BIT(PW), PAIR('w', 'd') = BIT(WD),
+    PAIR('s', 'e') = BIT(SE), PAIR('e', 'c') = BIT(EC), PAIR('c', 'r') = BIT(CR),
+    PAIR('r', 'e') = BIT(RE), PAIR('e', 't') = BIT(ET), PAIR('e', 'y') = BIT(EY),
+    PAIR('a', 't') = BIT(AT), PAIR('a', 'u') = BIT(AU), PAIR('u', 't') = BIT(UT),
+    PAIR('t', 'h') = BIT(TH), PAIR('e', 'd') = BIT(ED),
+};
+
+/* The pairs of each word: the strong ones (class 2) first, then the weak ones. */
+static const uint32_t word_bigrams[] = {
+    BIT(TO) | BIT(OK) | BIT(KE) | BIT(EN),	     /* token */
+    BIT(PA) | BIT(AS) | BIT(SS),		     /* pass */
+    BIT(PW) | BIT(WD),				     /* pwd */
+    BIT(SE) | BIT(EC) | BIT(CR) | BIT(RE) | BIT(ET), /* secret */
+    BIT(KE) | BIT(EY),				     /* key */
+    BIT(PA) | BIT(AT),				     /* pat */
+    BIT(AU) | BIT(UT) | BIT(TH),		     /* auth */
+    BIT(CR) | BIT(RE) | BIT(ED),		     /* cred */
+};
+enum { STRONG_WORDS = 6 };
+#undef PAIR
+#undef BIT
+
+/* The bigram_bit[]s of name. */
+static uint32_t name_bigrams(const char *name, size_t len)
 {
-	unsigned char lower = c | 0x20; /* A-Z to a-z; no other byte lands in a-z */
+	uint32_t have = 0;
+	unsigned prev = 0;
 
-	return lower >= 'a' && lower <= 'z' ? 1u << (lower - 'a') : 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned k = name_byte[(unsigned char)name[i]];
+
+		have |= bigram_bit[prev][k];
+		prev = k;
+	}
+	return have;
 }
 
-/* Whether a name with the letters `have` (letter_bit()s) may hold a credential word. */
-static bool letters_may_name_secret(uint32_t have)
+/* Whether a name with the pairs `have` may be of class `min` (1 or 2) or more. */
+static bool may_name_secret(uint32_t have, int min)
 {
-	for (size_t k = 0; k < BALE_ARRAY_SIZE(word_letters); k++)
-		if ((have & word_letters[k]) == word_letters[k])
+	size_t n = min > 1 ? STRONG_WORDS : BALE_ARRAY_SIZE(word_bigrams);
+
+	for (size_t k = 0; k < n; k++)
+		if ((have & word_bigrams[k]) == word_bigrams[k])
 			return true;
 	return false;
 }
 
 /* 0: no credential, 1: weak (AUTH, CREDENTIALS), 2: strong (TOKEN, PASSWORD, API_KEY). */
-static int name_class(const char *name, size_t len)
+static int words_class(const char *name, size_t len)
 {
 	const char *prev = NULL, *last = NULL;
 	size_t prev_len = 0, last_len = 0;
@@ -387,9 +440,17 @@ static int name_class(const char *name, size_t len)
 	return cls;
 }
 
+/* words_class(), or 0 early when the name's letters show it is below class `min`. */
+static int name_class(const char *name, size_t len, int min)
+{
+	if (len == 0 || len > 256 || !may_name_secret(name_bigrams(name, len), min))
+		return 0;
+	return words_class(name, len);
+}
+
 bool bale_secret_name(const char *name, size_t len)
 {
-	return name_class(name, len) > 0;
+	return name_class(name, len, 1) > 0;
 }
 
 /* Values that stand for "no value here" rather than a credential. */
@@ -419,7 +480,7 @@ static bool is_literal(const char *v, size_t n)
 
 bool bale_secret_assignment(const char *name, size_t name_len, const char *value, size_t value_len)
 {
-	return name_class(name, name_len) == 2 && is_literal(value, value_len);
+	return name_class(name, name_len, 2) == 2 && is_literal(value, value_len);
 }
 
 /* --- assignments in text ------------------------------------------------------------------- */
@@ -438,15 +499,21 @@ static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_m
 {
 	size_t name_end = i, name_start, v, vend;
 	uint32_t have = 0;
+	unsigned k, next = 0;
 	char quote = 0;
 
 	if (name_end > 0 && (text[name_end - 1] == '"' || text[name_end - 1] == '\''))
 		name_end--;
 	name_start = name_end;
-	/* The name's letters are gathered as it is read: most names hold no credential word. */
-	while (name_start > 0 && name_end - name_start < 256 && is_name_char(text[name_start - 1]))
-		have |= letter_bit((unsigned char)text[--name_start]);
-	if (!letters_may_name_secret(have))
+	/* The name's letter pairs are gathered as it is read: most names hold no credential word.
+	 */
+	while (name_start > 0 && name_end - name_start < 256 &&
+	       (k = name_byte[(unsigned char)text[name_start - 1]])) {
+		have |= bigram_bit[k][next];
+		next = k;
+		name_start--;
+	}
+	if (!may_name_secret(have, 2))
 		return false;
 	while (name_start < name_end && text[name_start] == '-')
 		name_start++;
@@ -454,7 +521,7 @@ static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_m
 	if (name_start > 0 && text[name_start - 1] == '-' && text[name_start] == 'D' &&
 	    name_end - name_start > 1 && memchr(text + name_start, '.', name_end - name_start))
 		name_start++;
-	if (name_start == name_end || name_class(text + name_start, name_end - name_start) != 2)
+	if (name_start == name_end || words_class(text + name_start, name_end - name_start) != 2)
 		return false;
 	v = i + 1;
 	if (text[i] == ':')
@@ -567,112 +634,121 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 }
 
 /*
- * Every match lies at or shortly after one of a few bytes, its anchor: '-' '=' ':' start a
- * private key header, an assignment or a URL's "://"; each token shape has a '_' or '-' in its
- * prefix (ghp_, glpat-, xoxb-, sk_live_, npm_, pypi-; at most 6 bytes in) or starts with 'A'
- * (AKIA, AIza); "authorization:" has its ':' 13 bytes in. So text with no anchor is skipped
- * 16 bytes at a time, and only the words from ANCHOR_REACH bytes before an anchor to the end of
- * the anchor's word are read one by one: what that finds is what reading every word finds.
+ * Every match has a trigger, a position a detector must be tried at, and the scan returns the
+ * match of the first trigger that has one. The triggers show in two bytes or three: the '=' or
+ * ':' of an assignment or URL (and of "authorization:", tried at its colon, as no other trigger
+ * lies within that word), the "-----B" of a key header, and the first two bytes of a token
+ * prefix (AK, AS, AB, AC, AI, gh, gi, gl, xo, sk, rk, np, py). candidates16() flags the positions
+ * in 16 bytes that may be triggers, with SSE2 where there is SSE2, and only those are tried:
+ * most text has none, and RUN text, dense in '-' and '_', no longer stops at each of them.
  */
-#define ANCHOR_REACH 16
 
-static bool is_anchor(char c)
-{
-	return c == '-' || c == '=' || c == ':' || c == '_' || c == 'A';
-}
+/* How many bytes past a position candidates16() reads: its last byte and the 'B' of "-----B". */
+#define CANDIDATE_READ (16 + 5)
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#endif
-
-/* The first anchor in text[i, len), or len. */
-static size_t next_anchor(const char *text, size_t len, size_t i)
-{
-#if defined(__SSE2__)
-	const __m128i dash = _mm_set1_epi8('-'), eq = _mm_set1_epi8('='),
-		      colon = _mm_set1_epi8(':'), us = _mm_set1_epi8('_'), a = _mm_set1_epi8('A');
-
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
-		__m128i hit = _mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, dash), _mm_cmpeq_epi8(v, eq)),
-		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, us)),
-				 _mm_cmpeq_epi8(v, a)));
-		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-
-		if (mask)
-			return i + (size_t)__builtin_ctz(mask);
-	}
-#endif
-	while (i < len && !is_anchor(text[i]))
-		i++;
-	return i;
-}
 
 /*
- * Reads text[i, len) word by word until a match or past `stop` (ending the word it is in);
- * *next is where the next reading goes on. A start inside a word goes to the word's end: a
- * token starts a word.
+ * A bit per position of p[0, 16) that may be a trigger (p[0, CANDIDATE_READ) is readable):
+ * '=', ':', "-----B" (p[0], p[4], p[5]) or a token prefix's first two bytes.
  */
-static bool find_in_words(const char *text, size_t len, size_t i, size_t stop, size_t *next,
-			  bale_secret_match *out)
+static inline __attribute__((always_inline)) unsigned candidates16(const char *p)
 {
-	if (i > 0)
-		while (i < len && is_alnum(text[i]) && is_alnum(text[i - 1]))
-			i++;
-	while (i < len && i < stop) {
-		char c = text[i];
-		unsigned cls = byte_class[(unsigned char)c];
+#define LOAD(k)	 _mm_loadu_si128((const __m128i *)(const void *)(p + (k)))
+#define EQ(v, c) _mm_cmpeq_epi8((v), _mm_set1_epi8(c))
+#define OR	 _mm_or_si128
+#define AND	 _mm_and_si128
+	__m128i v0 = LOAD(0), v1 = LOAD(1), v5 = LOAD(5);
+	/* Bytes that differ only in the bits masked off are compared as one: h i l (and m), r s. */
+	__m128i lower = OR(OR(AND(EQ(v0, 'g'), EQ(AND(v1, _mm_set1_epi8(~5)), 'h')),
+			      AND(EQ(AND(v0, _mm_set1_epi8(~1)), 'r'), EQ(v1, 'k'))),
+			   OR(OR(AND(EQ(v0, 'x'), EQ(v1, 'o')), AND(EQ(v0, 'n'), EQ(v1, 'p'))),
+			      AND(EQ(v0, 'p'), EQ(v1, 'y'))));
+	/* 'A' is rare enough in most text to need no second byte. */
+	__m128i upper = EQ(v0, 'A');
+	__m128i key = AND(EQ(v0, '-'), EQ(v5, 'B'));
+	__m128i marks = OR(EQ(v0, '='), EQ(v0, ':'));
 
-		if (cls & B_ALNUM) {
-			/* A word starts here: the only place a token or a header begins. */
-			size_t lo, hi;
-
-			if (cls & B_START) {
-				if ((c == 'A' || c == 'a') && try_authorization(text, len, i, out))
-					return true;
-				if (shape_group(c, &lo, &hi) && try_shape(text, len, i, out)) {
-					attach_name(text, i, out);
-					return true;
-				}
-			}
-			for (i++; i < len && (byte_class[(unsigned char)text[i]] & B_ALNUM); i++)
-				;
-			continue;
-		}
-		if (cls & B_MARK) {
-			if (c == '-' && try_private_key(text, len, i, out))
-				return true;
-			if (c == '=' && try_assignment(text, len, i, out))
-				return true;
-			if (c == ':') {
-				if (i + 2 < len && text[i + 1] == '/' && text[i + 2] == '/') {
-					if (try_url(text, len, i, out))
-						return true;
-				} else if (try_assignment(text, len, i, out)) {
-					return true;
-				}
-			}
-		}
-		i++;
+	return (unsigned)_mm_movemask_epi8(OR(OR(upper, lower), OR(key, marks)));
+#undef LOAD
+#undef EQ
+#undef OR
+#undef AND
+}
+#else
+/* Whether p[0] (with p[1, 5] readable) may be a trigger. */
+static bool is_candidate(const char *p)
+{
+	switch (p[0]) {
+	case '=':
+	case ':':
+		return true;
+	case '-':
+		return p[4] == '-' && p[5] == 'B';
+	default:
+		return first_group[(unsigned char)p[0]] & second_of[(unsigned char)p[1]];
 	}
-	*next = i;
+}
+
+static unsigned candidates16(const char *p)
+{
+	unsigned mask = 0;
+
+	for (unsigned k = 0; k < 16; k++)
+		mask |= (unsigned)is_candidate(p + k) << k;
+	return mask;
+}
+#endif
+
+/* Tries the detectors of the candidate at text[p] (p >= from). */
+static bool try_at(const char *text, size_t len, size_t from, size_t p, bale_secret_match *out)
+{
+	switch (text[p]) {
+	case '=':
+		return try_assignment(text, len, p, out);
+	case ':':
+		if (p >= from + 13 && try_authorization(text, len, p - 13, out))
+			return true;
+		if (p + 2 < len && text[p + 1] == '/' && text[p + 2] == '/')
+			return try_url(text, len, p, out);
+		return try_assignment(text, len, p, out);
+	case '-':
+		return try_private_key(text, len, p, out);
+	default:
+		if (!try_shape(text, len, p, out))
+			return false;
+		attach_name(text, p, out);
+		return true;
+	}
+}
+
+/* Tries the candidates of mask (bits for text[base, base + 16)) in order. */
+static bool try_mask(const char *text, size_t len, size_t from, size_t base, unsigned mask,
+		     bale_secret_match *out)
+{
+	for (; mask; mask &= mask - 1)
+		if (try_at(text, len, from, base + (size_t)__builtin_ctz(mask), out))
+			return true;
 	return false;
 }
 
 bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
 {
+	/* The last bytes, copied where candidates16() may read past them: a zero byte flags
+	 * nothing and starts no trigger, as the end of the text does not. */
+	char tail[2 * 16 + CANDIDATE_READ] = {0};
 	size_t i = from;
 
-	while (i < len) {
-		size_t anchor = next_anchor(text, len, i);
-
-		if (anchor >= len)
-			return false;
-		if (find_in_words(text, len, anchor - i > ANCHOR_REACH ? anchor - ANCHOR_REACH : i,
-				  anchor + 1, &i, out))
+	for (; i + CANDIDATE_READ <= len; i += 16)
+		if (try_mask(text, len, from, i, candidates16(text + i), out))
 			return true;
-	}
+	if (i >= len)
+		return false;
+	memcpy(tail, text + i, len - i);
+	for (size_t k = 0; k < len - i; k += 16)
+		if (try_mask(text, len, from, i + k, candidates16(tail + k), out))
+			return true;
 	return false;
 }
 
