@@ -635,31 +635,55 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 
 /*
  * Every match has a trigger, a position a detector must be tried at, and the scan returns the
- * match of the first trigger that has one. The triggers show in two bytes or three: the '=' or
- * ':' of an assignment or URL (and of "authorization:", tried at its colon, as no other trigger
- * lies within that word), the "-----B" of a key header, and the first two bytes of a token
- * prefix (AK, AS, AB, AC, AI, gh, gi, gl, xo, sk, rk, np, py). candidates16() flags the positions
- * in 16 bytes that may be triggers, with SSE2 where there is SSE2, and only those are tried:
- * most text has none, and RUN text, dense in '-' and '_', no longer stops at each of them.
+ * match of the first trigger that has one. Two filters find the triggers.
+ *
+ * Each trigger has an anchor at most ANCHOR_REACH bytes after it, one of five bytes: '-' '='
+ * ':' start a key header, an assignment or a URL's "://"; "authorization:" is tried at its ':';
+ * each token shape has a '_' or '-' in its prefix (ghp_, glpat-, xoxb-, sk_live_, npm_, pypi-)
+ * or starts with 'A' (AKIA, AIza). Text with no anchor, most text of most files, is skipped 16
+ * bytes at a time (next_anchor()).
+ *
+ * Near an anchor, candidates16() flags the positions of 16 bytes that may be triggers: '=',
+ * ':', "-----B" and the first two bytes of a token prefix (A, gh, gi, gl, xo, sk, rk, np, py),
+ * and only those are tried. RUN text, dense in '-' and '_', has few of them.
  */
-
-/* How many bytes past a position candidates16() reads: its last byte and the 'B' of "-----B". */
-#define CANDIDATE_READ (16 + 5)
+#define ANCHOR_REACH 6
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-
-/*
- * A bit per position of p[0, 16) that may be a trigger (p[0, CANDIDATE_READ) is readable):
- * '=', ':', "-----B" (p[0], p[4], p[5]) or a token prefix's first two bytes.
- */
-static inline __attribute__((always_inline)) unsigned candidates16(const char *p)
-{
-#define LOAD(k)	 _mm_loadu_si128((const __m128i *)(const void *)(p + (k)))
+#define LOAD(p)	 _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define EQ(v, c) _mm_cmpeq_epi8((v), _mm_set1_epi8(c))
 #define OR	 _mm_or_si128
 #define AND	 _mm_and_si128
-	__m128i v0 = LOAD(0), v1 = LOAD(1), v5 = LOAD(5);
+#endif
+
+/* The first anchor in text[i, len), or len. */
+static size_t next_anchor(const char *text, size_t len, size_t i)
+{
+#if defined(__SSE2__)
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = LOAD(text + i);
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+		    OR(OR(OR(EQ(v, '-'), EQ(v, '=')), OR(EQ(v, ':'), EQ(v, '_'))), EQ(v, 'A')));
+
+		if (mask)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (i < len && text[i] != '-' && text[i] != '=' && text[i] != ':' && text[i] != '_' &&
+	       text[i] != 'A')
+		i++;
+	return i;
+}
+
+/* How many bytes candidates16() reads: its 16 positions and the 'B' of "-----B" at the last. */
+#define CANDIDATE_READ (16 + 5)
+
+#if defined(__SSE2__)
+/* A bit per position of p[0, 16) that may be a trigger; p[0, CANDIDATE_READ) is readable. */
+static inline __attribute__((always_inline)) unsigned candidates16(const char *p)
+{
+	__m128i v0 = LOAD(p), v1 = LOAD(p + 1), v5 = LOAD(p + 5);
 	/* Bytes that differ only in the bits masked off are compared as one: h i l (and m), r s. */
 	__m128i lower = OR(OR(AND(EQ(v0, 'g'), EQ(AND(v1, _mm_set1_epi8(~5)), 'h')),
 			      AND(EQ(AND(v0, _mm_set1_epi8(~1)), 'r'), EQ(v1, 'k'))),
@@ -671,10 +695,6 @@ static inline __attribute__((always_inline)) unsigned candidates16(const char *p
 	__m128i marks = OR(EQ(v0, '='), EQ(v0, ':'));
 
 	return (unsigned)_mm_movemask_epi8(OR(OR(upper, lower), OR(key, marks)));
-#undef LOAD
-#undef EQ
-#undef OR
-#undef AND
 }
 #else
 /* Whether p[0] (with p[1, 5] readable) may be a trigger. */
@@ -700,6 +720,10 @@ static unsigned candidates16(const char *p)
 	return mask;
 }
 #endif
+#undef LOAD
+#undef EQ
+#undef OR
+#undef AND
 
 /* Tries the detectors of the candidate at text[p] (p >= from). */
 static bool try_at(const char *text, size_t len, size_t from, size_t p, bale_secret_match *out)
@@ -723,32 +747,34 @@ static bool try_at(const char *text, size_t len, size_t from, size_t p, bale_sec
 	}
 }
 
-/* Tries the candidates of mask (bits for text[base, base + 16)) in order. */
-static bool try_mask(const char *text, size_t len, size_t from, size_t base, unsigned mask,
-		     bale_secret_match *out)
-{
-	for (; mask; mask &= mask - 1)
-		if (try_at(text, len, from, base + (size_t)__builtin_ctz(mask), out))
-			return true;
-	return false;
-}
-
 bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
 {
-	/* The last bytes, copied where candidates16() may read past them: a zero byte flags
-	 * nothing and starts no trigger, as the end of the text does not. */
-	char tail[2 * 16 + CANDIDATE_READ] = {0};
 	size_t i = from;
 
-	for (; i + CANDIDATE_READ <= len; i += 16)
-		if (try_mask(text, len, from, i, candidates16(text + i), out))
-			return true;
-	if (i >= len)
-		return false;
-	memcpy(tail, text + i, len - i);
-	for (size_t k = 0; k < len - i; k += 16)
-		if (try_mask(text, len, from, i + k, candidates16(tail + k), out))
-			return true;
+	while (i < len) {
+		size_t anchor = next_anchor(text, len, i);
+		unsigned mask;
+
+		if (anchor >= len)
+			return false;
+		/* The 16 positions from the first that may have a trigger. */
+		if (anchor - i > ANCHOR_REACH)
+			i = anchor - ANCHOR_REACH;
+		if (i + CANDIDATE_READ <= len) {
+			mask = candidates16(text + i);
+		} else {
+			/* The last bytes, copied where candidates16() may read past them: a zero
+			 * byte flags nothing and starts no trigger, as the end of the text does. */
+			char tail[CANDIDATE_READ] = {0};
+
+			memcpy(tail, text + i, len - i);
+			mask = candidates16(tail);
+		}
+		for (; mask; mask &= mask - 1)
+			if (try_at(text, len, from, i + (size_t)__builtin_ctz(mask), out))
+				return true;
+		i += 16;
+	}
 	return false;
 }
 
