@@ -347,7 +347,7 @@ enum {
 };
 #define PAIR(a, b) [(a) - 'a' + 1][(b) - 'a' + 1]
 #define BIT(x)	   (1u << BG_##x)
-static const uint32_t bigram_bit[NAME_OTHER + 1][NAME_OTHER + 1] = {
+static const uint32_t bigram_bit[32][32] = {
     PAIR('t', 'o') = BIT(TO), PAIR('o', 'k') = BIT(OK), PAIR('k', 'e') = BIT(KE),
     PAIR('e', 'n') = BIT(EN), PAIR('p', 'a') = BIT(PA), PAIR('a', 's') = BIT(AS),
     PAIR('s', 's') = BIT(SS), PAIR('p', 'w') = BIT(PW), PAIR('w', 'd') = BIT(WD),
@@ -459,6 +459,28 @@ static const char *const placeholders[] = {
     "empty",	   "undefined", "unset", "required", "optional", "string", "example",
     "placeholder", "redacted",	"dummy", "disabled", "enabled",	 NULL};
 
+/*
+ * Whether a literal may start with byte c: not a variable or command ($ ` %), a path (/ ~), a
+ * placeholder (<password>), a list or group ([ (), a pattern or mask (*).
+ */
+static bool may_start_literal(char c)
+{
+	switch (c) {
+	case '$':
+	case '`':
+	case '%':
+	case '/':
+	case '~':
+	case '<':
+	case '[':
+	case '(':
+	case '*':
+		return false;
+	default:
+		return true;
+	}
+}
+
 static bool is_literal(const char *v, size_t n)
 {
 	bool same = true;
@@ -468,12 +490,11 @@ static bool is_literal(const char *v, size_t n)
 	if (memchr(v, '$', n) || memchr(v, '`', n) || memchr(v, '%', n) ||
 	    (n >= 2 && memchr(v, '{', n) && memchr(v, '}', n)))
 		return false;
-	if (v[0] == '<' || v[0] == '/' || v[0] == '~' || v[0] == '[' || v[0] == '(' ||
-	    starts_with(v, n, "./") || starts_with(v, n, "../"))
+	if (!may_start_literal(v[0]) || starts_with(v, n, "./") || starts_with(v, n, "../"))
 		return false;
 	for (size_t i = 1; i < n; i++)
 		same &= v[i] == v[0];
-	if (same || v[0] == '*' || starts_with(v, n, "...") || starts_with_nocase(v, n, "xxx"))
+	if (same || starts_with(v, n, "...") || starts_with_nocase(v, n, "xxx"))
 		return false;
 	return !word_in(v, n, placeholders);
 }
@@ -497,21 +518,28 @@ static bool is_name_char(char c)
  */
 static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_match *out)
 {
-	size_t name_end = i, name_start, v, vend;
+	size_t name_end = i, name_start, lowest, v = i + 1, vend;
 	uint32_t have = 0;
 	unsigned k, next = 0;
 	char quote = 0;
 
+	if (text[i] == ':')
+		while (v < len && (text[v] == ' ' || text[v] == '\t'))
+			v++;
+	if (v < len && (text[v] == '"' || text[v] == '\''))
+		quote = text[v++];
+	/* Most values in RUN text are paths or variables: no need to read their names. */
+	if (v >= len || !may_start_literal(text[v]))
+		return false;
 	if (name_end > 0 && (text[name_end - 1] == '"' || text[name_end - 1] == '\''))
 		name_end--;
-	name_start = name_end;
-	/* The name's letter pairs are gathered as it is read: most names hold no credential word.
-	 */
-	while (name_start > 0 && name_end - name_start < 256 &&
-	       (k = name_byte[(unsigned char)text[name_start - 1]])) {
+	/* The name's letter pairs are gathered as it is read: most hold no credential word. */
+	lowest = name_end > 256 ? name_end - 256 : 0;
+	for (name_start = name_end;
+	     name_start > lowest && (k = name_byte[(unsigned char)text[name_start - 1]]);
+	     name_start--) {
 		have |= bigram_bit[k][next];
 		next = k;
-		name_start--;
 	}
 	if (!may_name_secret(have, 2))
 		return false;
@@ -523,12 +551,6 @@ static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_m
 		name_start++;
 	if (name_start == name_end || words_class(text + name_start, name_end - name_start) != 2)
 		return false;
-	v = i + 1;
-	if (text[i] == ':')
-		while (v < len && (text[v] == ' ' || text[v] == '\t'))
-			v++;
-	if (v < len && (text[v] == '"' || text[v] == '\''))
-		quote = text[v++];
 	for (vend = v; vend < len; vend++) {
 		char c = text[vend];
 
