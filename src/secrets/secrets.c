@@ -516,6 +516,17 @@ static bool is_name_char(char c)
  * and the value after it (optional blanks after ':', an optional opening quote). Returns true
  * with the value's span when the pair is a literal credential.
  */
+/* Whether byte c ends a value, quoted with `quote` or not (0). */
+static bool ends_value(char c, char quote)
+{
+	static const bool unquoted[256] = {
+	    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, [';'] = true, ['&'] = true,
+	    ['|'] = true, [')'] = true,	 ['"'] = true,	['\''] = true, [','] = true, ['\\'] = true,
+	};
+
+	return quote ? c == quote : unquoted[(unsigned char)c];
+}
+
 static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_match *out)
 {
 	size_t name_end = i, name_start, lowest, v = i + 1, vend;
@@ -528,9 +539,15 @@ static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_m
 			v++;
 	if (v < len && (text[v] == '"' || text[v] == '\''))
 		quote = text[v++];
-	/* Most values in RUN text are paths or variables: no need to read their names. */
-	if (v >= len || !may_start_literal(text[v]))
+	/*
+	 * Most values in RUN text are paths, variables or short (--prefix=/usr, PATH=$PATH:...,
+	 * --strip-components=1), which is_literal() turns down: no need to read their names.
+	 */
+	if (v + 4 > len || !may_start_literal(text[v]))
 		return false;
+	for (vend = v; vend < v + 4; vend++)
+		if (ends_value(text[vend], quote))
+			return false;
 	if (name_end > 0 && (text[name_end - 1] == '"' || text[name_end - 1] == '\''))
 		name_end--;
 	/* The name's letter pairs are gathered as it is read: most hold no credential word. */
@@ -551,15 +568,8 @@ static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_m
 		name_start++;
 	if (name_start == name_end || words_class(text + name_start, name_end - name_start) != 2)
 		return false;
-	for (vend = v; vend < len; vend++) {
-		char c = text[vend];
-
-		if (quote ? c == quote
-			  : (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' ||
-			     c == '&' || c == '|' || c == ')' || c == '"' || c == '\'' ||
-			     c == ',' || c == '\\'))
-			break;
-	}
+	for (vend = v + 4; vend < len && !ends_value(text[vend], quote); vend++)
+		;
 	if (!is_literal(text + v, vend - v))
 		return false;
 	/* A token with a shape of its own is named for what it is. */
