@@ -693,14 +693,20 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 static size_t next_anchor(const char *text, size_t len, size_t i)
 {
 #if defined(__SSE2__)
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = LOAD(text + i);
-		unsigned mask = (unsigned)_mm_movemask_epi8(
-		    OR(OR(OR(EQ(v, '-'), EQ(v, '=')), OR(EQ(v, ':'), EQ(v, '_'))), EQ(v, 'A')));
+#define ANCHORS(v)                                                                                 \
+	((unsigned)_mm_movemask_epi8(                                                              \
+	    OR(OR(OR(EQ(v, '-'), EQ(v, '=')), OR(EQ(v, ':'), EQ(v, '_'))), EQ(v, 'A'))))
+	unsigned mask;
 
-		if (mask)
+	for (; i + 16 <= len; i += 16)
+		if ((mask = ANCHORS(LOAD(text + i))))
 			return i + (size_t)__builtin_ctz(mask);
+	/* The last bytes: the 16 that end the text, less those before i. */
+	if (i < len && len >= 16) {
+		mask = ANCHORS(LOAD(text + len - 16)) >> (16 - (len - i));
+		return mask ? i + (size_t)__builtin_ctz(mask) : len;
 	}
+#undef ANCHORS
 #endif
 	while (i < len && text[i] != '-' && text[i] != '=' && text[i] != ':' && text[i] != '_' &&
 	       text[i] != 'A')
