@@ -357,20 +357,38 @@ static const uint32_t bigram_bit[32][32] = {
     PAIR('t', 'h') = BIT(TH), PAIR('e', 'd') = BIT(ED),
 };
 
-/* The pairs of each word: the strong ones (class 2) first, then the weak ones. */
-static const uint32_t word_bigrams[] = {
-    BIT(TO) | BIT(OK) | BIT(KE) | BIT(EN),	     /* token */
-    BIT(PA) | BIT(AS) | BIT(SS),		     /* pass */
-    BIT(PW) | BIT(WD),				     /* pwd */
-    BIT(SE) | BIT(EC) | BIT(CR) | BIT(RE) | BIT(ET), /* secret */
-    BIT(KE) | BIT(EY),				     /* key */
-    BIT(PA) | BIT(AT),				     /* pat */
-    BIT(AU) | BIT(UT) | BIT(TH),		     /* auth */
-    BIT(CR) | BIT(RE) | BIT(ED),		     /* cred */
-};
+/* The pairs of each word. */
+#define W_TOKEN	 (BIT(TO) | BIT(OK) | BIT(KE) | BIT(EN))
+#define W_PASS	 (BIT(PA) | BIT(AS) | BIT(SS))
+#define W_PWD	 (BIT(PW) | BIT(WD))
+#define W_SECRET (BIT(SE) | BIT(EC) | BIT(CR) | BIT(RE) | BIT(ET))
+#define W_KEY	 (BIT(KE) | BIT(EY))
+#define W_PAT	 (BIT(PA) | BIT(AT))
+#define W_AUTH	 (BIT(AU) | BIT(UT) | BIT(TH))
+#define W_CRED	 (BIT(CR) | BIT(RE) | BIT(ED))
+/* The strong ones (class 2) first, then the weak ones. */
+static const uint32_t word_bigrams[] = {W_TOKEN, W_PASS, W_PWD,	 W_SECRET,
+					W_KEY,	 W_PAT,	 W_AUTH, W_CRED};
 enum { STRONG_WORDS = 6 };
+/* Rare pairs, one at least of each word: a name with none of them has no word, in one test. */
+enum {
+	RARE_STRONG = BIT(OK) | BIT(SS) | BIT(PW) | BIT(CR) | BIT(EY) | BIT(PA),
+	RARE_ANY = RARE_STRONG | BIT(AU)
+};
+_Static_assert((W_TOKEN & RARE_STRONG) && (W_PASS & RARE_STRONG) && (W_PWD & RARE_STRONG) &&
+		   (W_SECRET & RARE_STRONG) && (W_KEY & RARE_STRONG) && (W_PAT & RARE_STRONG) &&
+		   (W_AUTH & RARE_ANY) && (W_CRED & RARE_ANY),
+	       "every word has a rare pair");
 #undef PAIR
 #undef BIT
+#undef W_TOKEN
+#undef W_PASS
+#undef W_PWD
+#undef W_SECRET
+#undef W_KEY
+#undef W_PAT
+#undef W_AUTH
+#undef W_CRED
 
 /* The bigram_bit[]s of name. */
 static uint32_t name_bigrams(const char *name, size_t len)
@@ -392,6 +410,8 @@ static bool may_name_secret(uint32_t have, int min)
 {
 	size_t n = min > 1 ? STRONG_WORDS : BALE_ARRAY_SIZE(word_bigrams);
 
+	if (!(have & (min > 1 ? RARE_STRONG : RARE_ANY)))
+		return false;
 	for (size_t k = 0; k < n; k++)
 		if ((have & word_bigrams[k]) == word_bigrams[k])
 			return true;
