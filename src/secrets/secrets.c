@@ -783,8 +783,79 @@ static unsigned candidates16(const char *p)
 #undef OR
 #undef AND
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/*
+ * Where the processor has AVX2 (most x86-64 of the last ten years), the scan reads 32 bytes at a
+ * time instead, in a copy of it compiled for AVX2 (scan_avx2()).
+ */
+#define HAVE_SCAN_AVX2 1
+#include <immintrin.h>
+#define TARGET_AVX2 __attribute__((target("avx2")))
+
+/* next_anchor(), 32 bytes at a time. */
+static inline TARGET_AVX2 size_t next_anchor32(const char *text, size_t len, size_t i)
+{
+#define EQ(v, c) _mm256_cmpeq_epi8((v), _mm256_set1_epi8(c))
+	for (; i + 32 <= len; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(text + i));
+		unsigned mask = (unsigned)_mm256_movemask_epi8(
+		    _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(EQ(v, '-'), EQ(v, '=')),
+						    _mm256_or_si256(EQ(v, ':'), EQ(v, '_'))),
+				    EQ(v, 'A')));
+
+		if (mask)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#undef EQ
+	return next_anchor(text, len, i);
+}
+
+/*
+ * The candidates of 32 positions (p[0, 32 + 5) readable), the same as candidates16() flags, by
+ * classes of bytes looked up by their two halves (vpshufb): a bit per prefix group (g, x, r/s,
+ * n, p) set in the first-byte class of its first byte and in the second-byte class of its
+ * second bytes (h i l m, o, k, p, y), and bits for '=' ':' and for 'A' set in the first-byte
+ * class of their byte and in every second-byte class. A position whose first-byte class and the
+ * next byte's second-byte class share a bit is a candidate; so is "-----B".
+ */
+enum { K_G = 1, K_X = 2, K_RS = 4, K_N = 8, K_P = 16, K_MARK = 32, K_A = 64 };
+#define TABLE(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+static inline TARGET_AVX2 unsigned candidates32(const char *p)
+{
+	const __m256i nibble = _mm256_set1_epi8(0x0f), any = _mm256_set1_epi8(K_MARK | K_A);
+	/* first bytes: p 0x70, A 0x41, r s 0x72 0x73, g 0x67, x 0x78, : 0x3a, = 0x3d, n 0x6e */
+	const __m256i first_lo =
+	    TABLE(K_P, K_A, K_RS, K_RS, 0, 0, 0, K_G, K_X, 0, K_MARK, 0, 0, K_MARK, K_N, 0);
+	const __m256i first_hi =
+	    TABLE(0, 0, 0, K_MARK, K_A, 0, K_G | K_N, K_X | K_RS | K_P, 0, 0, 0, 0, 0, 0, 0, 0);
+	/* second bytes: p 0x70, h i l m 0x68 0x69 0x6c 0x6d, y 0x79, k 0x6b, o 0x6f */
+	const __m256i second_lo =
+	    TABLE(K_N, 0, 0, 0, 0, 0, 0, 0, K_G, K_G | K_P, 0, K_RS, K_G, K_G, 0, K_X);
+	const __m256i second_hi =
+	    TABLE(0, 0, 0, 0, 0, 0, K_G | K_X | K_RS, K_N | K_P, 0, 0, 0, 0, 0, 0, 0, 0);
+	__m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+	__m256i v5 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 5));
+	__m256i first = _mm256_and_si256(
+	    _mm256_shuffle_epi8(first_lo, _mm256_and_si256(v0, nibble)),
+	    _mm256_shuffle_epi8(first_hi, _mm256_and_si256(_mm256_srli_epi16(v0, 4), nibble)));
+	__m256i second = _mm256_or_si256(
+	    any,
+	    _mm256_and_si256(_mm256_shuffle_epi8(second_lo, _mm256_and_si256(v1, nibble)),
+			     _mm256_shuffle_epi8(
+				 second_hi, _mm256_and_si256(_mm256_srli_epi16(v1, 4), nibble))));
+	__m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(first, second), _mm256_setzero_si256());
+	__m256i key = _mm256_and_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('-')),
+				       _mm256_cmpeq_epi8(v5, _mm256_set1_epi8('B')));
+
+	return ~(unsigned)_mm256_movemask_epi8(none) | (unsigned)_mm256_movemask_epi8(key);
+}
+#undef TABLE
+#endif
+
 /* Tries the detectors of the candidate at text[p] (p >= from). */
-static bool try_at(const char *text, size_t len, size_t from, size_t p, bale_secret_match *out)
+static inline __attribute__((always_inline)) bool try_at(const char *text, size_t len, size_t from,
+							 size_t p, bale_secret_match *out)
 {
 	switch (text[p]) {
 	case '=':
@@ -805,35 +876,57 @@ static bool try_at(const char *text, size_t len, size_t from, size_t p, bale_sec
 	}
 }
 
-bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
+/*
+ * The scan: from each anchor's first possible trigger, the candidates of the next `width`
+ * positions are tried in order; next_anchor_of() and candidates_of() are those of the width.
+ */
+static inline __attribute__((always_inline)) bool
+scan(const char *text, size_t len, size_t from, bale_secret_match *out, size_t width,
+     size_t (*next_anchor_of)(const char *, size_t, size_t),
+     unsigned (*candidates_of)(const char *))
 {
 	size_t i = from;
 
 	while (i < len) {
-		size_t anchor = next_anchor(text, len, i);
+		size_t anchor = next_anchor_of(text, len, i);
 		unsigned mask;
 
 		if (anchor >= len)
 			return false;
-		/* The 16 positions from the first that may have a trigger. */
 		if (anchor - i > ANCHOR_REACH)
 			i = anchor - ANCHOR_REACH;
-		if (i + CANDIDATE_READ <= len) {
-			mask = candidates16(text + i);
+		if (i + width + 5 <= len) {
+			mask = candidates_of(text + i);
 		} else {
-			/* The last bytes, copied where candidates16() may read past them: a zero
-			 * byte flags nothing and starts no trigger, as the end of the text does. */
-			char tail[CANDIDATE_READ] = {0};
+			/* The last bytes, copied where the filter may read past them: a zero byte
+			 * flags nothing and starts no trigger, as the end of the text does. */
+			char tail[32 + 5] = {0};
 
 			memcpy(tail, text + i, len - i);
-			mask = candidates16(tail);
+			mask = candidates_of(tail);
 		}
 		for (; mask; mask &= mask - 1)
 			if (try_at(text, len, from, i + (size_t)__builtin_ctz(mask), out))
 				return true;
-		i += 16;
+		i += width;
 	}
 	return false;
+}
+
+#ifdef HAVE_SCAN_AVX2
+static TARGET_AVX2 bool scan_avx2(const char *text, size_t len, size_t from, bale_secret_match *out)
+{
+	return scan(text, len, from, out, 32, next_anchor32, candidates32);
+}
+#endif
+
+bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
+{
+#ifdef HAVE_SCAN_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		return scan_avx2(text, len, from, out);
+#endif
+	return scan(text, len, from, out, 16, next_anchor, candidates16);
 }
 
 /* --- files -------------------------------------------------------------------------------- */
