@@ -811,28 +811,31 @@ static inline TARGET_AVX2 size_t next_anchor32(const char *text, size_t len, siz
 }
 
 /*
- * The candidates of 32 positions (p[0, 32 + 5) readable), the same as candidates16() flags, by
- * classes of bytes looked up by their two halves (vpshufb): a bit per prefix group (g, x, r/s,
- * n, p) set in the first-byte class of its first byte and in the second-byte class of its
- * second bytes (h i l m, o, k, p, y), and bits for '=' ':' and for 'A' set in the first-byte
- * class of their byte and in every second-byte class. A position whose first-byte class and the
- * next byte's second-byte class share a bit is a candidate; so is "-----B".
+ * The candidates of 32 positions (p[0, 32 + 5) readable), as candidates16() flags them but with
+ * 'A' only before K S B C I, by classes of bytes looked up by their two halves (vpshufb): a bit
+ * per prefix group (A, g, x, r/s, n, p) set in the first-byte class of its first byte and in
+ * the second-byte class of its second bytes (h i l m after g, o, k, p, y), and a bit for '=' ':'
+ * set in their first-byte class and in every second-byte class. Each bit's bytes are a set of
+ * high halves by a set of low halves (A takes two bits for it), so the lookups are exact. A
+ * position whose first-byte class and the next byte's second-byte class share a bit is a
+ * candidate; so is "-----B".
  */
-enum { K_G = 1, K_X = 2, K_RS = 4, K_N = 8, K_P = 16, K_MARK = 32, K_A = 64 };
+enum { K_G = 1, K_X = 2, K_RS = 4, K_N = 8, K_P = 16, K_MARK = 32, K_A = 64, K_AS = 128 };
 #define TABLE(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
 static inline TARGET_AVX2 unsigned candidates32(const char *p)
 {
-	const __m256i nibble = _mm256_set1_epi8(0x0f), any = _mm256_set1_epi8(K_MARK | K_A);
+	const __m256i nibble = _mm256_set1_epi8(0x0f), any = _mm256_set1_epi8(K_MARK);
 	/* first bytes: p 0x70, A 0x41, r s 0x72 0x73, g 0x67, x 0x78, : 0x3a, = 0x3d, n 0x6e */
 	const __m256i first_lo =
-	    TABLE(K_P, K_A, K_RS, K_RS, 0, 0, 0, K_G, K_X, 0, K_MARK, 0, 0, K_MARK, K_N, 0);
-	const __m256i first_hi =
-	    TABLE(0, 0, 0, K_MARK, K_A, 0, K_G | K_N, K_X | K_RS | K_P, 0, 0, 0, 0, 0, 0, 0, 0);
-	/* second bytes: p 0x70, h i l m 0x68 0x69 0x6c 0x6d, y 0x79, k 0x6b, o 0x6f */
-	const __m256i second_lo =
-	    TABLE(K_N, 0, 0, 0, 0, 0, 0, 0, K_G, K_G | K_P, 0, K_RS, K_G, K_G, 0, K_X);
+	    TABLE(K_P, K_A | K_AS, K_RS, K_RS, 0, 0, 0, K_G, K_X, 0, K_MARK, 0, 0, K_MARK, K_N, 0);
+	const __m256i first_hi = TABLE(0, 0, 0, K_MARK, K_A | K_AS, 0, K_G | K_N, K_X | K_RS | K_P,
+				       0, 0, 0, 0, 0, 0, 0, 0);
+	/* second bytes: p 0x70, h i l m 0x68 0x69 0x6c 0x6d, y 0x79, k 0x6b, o 0x6f; after A,
+	 * B C I K 0x42 0x43 0x49 0x4b (K_A) and S 0x53 (K_AS) */
+	const __m256i second_lo = TABLE(K_N, 0, K_A, K_A | K_AS, 0, 0, 0, 0, K_G, K_G | K_P | K_A,
+					0, K_RS | K_A, K_G, K_G, 0, K_X);
 	const __m256i second_hi =
-	    TABLE(0, 0, 0, 0, 0, 0, K_G | K_X | K_RS, K_N | K_P, 0, 0, 0, 0, 0, 0, 0, 0);
+	    TABLE(0, 0, 0, 0, K_A, K_AS, K_G | K_X | K_RS, K_N | K_P, 0, 0, 0, 0, 0, 0, 0, 0);
 	__m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	__m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
 	__m256i v5 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 5));
