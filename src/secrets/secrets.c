@@ -111,6 +111,7 @@ static size_t run_of(int cls, const char *s, size_t len)
 
 struct shape {
 	const char *prefix;
+	size_t plen; /* strlen(prefix) */
 	bale_secret_kind kind;
 	const char *what;
 	int cls;
@@ -121,31 +122,33 @@ struct shape {
  * Token shapes, by the first byte of their prefix. Bodies are exact where the issuer fixes
  * them (AWS 16, GitHub classic 36, Google 35, npm 36) and minimums where tokens grew longer.
  */
+#define SHAPE(prefix) prefix, sizeof(prefix) - 1
 static const struct shape shapes[] = {
-    {"AKIA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
-    {"ASIA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
-    {"ABIA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
-    {"ACCA", BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
-    {"AIza", BALE_SECRET_GOOGLE_API_KEY, "a Google API key", C_ALNUM_US_DASH, 35, 35},
-    {"ghp_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
-    {"gho_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
-    {"ghu_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
-    {"ghs_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
-    {"ghr_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
-    {"github_pat_", BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM_US, 50, 0},
-    {"glpat-", BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
-    {"glrt-", BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
-    {"gldt-", BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
-    {"xoxb-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
-    {"xoxa-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
-    {"xoxp-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
-    {"xoxr-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
-    {"xoxs-", BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
-    {"sk_live_", BALE_SECRET_STRIPE_KEY, "a Stripe secret key", C_ALNUM, 16, 0},
-    {"rk_live_", BALE_SECRET_STRIPE_KEY, "a Stripe secret key", C_ALNUM, 16, 0},
-    {"npm_", BALE_SECRET_NPM_TOKEN, "an npm token", C_ALNUM, 36, 36},
-    {"pypi-AgEIcHlwaS5vcmc", BALE_SECRET_PYPI_TOKEN, "a PyPI token", C_ALNUM_US_DASH, 50, 0},
+    {SHAPE("AKIA"), BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {SHAPE("ASIA"), BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {SHAPE("ABIA"), BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {SHAPE("ACCA"), BALE_SECRET_AWS_KEY_ID, "an AWS access key ID", C_UPPER_DIGIT, 16, 16},
+    {SHAPE("AIza"), BALE_SECRET_GOOGLE_API_KEY, "a Google API key", C_ALNUM_US_DASH, 35, 35},
+    {SHAPE("ghp_"), BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {SHAPE("gho_"), BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {SHAPE("ghu_"), BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {SHAPE("ghs_"), BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {SHAPE("ghr_"), BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM, 36, 0},
+    {SHAPE("github_pat_"), BALE_SECRET_GITHUB_TOKEN, "a GitHub token", C_ALNUM_US, 50, 0},
+    {SHAPE("glpat-"), BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
+    {SHAPE("glrt-"), BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
+    {SHAPE("gldt-"), BALE_SECRET_GITLAB_TOKEN, "a GitLab token", C_ALNUM_US_DASH, 20, 0},
+    {SHAPE("xoxb-"), BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {SHAPE("xoxa-"), BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {SHAPE("xoxp-"), BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {SHAPE("xoxr-"), BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {SHAPE("xoxs-"), BALE_SECRET_SLACK_TOKEN, "a Slack token", C_ALNUM_DASH, 10, 0},
+    {SHAPE("sk_live_"), BALE_SECRET_STRIPE_KEY, "a Stripe secret key", C_ALNUM, 16, 0},
+    {SHAPE("rk_live_"), BALE_SECRET_STRIPE_KEY, "a Stripe secret key", C_ALNUM, 16, 0},
+    {SHAPE("npm_"), BALE_SECRET_NPM_TOKEN, "an npm token", C_ALNUM, 36, 36},
+    {SHAPE("pypi-AgEIcHlwaS5vcmc"), BALE_SECRET_PYPI_TOKEN, "a PyPI token", C_ALNUM_US_DASH, 50, 0},
 };
+#undef SHAPE
 
 /*
  * shape_group() indexes the table by first byte: a new shape needs its group's range moved, and
@@ -227,8 +230,8 @@ static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match 
 
 		if (sh->prefix[0] != text[i] || i + 1 >= len || sh->prefix[1] != text[i + 1])
 			continue;
-		plen = strlen(sh->prefix);
-		if (!starts_with(text + i, len - i, sh->prefix))
+		plen = sh->plen;
+		if (len - i < plen || memcmp(text + i, sh->prefix, plen) != 0)
 			continue;
 		body = run_of(sh->cls, text + i + plen, len - i - plen);
 		if (body < sh->min || (sh->max && body > sh->max))
