@@ -799,17 +799,25 @@ static unsigned candidates16(const char *p)
 static inline TARGET_AVX2 size_t next_anchor32(const char *text, size_t len, size_t i)
 {
 #define EQ(v, c) _mm256_cmpeq_epi8((v), _mm256_set1_epi8(c))
-	for (; i + 32 <= len; i += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(text + i));
-		unsigned mask = (unsigned)_mm256_movemask_epi8(
-		    _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(EQ(v, '-'), EQ(v, '=')),
-						    _mm256_or_si256(EQ(v, ':'), EQ(v, '_'))),
-				    EQ(v, 'A')));
+#define ANCHORS(v)                                                                                 \
+	((unsigned)_mm256_movemask_epi8(                                                           \
+	    _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(EQ(v, '-'), EQ(v, '=')),               \
+					    _mm256_or_si256(EQ(v, ':'), EQ(v, '_'))),              \
+			    EQ(v, 'A'))))
+#define LOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+	unsigned mask;
 
-		if (mask)
+	for (; i + 32 <= len; i += 32)
+		if ((mask = ANCHORS(LOAD(text + i))))
 			return i + (size_t)__builtin_ctz(mask);
+	/* The last bytes: the 32 that end the text, less those before i. */
+	if (i < len && len >= 32) {
+		mask = ANCHORS(LOAD(text + len - 32)) >> (32 - (len - i));
+		return mask ? i + (size_t)__builtin_ctz(mask) : len;
 	}
 #undef EQ
+#undef ANCHORS
+#undef LOAD
 	return next_anchor(text, len, i);
 }
 
