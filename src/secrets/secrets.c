@@ -534,11 +534,6 @@ static bool is_name_char(char c)
 	return is_alnum(c) || c == '_' || c == '.' || c == '-';
 }
 
-/*
- * At the separator text[i] ('=' or ':'): the name before it (an optional closing quote between)
- * and the value after it (optional blanks after ':', an optional opening quote). Returns true
- * with the value's span when the pair is a literal credential.
- */
 /* Whether byte c ends a value, quoted with `quote` or not (0). */
 static bool ends_value(char c, char quote)
 {
@@ -550,7 +545,17 @@ static bool ends_value(char c, char quote)
 	return quote ? c == quote : unquoted[(unsigned char)c];
 }
 
-static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_match *out)
+static bool try_named_assignment(const char *text, size_t len, size_t name_start, size_t name_end,
+				 size_t v, char quote, bale_secret_match *out);
+
+/*
+ * At the separator text[i] ('=' or ':'): the name before it (an optional closing quote between)
+ * and the value after it (optional blanks after ':', an optional opening quote). Returns true
+ * with the value's span when the pair is a literal credential. Inline where the scan tries it:
+ * most names and values are turned down in a few steps.
+ */
+static inline __attribute__((always_inline)) bool try_assignment(const char *text, size_t len,
+								 size_t i, bale_secret_match *out)
 {
 	size_t name_end = i, name_start, lowest, v = i + 1, vend;
 	uint32_t have = 0;
@@ -583,6 +588,18 @@ static bool try_assignment(const char *text, size_t len, size_t i, bale_secret_m
 	}
 	if (!may_name_secret(have, 2))
 		return false;
+	return try_named_assignment(text, len, name_start, name_end, v, quote, out);
+}
+
+/*
+ * The rest of try_assignment(), for the few names with the letters of a credential word:
+ * text[name_start, name_end) and the value from v, `quote`d or not, of at least 4 bytes.
+ */
+static bool try_named_assignment(const char *text, size_t len, size_t name_start, size_t name_end,
+				 size_t v, char quote, bale_secret_match *out)
+{
+	size_t vend;
+
 	while (name_start < name_end && text[name_start] == '-')
 		name_start++;
 	/* -Dname=value: a Java system property. */
