@@ -892,7 +892,9 @@ static inline __attribute__((always_inline)) bool try_at(const char *text, size_
 	case '=':
 		return try_assignment(text, len, p, out);
 	case ':':
-		if (p >= from + 13 && try_authorization(text, len, p - 13, out))
+		/* "authorization:", from its last letter back */
+		if (p >= from + 13 && (text[p - 1] | 0x20) == 'n' &&
+		    try_authorization(text, len, p - 13, out))
 			return true;
 		if (p + 2 < len && text[p + 1] == '/' && text[p + 2] == '/')
 			return try_url(text, len, p, out);
