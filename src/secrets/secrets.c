@@ -524,6 +524,9 @@ static bool is_literal(const char *v, size_t n)
 
 bool bale_secret_assignment(const char *name, size_t name_len, const char *value, size_t value_len)
 {
+	/* What is_literal() turns down at a glance first: most values are paths or variables. */
+	if (value_len < 4 || !may_start_literal(value[0]))
+		return false;
 	return name_class(name, name_len, 2) == 2 && is_literal(value, value_len);
 }
 
