@@ -716,7 +716,7 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
  * ':' start a key header, an assignment or a URL's "://"; "authorization:" is tried at its ':';
  * each token shape has a '_' or '-' in its prefix (ghp_, glpat-, xoxb-, sk_live_, npm_, pypi-)
  * or starts with 'A' (AKIA, AIza). Text with no anchor, most text of most files, is skipped 16
- * bytes at a time (next_anchor()).
+ * bytes at a time (next_anchor(); 32 with AVX2).
  *
  * Near an anchor, candidates16() flags the positions of 16 bytes that may be triggers: '=',
  * ':', "-----B" and the first two bytes of a token prefix (A, gh, gi, gl, xo, sk, rk, np, py),
