@@ -1030,9 +1030,11 @@ const char *bale_secret_file(const char *path, size_t len, bale_secret_file_proo
 	}
 	if (blen == 0 || ends_with(base, blen, ".pub"))
 		return NULL;
-	for (const char *const *k = ssh_keys; *k; k++)
-		if (strlen(*k) == blen && memcmp(base, *k, blen) == 0)
-			return "an SSH private key";
+	/* All of them are id_*: most names end here. */
+	if (starts_with(base, blen, "id_"))
+		for (const char *const *k = ssh_keys; *k; k++)
+			if (strlen(*k) == blen && memcmp(base, *k, blen) == 0)
+				return "an SSH private key";
 	if (blen == 4 && memcmp(base, ".ssh", 4) == 0)
 		return "an SSH directory (private keys)";
 	if (dlen == 4 && memcmp(dir, ".ssh", 4) == 0 && !word_in(base, blen, ssh_public))
