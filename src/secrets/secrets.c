@@ -732,6 +732,9 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 #define AND	 _mm_and_si128
 #endif
 
+static const bool anchor_byte[256] = {
+    ['-'] = true, ['='] = true, [':'] = true, ['_'] = true, ['A'] = true};
+
 /* The first anchor in text[i, len), or len. */
 static size_t next_anchor(const char *text, size_t len, size_t i)
 {
@@ -751,8 +754,13 @@ static size_t next_anchor(const char *text, size_t len, size_t i)
 	}
 #undef ANCHORS
 #endif
-	while (i < len && text[i] != '-' && text[i] != '=' && text[i] != ':' && text[i] != '_' &&
-	       text[i] != 'A')
+	/* Four bytes a step, with no SIMD: one test of the four. */
+	for (; i + 4 <= len; i += 4)
+		if (anchor_byte[(unsigned char)text[i]] | anchor_byte[(unsigned char)text[i + 1]] |
+		    anchor_byte[(unsigned char)text[i + 2]] |
+		    anchor_byte[(unsigned char)text[i + 3]])
+			break;
+	while (i < len && !anchor_byte[(unsigned char)text[i]])
 		i++;
 	return i;
 }
