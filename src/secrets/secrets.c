@@ -732,6 +732,7 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 #define AND	 _mm_and_si128
 #endif
 
+/* The anchors, for next_anchor() without SIMD. */
 static const bool anchor_byte[256] = {
     ['-'] = true, ['='] = true, [':'] = true, ['_'] = true, ['A'] = true};
 
@@ -765,11 +766,11 @@ static size_t next_anchor(const char *text, size_t len, size_t i)
 	return i;
 }
 
-/* How many bytes candidates16() reads: its 16 positions and the 'B' of "-----B" at the last. */
-#define CANDIDATE_READ (16 + 5)
+/* How many bytes the candidate filters read past their last position: the 'B' of "-----B". */
+#define CANDIDATE_PAST 5
 
 #if defined(__SSE2__)
-/* A bit per position of p[0, 16) that may be a trigger; p[0, CANDIDATE_READ) is readable. */
+/* A bit per position of p[0, 16) that may be a trigger; p[0, 16 + CANDIDATE_PAST) is readable. */
 static inline __attribute__((always_inline)) unsigned candidates16(const char *p)
 {
 	__m128i v0 = LOAD(p), v1 = LOAD(p + 1), v5 = LOAD(p + 5);
@@ -850,9 +851,9 @@ static inline TARGET_AVX2 size_t next_anchor32(const char *text, size_t len, siz
 }
 
 /*
- * The candidates of 32 positions (p[0, 32 + 5) readable), as candidates16() flags them but with
- * 'A' only before K S B C I, by classes of bytes looked up by their two halves (vpshufb): a bit
- * per prefix group (A, g, x, r/s, n, p) set in the first-byte class of its first byte and in
+ * The candidates of 32 positions (p[0, 32 + CANDIDATE_PAST) readable), as candidates16() flags them
+ * but with 'A' only before K S B C I, by classes of bytes looked up by their two halves (vpshufb):
+ * a bit per prefix group (A, g, x, r/s, n, p) set in the first-byte class of its first byte and in
  * the second-byte class of its second bytes (h i l m after g, o, k, p, y), and a bit for '=' ':'
  * set in their first-byte class and in every second-byte class. Each bit's bytes are a set of
  * high halves by a set of low halves (A takes two bits for it), so the lookups are exact. A
@@ -939,12 +940,12 @@ scan(const char *text, size_t len, size_t from, bale_secret_match *out, size_t w
 			return false;
 		if (anchor - i > ANCHOR_REACH)
 			i = anchor - ANCHOR_REACH;
-		if (i + width + 5 <= len) {
+		if (i + width + CANDIDATE_PAST <= len) {
 			mask = candidates_of(text + i);
 		} else {
 			/* The last bytes, copied where the filter may read past them: a zero byte
 			 * flags nothing and starts no trigger, as the end of the text does. */
-			char tail[32 + 5] = {0};
+			char tail[32 + CANDIDATE_PAST] = {0};
 
 			memcpy(tail, text + i, len - i);
 			mask = candidates_of(tail);
