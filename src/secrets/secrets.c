@@ -931,15 +931,24 @@ scan(const char *text, size_t len, size_t from, bale_secret_match *out, size_t w
      unsigned (*candidates_of)(const char *))
 {
 	size_t i = from;
+	bool dense = false;
 
 	while (i < len) {
-		size_t anchor = next_anchor_of(text, len, i);
 		unsigned mask;
 
-		if (anchor >= len)
-			return false;
-		if (anchor - i > ANCHOR_REACH)
-			i = anchor - ANCHOR_REACH;
+		/*
+		 * After a block with candidates the next one is filtered at once: where triggers
+		 * are dense, as in RUN text, an anchor is there too, and looking for it first only
+		 * costs. After a block with none, the text may be long without an anchor.
+		 */
+		if (!dense) {
+			size_t anchor = next_anchor_of(text, len, i);
+
+			if (anchor >= len)
+				return false;
+			if (anchor - i > ANCHOR_REACH)
+				i = anchor - ANCHOR_REACH;
+		}
 		if (i + width + CANDIDATE_PAST <= len) {
 			mask = candidates_of(text + i);
 		} else {
@@ -950,6 +959,7 @@ scan(const char *text, size_t len, size_t from, bale_secret_match *out, size_t w
 			memcpy(tail, text + i, len - i);
 			mask = candidates_of(tail);
 		}
+		dense = mask != 0;
 		for (; mask; mask &= mask - 1)
 			if (try_at(text, len, from, i + (size_t)__builtin_ctz(mask), out))
 				return true;
