@@ -218,20 +218,23 @@ static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match 
 	if (i > 0 && is_alnum(text[i - 1]))
 		return false;
 	size_t lo, hi;
+	uint32_t head;
 
 	if (i + 1 >= len ||
 	    !(first_group[(unsigned char)text[i]] & second_of[(unsigned char)text[i + 1]]))
 		return false;
-	if (!shape_group(text[i], &lo, &hi))
+	/* Every prefix has 4 bytes at least, compared at once with those of the text. */
+	if (len - i < 4 || !shape_group(text[i], &lo, &hi))
 		return false;
+	memcpy(&head, text + i, 4);
 	for (size_t k = lo; k < hi && k < BALE_ARRAY_SIZE(shapes); k++) {
 		const struct shape *sh = &shapes[k];
-		size_t plen, body;
+		size_t plen = sh->plen, body;
+		uint32_t prefix_head;
 
-		if (sh->prefix[0] != text[i] || i + 1 >= len || sh->prefix[1] != text[i + 1])
-			continue;
-		plen = sh->plen;
-		if (len - i < plen || memcmp(text + i, sh->prefix, plen) != 0)
+		memcpy(&prefix_head, sh->prefix, 4);
+		if (prefix_head != head || len - i < plen ||
+		    memcmp(text + i + 4, sh->prefix + 4, plen - 4) != 0)
 			continue;
 		body = run_of(sh->cls, text + i + plen, len - i - plen);
 		if (body < sh->min || (sh->max && body > sh->max))
