@@ -212,11 +212,12 @@ static bool found(bale_secret_match *out, bale_secret_kind kind, const char *wha
 	return true;
 }
 
+/*
+ * The token at text[i], which starts a word: "xghp_..." is something else. The callers see to it
+ * (the scan before it calls, as most candidates are inside a word, as "sk" in "task").
+ */
 static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match *out)
 {
-	/* A token starts a word: "xghp_..." is something else. */
-	if (i > 0 && is_alnum(text[i - 1]))
-		return false;
 	size_t lo, hi;
 	uint32_t head;
 
@@ -618,7 +619,8 @@ static bool try_named_assignment(const char *text, size_t len, size_t name_start
 		;
 	if (!is_literal(text + v, vend - v))
 		return false;
-	/* A token with a shape of its own is named for what it is. */
+	/* A token with a shape of its own is named for what it is (v starts a word: it follows a
+	 * separator, a blank or a quote). */
 	if (!try_shape(text, len, v, out) || out->end > vend) {
 		out->kind = BALE_SECRET_PASSWORD;
 		out->what = "a literal credential";
@@ -917,7 +919,7 @@ static inline __attribute__((always_inline)) bool try_at(const char *text, size_
 	case '-':
 		return try_private_key(text, len, p, out);
 	default:
-		if (!try_shape(text, len, p, out))
+		if ((p > 0 && is_alnum(text[p - 1])) || !try_shape(text, len, p, out))
 			return false;
 		attach_name(text, p, out);
 		return true;
