@@ -869,29 +869,29 @@ enum { K_G = 1, K_X = 2, K_RS = 4, K_N = 8, K_P = 16, K_MARK = 32, K_A = 64, K_A
 #define TABLE(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
 static inline TARGET_AVX2 unsigned candidates32(const char *p)
 {
-	const __m256i nibble = _mm256_set1_epi8(0x0f), any = _mm256_set1_epi8(K_MARK);
+	const __m256i nibble = _mm256_set1_epi8(0x0f);
 	/* first bytes: p 0x70, A 0x41, r s 0x72 0x73, g 0x67, x 0x78, : 0x3a, = 0x3d, n 0x6e */
 	const __m256i first_lo =
 	    TABLE(K_P, K_A | K_AS, K_RS, K_RS, 0, 0, 0, K_G, K_X, 0, K_MARK, 0, 0, K_MARK, K_N, 0);
 	const __m256i first_hi = TABLE(0, 0, 0, K_MARK, K_A | K_AS, 0, K_G | K_N, K_X | K_RS | K_P,
 				       0, 0, 0, 0, 0, 0, 0, 0);
 	/* second bytes: p 0x70, h i l m 0x68 0x69 0x6c 0x6d, y 0x79, k 0x6b, o 0x6f; after A,
-	 * B C I K 0x42 0x43 0x49 0x4b (K_A) and S 0x53 (K_AS) */
-	const __m256i second_lo = TABLE(K_N, 0, K_A, K_A | K_AS, 0, 0, 0, 0, K_G, K_G | K_P | K_A,
-					0, K_RS | K_A, K_G, K_G, 0, K_X);
-	const __m256i second_hi =
-	    TABLE(0, 0, 0, 0, K_A, K_AS, K_G | K_X | K_RS, K_N | K_P, 0, 0, 0, 0, 0, 0, 0, 0);
+	 * B C I K 0x42 0x43 0x49 0x4b (K_A) and S 0x53 (K_AS); any byte after '=' ':' (M) */
+	enum { M = K_MARK };
+	const __m256i second_lo =
+	    TABLE(M | K_N, M, M | K_A, M | K_A | K_AS, M, M, M, M, M | K_G, M | K_G | K_P | K_A, M,
+		  M | K_RS | K_A, M | K_G, M | K_G, M, M | K_X);
+	const __m256i second_hi = TABLE(M, M, M, M, M | K_A, M | K_AS, M | K_G | K_X | K_RS,
+					M | K_N | K_P, M, M, M, M, M, M, M, M);
 	__m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	__m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
 	__m256i v5 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 5));
 	__m256i first = _mm256_and_si256(
 	    _mm256_shuffle_epi8(first_lo, _mm256_and_si256(v0, nibble)),
 	    _mm256_shuffle_epi8(first_hi, _mm256_and_si256(_mm256_srli_epi16(v0, 4), nibble)));
-	__m256i second = _mm256_or_si256(
-	    any,
-	    _mm256_and_si256(_mm256_shuffle_epi8(second_lo, _mm256_and_si256(v1, nibble)),
-			     _mm256_shuffle_epi8(
-				 second_hi, _mm256_and_si256(_mm256_srli_epi16(v1, 4), nibble))));
+	__m256i second = _mm256_and_si256(
+	    _mm256_shuffle_epi8(second_lo, _mm256_and_si256(v1, nibble)),
+	    _mm256_shuffle_epi8(second_hi, _mm256_and_si256(_mm256_srli_epi16(v1, 4), nibble)));
 	__m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(first, second), _mm256_setzero_si256());
 	__m256i key = _mm256_and_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('-')),
 				       _mm256_cmpeq_epi8(v5, _mm256_set1_epi8('B')));
