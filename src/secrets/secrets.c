@@ -492,20 +492,12 @@ static const char *const placeholders[] = {
  */
 static bool may_start_literal(char c)
 {
-	switch (c) {
-	case '$':
-	case '`':
-	case '%':
-	case '/':
-	case '~':
-	case '<':
-	case '[':
-	case '(':
-	case '*':
-		return false;
-	default:
-		return true;
-	}
+	static const bool starts_no_literal[256] = {
+	    ['$'] = true, ['`'] = true, ['%'] = true, ['/'] = true, ['~'] = true,
+	    ['<'] = true, ['['] = true, ['('] = true, ['*'] = true,
+	};
+
+	return !starts_no_literal[(unsigned char)c];
 }
 
 static bool is_literal(const char *v, size_t n)
