@@ -189,15 +189,16 @@ static bool in_heredoc(const bale_instruction *body, uint32_t line)
 /*
  * Scans the source of instruction `i` (its continuation lines and heredoc bodies, so a finding
  * names its own line and column). A match on a comment line inside a continuation is skipped,
- * as BuildKit drops those lines. Returns how many findings it made, at most `budget`.
+ * as BuildKit drops those lines. `src` is the Dockerfile's source, slen bytes. Returns how many
+ * findings it made, at most `budget`.
  */
-static int scan_instruction(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
-			    const char *where, int budget)
+static int scan_instruction(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const char *src,
+			    size_t slen, int budget)
 {
 	const bale_instruction *ins = &ctx->instrs[i];
 	const bale_instruction *body = ins->kind == BALE_INSTR_ONBUILD && ins->sub ? ins->sub : ins;
-	size_t slen, end, start, from = 0, counted = 0, line_start = 0;
-	const char *src = bale_dockerfile_source(ctx->df, &slen), *text;
+	size_t end, start, from = 0, counted = 0, line_start = 0;
+	const char *text;
 	uint32_t line = ins->start_line;
 	bale_secret_match m;
 	int found = 0;
@@ -219,8 +220,8 @@ static int scan_instruction(struct lint_ctx *ctx, const bale_rule *rule, size_t 
 			;
 		if (line != ins->start_line && text[blank] == '#' && !in_heredoc(body, line))
 			continue;
-		report_secret(ctx, rule, i, line, (uint32_t)(m.start - line_start + 1), where, NULL,
-			      text, &m);
+		report_secret(ctx, rule, i, line, (uint32_t)(m.start - line_start + 1),
+			      bale_instr_kind_name(ins->kind), NULL, text, &m);
 		found++;
 	}
 	return found;
@@ -228,10 +229,12 @@ static int scan_instruction(struct lint_ctx *ctx, const bale_rule *rule, size_t 
 
 static void check_secret_values(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	size_t slen;
+	const char *src = bale_dockerfile_source(ctx->df, &slen);
+
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_command *c = lint_command(ctx, i);
-		const char *where = bale_instr_kind_name(ins->kind);
 		int found = 0;
 
 		switch (ins->kind) {
@@ -242,7 +245,7 @@ static void check_secret_values(struct lint_ctx *ctx, const bale_rule *rule)
 		default:
 			break;
 		}
-		found = scan_instruction(ctx, rule, i, where, MAX_PER_INSTRUCTION);
+		found = scan_instruction(ctx, rule, i, src, slen, MAX_PER_INSTRUCTION);
 		/* `ENV DB_PASSWORD hunter2`: the legacy form has no '=' for the text scan. */
 		if (found || !c ||
 		    (c->kind != BALE_INSTR_ENV && c->kind != BALE_INSTR_LABEL &&
@@ -257,7 +260,8 @@ static void check_secret_values(struct lint_ctx *ctx, const bale_rule *rule)
 								  kv->value, strlen(kv->value)))
 				continue;
 			m.len = strlen(kv->value);
-			report_secret(ctx, rule, i, 0, 0, where, kv->key, kv->value, &m);
+			report_secret(ctx, rule, i, 0, 0, bale_instr_kind_name(ins->kind), kv->key,
+				      kv->value, &m);
 		}
 	}
 }

@@ -146,6 +146,45 @@ static void test_every_token_shape_is_found(void **state)
 	}
 }
 
+/*
+ * The scan reads the text 16 or 32 bytes at a time: a secret is found at any offset, after text
+ * with and without the bytes the scan stops at, whether the text ends right after it or not.
+ */
+static void test_secrets_are_found_wherever_they_fall(void **state)
+{
+	static const struct {
+		const char *secret, *what, *value;
+	} cases[] = {
+	    {"ghp_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m", "a GitHub token",
+	     "ghp_Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m"},
+	    {"AKIAIOSFODNN7EXAMPLE", "an AWS access key ID", "AKIAIOSFODNN7EXAMPLE"},
+	    {"DB_PASSWORD=hunter22", "a literal credential", "hunter22"},
+	    {"-----BEGIN RSA PRIVATE KEY-----", "a private key", "-----BEGIN RSA PRIVATE KEY-----"},
+	    {"Authorization: Bearer abcdefgh12345", "an Authorization header credential",
+	     "abcdefgh12345"},
+	    {"https://user:hunter22@example.com", "a password in a URL", "hunter22"},
+	};
+	static const char *const fillers[] = {"x", "-_. "};
+	static const char *const tails[] = {"", "\n--now"};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (size_t f = 0; f < 2; f++)
+			for (size_t t = 0; t < 2; t++)
+				for (size_t pad = 0; pad <= 70; pad++) {
+					char text[256];
+					size_t n = 0;
+
+					for (; n < pad; n++)
+						text[n] = fillers[f][n % strlen(fillers[f])];
+					if (pad)
+						text[n - 1] = ' ';
+					snprintf(text + n, sizeof(text) - n, "%s%s",
+						 cases[c].secret, tails[t]);
+					expect_secret(text, cases[c].what, cases[c].value);
+				}
+}
+
 static void test_scanning_resumes_after_each_match(void **state)
 {
 	const char *text = "A=AKIAIOSFODNN7EXAMPLE B=AKIAI44QH8DHBEXAMPLE";
@@ -345,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_prefixes_inside_other_words_are_not_tokens),
 	    cmocka_unit_test(test_literal_passwords_are_found_and_references_are_not),
 	    cmocka_unit_test(test_every_token_shape_is_found),
+	    cmocka_unit_test(test_secrets_are_found_wherever_they_fall),
 	    cmocka_unit_test(test_scanning_resumes_after_each_match),
 	    cmocka_unit_test(test_names_read_as_credentials),
 	    cmocka_unit_test(test_files_named_for_credentials),
