@@ -60,10 +60,23 @@ struct lint_run_cmd {
 };
 
 /* The commands of one tool name: the first and last of its chain. */
-struct lint_tool_slot {
+struct lint_tool {
 	const char *name;
 	size_t head, tail;
+	size_t next; /* the next tool of the same hash bucket, or SIZE_MAX */
 };
+
+/* What the rules ask of an instruction again and again, worked out once. */
+struct lint_instr {
+	size_t stage;		 /* lint_stage_of() */
+	bale_cmd_script *script; /* the shell model lint_script() parses on first use */
+	const bale_cmd *run;	 /* a RUN's (or ONBUILD RUN's) commands, once listed */
+	size_t nrun;
+	bool script_done;
+	bool onbuild; /* `run` is the RUN of an ONBUILD */
+};
+
+#define LINT_TOOL_BUCKETS 64
 
 struct lint_ctx {
 	const char *filename;
@@ -78,16 +91,19 @@ struct lint_ctx {
 	const bale_lint_config *cfg;
 	const struct lint_pragmas *pragmas;
 	bale_findings *findings;
-	/* Shell models of RUN (and ONBUILD RUN) instructions, parsed on first use. */
-	bale_cmd_script **scripts;
-	bool *scripts_done;
+	/* Per instruction (ninstrs of them): its stage, shell model and RUN commands. */
+	struct lint_instr *instr_info;
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
 	struct lint_run_cmd *run_cmds;
 	size_t nrun_cmds, run_cmds_alloc;
 	bool run_cmds_done;
-	/* The same commands by tool name: a hash table of chains through run_next, in order. */
-	struct lint_tool_slot *tool_slots;
-	size_t tool_mask;
+	/*
+	 * The same commands by tool name: one chain per tool through run_next, in file order; the
+	 * tools hash into buckets (chains through lint_tool.next, SIZE_MAX ends one).
+	 */
+	struct lint_tool *tools;
+	size_t ntools;
+	size_t tool_bucket[LINT_TOOL_BUCKETS];
 	size_t *run_next; /* per command: the next one of the same tool, or SIZE_MAX */
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
@@ -147,11 +163,35 @@ void lint_scripts_release(struct lint_ctx *ctx);
  * NULL for other instructions or without stages.
  */
 const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild);
-/* The commands RUN instruction `instr` runs (ONBUILD RUN too with `onbuild`); NULL, *n 0 else. */
-const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild, size_t *n);
+/* Lists the commands of every RUN once (lint_run_commands, lint_each_command call it). */
+void lint_list_run_commands(struct lint_ctx *ctx);
+
+/*
+ * The commands RUN instruction `instr` runs (ONBUILD RUN too with `onbuild`); NULL, *n 0 else.
+ * Inline: rules ask it of every instruction.
+ */
+static inline const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild,
+						size_t *n)
+{
+	const struct lint_instr *in;
+
+	if (!ctx->run_cmds_done)
+		lint_list_run_commands(ctx);
+	in = &ctx->instr_info[instr];
+	if (in->onbuild && !onbuild) {
+		*n = 0;
+		return NULL;
+	}
+	*n = in->nrun;
+	return in->run;
+}
 
 /* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */
-size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
+static inline size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
+{
+	return ctx->instr_info && instr < ctx->ninstrs ? ctx->instr_info[instr].stage
+						       : BALE_NO_STAGE;
+}
 /*
  * True when stage `stage` ships: it is the target, or a stage the target is built FROM (its
  * layers are the target's lower layers). BALE_NO_STAGE never ships.
@@ -185,7 +225,10 @@ static inline bool lint_cmd_in(const bale_cmd *cmd, const char *const *names)
 /* True when `instr` is in the stage that ships (the target stage). */
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
 /* The typed view of `instr`, or NULL without stages. */
-const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr);
+static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
+{
+	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;
+}
 /*
  * Runs ShellCheck on the file's RUN scripts when it is installed and the configuration allows
  * (shellcheck.c); its findings are rules SCnnnn. Returns 0 or an error (ShellCheck failing).

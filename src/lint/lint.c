@@ -167,63 +167,81 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	bale_buf_release(&msg);
 }
 
-static uint32_t tool_hash(const char *name)
+/* The bucket of a tool name: its first three bytes tell most tools apart. */
+static size_t tool_bucket(const char *name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t h = (unsigned char)name[0];
 
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h;
+	if (name[0]) {
+		h = h * 31 + (unsigned char)name[1];
+		if (name[1])
+			h = h * 31 + (unsigned char)name[2];
+	}
+	return h & (LINT_TOOL_BUCKETS - 1);
+}
+
+static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
+{
+	for (size_t t = ctx->tool_bucket[tool_bucket(name)]; t != SIZE_MAX; t = ctx->tools[t].next)
+		if (ctx->tools[t].name[0] == name[0] && strcmp(ctx->tools[t].name, name) == 0)
+			return &ctx->tools[t];
+	return NULL;
 }
 
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
 static void index_run_commands(struct lint_ctx *ctx)
 {
-	size_t size = 16;
+	size_t n = ctx->nrun_cmds ? ctx->nrun_cmds : 1;
 
-	while (size < 2 * ctx->nrun_cmds)
-		size *= 2;
-	ctx->tool_slots = calloc(size, sizeof(*ctx->tool_slots));
-	ctx->run_next = malloc((ctx->nrun_cmds ? ctx->nrun_cmds : 1) * sizeof(*ctx->run_next));
-	if (!ctx->tool_slots || !ctx->run_next) {
+	for (size_t b = 0; b < LINT_TOOL_BUCKETS; b++)
+		ctx->tool_bucket[b] = SIZE_MAX;
+	ctx->tools = malloc(n * sizeof(*ctx->tools));
+	ctx->run_next = malloc(n * sizeof(*ctx->run_next));
+	if (!ctx->tools || !ctx->run_next) {
 		ctx->err = BALE_ENOMEM;
 		return;
 	}
-	ctx->tool_mask = size - 1;
 	for (size_t k = 0; k < ctx->nrun_cmds; k++) {
 		const char *name = ctx->run_cmds[k].cmd->name;
-		size_t h = tool_hash(name) & ctx->tool_mask;
-		struct lint_tool_slot *slot;
+		struct lint_tool *tool = find_tool(ctx, name);
 
-		while (ctx->tool_slots[h].name && strcmp(ctx->tool_slots[h].name, name) != 0)
-			h = (h + 1) & ctx->tool_mask;
-		slot = &ctx->tool_slots[h];
-		if (!slot->name) {
-			slot->name = name;
-			slot->head = k;
+		if (!tool) {
+			size_t b = tool_bucket(name);
+
+			tool = &ctx->tools[ctx->ntools];
+			*tool = (struct lint_tool){name, k, k, ctx->tool_bucket[b]};
+			ctx->tool_bucket[b] = ctx->ntools++;
 		} else {
-			ctx->run_next[slot->tail] = k;
+			ctx->run_next[tool->tail] = k;
+			tool->tail = k;
 		}
-		slot->tail = k;
 		ctx->run_next[k] = SIZE_MAX;
 	}
 }
 
-/* Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them. */
-static void list_run_commands(struct lint_ctx *ctx)
+/*
+ * Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them,
+ * and notes each instruction's own commands.
+ */
+void lint_list_run_commands(struct lint_ctx *ctx)
 {
 	ctx->run_cmds_done = true;
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
+		struct lint_instr *info = &ctx->instr_info[i];
 		const bale_cmd_script *script;
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
+		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub) {
 			ins = ins->sub;
+			info->onbuild = true;
+		}
 		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
 			continue;
 		cmds = bale_cmd_script_commands(script, &n);
+		info->run = cmds;
+		info->nrun = n;
 		if (n &&
 		    BALE_ARRAY_RESERVE(ctx->run_cmds, ctx->run_cmds_alloc, ctx->nrun_cmds + n)) {
 			ctx->err = BALE_ENOMEM;
@@ -236,43 +254,35 @@ static void list_run_commands(struct lint_ctx *ctx)
 		index_run_commands(ctx);
 }
 
-static const struct lint_tool_slot *find_tool(const struct lint_ctx *ctx, const char *name)
-{
-	size_t h = tool_hash(name) & ctx->tool_mask;
-
-	for (; ctx->tool_slots[h].name; h = (h + 1) & ctx->tool_mask)
-		if (strcmp(ctx->tool_slots[h].name, name) == 0)
-			return &ctx->tool_slots[h];
-	return NULL;
-}
-
 int lint_scripts_init(struct lint_ctx *ctx)
 {
-	ctx->scripts = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->scripts));
-	ctx->scripts_done = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->scripts_done));
-	return ctx->scripts && ctx->scripts_done ? 0 : bale_error_oom();
+	ctx->instr_info = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->instr_info));
+	if (!ctx->instr_info)
+		return bale_error_oom();
+	for (size_t i = 0; i < ctx->ninstrs; i++)
+		ctx->instr_info[i].stage =
+		    ctx->stages ? bale_stages_stage_of(ctx->stages, i) : BALE_NO_STAGE;
+	return 0;
 }
 
 void lint_scripts_release(struct lint_ctx *ctx)
 {
-	for (size_t i = 0; ctx->scripts && i < ctx->ninstrs; i++)
-		bale_cmd_script_free(ctx->scripts[i]);
-	free(ctx->scripts);
-	free(ctx->scripts_done);
+	for (size_t i = 0; ctx->instr_info && i < ctx->ninstrs; i++)
+		bale_cmd_script_free(ctx->instr_info[i].script);
+	free(ctx->instr_info);
 	free(ctx->run_cmds);
-	free(ctx->tool_slots);
+	free(ctx->tools);
 	free(ctx->run_next);
-	ctx->scripts = NULL;
-	ctx->scripts_done = NULL;
+	ctx->instr_info = NULL;
 	ctx->run_cmds = NULL;
-	ctx->tool_slots = NULL;
+	ctx->tools = NULL;
 	ctx->run_next = NULL;
 }
 
 bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
 {
 	if (!ctx->run_cmds_done)
-		list_run_commands(ctx);
+		lint_list_run_commands(ctx);
 	if (ctx->err)
 		return false;
 	for (; *tools; tools++)
@@ -288,23 +298,23 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 	bool walk_all = !tools;
 
 	if (!ctx->run_cmds_done)
-		list_run_commands(ctx);
+		lint_list_run_commands(ctx);
 	if (ctx->err)
 		return;
 	for (const char *const *t = tools; t && *t && !walk_all; t++) {
-		const struct lint_tool_slot *slot = find_tool(ctx, *t);
+		const struct lint_tool *tool = find_tool(ctx, *t);
 		bool seen = false;
 
-		if (!slot)
+		if (!tool)
 			continue;
 		for (size_t j = 0; j < nchains && !seen; j++)
-			seen = next[j] == slot->head;
+			seen = next[j] == tool->head;
 		if (seen)
 			continue;
 		if (nchains == BALE_ARRAY_SIZE(next))
 			walk_all = true; /* more tools than chains merged: walk all and compare */
 		else
-			next[nchains++] = slot->head;
+			next[nchains++] = tool->head;
 	}
 	if (walk_all) {
 		for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
@@ -334,13 +344,6 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 	}
 }
 
-size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
-{
-	if (!ctx->stages || instr >= ctx->ninstrs)
-		return BALE_NO_STAGE;
-	return bale_stages_stage_of(ctx->stages, instr);
-}
-
 const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild)
 {
 	const bale_command *c = lint_command(ctx, instr);
@@ -348,19 +351,6 @@ const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool
 	if (c && c->kind == BALE_INSTR_ONBUILD)
 		c = onbuild ? c->onbuild.trigger : NULL;
 	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
-const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild, size_t *n)
-{
-	const bale_instruction *ins = &ctx->instrs[instr];
-	const bale_cmd_script *script;
-
-	*n = 0;
-	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub && onbuild)
-		ins = ins->sub;
-	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, instr)))
-		return NULL;
-	return bale_cmd_script_commands(script, n);
 }
 
 bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
@@ -385,11 +375,6 @@ bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr)
 	size_t stage = lint_stage_of(ctx, instr);
 
 	return stage != BALE_NO_STAGE && stage == ctx->target;
-}
-
-const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
-{
-	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;
 }
 
 const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len)
@@ -502,9 +487,9 @@ const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 
 	if (instr >= ctx->ninstrs || ctx->err)
 		return NULL;
-	if (ctx->scripts_done[instr])
-		return ctx->scripts[instr];
-	ctx->scripts_done[instr] = true;
+	if (ctx->instr_info[instr].script_done)
+		return ctx->instr_info[instr].script;
+	ctx->instr_info[instr].script_done = true;
 	ins = &ctx->instrs[instr];
 	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
 		ins = ins->sub;
@@ -512,12 +497,12 @@ const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 	    ins->kind != BALE_INSTR_ENTRYPOINT)
 		return NULL;
 	src = bale_dockerfile_source(ctx->df, &src_len);
-	if (bale_cmd_parse_instruction(&ctx->scripts[instr], ins, src, src_len,
+	if (bale_cmd_parse_instruction(&ctx->instr_info[instr].script, ins, src, src_len,
 				       bale_dockerfile_escape(ctx->df), &opts) != 0) {
 		ctx->err = bale_error_last()->code;
-		ctx->scripts[instr] = NULL;
+		ctx->instr_info[instr].script = NULL;
 	}
-	return ctx->scripts[instr];
+	return ctx->instr_info[instr].script;
 }
 
 /*
