@@ -501,53 +501,123 @@ static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, b
 	return false;
 }
 
-/* What `cmd` turns off, or NULL. */
-static const char *tls_off_in(const bale_cmd *cmd)
+static const char *npm_tls_off(const bale_cmd *cmd)
 {
-	if (lint_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
-		return "curl -k/--insecure: TLS certificate checks";
-	if (lint_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
-		return "curl --proxy-insecure: TLS certificate checks";
-	if (lint_cmd_is(cmd, "wget") && bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
-		return "wget --no-check-certificate: TLS certificate checks";
-	if (lint_cmd_is(cmd, "pip") &&
-	    (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
-	     (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
-	      (bale_cmd_has_operand(cmd, "global.trusted-host") ||
-	       bale_cmd_has_operand(cmd, "install.trusted-host")))))
-		return "pip --trusted-host: TLS certificate checks";
-	if (lint_cmd_is_any(cmd, "npm", "yarn", "pnpm") &&
-	    (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
-	     bale_cmd_has_flag(cmd, "--no-strict-ssl", NULL) ||
-	     ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
-	       is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL))))))
+	if (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
+	    bale_cmd_has_flag(cmd, "--no-strict-ssl", NULL) ||
+	    ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
+	      is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL)))))
 		return "strict-ssl false: the package manager's TLS certificate checks";
-	if (lint_cmd_is(cmd, "git") &&
-	    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
-		return "git http.sslVerify false: TLS certificate checks";
-	if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude") &&
-	    (bale_cmd_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
-			       "--force-yes", NULL) ||
-	     option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
-	     option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
-	     option_sets(cmd, "-o", "Verify-Peer", false)))
+	return NULL;
+}
+
+static const char *apt_tls_off(const bale_cmd *cmd)
+{
+	if (bale_cmd_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
+			      "--force-yes", NULL) ||
+	    option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
+	    option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
+	    option_sets(cmd, "-o", "Verify-Peer", false))
 		return "apt --allow-unauthenticated: package signature checks";
-	if (lint_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
-		return "apk --allow-untrusted: package signature checks";
-	if (lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf") &&
-	    (bale_cmd_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks", NULL) ||
-	     option_sets(cmd, "--setopt", "gpgcheck", false) ||
-	     option_sets(cmd, "--setopt", "sslverify", false)))
+	return NULL;
+}
+
+static const char *rpm_tls_off(const bale_cmd *cmd)
+{
+	if (bale_cmd_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks", NULL) ||
+	    option_sets(cmd, "--setopt", "gpgcheck", false) ||
+	    option_sets(cmd, "--setopt", "sslverify", false))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
-	if (lint_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
-		return "zypper --no-gpg-checks: package signature checks";
-	if (lint_cmd_is(cmd, "rpm") && bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
-		return "rpm --nosignature: package signature checks";
-	/* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
-	for (size_t w = 0; lint_cmd_is_any(cmd, "echo", "printf", "tee") && w < cmd->nwords; w++)
+	return NULL;
+}
+
+/* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
+static const char *trusted_source(const bale_cmd *cmd)
+{
+	for (size_t w = 0; w < cmd->nwords; w++)
 		if (strstr(cmd->words[w].value, "trusted=yes]") ||
 		    strstr(cmd->words[w].value, "trusted=yes "))
 			return "an apt source marked [trusted=yes]: package signature checks";
+	return NULL;
+}
+
+/*
+ * What `cmd` turns off, or NULL. Every command of every RUN comes here: the first byte of the
+ * tool's name picks the few tools to compare it with.
+ */
+static const char *tls_off_in(const bale_cmd *cmd)
+{
+	switch (cmd->name[0]) {
+	case 'a':
+		if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude"))
+			return apt_tls_off(cmd);
+		if (lint_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
+			return "apk --allow-untrusted: package signature checks";
+		break;
+	case 'c':
+		if (!lint_cmd_is(cmd, "curl"))
+			break;
+		if (bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
+			return "curl -k/--insecure: TLS certificate checks";
+		if (bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
+			return "curl --proxy-insecure: TLS certificate checks";
+		break;
+	case 'd':
+	case 'm':
+	case 'y':
+		if (lint_cmd_is_any(cmd, "dnf", "yum", "microdnf"))
+			return rpm_tls_off(cmd);
+		if (lint_cmd_is(cmd, "yarn"))
+			return npm_tls_off(cmd);
+		break;
+	case 'e':
+		if (lint_cmd_is(cmd, "echo"))
+			return trusted_source(cmd);
+		break;
+	case 'g':
+		if (lint_cmd_is(cmd, "git") &&
+		    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
+			return "git http.sslVerify false: TLS certificate checks";
+		break;
+	case 'n':
+		if (lint_cmd_is(cmd, "npm"))
+			return npm_tls_off(cmd);
+		break;
+	case 'p':
+		if (lint_cmd_is(cmd, "pip") &&
+		    (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
+		     (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
+		      (bale_cmd_has_operand(cmd, "global.trusted-host") ||
+		       bale_cmd_has_operand(cmd, "install.trusted-host")))))
+			return "pip --trusted-host: TLS certificate checks";
+		if (lint_cmd_is(cmd, "pnpm"))
+			return npm_tls_off(cmd);
+		if (lint_cmd_is(cmd, "printf"))
+			return trusted_source(cmd);
+		break;
+	case 'r':
+		if (lint_cmd_is(cmd, "rpm") &&
+		    bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
+			return "rpm --nosignature: package signature checks";
+		break;
+	case 't':
+		if (lint_cmd_is(cmd, "tdnf"))
+			return rpm_tls_off(cmd);
+		if (lint_cmd_is(cmd, "tee"))
+			return trusted_source(cmd);
+		break;
+	case 'w':
+		if (lint_cmd_is(cmd, "wget") &&
+		    bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
+			return "wget --no-check-certificate: TLS certificate checks";
+		break;
+	case 'z':
+		if (lint_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
+			return "zypper --no-gpg-checks: package signature checks";
+		break;
+	default:
+		break;
+	}
 	return NULL;
 }
 
@@ -590,6 +660,7 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 		for (size_t k = 0; k < n; k++) {
 			const bale_cmd *cmd = &cmds[k];
 			const char *what = tls_off_in(cmd);
+			bool exporting;
 
 			if (what) {
 				const char *colon = strchr(what, ':');
@@ -609,12 +680,11 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 			if (what)
 				continue;
 			/* `export NAME=0`, `env NAME=0 cmd` */
-			if (cmd->arg0 == 0 && !lint_cmd_is_any(cmd, "export", "declare", "typeset"))
+			exporting = lint_cmd_is_any(cmd, "export", "declare", "typeset");
+			if (cmd->arg0 == 0 && !exporting)
 				continue;
 			for (size_t w = 0; w < cmd->nwords; w++) {
-				bool exported =
-				    lint_cmd_is_any(cmd, "export", "declare", "typeset") &&
-				    w > cmd->arg0;
+				bool exported = exporting && w > cmd->arg0;
 				bool env_word = w < cmd->arg0;
 
 				if ((exported || env_word) &&
