@@ -31,14 +31,31 @@ static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 	return cmd->subcommand && strcmp(cmd->subcommand, sub) == 0;
 }
 
-static bool is_apt(const bale_cmd *cmd)
+/* The package managers these rules know; the first byte of the tool's name picks the compares. */
+enum pkg_tool { PT_NONE, PT_APT, PT_APK, PT_RPM, PT_ZYPPER };
+
+static enum pkg_tool pkg_tool(const bale_cmd *cmd)
 {
-	return lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude");
+	switch (cmd->name[0]) {
+	case 'a':
+		if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude"))
+			return PT_APT;
+		return lint_cmd_is(cmd, "apk") ? PT_APK : PT_NONE;
+	case 'd':
+	case 'm':
+	case 't':
+	case 'y':
+		return lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf") ? PT_RPM : PT_NONE;
+	case 'z':
+		return lint_cmd_is(cmd, "zypper") ? PT_ZYPPER : PT_NONE;
+	default:
+		return PT_NONE;
+	}
 }
 
-static bool is_rpm_manager(const bale_cmd *cmd)
+static bool is_apt(const bale_cmd *cmd)
 {
-	return lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf");
+	return pkg_tool(cmd) == PT_APT;
 }
 
 static bool eqn(const char *a, size_t alen, const char *b)
@@ -64,49 +81,64 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
  * BL1001 build-tools-in-final-stage
  * =========================================================================================== */
 
+/* A string with its length, for tables compared against names of known length. */
+struct lstr {
+	const char *s;
+	size_t len;
+};
+#define LSTR(x)                                                                                    \
+	{                                                                                          \
+		x, sizeof(x) - 1                                                                   \
+	}
+
 /* Compilers, build systems, SDKs and headers: what a build needs and a service does not. */
 static bool is_build_tool(const char *name, size_t len)
 {
-	static const char *const exact[] = {"gcc",	   "g++",
-					    "gcc-c++",	   "cpp",
-					    "clang",	   "llvm",
-					    "make",	   "cmake",
-					    "ninja-build", "build-essential",
-					    "build-base",  "alpine-sdk",
-					    "autoconf",	   "automake",
-					    "libtool",	   "pkg-config",
-					    "pkgconf",	   "golang",
-					    "golang-go",   "go",
-					    "rust",	   "rustc",
-					    "cargo",	   "maven",
-					    "gradle",	   "ant",
-					    "default-jdk", "default-jdk-headless",
-					    "gfortran",	   "nasm",
-					    "yasm",	   "bison",
-					    "flex",	   "linux-headers",
-					    "musl-dev",	   "libc-dev",
-					    "binutils",	   "meson",
-					    "scons",	   "devtoolset",
-					    NULL};
+	static const struct lstr exact[] = {
+	    LSTR("gcc"),	 LSTR("g++"),
+	    LSTR("gcc-c++"),	 LSTR("cpp"),
+	    LSTR("clang"),	 LSTR("llvm"),
+	    LSTR("make"),	 LSTR("cmake"),
+	    LSTR("ninja-build"), LSTR("build-essential"),
+	    LSTR("build-base"),	 LSTR("alpine-sdk"),
+	    LSTR("autoconf"),	 LSTR("automake"),
+	    LSTR("libtool"),	 LSTR("pkg-config"),
+	    LSTR("pkgconf"),	 LSTR("golang"),
+	    LSTR("golang-go"),	 LSTR("go"),
+	    LSTR("rust"),	 LSTR("rustc"),
+	    LSTR("cargo"),	 LSTR("maven"),
+	    LSTR("gradle"),	 LSTR("ant"),
+	    LSTR("default-jdk"), LSTR("default-jdk-headless"),
+	    LSTR("gfortran"),	 LSTR("nasm"),
+	    LSTR("yasm"),	 LSTR("bison"),
+	    LSTR("flex"),	 LSTR("linux-headers"),
+	    LSTR("musl-dev"),	 LSTR("libc-dev"),
+	    LSTR("binutils"),	 LSTR("meson"),
+	    LSTR("scons"),	 LSTR("devtoolset"),
+	};
+	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
+	static const struct lstr versioned[] = {LSTR("gcc-"),  LSTR("g++-"),	LSTR("clang-"),
+						LSTR("llvm-"), LSTR("golang-"), LSTR("rust-")};
 	size_t colon;
 
 	/* apt's name:arch */
 	for (colon = 0; colon < len && name[colon] != ':'; colon++)
 		;
 	len = colon;
-	for (const char *const *e = exact; *e; e++)
-		if (eqn(name, len, *e))
+	if (!len)
+		return false;
+	for (size_t e = 0; e < BALE_ARRAY_SIZE(exact); e++)
+		if (exact[e].len == len && exact[e].s[0] == name[0] &&
+		    memcmp(exact[e].s, name, len) == 0)
 			return true;
 	if (ends_with(name, len, "-dev") || ends_with(name, len, "-devel") ||
 	    ends_with(name, len, "-headers") || starts_with(name, len, "linux-headers-"))
 		return true;
-	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
-	for (const char *const *p =
-		 (const char *const[]){"gcc-", "g++-", "clang-", "llvm-", "golang-", "rust-", NULL};
-	     *p; p++) {
-		size_t n = strlen(*p);
+	for (size_t p = 0; p < BALE_ARRAY_SIZE(versioned); p++) {
+		size_t n = versioned[p].len;
 
-		if (len > n && starts_with(name, len, *p) && name[n] >= '0' && name[n] <= '9')
+		if (len > n && memcmp(name, versioned[p].s, n) == 0 && name[n] >= '0' &&
+		    name[n] <= '9')
 			return true;
 	}
 	/* openjdk-17-jdk, openjdk-17-jdk-headless, openjdk17-jdk (apk), java-17-openjdk-devel */
@@ -118,24 +150,32 @@ static bool is_build_tool(const char *name, size_t len)
 
 static bool is_install(const bale_cmd *cmd)
 {
-	if (is_apt(cmd))
+	switch (pkg_tool(cmd)) {
+	case PT_APT:
 		return subcommand_is(cmd, "install") || subcommand_is(cmd, "build-dep");
-	if (lint_cmd_is(cmd, "apk"))
+	case PT_APK:
 		return subcommand_is(cmd, "add");
-	if (is_rpm_manager(cmd) || lint_cmd_is(cmd, "zypper"))
+	case PT_RPM:
+	case PT_ZYPPER:
 		return subcommand_is(cmd, "install");
-	return false;
+	default:
+		return false;
+	}
 }
 
 static bool is_removal(const bale_cmd *cmd)
 {
-	if (is_apt(cmd))
+	switch (pkg_tool(cmd)) {
+	case PT_APT:
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "purge");
-	if (lint_cmd_is(cmd, "apk"))
+	case PT_APK:
 		return subcommand_is(cmd, "del");
-	if (is_rpm_manager(cmd) || lint_cmd_is(cmd, "zypper"))
+	case PT_RPM:
+	case PT_ZYPPER:
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "erase");
-	return false;
+	default:
+		return false;
+	}
 }
 
 /*
@@ -208,9 +248,11 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 			if (subcommand_is(cmd, "build-dep")) {
 				at = &cmd->words[cmd->subcommand_word];
 				bale_buf_adds(&names, "the build dependencies of ");
-				for (size_t o = 0; o < cmd->noperands; o++)
-					bale_buf_addf(&names, "%s'%s'", o ? ", " : "",
-						      cmd->operands[o]->value);
+				for (size_t o = 0; o < cmd->noperands; o++) {
+					bale_buf_adds(&names, o ? ", '" : "'");
+					bale_buf_adds(&names, cmd->operands[o]->value);
+					bale_buf_adds(&names, "'");
+				}
 				count = 1;
 			}
 			for (size_t p = 0; p < cmd->npkgs; p++) {
@@ -223,10 +265,11 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 					continue;
 				if (!at)
 					at = pkg->word;
-				if (count < 6)
-					bale_buf_addf(&names, "%s%.*s", count ? ", " : "",
-						      (int)pkg->name_len, pkg->name);
-				else if (count == 6)
+				if (count < 6) {
+					if (count)
+						bale_buf_adds(&names, ", ");
+					bale_buf_add(&names, pkg->name, pkg->name_len);
+				} else if (count == 6)
 					bale_buf_adds(&names, ", ...");
 				count++;
 			}
@@ -959,7 +1002,9 @@ const struct lint_rule lint_rule_BL1005 = {
 
 static bool is_update(const bale_cmd *cmd)
 {
-	return (is_apt(cmd) || lint_cmd_is(cmd, "apk")) && subcommand_is(cmd, "update");
+	enum pkg_tool t = pkg_tool(cmd);
+
+	return (t == PT_APT || t == PT_APK) && subcommand_is(cmd, "update");
 }
 
 /* Commands that do nothing to the system: they may sit beside a lone update. */
