@@ -91,6 +91,9 @@ struct lint_ctx {
 	const bale_lint_config *cfg;
 	const struct lint_pragmas *pragmas;
 	bale_findings *findings;
+	/* The rule running and its configured severity (lint_report's usual case). */
+	const bale_rule *rule;
+	bale_severity rule_severity;
 	/* Per instruction (ninstrs of them): its stage, shell model and RUN commands. */
 	struct lint_instr *instr_info;
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */

@@ -115,20 +115,25 @@ static int format_message(char *out, size_t size, const char *fmt, va_list ap)
 void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
 		 uint32_t col, const char *fmt, ...)
 {
-	bale_severity sev = bale_lint_config_severity(ctx->cfg, rule);
+	const struct lint_pragmas *pr = ctx->pragmas;
 	bale_location loc = {.file = ctx->filename, .layer = -1};
-	bale_buf msg = BALE_BUF_INIT;
+	bale_severity sev;
 	char text[512];
 	va_list ap;
 	int rc, n;
 
-	if (ctx->err || sev == BALE_SEV_NONE)
+	if (ctx->err)
 		return;
-	if (lint_pragmas_ignore(ctx->pragmas, rule, instr, lint_stage_of(ctx, instr),
+	/* The rule running reports for itself nearly always: its severity is known already. */
+	sev = rule == ctx->rule ? ctx->rule_severity : bale_lint_config_severity(ctx->cfg, rule);
+	if (sev == BALE_SEV_NONE)
+		return;
+	if ((pr->n || pr->check_skip_all) &&
+	    lint_pragmas_ignore(pr, rule, instr, lint_stage_of(ctx, instr),
 				ctx->cfg->disable_ignore_pragma))
 		return;
 	/* `# check=error=true` makes BuildKit's own checks fail the build. */
-	if (ctx->pragmas->check_error && lint_rule_is_buildkit_check(rule))
+	if (pr->check_error && lint_rule_is_buildkit_check(rule))
 		sev = BALE_SEV_ERROR;
 	if (instr < ctx->ninstrs) {
 		const bale_instruction *ins = &ctx->instrs[instr];
@@ -155,16 +160,18 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	} else if ((size_t)n < sizeof(text)) {
 		rc = report_findings_add_text(ctx->findings, rule, sev, &loc, text, (size_t)n);
 	} else {
+		bale_buf msg = BALE_BUF_INIT;
+
 		va_start(ap, fmt);
 		bale_buf_vaddf(&msg, fmt, ap);
 		va_end(ap);
 		rc = msg.err ? msg.err
 			     : report_findings_add_text(ctx->findings, rule, sev, &loc, msg.ptr,
 							msg.len);
+		bale_buf_release(&msg);
 	}
 	if (rc)
 		ctx->err = rc;
-	bale_buf_release(&msg);
 }
 
 /* The bucket of a tool name: its first three bytes tell most tools apart. */
@@ -588,7 +595,9 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 
 		if (!r->check || (r->needs_stages && !stages))
 			continue;
-		if (bale_lint_config_severity(cfg, &r->meta) == BALE_SEV_NONE)
+		ctx.rule = &r->meta;
+		ctx.rule_severity = bale_lint_config_severity(cfg, &r->meta);
+		if (ctx.rule_severity == BALE_SEV_NONE)
 			continue;
 		r->check(&ctx, &r->meta);
 	}
