@@ -190,7 +190,8 @@ static size_t tool_bucket(const char *name)
 static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
 {
 	for (size_t t = ctx->tool_bucket[tool_bucket(name)]; t != SIZE_MAX; t = ctx->tools[t].next)
-		if (ctx->tools[t].name[0] == name[0] && strcmp(ctx->tools[t].name, name) == 0)
+		if (ctx->tools[t].name == name ||
+		    (ctx->tools[t].name[0] == name[0] && strcmp(ctx->tools[t].name, name) == 0))
 			return &ctx->tools[t];
 	return NULL;
 }

@@ -124,10 +124,10 @@ const struct lint_rule lint_rule_DL3005 = {
  */
 static bool removes_apt_lists(const bale_cmd *cmd)
 {
-	bool rm = bale_cmd_is(cmd, "rm") && bale_cmd_has_flag(cmd, "-r", "-R", "--recursive", NULL);
-	bool find = bale_cmd_is(cmd, "find") && bale_cmd_has_flag(cmd, "-delete", NULL);
+	bool rm = lint_cmd_is(cmd, "rm") && bale_cmd_has_flag(cmd, "-r", "-R", "--recursive", NULL);
+	bool find = lint_cmd_is(cmd, "find") && bale_cmd_has_flag(cmd, "-delete", NULL);
 
-	if (bale_cmd_is_any(cmd, "apt-get", "apt", NULL) &&
+	if (lint_cmd_is_any(cmd, "apt-get", "apt") &&
 	    (subcommand_is(cmd, "distclean") || subcommand_is(cmd, "dist-clean")))
 		return true;
 	for (size_t o = 0; (rm || find) && o < cmd->noperands; o++) {
@@ -158,9 +158,9 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 		/* The lists are left when an update runs after the last removal of them. */
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
-			/* Every command: bale_cmd_is() calls, not a variadic one. */
-			if ((bale_cmd_is(&cmds[c], "apt-get") || bale_cmd_is(&cmds[c], "apt") ||
-			     bale_cmd_is(&cmds[c], "aptitude")) &&
+			/* Every command: lint_cmd_is() calls, not a variadic one. */
+			if ((lint_cmd_is(&cmds[c], "apt-get") || lint_cmd_is(&cmds[c], "apt") ||
+			     lint_cmd_is(&cmds[c], "aptitude")) &&
 			    subcommand_is(&cmds[c], "update"))
 				update = update ? update : &cmds[c];
 			else if (removes_apt_lists(&cmds[c]))
@@ -246,7 +246,7 @@ static bool assumes_yes(const bale_cmd *cmd, const bale_cmd *all)
 	if (quiet >= 2)
 		return true;
 	/* `yes | apt-get install ...` answers the prompt. */
-	return cmd->pipe_prev != BALE_CMD_NONE && bale_cmd_is(&all[cmd->pipe_prev], "yes");
+	return cmd->pipe_prev != BALE_CMD_NONE && lint_cmd_is(&all[cmd->pipe_prev], "yes");
 }
 
 static bool prompts(const bale_cmd *cmd)

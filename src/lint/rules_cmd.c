@@ -65,7 +65,7 @@ static void irrelevant_command(struct lint_ctx *ctx, const bale_rule *rule, size
 
 	(void)arg;
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(irrelevant); k++) {
-		if (!bale_cmd_is(cmd, irrelevant[k].tool))
+		if (!lint_cmd_is(cmd, irrelevant[k].tool))
 			continue;
 		if ((strcmp(irrelevant[k].tool, "kill") == 0 && has_background_job(all, n)) ||
 		    (strcmp(irrelevant[k].tool, "ssh") == 0 && has_ssh_mount(ctx, instr)))

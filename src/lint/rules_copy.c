@@ -120,8 +120,8 @@ static const char *word_value(const struct lint_ctx *ctx, size_t instr, const ch
  */
 static const char *extracted_archive(const bale_cmd *cmd, bool *dynamic)
 {
-	/* Every command is asked: bale_cmd_is() calls, not a variadic one. */
-	if (!(bale_cmd_is(cmd, "tar") || bale_cmd_is(cmd, "bsdtar")) ||
+	/* Every command is asked: lint_cmd_is() calls, not a variadic one. */
+	if (!(lint_cmd_is(cmd, "tar") || lint_cmd_is(cmd, "bsdtar")) ||
 	    !bale_cmd_has_flag(cmd, "-x", "--extract", "--get", NULL) ||
 	    bale_cmd_has_flag(cmd, "--strip-components", "--exclude", "--wildcards", "--transform",
 			      "--xform", "-X", "--exclude-from", "-T", "--files-from", NULL))

@@ -54,7 +54,7 @@ static const char *env_value(struct lint_ctx *ctx, size_t i, const bale_cmd *cmd
 	if (v)
 		return v;
 	for (size_t k = c; k-- > 0;) {
-		if (!bale_cmd_is(&cmds[k], "export"))
+		if (!lint_cmd_is(&cmds[k], "export"))
 			continue;
 		for (size_t w = 1; w < cmds[k].nwords; w++) {
 			const char *word = cmds[k].words[w].value;
@@ -99,7 +99,7 @@ static void check_pip_cache(struct lint_ctx *ctx, const bale_rule *rule)
 			const bale_cmd *cmd = &cmds[c];
 			const char *dir;
 
-			if (!bale_cmd_is(cmd, "pip") || !cmd->subcommand ||
+			if (!lint_cmd_is(cmd, "pip") || !cmd->subcommand ||
 			    strcmp(cmd->subcommand, "install") != 0 ||
 			    bale_cmd_has_flag(cmd, "--no-cache-dir", NULL))
 				continue;
@@ -126,7 +126,7 @@ static bool yarn_installs(const bale_cmd *cmd)
 {
 	const char *sub = cmd->subcommand;
 
-	if (!bale_cmd_is(cmd, "yarn") || !sub)
+	if (!lint_cmd_is(cmd, "yarn") || !sub)
 		return false;
 	/* bare `yarn` installs, but `yarn --version` does not */
 	if (cmd->subcommand_word == BALE_CMD_NONE &&
@@ -140,10 +140,10 @@ static bool yarn_installs(const bale_cmd *cmd)
 
 static bool yarn_cleans(const bale_cmd *cmd)
 {
-	if (bale_cmd_is(cmd, "yarn"))
+	if (lint_cmd_is(cmd, "yarn"))
 		return cmd->subcommand && strcmp(cmd->subcommand, "cache") == 0 &&
 		       cmd->noperands > 0 && strcmp(cmd->operands[0]->value, "clean") == 0;
-	if (bale_cmd_is(cmd, "rm"))
+	if (lint_cmd_is(cmd, "rm"))
 		for (size_t o = 0; o < cmd->noperands; o++) {
 			const char *v = cmd->operands[o]->value;
 

@@ -118,8 +118,8 @@ static void check_curl_and_wget(struct lint_ctx *ctx, const bale_rule *rule)
 			continue;
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
-			int k = bale_cmd_is(&cmds[c], "curl")	? 0
-				: bale_cmd_is(&cmds[c], "wget") ? 1
+			int k = lint_cmd_is(&cmds[c], "curl")	? 0
+				: lint_cmd_is(&cmds[c], "wget") ? 1
 								: -1;
 
 			if (k < 0)
@@ -231,14 +231,14 @@ static enum shell_kind shell_of(const bale_instruction *ins)
 
 static bool is_shell_cmd(const bale_cmd *cmd)
 {
-	return bale_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL);
+	return lint_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh");
 }
 
 /* The shell command whose script cmds[c] is part of (sh -c, bash <<EOF), or BALE_CMD_NONE. */
 static size_t script_shell(const bale_cmd *cmds, size_t n, size_t c)
 {
 	for (size_t p = cmds[c].parent; p != BALE_CMD_NONE && p < n; p = cmds[p].parent)
-		if (is_shell_cmd(&cmds[p]) || bale_cmd_is_any(&cmds[p], "su", "runuser", NULL))
+		if (is_shell_cmd(&cmds[p]) || lint_cmd_is_any(&cmds[p], "su", "runuser"))
 			return p;
 	return BALE_CMD_NONE;
 }
@@ -333,7 +333,7 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 			run_shell = SHELL_PLAIN;
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
-			if (bale_cmd_is(&cmds[c], "set") && sets_pipefail(&cmds[c]) &&
+			if (lint_cmd_is(&cmds[c], "set") && sets_pipefail(&cmds[c]) &&
 			    sets.n < BALE_ARRAY_SIZE(sets.at))
 				sets.at[sets.n++] = c;
 			if (cmds[c].pipe_next == BALE_CMD_NONE ||

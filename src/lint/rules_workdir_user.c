@@ -182,7 +182,7 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t c, const bale_c
 	while (dlen > 1 && dir->value[dlen - 1] == '/')
 		dlen--;
 	for (size_t k = c + 1; k < n; k++) {
-		if (!bale_cmd_is(&cmds[k], "rm") ||
+		if (!lint_cmd_is(&cmds[k], "rm") ||
 		    !bale_cmd_has_flag(&cmds[k], "-r", "-R", "--recursive", NULL))
 			continue;
 		for (size_t o = 0; o < cmds[k].noperands; o++) {
@@ -208,7 +208,7 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t c, const bale_c
 static bool builds_and_cleans(const bale_cmd *cmds, size_t n)
 {
 	for (size_t c = 0; c < n; c++)
-		if (bale_cmd_is(&cmds[c], "cd") && cmds[c].noperands &&
+		if (lint_cmd_is(&cmds[c], "cd") && cmds[c].noperands &&
 		    removed_later(cmds, n, c, cmds[c].operands[0]))
 			return true;
 	return false;
@@ -261,9 +261,10 @@ static void sudo_command(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 			 const bale_cmd *cmd, void *arg)
 {
 	size_t *last = arg; /* one finding per RUN */
-	bool bare = strcmp(cmd->name, "sudo") == 0;
+	bool bare = lint_cmd_is(cmd, "sudo");
 
-	if (*last == instr || (!bare && !bale_cmd_has_wrapper(cmd, "sudo")))
+	/* Every command comes here: most have no wrapper to look through. */
+	if (*last == instr || (!bare && (!cmd->nwrappers || !bale_cmd_has_wrapper(cmd, "sudo"))))
 		return;
 	*last = instr;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,
