@@ -225,6 +225,16 @@ static inline bool lint_cmd_in(const bale_cmd *cmd, const char *const *names)
 	return false;
 }
 #define lint_cmd_is_any(cmd, ...) lint_cmd_in((cmd), (const char *const[]){__VA_ARGS__, NULL})
+
+/* A string with its length, for the tables of names rules compare by length first. */
+struct lstr {
+	const char *s;
+	size_t len;
+};
+#define LSTR(x)                                                                                    \
+	{                                                                                          \
+		x, sizeof(x) - 1                                                                   \
+	}
 /* True when `instr` is in the stage that ships (the target stage). */
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
 /* The typed view of `instr`, or NULL without stages. */

@@ -81,16 +81,6 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
  * BL1001 build-tools-in-final-stage
  * =========================================================================================== */
 
-/* A string with its length, for tables compared against names of known length. */
-struct lstr {
-	const char *s;
-	size_t len;
-};
-#define LSTR(x)                                                                                    \
-	{                                                                                          \
-		x, sizeof(x) - 1                                                                   \
-	}
-
 /* Compilers, build systems, SDKs and headers: what a build needs and a service does not. */
 static bool is_build_tool(const char *name, size_t len)
 {

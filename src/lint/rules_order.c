@@ -410,52 +410,53 @@ static void check_instruction_order(struct lint_ctx *ctx, const bale_rule *rule)
 
 /* Names that hold credentials in common CI systems and SDKs (hadolint's list; names that hold
  * no secret, such as TRAVIS_OS_NAME or FACEBOOK_APP_ID, left out). */
-static const char *const secret_names[] = {
-    "ACCESS_TOKEN",
-    "APPLICATION_KEY",
-    "APP_SECRET",
-    "AUTH_TOKEN",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "BITTREX_API_KEY",
-    "BITTREX_API_SECRET",
-    "CF_PASSWORD",
-    "CF_USERNAME",
-    "CIRCLE_TOKEN",
-    "CI_DEPLOY_PASSWORD",
-    "CI_DEPLOY_USER",
-    "DOCKERHUB_PASSWORD",
-    "DOCKER_PASSWORD",
-    "DOCKER_USERNAME",
-    "FACEBOOK_ACCESS_TOKEN",
-    "FACEBOOK_APP_SECRET",
-    "FIREBASE_API_TOKEN",
-    "FIREBASE_TOKEN",
-    "FOSSA_API_KEY",
-    "GH_ENTERPRISE_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_ENTERPRISE_TOKEN",
-    "GITHUB_TOKEN",
-    "HEROKU_API_KEY",
-    "NPM_AUTH_TOKEN",
-    "NPM_TOKEN",
-    "OKTA_CLIENT_TOKEN",
-    "OKTA_OAUTH2_CLIENTSECRET",
-    "OPENAI_API_KEY",
-    "OS_PASSWORD",
-    "OS_USERNAME",
-    "POSTGRES_PASSWORD",
-    "SLACK_TOKEN",
-    "STRIPE_API_KEY",
-    "VAULT_CLIENT_KEY",
-    "VAULT_TOKEN",
+static const struct lstr secret_names[] = {
+    LSTR("ACCESS_TOKEN"),
+    LSTR("APPLICATION_KEY"),
+    LSTR("APP_SECRET"),
+    LSTR("AUTH_TOKEN"),
+    LSTR("AWS_ACCESS_KEY_ID"),
+    LSTR("AWS_SECRET_ACCESS_KEY"),
+    LSTR("BITTREX_API_KEY"),
+    LSTR("BITTREX_API_SECRET"),
+    LSTR("CF_PASSWORD"),
+    LSTR("CF_USERNAME"),
+    LSTR("CIRCLE_TOKEN"),
+    LSTR("CI_DEPLOY_PASSWORD"),
+    LSTR("CI_DEPLOY_USER"),
+    LSTR("DOCKERHUB_PASSWORD"),
+    LSTR("DOCKER_PASSWORD"),
+    LSTR("DOCKER_USERNAME"),
+    LSTR("FACEBOOK_ACCESS_TOKEN"),
+    LSTR("FACEBOOK_APP_SECRET"),
+    LSTR("FIREBASE_API_TOKEN"),
+    LSTR("FIREBASE_TOKEN"),
+    LSTR("FOSSA_API_KEY"),
+    LSTR("GH_ENTERPRISE_TOKEN"),
+    LSTR("GH_TOKEN"),
+    LSTR("GITHUB_ENTERPRISE_TOKEN"),
+    LSTR("GITHUB_TOKEN"),
+    LSTR("HEROKU_API_KEY"),
+    LSTR("NPM_AUTH_TOKEN"),
+    LSTR("NPM_TOKEN"),
+    LSTR("OKTA_CLIENT_TOKEN"),
+    LSTR("OKTA_OAUTH2_CLIENTSECRET"),
+    LSTR("OPENAI_API_KEY"),
+    LSTR("OS_PASSWORD"),
+    LSTR("OS_USERNAME"),
+    LSTR("POSTGRES_PASSWORD"),
+    LSTR("SLACK_TOKEN"),
+    LSTR("STRIPE_API_KEY"),
+    LSTR("VAULT_CLIENT_KEY"),
+    LSTR("VAULT_TOKEN"),
 };
 
 /*
  * Words of a name (split at _ - .), in lower case, as a list of [start, end) ranges into
  * `lower`. Returns the number of words (at most `max`).
  */
-static size_t name_words(const char *name, char *lower, size_t size, size_t (*words)[2], size_t max)
+static size_t name_words(const char *name, char *lower, size_t size, size_t (*words)[2], size_t max,
+			 size_t *len)
 {
 	size_t n = 0, k = 0, start = 0;
 
@@ -463,6 +464,7 @@ static size_t name_words(const char *name, char *lower, size_t size, size_t (*wo
 		lower[k] =
 		    (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] - 'A' + 'a' : name[k]);
 	lower[k] = '\0';
+	*len = k;
 	for (size_t p = 0; p <= k; p++) {
 		if (p < k && lower[p] != '_' && lower[p] != '-' && lower[p] != '.')
 			continue;
@@ -476,19 +478,19 @@ static size_t name_words(const char *name, char *lower, size_t size, size_t (*wo
 	return n;
 }
 
-static bool word_is(const char *lower, const size_t w[2], const char *s)
+static bool word_is(const char *lower, const size_t w[2], struct lstr s)
 {
 	size_t n = w[1] - w[0];
 
-	return strlen(s) == n && memcmp(lower + w[0], s, n) == 0;
+	return s.len == n && memcmp(lower + w[0], s.s, n) == 0;
 }
 
 /* The word ends with `s` (dbpassword, ghtoken) or is it. */
-static bool word_ends(const char *lower, const size_t w[2], const char *s)
+static bool word_ends(const char *lower, const size_t w[2], struct lstr s)
 {
-	size_t n = w[1] - w[0], m = strlen(s);
+	size_t n = w[1] - w[0];
 
-	return n >= m && memcmp(lower + w[1] - m, s, m) == 0;
+	return n >= s.len && memcmp(lower + w[1] - s.len, s.s, s.len) == 0;
 }
 
 /*
@@ -500,31 +502,33 @@ static bool word_ends(const char *lower, const size_t w[2], const char *s)
  */
 static bool secret_name(const char *name)
 {
-	static const char *const suffixes[] = {"password", "passwd", "secret", "token",
-					       "username", "apikey", NULL};
-	static const char *const paths[] = {"file", "path", "dir", "filename", NULL};
+	static const struct lstr suffixes[] = {LSTR("password"), LSTR("passwd"),   LSTR("secret"),
+					       LSTR("token"),	 LSTR("username"), LSTR("apikey")};
+	static const struct lstr paths[] = {LSTR("file"), LSTR("path"), LSTR("dir"),
+					    LSTR("filename")};
+	static const struct lstr private = LSTR("private"), key = LSTR("key"), api = LSTR("api"),
+				 client = LSTR("client");
 	char lower[128];
-	size_t words[16][2], n;
+	size_t words[16][2], n, len;
 
-	/* The first byte rules out most names before a call: every ARG and ENV is asked. */
+	n = name_words(name, lower, sizeof(lower), words, BALE_ARRAY_SIZE(words), &len);
+	/* The length rules out most of the list before a compare: every ARG and ENV is asked. */
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(secret_names); k++)
-		if (tolower((unsigned char)name[0]) == tolower((unsigned char)secret_names[k][0]) &&
-		    strcasecmp(name, secret_names[k]) == 0)
+		if (secret_names[k].len == len && strcasecmp(name, secret_names[k].s) == 0)
 			return true;
-	n = name_words(name, lower, sizeof(lower), words, BALE_ARRAY_SIZE(words));
 	if (n == 0)
 		return false;
-	for (const char *const *p = paths; *p; p++)
-		if (word_is(lower, words[n - 1], *p))
+	for (size_t p = 0; p < BALE_ARRAY_SIZE(paths); p++)
+		if (word_is(lower, words[n - 1], paths[p]))
 			return false;
 	for (size_t w = 0; w < n; w++) {
-		for (const char *const *s = suffixes; *s; s++)
-			if (word_ends(lower, words[w], *s))
+		for (size_t s = 0; s < BALE_ARRAY_SIZE(suffixes); s++)
+			if (word_ends(lower, words[w], suffixes[s]))
 				return true;
-		if (word_is(lower, words[w], "private"))
+		if (word_is(lower, words[w], private))
 			return true;
-		if (w + 1 < n && word_is(lower, words[w + 1], "key") &&
-		    (word_is(lower, words[w], "api") || word_is(lower, words[w], "client")))
+		if (w + 1 < n && word_is(lower, words[w + 1], key) &&
+		    (word_is(lower, words[w], api) || word_is(lower, words[w], client)))
 			return true;
 	}
 	return false;
@@ -542,13 +546,19 @@ static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 		const bale_instruction *ins = &ctx->instrs[i];
 		struct lint_cursor cur;
 
+		size_t found = 0; /* the pairs the cursor has passed */
+		struct lint_pos at = {0, 0};
+
 		lint_cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
 			const char *name = c->pairs.v[p].key;
-			struct lint_pos at = lint_cursor_find(ctx, ins, name, &cur);
 
 			if (!secret_name(name))
 				continue;
+			/* Positions only for what is reported; the cursor passes every key before.
+			 */
+			while (found <= p)
+				at = lint_cursor_find(ctx, ins, c->pairs.v[found++].key, &cur);
 			if (c->kind == BALE_INSTR_ARG)
 				lint_report(
 				    ctx, rule, i, at.line, at.col,
