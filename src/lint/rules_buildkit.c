@@ -1028,15 +1028,15 @@ const struct lint_rule lint_rule_BK0013 = {
  * BK0014 secrets-used-in-arg-or-env
  * =========================================================================================== */
 
-/* True when one '_'-separated part of `key` is `token`, ignoring case. */
-static bool has_part(const char *key, const char *const *tokens)
+/* True when one '_'-separated part of `key` is one of the `n` tokens, ignoring case. */
+static bool has_part(const char *key, const struct lstr *tokens, size_t n)
 {
 	for (const char *p = key;;) {
 		const char *end = strchr(p, '_');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		for (const char *const *t = tokens; *t; t++)
-			if (strlen(*t) == len && strncasecmp(p, *t, len) == 0)
+		for (size_t t = 0; t < n; t++)
+			if (tokens[t].len == len && strncasecmp(p, tokens[t].s, len) == 0)
 				return true;
 		if (!end)
 			return false;
@@ -1046,12 +1046,14 @@ static bool has_part(const char *key, const char *const *tokens)
 
 static bool secret_name(const char *key)
 {
-	static const char *const deny[] = {"apikey", "auth",	 "credential", "credentials",
-					   "key",    "password", "pword",      "passwd",
-					   "secret", "token",	 NULL};
-	static const char *const allow[] = {"public", "file", "version", NULL};
+	static const struct lstr deny[] = {LSTR("apikey"),	LSTR("auth"),	LSTR("credential"),
+					   LSTR("credentials"), LSTR("key"),	LSTR("password"),
+					   LSTR("pword"),	LSTR("passwd"), LSTR("secret"),
+					   LSTR("token")};
+	static const struct lstr allow[] = {LSTR("public"), LSTR("file"), LSTR("version")};
 
-	return has_part(key, deny) && !has_part(key, allow);
+	return has_part(key, deny, BALE_ARRAY_SIZE(deny)) &&
+	       !has_part(key, allow, BALE_ARRAY_SIZE(allow));
 }
 
 static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
