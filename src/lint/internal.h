@@ -213,7 +213,11 @@ static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
  */
 static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)
 {
-	return cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+	const char *s = cmd->name;
+
+	/* Two bytes before a call: tools share first letters (apt-get, apk; cd, curl, cp). */
+	return s[0] == name[0] &&
+	       (!name[0] || (s[1] == name[1] && (!name[1] || strcmp(s + 2, name + 2) == 0)));
 }
 
 /* True when the command runs one of `names` (NULL-terminated). */
