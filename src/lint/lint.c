@@ -276,7 +276,8 @@ int lint_scripts_init(struct lint_ctx *ctx)
 void lint_scripts_release(struct lint_ctx *ctx)
 {
 	for (size_t i = 0; ctx->instr_info && i < ctx->ninstrs; i++)
-		bale_cmd_script_free(ctx->instr_info[i].script);
+		if (ctx->instr_info[i].script)
+			bale_cmd_script_free(ctx->instr_info[i].script);
 	free(ctx->instr_info);
 	free(ctx->run_cmds);
 	free(ctx->tools);
@@ -597,7 +598,10 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 		if (!r->check || (r->needs_stages && !stages))
 			continue;
 		ctx.rule = &r->meta;
-		ctx.rule_severity = bale_lint_config_severity(cfg, &r->meta);
+		/* Most configurations change no severity: then the rule's own applies. */
+		ctx.rule_severity = cfg->nignored || cfg->noverrides
+					? bale_lint_config_severity(cfg, &r->meta)
+					: r->meta.severity;
 		if (ctx.rule_severity == BALE_SEV_NONE)
 			continue;
 		r->check(&ctx, &r->meta);

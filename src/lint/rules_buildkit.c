@@ -150,9 +150,9 @@ static size_t distance(const char *a, const char *b, size_t cap)
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
+		size_t diag = row[0], least;
 
-		row[0] = i;
+		row[0] = least = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
 
@@ -162,9 +162,14 @@ static size_t distance(const char *a, const char *b, size_t cap)
 				best = row[j - 1] + 1;
 			row[j] = best;
 			diag = up;
+			if (best < least)
+				least = best;
 		}
+		/* The distance is at least the least of a row: over the cap, stop here. */
+		if (least > cap)
+			return cap + 1;
 	}
-	return row[lb];
+	return row[lb] > cap ? cap + 1 : row[lb];
 }
 
 /*
@@ -865,6 +870,9 @@ static void suggest_in_scope(const struct lint_ctx *ctx, struct suggest *sg, siz
 
 static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	size_t image_stage = BALE_NO_STAGE;
+	const char *stage_image = NULL, *stage_image_vars = NULL;
+
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		size_t s = lint_stage_of(ctx, i);
 		bale_instr_kind kind = ctx->instrs[i].kind;
@@ -888,8 +896,14 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		if (rc == BALE_ENOMEM)
 			ctx->err = rc;
 		if (!rc && rec.undefined.n && ctx->stage_list[s].base_env_unknown) {
-			image = chain_image(ctx, s);
-			image_vars = known_image_env(image);
+			/* The same for every instruction of the stage: looked up once. */
+			if (s != image_stage) {
+				image_stage = s;
+				stage_image = chain_image(ctx, s);
+				stage_image_vars = known_image_env(stage_image);
+			}
+			image = stage_image;
+			image_vars = stage_image_vars;
 		}
 		for (size_t k = 0; !rc && k < rec.undefined.n; k++) {
 			const char *name = rec.undefined.v[k];
