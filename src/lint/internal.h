@@ -10,6 +10,7 @@
 #include "bale/dockerfile.h"
 #include "bale/lint.h"
 #include "bale/report.h"
+#include "image/reference.h"
 #include "util/util.h"
 
 /* --- pragmas (pragma.c) ----------------------------------------------------------------- */
@@ -76,6 +77,14 @@ struct lint_instr {
 	bool onbuild; /* `run` is the RUN of an ONBUILD */
 };
 
+/* What the rules ask of a stage again and again, worked out once. */
+struct lint_stage_info {
+	bool ships;    /* lint_stage_ships() */
+	bool ref_done; /* ref (and ref_ok) filled by lint_base_ref() */
+	bool ref_ok;
+	bale_image_ref ref;
+};
+
 #define LINT_TOOL_BUCKETS 64
 
 struct lint_ctx {
@@ -96,6 +105,8 @@ struct lint_ctx {
 	bale_severity rule_severity;
 	/* Per instruction (ninstrs of them): its stage, shell model and RUN commands. */
 	struct lint_instr *instr_info;
+	/* Per stage (nstages of them): whether it ships, its base image parsed. */
+	struct lint_stage_info *stage_info;
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
 	struct lint_run_cmd *run_cmds;
 	size_t nrun_cmds, run_cmds_alloc;
@@ -199,7 +210,16 @@ static inline size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
  * True when stage `stage` ships: it is the target, or a stage the target is built FROM (its
  * layers are the target's lower layers). BALE_NO_STAGE never ships.
  */
-bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage);
+static inline bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
+{
+	return stage < ctx->nstages && ctx->stage_info[stage].ships;
+}
+
+/*
+ * The reference stage `stage` names as its base (base.name parsed with bale_image_ref_parse),
+ * parsed once; NULL when there is no name or it does not parse.
+ */
+const bale_image_ref *lint_base_ref(const struct lint_ctx *ctx, size_t stage);
 
 /* True when instruction `instr` is in a stage that ships (lint_stage_ships of its stage). */
 static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)

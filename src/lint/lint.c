@@ -262,11 +262,46 @@ void lint_list_run_commands(struct lint_ctx *ctx)
 		index_run_commands(ctx);
 }
 
+/* Whether stage `stage` ships, for lint_stage_ships(). */
+static bool stage_ships(const struct lint_ctx *ctx, size_t stage)
+{
+	size_t s = ctx->target;
+
+	/* Down the FROM chain from the target; the model has no cycles, the bound is a guard. */
+	for (size_t hops = 0; s < ctx->nstages && hops <= ctx->nstages; hops++) {
+		if (s == stage)
+			return true;
+		if (ctx->stage_list[s].base.kind != BALE_REF_STAGE)
+			break;
+		s = ctx->stage_list[s].base.stage;
+	}
+	return false;
+}
+
+const bale_image_ref *lint_base_ref(const struct lint_ctx *ctx, size_t stage)
+{
+	struct lint_stage_info *si;
+
+	if (stage >= ctx->nstages)
+		return NULL;
+	si = &ctx->stage_info[stage];
+	if (!si->ref_done) {
+		const char *name = ctx->stage_list[stage].base.name;
+
+		si->ref_done = true;
+		si->ref_ok = name && bale_image_ref_parse(&si->ref, name);
+	}
+	return si->ref_ok ? &si->ref : NULL;
+}
+
 int lint_scripts_init(struct lint_ctx *ctx)
 {
 	ctx->instr_info = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->instr_info));
-	if (!ctx->instr_info)
+	ctx->stage_info = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*ctx->stage_info));
+	if (!ctx->instr_info || !ctx->stage_info)
 		return bale_error_oom();
+	for (size_t s = 0; s < ctx->nstages; s++)
+		ctx->stage_info[s].ships = stage_ships(ctx, s);
 	for (size_t i = 0; i < ctx->ninstrs; i++)
 		ctx->instr_info[i].stage =
 		    ctx->stages ? bale_stages_stage_of(ctx->stages, i) : BALE_NO_STAGE;
@@ -279,6 +314,8 @@ void lint_scripts_release(struct lint_ctx *ctx)
 		if (ctx->instr_info[i].script)
 			bale_cmd_script_free(ctx->instr_info[i].script);
 	free(ctx->instr_info);
+	free(ctx->stage_info);
+	ctx->stage_info = NULL;
 	free(ctx->run_cmds);
 	free(ctx->tools);
 	free(ctx->run_next);
@@ -360,23 +397,6 @@ const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool
 	if (c && c->kind == BALE_INSTR_ONBUILD)
 		c = onbuild ? c->onbuild.trigger : NULL;
 	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
-bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
-{
-	size_t s = ctx->target;
-
-	if (stage == BALE_NO_STAGE)
-		return false;
-	/* Down the FROM chain from the target; the model has no cycles, the bound is a guard. */
-	for (size_t hops = 0; s < ctx->nstages && hops <= ctx->nstages; hops++) {
-		if (s == stage)
-			return true;
-		if (ctx->stage_list[s].base.kind != BALE_REF_STAGE)
-			break;
-		s = ctx->stage_list[s].base.stage;
-	}
-	return false;
 }
 
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr)

@@ -780,8 +780,10 @@ static const struct {
 	       "POWERSHELL_DISTRIBUTION_CHANNEL"},
 };
 
-/* The image a stage's FROM chain ends in (after the global ARGs), or NULL: scratch, unknown. */
-static const char *chain_image(const struct lint_ctx *ctx, size_t s)
+/*
+ * The stage whose base image a stage's FROM chain ends in, or BALE_NO_STAGE: scratch, unknown.
+ */
+static size_t chain_image(const struct lint_ctx *ctx, size_t s)
 {
 	for (int hops = 0; s < ctx->nstages && hops < 1000; hops++) {
 		const bale_stage *st = &ctx->stage_list[s];
@@ -790,28 +792,29 @@ static const char *chain_image(const struct lint_ctx *ctx, size_t s)
 			s = st->base.stage;
 			continue;
 		}
-		return st->base.kind == BALE_REF_IMAGE ? st->base.name : NULL;
+		return st->base.kind == BALE_REF_IMAGE && st->base.name ? s : BALE_NO_STAGE;
 	}
-	return NULL;
+	return BALE_NO_STAGE;
 }
 
-/* The ENV names bale knows image `name` sets, space-separated, or NULL. */
-static const char *known_image_env(const char *name)
+/* The ENV names bale knows the base image of stage `s` sets, space-separated, or NULL. */
+static const char *known_image_env(const struct lint_ctx *ctx, size_t s)
 {
-	bale_image_ref ref;
+	const bale_image_ref *ref = lint_base_ref(ctx, s);
 	const char *repo;
 	size_t len;
 
-	if (!name || !bale_image_ref_parse(&ref, name))
+	if (!ref)
 		return NULL;
-	if (ref.domain && ref.domain_len == 17 && memcmp(ref.domain, "mcr.microsoft.com", 17) == 0)
-		return ref.path_len > 7 && memcmp(ref.path, "dotnet/", 7) == 0
+	if (ref->domain && ref->domain_len == 17 &&
+	    memcmp(ref->domain, "mcr.microsoft.com", 17) == 0)
+		return ref->path_len > 7 && memcmp(ref->path, "dotnet/", 7) == 0
 			   ? image_env[BALE_ARRAY_SIZE(image_env) - 1].vars
 			   : NULL;
-	if (!bale_image_ref_is_docker_hub(&ref))
+	if (!bale_image_ref_is_docker_hub(ref))
 		return NULL;
-	repo = ref.path;
-	len = ref.path_len;
+	repo = ref->path;
+	len = ref->path_len;
 	if (len > 8 && memcmp(repo, "library/", 8) == 0) {
 		repo += 8;
 		len -= 8;
@@ -898,9 +901,13 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		if (!rc && rec.undefined.n && ctx->stage_list[s].base_env_unknown) {
 			/* The same for every instruction of the stage: looked up once. */
 			if (s != image_stage) {
+				size_t from = chain_image(ctx, s);
+
 				image_stage = s;
-				stage_image = chain_image(ctx, s);
-				stage_image_vars = known_image_env(stage_image);
+				stage_image =
+				    from == BALE_NO_STAGE ? NULL : ctx->stage_list[from].base.name;
+				stage_image_vars =
+				    from == BALE_NO_STAGE ? NULL : known_image_env(ctx, from);
 			}
 			image = stage_image;
 			image_vars = stage_image_vars;

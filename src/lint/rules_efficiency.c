@@ -527,13 +527,11 @@ static void check_full_size_base(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t s = shipped_base_stage(ctx);
 	const struct family *fam;
-	bale_image_ref ref;
+	const bale_image_ref *ref;
 	char variant[256];
 
-	if (s == BALE_NO_STAGE || !ctx->stage_list[s].base.name ||
-	    !bale_image_ref_parse(&ref, ctx->stage_list[s].base.name) ||
-	    !(fam = find_family(&ref)) ||
-	    !smaller_variant(variant, sizeof(variant), ctx->stage_list[s].base.name, &ref, fam))
+	if (s == BALE_NO_STAGE || !(ref = lint_base_ref(ctx, s)) || !(fam = find_family(ref)) ||
+	    !smaller_variant(variant, sizeof(variant), ctx->stage_list[s].base.name, ref, fam))
 		return;
 	if (fam->style == TOOLCHAIN)
 		lint_report(ctx, rule, ctx->stage_list[s].instruction, 0, 0,
