@@ -35,19 +35,76 @@ static bool put_number(char *out, size_t size, size_t *len, bool negative, unsig
 }
 
 /*
- * Formats the conversions rule messages use (%s, %.*s, %c, %d, %u, %zu, %lld, %llu, %%) into
- * out[size] as vsnprintf would, without its per-call set-up: lint formats one message per
- * finding, tens of thousands for a tree. Returns the length, or -1 when the message does not
- * fit or uses anything else (a flag, a width, a NULL string): the caller then uses vsnprintf.
+ * Where the literal runs of `fmt` end, for the cache in lint_ctx: lit[k] bytes of literal
+ * come before the k-th conversion (and before the end, after the last one). Rule messages are
+ * string literals (-Wformat-nonliteral holds every caller to that), so a format's address
+ * names its text: a file's findings use a few formats, each scanned once. False when `fmt`
+ * has more runs than fit (then format_message() scans it itself).
  */
-static int format_message(char *out, size_t size, const char *fmt, va_list ap)
+static bool scan_format(struct lint_fmt *lf, const char *fmt)
 {
-	size_t len = 0;
+	const char *start = fmt;
 
-	for (;;) {
+	lf->fmt = NULL;
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(lf->lit); k++) {
 		const char *pct = strchr(fmt, '%');
 		size_t lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
 
+		if (lit > UINT16_MAX)
+			return false;
+		lf->lit[k] = (uint16_t)lit;
+		if (!pct) {
+			lf->fmt = start;
+			return true;
+		}
+		/* Past the conversion: a literal '%' ("%%") is a conversion of its own here. */
+		fmt = pct + 1;
+		if (*fmt == '%' || *fmt == 's' || *fmt == 'c' || *fmt == 'd' || *fmt == 'u')
+			fmt += 1;
+		else if (fmt[0] == 'z' && fmt[1] == 'u')
+			fmt += 2;
+		else if ((fmt[0] == '.' && fmt[1] == '*' && fmt[2] == 's') ||
+			 (fmt[0] == 'l' && fmt[1] == 'l' && (fmt[2] == 'd' || fmt[2] == 'u')))
+			fmt += 3;
+		else
+			return false; /* something format_message() does not do: vsnprintf will */
+	}
+	return false;
+}
+
+/* The literal runs of `fmt` from the context's cache (filled on a miss), or NULL. */
+static const struct lint_fmt *cached_format(struct lint_ctx *ctx, const char *fmt)
+{
+	struct lint_fmt *lf = &ctx->fmt_cache[((uintptr_t)fmt >> 3) % LINT_FMT_CACHE];
+
+	if (lf->fmt == fmt || scan_format(lf, fmt))
+		return lf;
+	return NULL;
+}
+
+/*
+ * Formats the conversions rule messages use (%s, %.*s, %c, %d, %u, %zu, %lld, %llu, %%) into
+ * out[size] as vsnprintf would, without its per-call set-up: lint formats one message per
+ * finding, tens of thousands for a tree. `lf`, when not NULL, gives the literal runs of `fmt`
+ * (so they need no search). Returns the length, or -1 when the message does not fit or uses
+ * anything else (a flag, a width, a NULL string): the caller then uses vsnprintf.
+ */
+static int format_message(char *out, size_t size, const char *fmt, const struct lint_fmt *lf,
+			  va_list ap)
+{
+	size_t len = 0;
+
+	for (size_t k = 0;; k++) {
+		const char *pct;
+		size_t lit;
+
+		if (lf) {
+			lit = lf->lit[k];
+			pct = fmt[lit] ? fmt + lit : NULL;
+		} else {
+			pct = strchr(fmt, '%');
+			lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
+		}
 		if (!put(out, size, &len, fmt, lit))
 			return -1;
 		if (!pct)
@@ -148,7 +205,7 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	}
 	/* Most messages fit the stack buffer: formatted once, copied once into the list. */
 	va_start(ap, fmt);
-	n = format_message(text, sizeof(text), fmt, ap);
+	n = format_message(text, sizeof(text), fmt, cached_format(ctx, fmt), ap);
 	va_end(ap);
 	if (n < 0) {
 		va_start(ap, fmt);

@@ -87,7 +87,8 @@ int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_sever
 	bale_finding *fd;
 	int rc = 0;
 
-	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n + 1))
+	/* A linted file has tens of findings: room for them at once, not by doubling from 8. */
+	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n < 32 ? 32 : f->n + 1))
 		return BALE_ENOMEM;
 	fd = &f->v[f->n];
 	memset(fd, 0, sizeof(*fd));
