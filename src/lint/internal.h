@@ -240,13 +240,17 @@ static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
  * bale_cmd_is() inline, for the rules that ask it of every command (a call each time cost 5%
  * of linting): the first byte settles most.
  */
-static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)
+/* strcmp() == 0 with the first two bytes compared inline: most names differ there. */
+static inline bool lint_str_eq(const char *s, const char *name)
 {
-	const char *s = cmd->name;
-
-	/* Two bytes before a call: tools share first letters (apt-get, apk; cd, curl, cp). */
 	return s[0] == name[0] &&
 	       (!name[0] || (s[1] == name[1] && (!name[1] || strcmp(s + 2, name + 2) == 0)));
+}
+
+static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)
+{
+	/* Two bytes before a call: tools share first letters (apt-get, apk; cd, curl, cp). */
+	return lint_str_eq(cmd->name, name);
 }
 
 /* True when the command runs one of `names` (NULL-terminated). */
@@ -258,6 +262,17 @@ static inline bool lint_cmd_in(const bale_cmd *cmd, const char *const *names)
 	return false;
 }
 #define lint_cmd_is_any(cmd, ...) lint_cmd_in((cmd), (const char *const[]){__VA_ARGS__, NULL})
+
+/* bale_cmd_has_flag() inline, without its variadic call: one of `names` (NULL-terminated). */
+static inline bool lint_opt_in(const bale_cmd *cmd, const char *const *names)
+{
+	for (size_t i = 0; i < cmd->nopts; i++)
+		for (const char *const *n = names; *n; n++)
+			if (lint_str_eq(cmd->opts[i].name, *n))
+				return true;
+	return false;
+}
+#define lint_has_flag(cmd, ...) lint_opt_in((cmd), (const char *const[]){__VA_ARGS__, NULL})
 
 /* A string with its length, for the tables of names rules compare by length first. */
 struct lstr {

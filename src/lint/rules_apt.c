@@ -124,8 +124,8 @@ const struct lint_rule lint_rule_DL3005 = {
  */
 static bool removes_apt_lists(const bale_cmd *cmd)
 {
-	bool rm = lint_cmd_is(cmd, "rm") && bale_cmd_has_flag(cmd, "-r", "-R", "--recursive", NULL);
-	bool find = lint_cmd_is(cmd, "find") && bale_cmd_has_flag(cmd, "-delete", NULL);
+	bool rm = lint_cmd_is(cmd, "rm") && lint_has_flag(cmd, "-r", "-R", "--recursive");
+	bool find = lint_cmd_is(cmd, "find") && lint_has_flag(cmd, "-delete");
 
 	if (lint_cmd_is_any(cmd, "apt-get", "apt") &&
 	    (subcommand_is(cmd, "distclean") || subcommand_is(cmd, "dist-clean")))
@@ -237,8 +237,7 @@ static bool assumes_yes(const bale_cmd *cmd, const bale_cmd *all)
 	const char *v = apt_option(cmd, "APT::Get::Assume-Yes");
 	size_t quiet = 0;
 
-	if (bale_cmd_has_flag(cmd, "-y", "--yes", "--assume-yes", "--force-yes", NULL) ||
-	    (v && apt_true(v)))
+	if (lint_has_flag(cmd, "-y", "--yes", "--assume-yes", "--force-yes") || (v && apt_true(v)))
 		return true;
 	for (size_t o = 0; o < cmd->nopts; o++)
 		quiet += strcmp(cmd->opts[o].name, "-q") == 0 ||
@@ -349,8 +348,7 @@ static void no_recommends(struct lint_ctx *ctx, const bale_rule *rule, size_t in
 	const char *v = apt_option(cmd, "APT::Install-Recommends");
 
 	(void)arg;
-	if (!subcommand_is(cmd, "install") ||
-	    bale_cmd_has_flag(cmd, "--no-install-recommends", NULL))
+	if (!subcommand_is(cmd, "install") || lint_has_flag(cmd, "--no-install-recommends"))
 		return;
 	if ((v && !apt_true(v)) || recommends_off_by_config(ctx, instr))
 		return; /* -o APT::Install-Recommends=false, or apt.conf.d says so */

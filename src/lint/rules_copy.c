@@ -122,9 +122,9 @@ static const char *extracted_archive(const bale_cmd *cmd, bool *dynamic)
 {
 	/* Every command is asked: lint_cmd_is() calls, not a variadic one. */
 	if (!(lint_cmd_is(cmd, "tar") || lint_cmd_is(cmd, "bsdtar")) ||
-	    !bale_cmd_has_flag(cmd, "-x", "--extract", "--get", NULL) ||
-	    bale_cmd_has_flag(cmd, "--strip-components", "--exclude", "--wildcards", "--transform",
-			      "--xform", "-X", "--exclude-from", "-T", "--files-from", NULL))
+	    !lint_has_flag(cmd, "-x", "--extract", "--get") ||
+	    lint_has_flag(cmd, "--strip-components", "--exclude", "--wildcards", "--transform",
+			  "--xform", "-X", "--exclude-from", "-T", "--files-from"))
 		return NULL;
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const bale_cmd_opt *opt = &cmd->opts[o];

@@ -185,8 +185,7 @@ static bool removes_all(const bale_cmd *cmds, size_t n)
 			marked_auto = true;
 		if (marked_auto && is_apt(cmd) &&
 		    (subcommand_is(cmd, "autoremove") ||
-		     (is_removal(cmd) &&
-		      bale_cmd_has_flag(cmd, "--auto-remove", "--autoremove", NULL))))
+		     (is_removal(cmd) && lint_has_flag(cmd, "--auto-remove", "--autoremove"))))
 			return true;
 		if (is_removal(cmd))
 			for (size_t o = 0; o < cmd->noperands; o++)
@@ -871,7 +870,7 @@ static const struct cache_kind *cache_of(const bale_cmd *cmd)
 	if (lint_cmd_is(cmd, "composer") &&
 	    (strcmp(sub, "install") == 0 || strcmp(sub, "require") == 0 ||
 	     strcmp(sub, "update") == 0))
-		return bale_cmd_has_flag(cmd, "--no-cache", NULL) ? NULL : &composer_cache;
+		return lint_has_flag(cmd, "--no-cache") ? NULL : &composer_cache;
 	return NULL;
 }
 

@@ -101,7 +101,7 @@ static void check_pip_cache(struct lint_ctx *ctx, const bale_rule *rule)
 
 			if (!lint_cmd_is(cmd, "pip") || !cmd->subcommand ||
 			    strcmp(cmd->subcommand, "install") != 0 ||
-			    bale_cmd_has_flag(cmd, "--no-cache-dir", NULL))
+			    lint_has_flag(cmd, "--no-cache-dir"))
 				continue;
 			if (pip_bool(env_value(ctx, i, cmds, c, "PIP_NO_CACHE_DIR")))
 				continue;
@@ -130,7 +130,7 @@ static bool yarn_installs(const bale_cmd *cmd)
 		return false;
 	/* bare `yarn` installs, but `yarn --version` does not */
 	if (cmd->subcommand_word == BALE_CMD_NONE &&
-	    bale_cmd_has_flag(cmd, "--version", "-v", "--help", "-h", NULL))
+	    lint_has_flag(cmd, "--version", "-v", "--help", "-h"))
 		return false;
 	if (strcmp(sub, "install") == 0 || strcmp(sub, "add") == 0)
 		return true;

@@ -55,7 +55,7 @@ static void pip_pins(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, 
 {
 	(void)arg;
 	/* A constraints file pins what the command line names. */
-	if (!subcommand_is(cmd, "install") || bale_cmd_has_flag(cmd, "-c", "--constraint", NULL) ||
+	if (!subcommand_is(cmd, "install") || lint_has_flag(cmd, "-c", "--constraint") ||
 	    bale_cmd_assignment(cmd, "PIP_CONSTRAINT") ||
 	    lint_var(ctx, instr, "PIP_CONSTRAINT", strlen("PIP_CONSTRAINT")))
 		return;
@@ -225,7 +225,7 @@ static void apk_no_cache(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 	const bale_cmd *all = bale_cmd_script_commands(lint_script(ctx, instr), &n);
 
 	(void)arg;
-	if (!subcommand_is(cmd, "add") || bale_cmd_has_flag(cmd, "--no-cache", NULL) ||
+	if (!subcommand_is(cmd, "add") || lint_has_flag(cmd, "--no-cache") ||
 	    apk_cache_mounted(ctx, instr) || cache_removed_after(cmd, all, n))
 		return;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,

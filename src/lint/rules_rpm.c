@@ -132,7 +132,7 @@ static bool rpm_fills_cache(const bale_cmd *cmd)
 
 static bool rpm_assumes_yes(const bale_cmd *cmd)
 {
-	if (bale_cmd_has_flag(cmd, "-y", "--assumeyes", NULL))
+	if (lint_has_flag(cmd, "-y", "--assumeyes"))
 		return true;
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
@@ -333,7 +333,7 @@ static void zypper_yes(struct lint_ctx *ctx, const bale_rule *rule, size_t i, co
 
 	(void)arg;
 	if (!in_set(cmd->subcommand, asks) ||
-	    bale_cmd_has_flag(cmd, "-n", "--non-interactive", "-y", "--no-confirm", NULL))
+	    lint_has_flag(cmd, "-n", "--non-interactive", "-y", "--no-confirm"))
 		return;
 	lint_report(ctx, rule, i, cmd->line, cmd->col,
 		    "'zypper %s' without -n (--non-interactive) or -y asks for confirmation that a "

@@ -283,11 +283,11 @@ static bool runs_program(const bale_cmd *cmd, bool from_stdin)
 	const char *first = cmd->noperands ? cmd->operands[0]->value : NULL;
 
 	if (lint_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"))
-		return !bale_cmd_has_flag(cmd, "-c", NULL) || !from_stdin;
+		return !lint_has_flag(cmd, "-c") || !from_stdin;
 	if (lint_cmd_is_any(cmd, "eval", "source", "."))
 		return true;
 	if (lint_cmd_is_any(cmd, "python", "perl", "ruby", "node", "php")) {
-		if (bale_cmd_has_flag(cmd, "-c", "-e", "-E", "-m", "-p", "-r", "--eval", NULL))
+		if (lint_has_flag(cmd, "-c", "-e", "-E", "-m", "-p", "-r", "--eval"))
 			return false;
 		return !from_stdin || !first || strcmp(first, "-") == 0;
 	}
@@ -504,7 +504,7 @@ static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, b
 static const char *npm_tls_off(const bale_cmd *cmd)
 {
 	if (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
-	    bale_cmd_has_flag(cmd, "--no-strict-ssl", NULL) ||
+	    lint_has_flag(cmd, "--no-strict-ssl") ||
 	    ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
 	      is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL)))))
 		return "strict-ssl false: the package manager's TLS certificate checks";
@@ -513,8 +513,8 @@ static const char *npm_tls_off(const bale_cmd *cmd)
 
 static const char *apt_tls_off(const bale_cmd *cmd)
 {
-	if (bale_cmd_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
-			      "--force-yes", NULL) ||
+	if (lint_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
+			  "--force-yes") ||
 	    option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
 	    option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
 	    option_sets(cmd, "-o", "Verify-Peer", false))
@@ -524,7 +524,7 @@ static const char *apt_tls_off(const bale_cmd *cmd)
 
 static const char *rpm_tls_off(const bale_cmd *cmd)
 {
-	if (bale_cmd_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks", NULL) ||
+	if (lint_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks") ||
 	    option_sets(cmd, "--setopt", "gpgcheck", false) ||
 	    option_sets(cmd, "--setopt", "sslverify", false))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
@@ -551,15 +551,15 @@ static const char *tls_off_in(const bale_cmd *cmd)
 	case 'a':
 		if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude"))
 			return apt_tls_off(cmd);
-		if (lint_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
+		if (lint_cmd_is(cmd, "apk") && lint_has_flag(cmd, "--allow-untrusted"))
 			return "apk --allow-untrusted: package signature checks";
 		break;
 	case 'c':
 		if (!lint_cmd_is(cmd, "curl"))
 			break;
-		if (bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
+		if (lint_has_flag(cmd, "-k", "--insecure"))
 			return "curl -k/--insecure: TLS certificate checks";
-		if (bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
+		if (lint_has_flag(cmd, "--proxy-insecure"))
 			return "curl --proxy-insecure: TLS certificate checks";
 		break;
 	case 'd':
@@ -596,8 +596,7 @@ static const char *tls_off_in(const bale_cmd *cmd)
 			return trusted_source(cmd);
 		break;
 	case 'r':
-		if (lint_cmd_is(cmd, "rpm") &&
-		    bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
+		if (lint_cmd_is(cmd, "rpm") && lint_has_flag(cmd, "--nosignature", "--nodigest"))
 			return "rpm --nosignature: package signature checks";
 		break;
 	case 't':
@@ -607,12 +606,11 @@ static const char *tls_off_in(const bale_cmd *cmd)
 			return trusted_source(cmd);
 		break;
 	case 'w':
-		if (lint_cmd_is(cmd, "wget") &&
-		    bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
+		if (lint_cmd_is(cmd, "wget") && lint_has_flag(cmd, "--no-check-certificate"))
 			return "wget --no-check-certificate: TLS certificate checks";
 		break;
 	case 'z':
-		if (lint_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
+		if (lint_cmd_is(cmd, "zypper") && lint_has_flag(cmd, "--no-gpg-checks"))
 			return "zypper --no-gpg-checks: package signature checks";
 		break;
 	default:

@@ -32,7 +32,7 @@ static void useradd_uid(struct lint_ctx *ctx, const bale_rule *rule, size_t i, c
 	char *end;
 
 	(void)arg;
-	if (bale_cmd_has_flag(cmd, "-l", "--no-log-init", NULL))
+	if (lint_has_flag(cmd, "-l", "--no-log-init"))
 		return;
 	for (size_t o = 0; o < cmd->nopts; o++)
 		if (strcmp(cmd->opts[o].name, "-u") == 0 || strcmp(cmd->opts[o].name, "--uid") == 0)
@@ -66,8 +66,8 @@ static void wget_progress(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
 	const char *n = bale_cmd_flag_value(cmd, "-n", NULL);
 
 	(void)arg;
-	if (bale_cmd_has_flag(cmd, "--progress", "-q", "--quiet", "--no-verbose", "-o",
-			      "--output-file", "-a", "--append-output", NULL))
+	if (lint_has_flag(cmd, "--progress", "-q", "--quiet", "--no-verbose", "-o", "--output-file",
+			  "-a", "--append-output"))
 		return;
 	/* -nv is --no-verbose (wget's -n takes the letters of its -nX options) */
 	if (n && n[0] == 'v')

@@ -183,7 +183,7 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t c, const bale_c
 		dlen--;
 	for (size_t k = c + 1; k < n; k++) {
 		if (!lint_cmd_is(&cmds[k], "rm") ||
-		    !bale_cmd_has_flag(&cmds[k], "-r", "-R", "--recursive", NULL))
+		    !lint_has_flag(&cmds[k], "-r", "-R", "--recursive"))
 			continue;
 		for (size_t o = 0; o < cmds[k].noperands; o++) {
 			const bale_cmd_word *w = cmds[k].operands[o];
