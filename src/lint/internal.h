@@ -54,10 +54,12 @@ bool lint_pragmas_ignore(const struct lint_pragmas *pr, const bale_rule *rule, s
 
 #include "bale/command.h"
 
-/* A command of a RUN: the instruction's index and the command in its shell model. */
+/* A command of a RUN: the instruction's index, the command in its shell model, and the next
+ * command of the same tool (SIZE_MAX: none). */
 struct lint_run_cmd {
 	size_t instr;
 	const bale_cmd *cmd;
+	size_t next;
 };
 
 /* The commands of one tool name: the first and last of its chain. */
@@ -118,16 +120,15 @@ struct lint_ctx {
 	struct lint_stage_info *stage_info;
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
 	struct lint_run_cmd *run_cmds;
-	size_t nrun_cmds, run_cmds_alloc;
+	size_t nrun_cmds;
 	bool run_cmds_done;
 	/*
-	 * The same commands by tool name: one chain per tool through run_next, in file order; the
-	 * tools hash into buckets (chains through lint_tool.next, SIZE_MAX ends one).
+	 * The same commands by tool name: one chain per tool through their `next`, in file order;
+	 * the tools hash into buckets (chains through lint_tool.next, SIZE_MAX ends one).
 	 */
 	struct lint_tool *tools;
 	size_t ntools;
 	size_t tool_bucket[LINT_TOOL_BUCKETS];
-	size_t *run_next; /* per command: the next one of the same tool, or SIZE_MAX */
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
 	int err; /* the first failure (out of memory); checks stop adding findings after it */

@@ -256,16 +256,8 @@ static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
 static void index_run_commands(struct lint_ctx *ctx)
 {
-	size_t n = ctx->nrun_cmds ? ctx->nrun_cmds : 1;
-
 	for (size_t b = 0; b < LINT_TOOL_BUCKETS; b++)
 		ctx->tool_bucket[b] = SIZE_MAX;
-	ctx->tools = malloc(n * sizeof(*ctx->tools));
-	ctx->run_next = malloc(n * sizeof(*ctx->run_next));
-	if (!ctx->tools || !ctx->run_next) {
-		ctx->err = BALE_ENOMEM;
-		return;
-	}
 	for (size_t k = 0; k < ctx->nrun_cmds; k++) {
 		const char *name = ctx->run_cmds[k].cmd->name;
 		struct lint_tool *tool = find_tool(ctx, name);
@@ -277,26 +269,27 @@ static void index_run_commands(struct lint_ctx *ctx)
 			*tool = (struct lint_tool){name, k, k, ctx->tool_bucket[b]};
 			ctx->tool_bucket[b] = ctx->ntools++;
 		} else {
-			ctx->run_next[tool->tail] = k;
+			ctx->run_cmds[tool->tail].next = k;
 			tool->tail = k;
 		}
-		ctx->run_next[k] = SIZE_MAX;
+		ctx->run_cmds[k].next = SIZE_MAX;
 	}
 }
 
 /*
  * Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them,
- * and notes each instruction's own commands.
+ * and notes each instruction's own commands: the scripts first, then one array of the size
+ * they add up to.
  */
 void lint_list_run_commands(struct lint_ctx *ctx)
 {
+	size_t total = 0;
+
 	ctx->run_cmds_done = true;
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		struct lint_instr *info = &ctx->instr_info[i];
 		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
 
 		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub) {
 			ins = ins->sub;
@@ -304,19 +297,22 @@ void lint_list_run_commands(struct lint_ctx *ctx)
 		}
 		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
 			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		info->run = cmds;
-		info->nrun = n;
-		if (n &&
-		    BALE_ARRAY_RESERVE(ctx->run_cmds, ctx->run_cmds_alloc, ctx->nrun_cmds + n)) {
-			ctx->err = BALE_ENOMEM;
-			return;
-		}
-		for (size_t c = 0; c < n; c++)
-			ctx->run_cmds[ctx->nrun_cmds++] = (struct lint_run_cmd){i, &cmds[c]};
+		info->run = bale_cmd_script_commands(script, &info->nrun);
+		total += info->nrun;
 	}
-	if (!ctx->err)
-		index_run_commands(ctx);
+	if (ctx->err)
+		return;
+	ctx->run_cmds = malloc((total ? total : 1) * sizeof(*ctx->run_cmds));
+	ctx->tools = malloc((total ? total : 1) * sizeof(*ctx->tools));
+	if (!ctx->run_cmds || !ctx->tools) {
+		ctx->err = BALE_ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < ctx->ninstrs; i++)
+		for (size_t c = 0; c < ctx->instr_info[i].nrun; c++)
+			ctx->run_cmds[ctx->nrun_cmds++] =
+			    (struct lint_run_cmd){i, &ctx->instr_info[i].run[c], SIZE_MAX};
+	index_run_commands(ctx);
 }
 
 /* Whether stage `stage` ships, for lint_stage_ships(). */
@@ -375,11 +371,9 @@ void lint_scripts_release(struct lint_ctx *ctx)
 	ctx->stage_info = NULL;
 	free(ctx->run_cmds);
 	free(ctx->tools);
-	free(ctx->run_next);
 	ctx->instr_info = NULL;
 	ctx->run_cmds = NULL;
 	ctx->tools = NULL;
-	ctx->run_next = NULL;
 }
 
 bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
@@ -442,7 +436,7 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 			}
 		if (best == SIZE_MAX)
 			break;
-		next[at] = ctx->run_next[best];
+		next[at] = ctx->run_cmds[best].next;
 		fn(ctx, rule, ctx->run_cmds[best].instr, ctx->run_cmds[best].cmd, arg);
 	}
 }
