@@ -119,6 +119,17 @@ static bool mentions_variable(const struct lint_ctx *ctx, size_t i)
 	return memchr(src + ins->start_offset, '$', ins->end_offset - ins->start_offset) != NULL;
 }
 
+/* True when a --mount value of RUN `c` holds a '$': of a RUN, BuildKit expands only those. */
+static bool mount_mentions_variable(const bale_command *c)
+{
+	for (size_t k = 0; k < c->run.nmounts; k++)
+		for (size_t f = 0; f < c->run.mounts[k].nfields; f++)
+			if (c->run.mounts[k].fields[f].value &&
+			    strchr(c->run.mounts[k].fields[f].value, '$'))
+				return true;
+	return false;
+}
+
 /*
  * True when an instruction of `kind` comes before `instr` in stage `s`, or anywhere in the
  * stages `s` is built FROM (BuildKit dispatches a base stage whole before the stages on it, and
@@ -892,8 +903,8 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		    kind == BALE_INSTR_ONBUILD || kind == BALE_INSTR_CMD ||
 		    kind == BALE_INSTR_ENTRYPOINT || kind == BALE_INSTR_HEALTHCHECK ||
 		    kind == BALE_INSTR_SHELL || kind == BALE_INSTR_MAINTAINER ||
-		    (kind == BALE_INSTR_RUN && ctx->cmds[i].run.nmounts == 0) ||
-		    !mentions_variable(ctx, i))
+		    (kind == BALE_INSTR_RUN ? !mount_mentions_variable(&ctx->cmds[i])
+					    : !mentions_variable(ctx, i)))
 			continue;
 		rc = bale_stages_expand_instruction(&rec, ctx->stages, i);
 		if (rc == BALE_ENOMEM)
