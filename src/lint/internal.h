@@ -170,6 +170,20 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		       lint_command_fn fn, void *arg);
 
 /*
+ * The same walk a step at a time, for a rule that goes through the instructions too:
+ * lint_walk_next() gives the next command of `tools` (NULL: every command) in file order and
+ * its instruction in *instr, NULL after the last.
+ */
+struct lint_walk {
+	const char *const *tools;
+	size_t next[16], nchains; /* the next command of each tool's chain */
+	bool all;		  /* no chains: every command, compared with `tools` */
+	size_t k;		  /* where the walk of every command is */
+};
+void lint_walk_init(struct lint_ctx *ctx, struct lint_walk *w, const char *const *tools);
+const bale_cmd *lint_walk_next(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr);
+
+/*
  * True when a command of some RUN (ONBUILD RUN included) runs one of `tools` (NULL-terminated,
  * names as bale_cmd_is() knows them): a rule about those tools returns early when none does.
  */

@@ -388,32 +388,83 @@ bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
 	return false;
 }
 
-void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
-		       lint_command_fn fn, void *arg)
+void lint_walk_init(struct lint_ctx *ctx, struct lint_walk *w, const char *const *tools)
 {
-	size_t next[16], nchains = 0;
-	bool walk_all = !tools;
-
+	w->tools = tools;
+	w->nchains = 0;
+	w->all = !tools;
+	w->k = 0;
 	if (!ctx->run_cmds_done)
 		lint_list_run_commands(ctx);
-	if (ctx->err)
+	if (ctx->err) {
+		w->all = false; /* nothing to walk */
 		return;
-	for (const char *const *t = tools; t && *t && !walk_all; t++) {
+	}
+	for (const char *const *t = tools; t && *t && !w->all; t++) {
 		const struct lint_tool *tool = find_tool(ctx, *t);
 		bool seen = false;
 
 		if (!tool)
 			continue;
-		for (size_t j = 0; j < nchains && !seen; j++)
-			seen = next[j] == tool->head;
+		for (size_t j = 0; j < w->nchains && !seen; j++)
+			seen = w->next[j] == tool->head;
 		if (seen)
 			continue;
-		if (nchains == BALE_ARRAY_SIZE(next))
-			walk_all = true; /* more tools than chains merged: walk all and compare */
+		if (w->nchains == BALE_ARRAY_SIZE(w->next))
+			w->all = true; /* more tools than chains merged: walk all and compare */
 		else
-			next[nchains++] = tool->head;
+			w->next[w->nchains++] = tool->head;
 	}
-	if (walk_all) {
+}
+
+/* The next command of the walk's chains (merged: the commands come in file order), or NULL. */
+static inline const bale_cmd *walk_chains(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr)
+{
+	size_t best = SIZE_MAX, at = 0;
+
+	for (size_t j = 0; j < w->nchains; j++)
+		if (w->next[j] < best) {
+			best = w->next[j];
+			at = j;
+		}
+	if (best == SIZE_MAX)
+		return NULL;
+	w->next[at] = ctx->run_cmds[best].next;
+	*instr = ctx->run_cmds[best].instr;
+	return ctx->run_cmds[best].cmd;
+}
+
+const bale_cmd *lint_walk_next(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr)
+{
+	if (ctx->err)
+		return NULL;
+	if (w->all) {
+		for (; w->k < ctx->nrun_cmds; w->k++) {
+			const bale_cmd *cmd = ctx->run_cmds[w->k].cmd;
+			bool match = !w->tools;
+
+			for (const char *const *t = w->tools; t && *t && !match; t++)
+				match = strcmp(cmd->name, *t) == 0;
+			if (match) {
+				*instr = ctx->run_cmds[w->k++].instr;
+				return cmd;
+			}
+		}
+		return NULL;
+	}
+	return walk_chains(ctx, w, instr);
+}
+
+void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
+		       lint_command_fn fn, void *arg)
+{
+	struct lint_walk w;
+
+	lint_walk_init(ctx, &w, tools);
+	if (ctx->err)
+		return;
+	if (w.all) {
+		/* The walk of lint_walk_next(), without a call per command. */
 		for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
 			const bale_cmd *cmd = ctx->run_cmds[k].cmd;
 			bool match = !tools;
@@ -425,19 +476,13 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		}
 		return;
 	}
-	/* Merge the tools' chains: the commands come in file order, as a walk of all would. */
 	while (!ctx->err) {
-		size_t best = SIZE_MAX, at = 0;
+		const bale_cmd *cmd;
+		size_t instr;
 
-		for (size_t j = 0; j < nchains; j++)
-			if (next[j] < best) {
-				best = next[j];
-				at = j;
-			}
-		if (best == SIZE_MAX)
+		if (!(cmd = walk_chains(ctx, &w, &instr)))
 			break;
-		next[at] = ctx->run_cmds[best].next;
-		fn(ctx, rule, ctx->run_cmds[best].instr, ctx->run_cmds[best].cmd, arg);
+		fn(ctx, rule, instr, cmd, arg);
 	}
 }
 

@@ -761,29 +761,34 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 		      void (*fn)(struct lint_ctx *, const bale_rule *, size_t, uint32_t, uint32_t,
 				 const char *, const char *, const char *))
 {
+	static const char *const tools[] = {"chmod", "install", "mkdir", NULL};
+	struct lint_walk w;
+	const bale_cmd *cmd;
+	size_t ci = SIZE_MAX;
+
+	/* The instructions in order, and with each RUN the commands of `tools` it runs. */
+	lint_walk_init(ctx, &w, tools);
+	cmd = lint_walk_next(ctx, &w, &ci);
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_command *c = lint_command(ctx, i);
-		const bale_cmd *cmds;
-		size_t n;
+		bool ships = lint_ships(ctx, i);
 
-		if (!lint_ships(ctx, i))
-			continue;
-		if (c && (c->kind == BALE_INSTR_COPY || c->kind == BALE_INSTR_ADD) &&
-		    c->copy.chmod) {
+		if (ships && c && (c->kind == BALE_INSTR_COPY || c->kind == BALE_INSTR_ADD) &&
+		    c->copy.chmod)
 			fn(ctx, rule, i, 0, 0, c->copy.chmod,
 			   c->kind == BALE_INSTR_COPY ? "COPY --chmod" : "ADD --chmod",
 			   c->copy.dest ? c->copy.dest : "");
-			continue;
-		}
-		cmds = lint_run_commands(ctx, i, false, &n);
-		for (size_t k = 0; k < n; k++) {
-			const bale_cmd *cmd = &cmds[k];
+		for (; cmd && ci == i; cmd = lint_walk_next(ctx, &w, &ci)) {
 			const char *mode = NULL, *target = "";
 
-			if (lint_cmd_is(cmd, "chmod") && cmd->noperands >= 1) {
-				mode = cmd->operands[0]->value;
-				target = cmd->noperands >= 2 ? cmd->operands[1]->value : "";
-			} else if (lint_cmd_is_any(cmd, "install", "mkdir")) {
+			if (!ships || ctx->instr_info[i].onbuild)
+				continue;
+			if (lint_cmd_is(cmd, "chmod")) {
+				if (cmd->noperands >= 1) {
+					mode = cmd->operands[0]->value;
+					target = cmd->noperands >= 2 ? cmd->operands[1]->value : "";
+				}
+			} else {
 				mode = bale_cmd_flag_value(cmd, "-m", "--mode", NULL);
 				target =
 				    cmd->noperands ? cmd->operands[cmd->noperands - 1]->value : "";
