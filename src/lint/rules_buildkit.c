@@ -311,7 +311,7 @@ const struct lint_rule lint_rule_BK0003 = {
 
 static void check_instruction_casing(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	size_t lower = 0, upper = 0;
+	size_t lower = 0, upper = 0, mixed = 0;
 	bool majority_lower;
 
 	/* Keywords all in one case vote; "Run" votes for neither (as in BuildKit). */
@@ -324,8 +324,13 @@ static void check_instruction_casing(struct lint_ctx *ctx, const bale_rule *rule
 			lower++;
 		else if (all_upper(kw))
 			upper++;
+		else
+			mixed++;
 	}
 	majority_lower = lower > upper;
+	/* Every keyword in the majority's case (the usual file): nothing to report. */
+	if (!mixed && (majority_lower ? upper : lower) == 0)
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const char *kw = ctx->instrs[i].keyword;
 
