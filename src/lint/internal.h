@@ -179,9 +179,18 @@ struct lint_walk {
 	size_t next[16], nchains; /* the next command of each tool's chain */
 	bool all;		  /* no chains: every command, compared with `tools` */
 	size_t k;		  /* where the walk of every command is */
+	bool started;		  /* lint_walk_reaches(): cur is the walk's current command */
+	const bale_cmd *cur;
+	size_t cur_instr;
 };
 void lint_walk_init(struct lint_ctx *ctx, struct lint_walk *w, const char *const *tools);
 const bale_cmd *lint_walk_next(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr);
+/*
+ * True when instruction `instr` runs one of the walk's tools: for a rule that goes through
+ * the instructions in order and looks only at the RUNs running them (the walk moves on past
+ * the earlier instructions' commands).
+ */
+bool lint_walk_reaches(struct lint_ctx *ctx, struct lint_walk *w, size_t instr);
 
 /*
  * True when a command of some RUN (ONBUILD RUN included) runs one of `tools` (NULL-terminated,

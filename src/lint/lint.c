@@ -394,6 +394,8 @@ void lint_walk_init(struct lint_ctx *ctx, struct lint_walk *w, const char *const
 	w->nchains = 0;
 	w->all = !tools;
 	w->k = 0;
+	w->started = false;
+	w->cur = NULL;
 	if (!ctx->run_cmds_done)
 		lint_list_run_commands(ctx);
 	if (ctx->err) {
@@ -453,6 +455,17 @@ const bale_cmd *lint_walk_next(struct lint_ctx *ctx, struct lint_walk *w, size_t
 		return NULL;
 	}
 	return walk_chains(ctx, w, instr);
+}
+
+bool lint_walk_reaches(struct lint_ctx *ctx, struct lint_walk *w, size_t instr)
+{
+	if (!w->started) {
+		w->started = true;
+		w->cur = lint_walk_next(ctx, w, &w->cur_instr);
+	}
+	while (w->cur && w->cur_instr < instr)
+		w->cur = lint_walk_next(ctx, w, &w->cur_instr);
+	return w->cur && w->cur_instr == instr;
 }
 
 void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,

@@ -212,13 +212,22 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t from, const cha
 	return false;
 }
 
+/* The package managers is_install() knows. */
+static const char *const pkg_tools[] = {"apt-get", "apt",      "aptitude", "apk",    "dnf",
+					"yum",	   "microdnf", "tdnf",	   "zypper", NULL};
+
 static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	struct lint_walk installs;
+
+	lint_walk_init(ctx, &installs, pkg_tools);
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i))
+		/* Only a RUN that runs a package manager can install a build tool. */
+		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i) ||
+		    !lint_walk_reaches(ctx, &installs, i))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		if (!n || removes_all(cmds, n))
