@@ -1293,20 +1293,26 @@ static void each_port(struct lint_ctx *ctx, const bale_rule *rule,
 		      void (*report)(struct lint_ctx *, const bale_rule *, size_t, const char *,
 				     const char *, bool))
 {
+	int escape = bale_dockerfile_escape(ctx->df);
+
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_command *c = &ctx->cmds[i];
 
 		if (c->kind != BALE_INSTR_EXPOSE || lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t k = 0; k < c->list.n && !ctx->err; k++) {
+			const char *word = c->list.v[k];
 			bale_words ports = BALE_WORDS_INIT;
-			int rc =
-			    bale_stages_expand_fields(&ports, ctx->stages, i, c->list.v[k], NULL);
+			bool plain = !strpbrk(word, "$\"' \t\n\r") && !strchr(word, escape);
+			int rc = 0;
 
-			if (rc == BALE_ENOMEM)
+			/* A word without variable, quote, escape or blank expands to itself. */
+			if (!plain && (rc = bale_stages_expand_fields(&ports, ctx->stages, i, word,
+								      NULL)) == BALE_ENOMEM)
 				ctx->err = rc;
-			for (size_t p = 0; !rc && p < ports.n; p++) {
-				const char *port = ports.v[p], *last = strrchr(port, ':'), *host;
+			for (size_t p = 0; !rc && p < (plain ? 1 : ports.n); p++) {
+				const char *port = plain ? word : ports.v[p], *host;
+				const char *last = strrchr(port, ':');
 				const char *container = last ? last + 1 : port;
 				const char *slash = strchr(container, '/');
 				const char *proto = slash ? slash + 1 : "";
