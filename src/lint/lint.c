@@ -601,8 +601,7 @@ const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *wo
 	int rc;
 
 	*owned = NULL;
-	if (!strchr(word, '$') && !strchr(word, '"') && !strchr(word, '\'') &&
-	    !strchr(word, escape))
+	if (!strpbrk(word, "$\"'") && !strchr(word, escape))
 		return word;
 	rc = bale_shell_expand_word(owned, word, strlen(word), &opts);
 	if (rc == BALE_ENOMEM && !ctx->err)

@@ -422,21 +422,22 @@ const struct lint_rule lint_rule_BL2009 = {
 
 /* Variables that turn verification off; `off` NULL: any value does. */
 static const struct {
-	const char *name, *off, *what;
+	struct lstr name;
+	const char *off, *what;
 } tls_vars[] = {
-    {"NODE_TLS_REJECT_UNAUTHORIZED", "0", "Node.js TLS certificate checks"},
-    {"PYTHONHTTPSVERIFY", "0", "Python's HTTPS certificate checks"},
-    {"GIT_SSL_NO_VERIFY", NULL, "Git's TLS certificate checks"},
-    {"PIP_TRUSTED_HOST", NULL, "pip's TLS certificate checks for the listed hosts"},
-    {"NPM_CONFIG_STRICT_SSL", "false", "npm's TLS certificate checks"},
-    {"GOINSECURE", NULL, "Go's TLS and checksum checks for the listed modules"},
+    {LSTR("NODE_TLS_REJECT_UNAUTHORIZED"), "0", "Node.js TLS certificate checks"},
+    {LSTR("PYTHONHTTPSVERIFY"), "0", "Python's HTTPS certificate checks"},
+    {LSTR("GIT_SSL_NO_VERIFY"), NULL, "Git's TLS certificate checks"},
+    {LSTR("PIP_TRUSTED_HOST"), NULL, "pip's TLS certificate checks for the listed hosts"},
+    {LSTR("NPM_CONFIG_STRICT_SSL"), "false", "npm's TLS certificate checks"},
+    {LSTR("GOINSECURE"), NULL, "Go's TLS and checksum checks for the listed modules"},
 };
 
 /* What setting variable `name` to `value` turns off, or NULL. */
 static const char *tls_var_off(const char *name, size_t nlen, const char *value)
 {
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(tls_vars); k++) {
-		if (strlen(tls_vars[k].name) != nlen || strncasecmp(name, tls_vars[k].name, nlen))
+		if (tls_vars[k].name.len != nlen || strncasecmp(name, tls_vars[k].name.s, nlen))
 			continue;
 		if (tls_vars[k].off ? strcasecmp(value, tls_vars[k].off) == 0 : *value != '\0')
 			return tls_vars[k].what;
