@@ -98,6 +98,7 @@ struct lint_fmt {
 
 struct lint_ctx {
 	const char *filename;
+	const char *list_filename; /* the findings list's copy of it, for the findings */
 	const bale_dockerfile *df;
 	const bale_stages *stages; /* NULL when BuildKit's typed layer rejects the file */
 	const bale_instruction *instrs;

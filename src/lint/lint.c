@@ -173,7 +173,7 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 		 uint32_t col, const char *fmt, ...)
 {
 	const struct lint_pragmas *pr = ctx->pragmas;
-	bale_location loc = {.file = ctx->filename, .layer = -1};
+	bale_location loc = {.file = ctx->list_filename, .layer = -1};
 	bale_severity sev;
 	char text[512];
 	va_list ap;
@@ -691,6 +691,7 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 		return rc;
 	if ((rc = bale_findings_add_file(out, filename)) != 0)
 		goto out_df;
+	ctx.list_filename = report_findings_file(out, filename);
 	ctx.df = df;
 	ctx.instrs = bale_dockerfile_instructions(df, &ctx.ninstrs);
 	ctx.context_dir = opts->context_dir;
