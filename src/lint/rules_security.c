@@ -536,9 +536,10 @@ static const char *rpm_tls_off(const bale_cmd *cmd)
 static const char *trusted_source(const bale_cmd *cmd)
 {
 	for (size_t w = 0; w < cmd->nwords; w++)
-		if (strstr(cmd->words[w].value, "trusted=yes]") ||
-		    strstr(cmd->words[w].value, "trusted=yes "))
-			return "an apt source marked [trusted=yes]: package signature checks";
+		for (const char *p = cmd->words[w].value; (p = strstr(p, "trusted=yes")); p++)
+			if (p[11] == ']' || p[11] == ' ')
+				return "an apt source marked [trusted=yes]: package signature "
+				       "checks";
 	return NULL;
 }
 
