@@ -200,6 +200,15 @@ static void report_self_reference(struct lint_ctx *ctx, const bale_rule *rule, s
 		    name, name, c->pairs.v[j].key, c->pairs.v[j].value, name, name);
 }
 
+/* True when a value of ENV `c` holds a '$', where every reference starts. */
+static bool reads_variable(const bale_command *c)
+{
+	for (size_t k = 0; k < c->pairs.n; k++)
+		if (c->pairs.v[k].value && strchr(c->pairs.v[k].value, '$'))
+			return true;
+	return false;
+}
+
 static void check_env_self_reference(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	int escape = bale_dockerfile_escape(ctx->df);
@@ -209,7 +218,7 @@ static void check_env_self_reference(struct lint_ctx *ctx, const bale_rule *rule
 		struct env_key *keys;
 		bool reported = false;
 
-		if (!c || c->kind != BALE_INSTR_ENV || c->pairs.n < 2)
+		if (!c || c->kind != BALE_INSTR_ENV || c->pairs.n < 2 || !reads_variable(c))
 			continue;
 		/* the keys, sorted, so each reference is looked up in log time */
 		keys = malloc(c->pairs.n * sizeof(*keys));
