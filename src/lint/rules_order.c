@@ -294,8 +294,9 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 		}
 		if (ctx->instrs[i].kind == BALE_INSTR_WORKDIR)
 			workdir[s] = true;
+		/* A leading '/' is literal: the expanded destination is absolute too. */
 		if (!c || (c->kind != BALE_INSTR_COPY && c->kind != BALE_INSTR_ADD) ||
-		    !c->copy.dest || workdir[s])
+		    !c->copy.dest || workdir[s] || c->copy.dest[0] == '/')
 			continue;
 		dest = lint_expand_known(ctx, i, c->copy.dest, &owned);
 		if (dest && !absolute_path(dest))
