@@ -167,38 +167,33 @@ static size_t copy_of(const struct lint_ctx *ctx, size_t from, size_t to, const 
 static void check_extracted_copies(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const tar[] = {"tar", "bsdtar", NULL};
-	size_t stage_start = 0;
+	size_t stage_start = 0, seen = 0, i;
+	struct lint_walk w;
+	const bale_cmd *cmd;
 
-	if (!lint_runs_any(ctx, tar))
-		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
+	/* The tar commands in file order, each with the FROM of its stage. */
+	lint_walk_init(ctx, &w, tar);
+	while ((cmd = lint_walk_next(ctx, &w, &i))) {
+		bool dynamic = false;
+		const char *archive, *b;
+		size_t blen, j;
 
-		if (ctx->instrs[i].kind == BALE_INSTR_FROM)
-			stage_start = i;
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
+		for (; seen <= i; seen++)
+			if (ctx->instrs[seen].kind == BALE_INSTR_FROM)
+				stage_start = seen;
+		if (ctx->instrs[i].kind != BALE_INSTR_RUN) /* not an ONBUILD's */
 			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++) {
-			bool dynamic = false;
-			const char *archive = extracted_archive(&cmds[c], &dynamic), *b;
-			size_t blen, j;
-
-			if (!archive || dynamic)
-				continue;
-			b = base_name(archive, strlen(archive), &blen);
-			if (!tar_like(b, blen) ||
-			    (j = copy_of(ctx, stage_start, i, b, blen)) == SIZE_MAX)
-				continue;
-			lint_report(
-			    ctx, rule, j, 0, 0,
+		archive = extracted_archive(cmd, &dynamic);
+		if (!archive || dynamic)
+			continue;
+		b = base_name(archive, strlen(archive), &blen);
+		if (!tar_like(b, blen) || (j = copy_of(ctx, stage_start, i, b, blen)) == SIZE_MAX)
+			continue;
+		lint_report(ctx, rule, j, 0, 0,
 			    "'%.*s' is copied in here and extracted by the RUN on line %u: the "
-			    "archive stays in this COPY's layer; 'ADD %.*s <dir>' unpacks it "
-			    "in one step and keeps no copy",
-			    (int)blen, b, (unsigned)cmds[c].line, (int)blen, b);
-		}
+			    "archive stays in this COPY's layer; 'ADD %.*s <dir>' unpacks it in "
+			    "one step and keeps no copy",
+			    (int)blen, b, (unsigned)cmd->line, (int)blen, b);
 	}
 }
 
