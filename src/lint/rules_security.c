@@ -305,34 +305,30 @@ static const char *url_of(const bale_cmd *cmd)
 static void check_pipe_to_shell(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const fetchers[] = {"curl", "wget", NULL};
+	struct lint_walk w;
+	const bale_cmd *cmd;
+	size_t i;
 
-	if (!lint_runs_any(ctx, fetchers))
-		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd *cmds;
+	/* The downloads in file order, each read with the commands of its RUN. */
+	lint_walk_init(ctx, &w, fetchers);
+	while ((cmd = lint_walk_next(ctx, &w, &i))) {
 		size_t n;
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n), *runner = NULL;
 
-		cmds = lint_run_commands(ctx, i, true, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c], *runner = NULL;
-
-			if (!lint_cmd_is_any(cmd, "curl", "wget"))
-				continue;
-			if (cmd->pipe_next != BALE_CMD_NONE && cmd->pipe_next < n &&
-			    runs_program(&cmds[cmd->pipe_next], true))
-				runner = &cmds[cmd->pipe_next];
-			else if ((cmd->context & BALE_CMD_IN_SUBST) && cmd->parent < n &&
-				 runs_program(&cmds[cmd->parent], false))
-				runner = &cmds[cmd->parent];
-			if (!runner)
-				continue;
-			lint_report(ctx, rule, i, cmd->line, cmd->col,
-				    "'%s' is fed to '%s': code from the network runs in the build "
-				    "unverified, so whoever controls the server or the path to it "
-				    "controls the image; download it to a file, check its checksum "
-				    "or signature, then run it",
-				    url_of(cmd), runner->name);
-		}
+		if (cmd->pipe_next != BALE_CMD_NONE && cmd->pipe_next < n &&
+		    runs_program(&cmds[cmd->pipe_next], true))
+			runner = &cmds[cmd->pipe_next];
+		else if ((cmd->context & BALE_CMD_IN_SUBST) && cmd->parent < n &&
+			 runs_program(&cmds[cmd->parent], false))
+			runner = &cmds[cmd->parent];
+		if (!runner)
+			continue;
+		lint_report(ctx, rule, i, cmd->line, cmd->col,
+			    "'%s' is fed to '%s': code from the network runs in the build "
+			    "unverified, so whoever controls the server or the path to it "
+			    "controls the image; download it to a file, check its checksum "
+			    "or signature, then run it",
+			    url_of(cmd), runner->name);
 	}
 }
 
