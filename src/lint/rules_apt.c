@@ -141,6 +141,10 @@ static bool removes_apt_lists(const bale_cmd *cmd)
 
 static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	static const char *const apt[] = {"apt-get", "apt", "aptitude", NULL};
+	struct lint_walk updates;
+
+	lint_walk_init(ctx, &updates, apt);
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		bool onbuild =
@@ -151,6 +155,9 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 
 		/* An ONBUILD RUN runs in every image built on this one: it always ships. */
 		if (!onbuild && (ins->kind != BALE_INSTR_RUN || !lint_ships(ctx, i)))
+			continue;
+		/* A RUN without apt runs no update. */
+		if (!lint_walk_reaches(ctx, &updates, i))
 			continue;
 		if (mounted_over(lint_run_view(ctx, i, true), APT_LISTS) ||
 		    !(script = lint_script(ctx, i)))
@@ -263,10 +270,9 @@ static bool prompts(const bale_cmd *cmd)
 static void assume_yes(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
 		       const bale_cmd *cmd, void *arg)
 {
-	const bale_cmd *all = bale_cmd_script_commands(lint_script(ctx, instr), &(size_t){0});
-
 	(void)arg;
-	if (!prompts(cmd) || assumes_yes(cmd, all))
+	if (!prompts(cmd) ||
+	    assumes_yes(cmd, bale_cmd_script_commands(lint_script(ctx, instr), &(size_t){0})))
 		return;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,
 		    "'apt-get %s' without -y: apt-get asks for confirmation, a build has no "
