@@ -87,35 +87,35 @@ static void check_pip_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const cache_dirs[] = {"/.cache", "pip", NULL};
 	static const char *const tools[] = {"pip", NULL};
+	struct lint_walk w;
+	const bale_cmd *cmd;
+	size_t i;
 
-	if (!lint_runs_any(ctx, tools))
-		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	/* The pip commands in file order, each read with the commands of its RUN. */
+	lint_walk_init(ctx, &w, tools);
+	while ((cmd = lint_walk_next(ctx, &w, &i))) {
 		size_t n;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
-		const bale_command *run = n ? lint_run_view(ctx, i, true) : NULL;
+		size_t c = (size_t)(cmd - cmds);
+		const bale_command *run;
+		const char *dir;
 
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-			const char *dir;
-
-			if (!lint_cmd_is(cmd, "pip") || !cmd->subcommand ||
-			    strcmp(cmd->subcommand, "install") != 0 ||
-			    lint_has_flag(cmd, "--no-cache-dir"))
-				continue;
-			if (pip_bool(env_value(ctx, i, cmds, c, "PIP_NO_CACHE_DIR")))
-				continue;
-			dir = bale_cmd_flag_value(cmd, "--cache-dir", NULL);
-			if (!dir)
-				dir = env_value(ctx, i, cmds, c, "PIP_CACHE_DIR");
-			if (dir ? under_mount(run, dir) : mount_holds(run, cache_dirs))
-				continue;
-			lint_report(ctx, rule, i, cmd->line, cmd->col,
-				    "'pip install' keeps every downloaded wheel in pip's cache "
-				    "(~/.cache/pip), which stays in the layer: add --no-cache-dir, "
-				    "or mount the cache with RUN "
-				    "--mount=type=cache,target=/root/.cache/pip");
-		}
+		if (!cmd->subcommand || strcmp(cmd->subcommand, "install") != 0 ||
+		    lint_has_flag(cmd, "--no-cache-dir"))
+			continue;
+		if (pip_bool(env_value(ctx, i, cmds, c, "PIP_NO_CACHE_DIR")))
+			continue;
+		run = lint_run_view(ctx, i, true);
+		dir = bale_cmd_flag_value(cmd, "--cache-dir", NULL);
+		if (!dir)
+			dir = env_value(ctx, i, cmds, c, "PIP_CACHE_DIR");
+		if (dir ? under_mount(run, dir) : mount_holds(run, cache_dirs))
+			continue;
+		lint_report(ctx, rule, i, cmd->line, cmd->col,
+			    "'pip install' keeps every downloaded wheel in pip's cache "
+			    "(~/.cache/pip), which stays in the layer: add --no-cache-dir, "
+			    "or mount the cache with RUN "
+			    "--mount=type=cache,target=/root/.cache/pip");
 	}
 }
 
