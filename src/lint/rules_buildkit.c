@@ -191,6 +191,7 @@ struct suggest {
 	const char *name;
 	const char *best;
 	size_t dist;
+	char kept[64]; /* a copy of best when the option came from a transient buffer */
 };
 
 static void suggest_consider(struct suggest *sg, const char *option)
@@ -482,7 +483,7 @@ static void report_undefined_in_from(struct lint_ctx *ctx, const bale_rule *rule
 	const bale_var *global = bale_stages_global_args(ctx->stages, &nglobal);
 
 	for (size_t k = 0; k < rec->undefined.n; k++) {
-		struct suggest sg = {rec->undefined.v[k], NULL, 3};
+		struct suggest sg = {.name = rec->undefined.v[k], .dist = 3};
 
 		for (size_t g = 0; g < nglobal; g++)
 			suggest_consider(&sg, global[g].name);
@@ -871,6 +872,11 @@ static void suggest_in_scope(const struct lint_ctx *ctx, struct suggest *sg, siz
 			memcpy(word, p, len);
 			word[len] = '\0';
 			suggest_consider(sg, word);
+			/* word is reused for the next name: keep the winner's own copy */
+			if (sg->best == word) {
+				memcpy(sg->kept, word, len + 1);
+				sg->best = sg->kept;
+			}
 		}
 		p += len + (end != NULL);
 	}
@@ -930,7 +936,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		}
 		for (size_t k = 0; !rc && k < rec.undefined.n; k++) {
 			const char *name = rec.undefined.v[k];
-			struct suggest sg = {name, NULL, 3};
+			struct suggest sg = {.name = name, .dist = 3};
 
 			if (in_word_list(image_vars, name))
 				continue;
