@@ -75,6 +75,7 @@ struct lint_instr {
 	bale_cmd_script *script; /* the shell model lint_script() parses on first use */
 	const bale_cmd *run;	 /* a RUN's (or ONBUILD RUN's) commands, once listed */
 	size_t nrun;
+	size_t next_of_kind; /* the next instruction of the same kind, SIZE_MAX after the last */
 	bool script_done;
 	bool onbuild; /* `run` is the RUN of an ONBUILD */
 };
@@ -95,6 +96,9 @@ struct lint_fmt {
 #define LINT_FMT_CACHE 16
 
 #define LINT_TOOL_BUCKETS 64
+
+/* The instruction kinds, BALE_INSTR_UNKNOWN to BALE_INSTR_WORKDIR. */
+#define LINT_NKINDS (BALE_INSTR_WORKDIR + 1)
 
 struct lint_ctx {
 	const char *filename;
@@ -117,6 +121,11 @@ struct lint_ctx {
 	bale_severity rule_severity;
 	/* Per instruction (ninstrs of them): its stage, shell model and RUN commands. */
 	struct lint_instr *instr_info;
+	/*
+	 * The first instruction of each kind (SIZE_MAX when none), chained on through
+	 * lint_instr.next_of_kind: a rule about one kind visits only those instructions.
+	 */
+	size_t first_of_kind[LINT_NKINDS];
 	/* Per stage (nstages of them): whether it ships, its base image parsed. */
 	struct lint_stage_info *stage_info;
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
@@ -311,6 +320,21 @@ struct lstr {
 /* True when `instr` is in the stage that ships (the target stage). */
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
 /* The typed view of `instr`, or NULL without stages. */
+/*
+ * The first instruction of `kind` (ONBUILD triggers are of kind ONBUILD), then the next of
+ * the same kind after instruction `i`; both SIZE_MAX past the last:
+ *   for (size_t i = lint_first_of(ctx, K); i < ctx->ninstrs; i = lint_next_of(ctx, i))
+ */
+static inline size_t lint_first_of(const struct lint_ctx *ctx, bale_instr_kind kind)
+{
+	return (size_t)kind < LINT_NKINDS ? ctx->first_of_kind[kind] : SIZE_MAX;
+}
+
+static inline size_t lint_next_of(const struct lint_ctx *ctx, size_t i)
+{
+	return ctx->instr_info[i].next_of_kind;
+}
+
 static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
 {
 	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;

@@ -361,9 +361,20 @@ int lint_scripts_init(struct lint_ctx *ctx)
 	}
 	for (size_t s = 0; s < ctx->nstages; s++)
 		ctx->stage_info[s] = (struct lint_stage_info){.ships = stage_ships(ctx, s)};
-	for (size_t i = 0; i < ctx->ninstrs; i++)
+	for (size_t k = 0; k < LINT_NKINDS; k++)
+		ctx->first_of_kind[k] = SIZE_MAX;
+	/* Backwards, so each instruction heads its kind's chain as it is reached. */
+	for (size_t i = ctx->ninstrs; i-- > 0;) {
+		size_t kind = (size_t)ctx->instrs[i].kind, next = SIZE_MAX;
+
+		if (kind < LINT_NKINDS) {
+			next = ctx->first_of_kind[kind];
+			ctx->first_of_kind[kind] = i;
+		}
 		ctx->instr_info[i] = (struct lint_instr){
-		    .stage = ctx->stages ? bale_stages_stage_of(ctx->stages, i) : BALE_NO_STAGE};
+		    .stage = ctx->stages ? bale_stages_stage_of(ctx->stages, i) : BALE_NO_STAGE,
+		    .next_of_kind = next};
+	}
 	return 0;
 }
 

@@ -220,10 +220,11 @@ static const char *const builtin_args[] = {
 
 static void check_stage_name_casing(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
-		if (ins->kind != BALE_INSTR_FROM || ins->nargs != 3 || all_lower(ins->args[2]))
+		if (ins->nargs != 3 || all_lower(ins->args[2]))
 			continue;
 		lint_report(
 		    ctx, rule, i, 0, 0,
@@ -235,11 +236,12 @@ static void check_stage_name_casing(struct lint_ctx *ctx, const bale_rule *rule)
 
 static void check_from_as_casing(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		bool lower, upper;
 
-		if (ins->kind != BALE_INSTR_FROM || ins->nargs < 3)
+		if (ins->nargs < 3)
 			continue;
 		lower = all_lower(ins->keyword);
 		upper = all_upper(ins->keyword);
@@ -1301,10 +1303,11 @@ static void each_port(struct lint_ctx *ctx, const bale_rule *rule,
 {
 	int escape = bale_dockerfile_escape(ctx->df);
 
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_EXPOSE); i < ctx->ninstrs && !ctx->err;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = &ctx->cmds[i];
 
-		if (c->kind != BALE_INSTR_EXPOSE || lint_stage_of(ctx, i) == BALE_NO_STAGE)
+		if (lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t k = 0; k < c->list.n && !ctx->err; k++) {
 			const char *word = c->list.v[k];

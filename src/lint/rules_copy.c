@@ -374,13 +374,14 @@ static enum from_ref classify_from(const struct lint_ctx *ctx, size_t i, const c
  * stages of the image that runs them). */
 static void each_copy_from(struct lint_ctx *ctx, const bale_rule *rule, enum from_ref want)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_COPY); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const char *from;
 		size_t line = 0;
 		enum from_ref ref;
 
-		if (ins->kind != BALE_INSTR_COPY || !(from = flag_value(ins, "from")) || !*from)
+		if (!(from = flag_value(ins, "from")) || !*from)
 			continue;
 		if (!(from = word_value(ctx, i, from)) || !*from)
 			continue;

@@ -221,13 +221,13 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 	struct lint_walk installs;
 
 	lint_walk_init(ctx, &installs, pkg_tools);
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_cmd *cmds;
 		size_t n;
 
 		/* Only a RUN that runs a package manager can install a build tool. */
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i) ||
-		    !lint_walk_reaches(ctx, &installs, i))
+		if (!lint_ships(ctx, i) || !lint_walk_reaches(ctx, &installs, i))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		if (!n || removes_all(cmds, n))
@@ -906,13 +906,13 @@ static bool cleans_cache(const bale_cmd *cmds, size_t n, const struct cache_kind
 
 static void check_package_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *run;
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i) ||
-		    !(run = lint_run_view(ctx, i, false)))
+		if (!lint_ships(ctx, i) || !(run = lint_run_view(ctx, i, false)))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
@@ -952,11 +952,12 @@ const struct lint_rule lint_rule_BL1004 = {
 
 static void check_apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i))
+		if (!lint_ships(ctx, i))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {

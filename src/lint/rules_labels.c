@@ -50,12 +50,13 @@ typedef void (*label_fn)(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn, const void *arg,
 		       bool values)
 {
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_LABEL); i < ctx->ninstrs && !ctx->err;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		const bale_instruction *ins = &ctx->instrs[i];
 		struct lint_cursor cur;
 
-		if (!c || c->kind != BALE_INSTR_LABEL)
+		if (!c)
 			continue;
 		lint_cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {

@@ -61,13 +61,13 @@ static bool image_stages(struct lint_ctx *ctx, bool **out)
 
 static void check_onbuild_triggers(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_ONBUILD); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_instruction *sub = ins->sub;
 
-		if (ins->kind != BALE_INSTR_ONBUILD || !sub ||
-		    (sub->kind != BALE_INSTR_ONBUILD && sub->kind != BALE_INSTR_FROM &&
-		     sub->kind != BALE_INSTR_MAINTAINER))
+		if (!sub || (sub->kind != BALE_INSTR_ONBUILD && sub->kind != BALE_INSTR_FROM &&
+			     sub->kind != BALE_INSTR_MAINTAINER))
 			continue;
 		lint_report(ctx, rule, i, 0, 0,
 			    "ONBUILD %s: BuildKit refuses %s as an ONBUILD trigger, so every image "
@@ -213,12 +213,13 @@ static void check_env_self_reference(struct lint_ctx *ctx, const bale_rule *rule
 {
 	int escape = bale_dockerfile_escape(ctx->df);
 
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_ENV); i < ctx->ninstrs && !ctx->err;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		struct env_key *keys;
 		bool reported = false;
 
-		if (!c || c->kind != BALE_INSTR_ENV || c->pairs.n < 2 || !reads_variable(c))
+		if (!c || c->pairs.n < 2 || !reads_variable(c))
 			continue;
 		/* the keys, sorted, so each reference is looked up in log time */
 		keys = malloc(c->pairs.n * sizeof(*keys));
@@ -602,12 +603,13 @@ static bool all_digits(const char *s, size_t n)
 
 static void check_numeric_user(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_USER); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		const char *user;
 		char *owned;
 
-		if (!c || c->kind != BALE_INSTR_USER || !c->value)
+		if (!c || !c->value)
 			continue;
 		/* a user given by a variable bale cannot know may well be a number */
 		user = lint_expand_known(ctx, i, c->value, &owned);
@@ -644,12 +646,12 @@ static bool root_path(const char *path)
 
 static void check_copy_root(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_COPY); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		bool from_root = false;
 
-		if (!c || c->kind != BALE_INSTR_COPY || !c->copy.from || !c->copy.dest ||
-		    !root_path(c->copy.dest))
+		if (!c || !c->copy.from || !c->copy.dest || !root_path(c->copy.dest))
 			continue;
 		for (size_t s = 0; s < c->copy.nsources && !from_root; s++)
 			from_root = root_path(c->copy.sources[s]);

@@ -869,10 +869,11 @@ static void each_port(struct lint_ctx *ctx, const bale_rule *rule, const char *u
 		      void (*fn)(struct lint_ctx *, const bale_rule *, size_t, unsigned long,
 				 unsigned long, const char *, const char *))
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_EXPOSE); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 
-		if (!c || c->kind != BALE_INSTR_EXPOSE || !lint_ships(ctx, i))
+		if (!c || !lint_ships(ctx, i))
 			continue;
 		for (size_t p = 0; p < c->list.n; p++) {
 			char *value = expand_known(ctx, i, c->list.v[p]);

@@ -83,11 +83,10 @@ static bool uses_platform_arg(const char *v)
 
 static void check_platform(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
-		if (ins->kind != BALE_INSTR_FROM)
-			continue;
 		for (size_t f = 0; f < ins->nflags; f++) {
 			const char *v = ins->flags[f];
 
