@@ -76,6 +76,7 @@ struct lint_instr {
 	const bale_cmd *run;	 /* a RUN's (or ONBUILD RUN's) commands, once listed */
 	size_t nrun;
 	size_t next_of_kind; /* the next instruction of the same kind, SIZE_MAX after the last */
+	size_t next_run;     /* the next instruction with RUN commands, SIZE_MAX after the last */
 	bool script_done;
 	bool onbuild; /* `run` is the RUN of an ONBUILD */
 };
@@ -131,6 +132,8 @@ struct lint_ctx {
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
 	struct lint_run_cmd *run_cmds;
 	size_t nrun_cmds;
+	/* The first instruction with commands (a RUN, an ONBUILD RUN), chained by next_run. */
+	size_t first_run;
 	bool run_cmds_done;
 	/*
 	 * The same commands by tool name: one chain per tool through their `next`, in file order;
@@ -241,6 +244,23 @@ static inline const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t ins
 	}
 	*n = in->nrun;
 	return in->run;
+}
+
+/*
+ * The first instruction that runs commands (a RUN or an ONBUILD RUN), then the next after
+ * instruction `i`; both SIZE_MAX past the last. Each has lint_run_commands(.., true, ..):
+ *   for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i))
+ */
+static inline size_t lint_first_run(struct lint_ctx *ctx)
+{
+	if (!ctx->run_cmds_done)
+		lint_list_run_commands(ctx);
+	return ctx->first_run;
+}
+
+static inline size_t lint_next_run(const struct lint_ctx *ctx, size_t i)
+{
+	return ctx->instr_info[i].next_run;
 }
 
 /* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */

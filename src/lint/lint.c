@@ -283,9 +283,10 @@ static void index_run_commands(struct lint_ctx *ctx)
  */
 void lint_list_run_commands(struct lint_ctx *ctx)
 {
-	size_t total = 0;
+	size_t total = 0, *link = &ctx->first_run;
 
 	ctx->run_cmds_done = true;
+	ctx->first_run = SIZE_MAX;
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		struct lint_instr *info = &ctx->instr_info[i];
@@ -308,10 +309,18 @@ void lint_list_run_commands(struct lint_ctx *ctx)
 		ctx->err = BALE_ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < ctx->ninstrs; i++)
-		for (size_t c = 0; c < ctx->instr_info[i].nrun; c++)
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		struct lint_instr *info = &ctx->instr_info[i];
+
+		if (!info->nrun)
+			continue;
+		*link = i;
+		link = &info->next_run;
+		for (size_t c = 0; c < info->nrun; c++)
 			ctx->run_cmds[ctx->nrun_cmds++] =
-			    (struct lint_run_cmd){i, &ctx->instr_info[i].run[c], SIZE_MAX};
+			    (struct lint_run_cmd){i, &info->run[c], SIZE_MAX};
+	}
+	*link = SIZE_MAX;
 	index_run_commands(ctx);
 }
 

@@ -1012,7 +1012,7 @@ static bool is_inert(const bale_cmd *cmd)
 
 static void check_update_alone(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		const bale_cmd *cmds, *update = NULL;
 		bool alone = true;
 		size_t n;

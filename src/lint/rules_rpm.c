@@ -233,7 +233,7 @@ static bool rpm_cleans(const bale_cmd *cmd)
 static void check_clean(struct lint_ctx *ctx, const bale_rule *rule,
 			bool (*family)(const bale_cmd *))
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		bool cleaned = false;
@@ -370,7 +370,7 @@ static void check_zypper_clean(struct lint_ctx *ctx, const bale_rule *rule)
 
 	if (!lint_runs_any(ctx, tools))
 		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		bool cleaned = false;
