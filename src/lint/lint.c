@@ -244,13 +244,19 @@ static size_t tool_bucket(const char *name)
 	return h & (LINT_TOOL_BUCKETS - 1);
 }
 
-static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
+/* The tool named `name` in bucket `b` (its tool_bucket()), or NULL. */
+static struct lint_tool *find_tool_in(const struct lint_ctx *ctx, const char *name, size_t b)
 {
-	for (size_t t = ctx->tool_bucket[tool_bucket(name)]; t != SIZE_MAX; t = ctx->tools[t].next)
+	for (size_t t = ctx->tool_bucket[b]; t != SIZE_MAX; t = ctx->tools[t].next)
 		if (ctx->tools[t].name == name ||
 		    (ctx->tools[t].name[0] == name[0] && strcmp(ctx->tools[t].name, name) == 0))
 			return &ctx->tools[t];
 	return NULL;
+}
+
+static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
+{
+	return find_tool_in(ctx, name, tool_bucket(name));
 }
 
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
@@ -260,11 +266,10 @@ static void index_run_commands(struct lint_ctx *ctx)
 		ctx->tool_bucket[b] = SIZE_MAX;
 	for (size_t k = 0; k < ctx->nrun_cmds; k++) {
 		const char *name = ctx->run_cmds[k].cmd->name;
-		struct lint_tool *tool = find_tool(ctx, name);
+		size_t b = tool_bucket(name);
+		struct lint_tool *tool = find_tool_in(ctx, name, b);
 
 		if (!tool) {
-			size_t b = tool_bucket(name);
-
 			tool = &ctx->tools[ctx->ntools];
 			*tool = (struct lint_tool){name, k, k, ctx->tool_bucket[b]};
 			ctx->tool_bucket[b] = ctx->ntools++;
