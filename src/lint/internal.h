@@ -355,6 +355,34 @@ static inline size_t lint_next_of(const struct lint_ctx *ctx, size_t i)
 	return ctx->instr_info[i].next_of_kind;
 }
 
+/*
+ * The instructions of either of two kinds, in file order (the two chains merged):
+ *   struct lint_kinds2 k;
+ *   for (size_t i = lint_first_of2(ctx, &k, K1, K2); i < ctx->ninstrs;
+ *        i = lint_next_of2(ctx, &k, i))
+ */
+struct lint_kinds2 {
+	size_t a, b; /* the next instruction of each kind */
+};
+
+static inline size_t lint_first_of2(const struct lint_ctx *ctx, struct lint_kinds2 *k,
+				    bale_instr_kind ka, bale_instr_kind kb)
+{
+	k->a = lint_first_of(ctx, ka);
+	k->b = lint_first_of(ctx, kb);
+	return k->a < k->b ? k->a : k->b;
+}
+
+static inline size_t lint_next_of2(const struct lint_ctx *ctx, struct lint_kinds2 *k, size_t i)
+{
+	/* Both move on when the two kinds are one. */
+	if (k->a == i)
+		k->a = lint_next_of(ctx, i);
+	if (k->b == i)
+		k->b = lint_next_of(ctx, i);
+	return k->a < k->b ? k->a : k->b;
+}
+
 static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
 {
 	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;

@@ -438,12 +438,14 @@ const struct lint_rule lint_rule_BK0006 = {
 
 static void check_json_args(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds2 k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_CMD, BALE_INSTR_ENTRYPOINT);
+	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		size_t s;
 
-		if ((c->kind != BALE_INSTR_CMD && c->kind != BALE_INSTR_ENTRYPOINT) ||
-		    !c->cmdline.prepend_shell)
+		if (!c->cmdline.prepend_shell)
 			continue;
 		/* A SHELL instruction says the shell is wanted (BuildKit's documented way out). */
 		s = lint_stage_of(ctx, i);
@@ -1021,12 +1023,14 @@ const struct lint_rule lint_rule_BK0011 = {
 
 static void check_legacy_key_value(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds2 k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ENV, BALE_INSTR_LABEL); i < ctx->ninstrs;
+	     i = lint_next_of2(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		const char *kw = ctx->instrs[i].keyword;
 
-		if ((c->kind != BALE_INSTR_ENV && c->kind != BALE_INSTR_LABEL) ||
-		    lint_stage_of(ctx, i) == BALE_NO_STAGE)
+		if (lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t p = 0; p < c->pairs.n; p++)
 			if (c->pairs.v[p].legacy)
@@ -1103,13 +1107,15 @@ static bool secret_name(const char *key)
 
 static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	struct lint_kinds2 k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ENV, BALE_INSTR_ARG);
+	     i < ctx->ninstrs && !ctx->err; i = lint_next_of2(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		const char *what = c->kind == BALE_INSTR_ENV ? "ENV" : "ARG";
 
 		/* BuildKit checks ARG and ENV as it dispatches them: not the global ARGs. */
-		if ((c->kind != BALE_INSTR_ENV && c->kind != BALE_INSTR_ARG) ||
-		    lint_stage_of(ctx, i) == BALE_NO_STAGE)
+		if (lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t p = 0; p < c->pairs.n; p++) {
 			const char *key = c->pairs.v[p].key;

@@ -229,14 +229,16 @@ static bool is_assignment(const char *word, size_t len)
 
 static void check_exec_form(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds2 k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_CMD, BALE_INSTR_ENTRYPOINT);
+	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const char *kw, *cmd;
 		size_t len;
 		bool assignments = false;
 
-		if ((ins->kind != BALE_INSTR_CMD && ins->kind != BALE_INSTR_ENTRYPOINT) ||
-		    ins->json || ins->nargs == 0)
+		if (ins->json || ins->nargs == 0)
 			continue;
 		kw = bale_instr_kind_name(ins->kind);
 		cmd = ins->args[0];

@@ -760,12 +760,13 @@ static size_t first_source_copy(const struct lint_ctx *ctx, size_t start, size_t
 
 static void check_copy_order(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		size_t stage = lint_stage_of(ctx, i), n, copy = SIZE_MAX;
 		const char *what = NULL;
 		const bale_cmd *cmds;
 
-		if (stage == BALE_NO_STAGE || ctx->instrs[i].kind != BALE_INSTR_RUN)
+		if (stage == BALE_NO_STAGE)
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {

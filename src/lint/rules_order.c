@@ -670,16 +670,16 @@ static void check_copy_root(struct lint_ctx *ctx, const bale_rule *rule)
 static void check_several(struct lint_ctx *ctx, const bale_rule *rule, bale_instr_kind kind)
 {
 	uint32_t last = 0; /* the line of the stage's last one, 0 for none */
+	struct lint_kinds2 k;
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_FROM, kind); i < ctx->ninstrs;
+	     i = lint_next_of2(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
 		if (ins->kind == BALE_INSTR_FROM) {
 			last = 0;
 			continue;
 		}
-		if (ins->kind != kind)
-			continue;
 		if (last)
 			lint_report(ctx, rule, i, 0, 0,
 				    "this stage already has %s on line %u: only the last %s of a "
