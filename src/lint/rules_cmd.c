@@ -155,7 +155,11 @@ static bool out_of_range(const char *p, const char **bad, size_t *len)
 
 static void check_ports(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds2 k;
+
+	/* The EXPOSE instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_EXPOSE, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 
 		if (ins->kind != BALE_INSTR_EXPOSE)

@@ -225,7 +225,11 @@ static bool add_source_ok(const char *s)
 
 static void check_add(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds2 k;
+
+	/* The ADD instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 
 		if (ins->kind != BALE_INSTR_ADD || ins->nargs < 2)

@@ -369,7 +369,11 @@ static bool git_pinned(const char *src)
 
 static void check_add_url(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds2 k;
+
+	/* The ADD instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
 		const bale_command *c = typed(ctx, i, true);
 
 		if (!c || c->kind != BALE_INSTR_ADD || c->copy.checksum)
