@@ -192,12 +192,14 @@ const struct lint_rule lint_rule_DL3011 = {
 static void check_healthchecks(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t last = SIZE_MAX;
+	struct lint_kinds2 k;
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		if (ctx->instrs[i].kind == BALE_INSTR_FROM)
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_FROM, BALE_INSTR_HEALTHCHECK);
+	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+		if (ctx->instrs[i].kind == BALE_INSTR_FROM) {
 			last = SIZE_MAX;
-		if (ctx->instrs[i].kind != BALE_INSTR_HEALTHCHECK)
 			continue;
+		}
 		if (last != SIZE_MAX)
 			lint_report(ctx, rule, i, 0, 0,
 				    "a second HEALTHCHECK in this stage: only the last one takes "
