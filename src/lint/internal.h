@@ -356,31 +356,60 @@ static inline size_t lint_next_of(const struct lint_ctx *ctx, size_t i)
 }
 
 /*
- * The instructions of either of two kinds, in file order (the two chains merged):
- *   struct lint_kinds2 k;
+ * The instructions of any of two to four kinds, in file order (their chains merged):
+ *   struct lint_kinds k;
  *   for (size_t i = lint_first_of2(ctx, &k, K1, K2); i < ctx->ninstrs;
- *        i = lint_next_of2(ctx, &k, i))
+ *        i = lint_next_in(ctx, &k, i))
  */
-struct lint_kinds2 {
-	size_t a, b; /* the next instruction of each kind */
+struct lint_kinds {
+	size_t next[4]; /* the next instruction of each kind */
+	size_t n;
 };
 
-static inline size_t lint_first_of2(const struct lint_ctx *ctx, struct lint_kinds2 *k,
-				    bale_instr_kind ka, bale_instr_kind kb)
+static inline size_t lint_kinds_min(const struct lint_kinds *k)
 {
-	k->a = lint_first_of(ctx, ka);
-	k->b = lint_first_of(ctx, kb);
-	return k->a < k->b ? k->a : k->b;
+	size_t m = SIZE_MAX;
+
+	for (size_t j = 0; j < k->n; j++)
+		m = k->next[j] < m ? k->next[j] : m;
+	return m;
 }
 
-static inline size_t lint_next_of2(const struct lint_ctx *ctx, struct lint_kinds2 *k, size_t i)
+static inline size_t lint_first_of4(const struct lint_ctx *ctx, struct lint_kinds *k,
+				    bale_instr_kind ka, bale_instr_kind kb, bale_instr_kind kc,
+				    bale_instr_kind kd)
 {
-	/* Both move on when the two kinds are one. */
-	if (k->a == i)
-		k->a = lint_next_of(ctx, i);
-	if (k->b == i)
-		k->b = lint_next_of(ctx, i);
-	return k->a < k->b ? k->a : k->b;
+	k->next[0] = lint_first_of(ctx, ka);
+	k->next[1] = lint_first_of(ctx, kb);
+	k->next[2] = lint_first_of(ctx, kc);
+	k->next[3] = lint_first_of(ctx, kd);
+	k->n = 4;
+	return lint_kinds_min(k);
+}
+
+static inline size_t lint_first_of3(const struct lint_ctx *ctx, struct lint_kinds *k,
+				    bale_instr_kind ka, bale_instr_kind kb, bale_instr_kind kc)
+{
+	lint_first_of4(ctx, k, ka, kb, kc, kc);
+	k->n = 3;
+	return lint_kinds_min(k);
+}
+
+static inline size_t lint_first_of2(const struct lint_ctx *ctx, struct lint_kinds *k,
+				    bale_instr_kind ka, bale_instr_kind kb)
+{
+	lint_first_of4(ctx, k, ka, kb, kb, kb);
+	k->n = 2;
+	return lint_kinds_min(k);
+}
+
+static inline size_t lint_next_in(const struct lint_ctx *ctx, struct lint_kinds *k, size_t i)
+{
+	/* Every chain at `i` moves on: a kind given twice is one chain. */
+	for (size_t j = 0; j < k->n; j++)
+		if (k->next[j] == i)
+			k->next[j] = lint_next_of(ctx, i);
+	return lint_kinds_min(k);
 }
 
 static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)

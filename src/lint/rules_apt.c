@@ -143,11 +143,11 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const apt[] = {"apt-get", "apt", "aptitude", NULL};
 	struct lint_walk updates;
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	lint_walk_init(ctx, &updates, apt);
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_RUN, BALE_INSTR_ONBUILD);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		bool onbuild =
 		    ins->kind == BALE_INSTR_ONBUILD && ins->sub && ins->sub->kind == BALE_INSTR_RUN;

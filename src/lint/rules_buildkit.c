@@ -438,10 +438,10 @@ const struct lint_rule lint_rule_BK0006 = {
 
 static void check_json_args(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_CMD, BALE_INSTR_ENTRYPOINT);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		size_t s;
 
@@ -1023,10 +1023,10 @@ const struct lint_rule lint_rule_BK0011 = {
 
 static void check_legacy_key_value(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ENV, BALE_INSTR_LABEL); i < ctx->ninstrs;
-	     i = lint_next_of2(ctx, &k, i)) {
+	     i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		const char *kw = ctx->instrs[i].keyword;
 
@@ -1107,10 +1107,10 @@ static bool secret_name(const char *key)
 
 static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ENV, BALE_INSTR_ARG);
-	     i < ctx->ninstrs && !ctx->err; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs && !ctx->err; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		const char *what = c->kind == BALE_INSTR_ENV ? "ENV" : "ARG";
 

@@ -155,11 +155,11 @@ static bool out_of_range(const char *p, const char **bad, size_t *len)
 
 static void check_ports(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	/* The EXPOSE instructions and the ONBUILD ones (their trigger may be one). */
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_EXPOSE, BALE_INSTR_ONBUILD);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 
 		if (ins->kind != BALE_INSTR_EXPOSE)
@@ -192,10 +192,10 @@ const struct lint_rule lint_rule_DL3011 = {
 static void check_healthchecks(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t last = SIZE_MAX;
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_FROM, BALE_INSTR_HEALTHCHECK);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		if (ctx->instrs[i].kind == BALE_INSTR_FROM) {
 			last = SIZE_MAX;
 			continue;
@@ -235,10 +235,10 @@ static bool is_assignment(const char *word, size_t len)
 
 static void check_exec_form(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_CMD, BALE_INSTR_ENTRYPOINT);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const char *kw, *cmd;
 		size_t len;

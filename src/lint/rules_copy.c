@@ -225,11 +225,11 @@ static bool add_source_ok(const char *s)
 
 static void check_add(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	/* The ADD instructions and the ONBUILD ones (their trigger may be one). */
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 
 		if (ins->kind != BALE_INSTR_ADD || ins->nargs < 2)
@@ -274,7 +274,11 @@ const struct lint_rule lint_rule_DL3020 = {
 
 static void check_copy_dest(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i =
+		 lint_first_of3(ctx, &k, BALE_INSTR_COPY, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 		const char *dest, *v;
 		size_t n;

@@ -547,7 +547,10 @@ static bool secret_name(const char *name)
 
 static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i = lint_first_of3(ctx, &k, BALE_INSTR_ARG, BALE_INSTR_ENV, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = lint_command(ctx, i);
 
 		if (c && c->kind == BALE_INSTR_ONBUILD)
@@ -670,10 +673,10 @@ static void check_copy_root(struct lint_ctx *ctx, const bale_rule *rule)
 static void check_several(struct lint_ctx *ctx, const bale_rule *rule, bale_instr_kind kind)
 {
 	uint32_t last = 0; /* the line of the stage's last one, 0 for none */
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_FROM, kind); i < ctx->ninstrs;
-	     i = lint_next_of2(ctx, &k, i)) {
+	     i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
 		if (ins->kind == BALE_INSTR_FROM) {

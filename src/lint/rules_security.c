@@ -369,11 +369,11 @@ static bool git_pinned(const char *src)
 
 static void check_add_url(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	/* The ADD instructions and the ONBUILD ones (their trigger may be one). */
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = typed(ctx, i, true);
 
 		if (!c || c->kind != BALE_INSTR_ADD || c->copy.checksum)
@@ -634,7 +634,12 @@ static void report_tls(struct lint_ctx *ctx, const bale_rule *rule, size_t i, ui
 
 static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds kinds;
+
+	/* ENV and ARG values, the commands of RUNs, and both in ONBUILD triggers. */
+	for (size_t i = lint_first_of4(ctx, &kinds, BALE_INSTR_ENV, BALE_INSTR_ARG, BALE_INSTR_RUN,
+				       BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &kinds, i)) {
 		const bale_command *c = typed(ctx, i, true);
 		const bale_cmd *cmds;
 		size_t n;
@@ -765,13 +770,19 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 {
 	static const char *const tools[] = {"chmod", "install", "mkdir", NULL};
 	struct lint_walk w;
+	struct lint_kinds k;
 	const bale_cmd *cmd;
 	size_t ci = SIZE_MAX;
 
-	/* The instructions in order, and with each RUN the commands of `tools` it runs. */
+	/*
+	 * The COPY and ADD instructions in order, and with each RUN (or ONBUILD RUN) the
+	 * commands of `tools` it runs.
+	 */
 	lint_walk_init(ctx, &w, tools);
 	cmd = lint_walk_next(ctx, &w, &ci);
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of4(ctx, &k, BALE_INSTR_COPY, BALE_INSTR_ADD, BALE_INSTR_RUN,
+				       BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		bool ships = lint_ships(ctx, i);
 

@@ -68,11 +68,11 @@ static bool absolute_path(const char *s, size_t len)
 
 static void check_workdir(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	struct lint_kinds2 k;
+	struct lint_kinds k;
 
 	/* The WORKDIR instructions and the ONBUILD ones (their trigger may be one). */
 	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_WORKDIR, BALE_INSTR_ONBUILD);
-	     i < ctx->ninstrs; i = lint_next_of2(ctx, &k, i)) {
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 		const char *path, *value, *rest = NULL;
 		size_t len;
