@@ -373,14 +373,16 @@ static bool same_flags(const bale_instruction *a, const bale_instruction *b)
 static void check_consecutive_runs(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t prev = SIZE_MAX; /* the RUN that starts the current run of RUNs */
+	size_t last = SIZE_MAX; /* the RUN before this one */
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
-		if (ins->kind != BALE_INSTR_RUN) {
+		/* Another instruction between the two RUNs ends the run of RUNs. */
+		if (last == SIZE_MAX || last + 1 != i)
 			prev = SIZE_MAX;
-			continue;
-		}
+		last = i;
 		/*
 		 * As hadolint: only RUNs of one command each, with the same flags, are worth
 		 * joining; a chain of commands is a deliberate split.
