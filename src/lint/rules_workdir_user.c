@@ -261,29 +261,29 @@ const struct lint_rule lint_rule_DL3003 = {
 
 /* --- DL3004 ------------------------------------------------------------------------------- */
 
-static void sudo_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			 const bale_cmd *cmd, void *arg)
-{
-	size_t *last = arg; /* one finding per RUN */
-	bool bare = lint_cmd_is(cmd, "sudo");
-
-	/* Every command comes here: most have no wrapper to look through. */
-	if (*last == instr || (!bare && (!cmd->nwrappers || !bale_cmd_has_wrapper(cmd, "sudo"))))
-		return;
-	*last = instr;
-	lint_report(ctx, rule, instr, cmd->line, cmd->col,
-		    "sudo in RUN%s%s: the build runs as the USER in force and sudo adds its own "
-		    "environment and tty rules (and a setuid binary in the image); switch with "
-		    "USER root for the steps that need it, and drop privileges at run time with "
-		    "gosu or su-exec",
-		    bare ? "" : " for ", bare ? "" : cmd->name);
-}
-
 static void check_sudo(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	size_t last = SIZE_MAX;
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
+		size_t n;
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 
-	lint_each_command(ctx, rule, NULL, sudo_command, &last);
+		/* Every command: most have no wrapper to look through. One finding per RUN. */
+		for (size_t c = 0; c < n; c++) {
+			const bale_cmd *cmd = &cmds[c];
+			bool bare = lint_cmd_is(cmd, "sudo");
+
+			if (!bare && (!cmd->nwrappers || !bale_cmd_has_wrapper(cmd, "sudo")))
+				continue;
+			lint_report(
+			    ctx, rule, i, cmd->line, cmd->col,
+			    "sudo in RUN%s%s: the build runs as the USER in force and sudo "
+			    "adds its own environment and tty rules (and a setuid binary in "
+			    "the image); switch with USER root for the steps that need it, "
+			    "and drop privileges at run time with gosu or su-exec",
+			    bare ? "" : " for ", bare ? "" : cmd->name);
+			break;
+		}
+	}
 }
 
 const struct lint_rule lint_rule_DL3004 = {
