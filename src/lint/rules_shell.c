@@ -302,7 +302,7 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_cmd_script *script;
 		const bale_cmd *cmds;
-		struct pipefail_sets sets = {.n = 0};
+		struct pipefail_sets sets; /* set for a RUN only: at[] is read up to n */
 		enum shell_kind run_shell;
 		size_t n, s = lint_stage_of(ctx, i);
 
@@ -332,6 +332,7 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 		    strncmp(ins->heredocs[0].content, "#!", 2) == 0)
 			run_shell = SHELL_PLAIN;
 		cmds = bale_cmd_script_commands(script, &n);
+		sets.n = 0;
 		for (size_t c = 0; c < n; c++) {
 			if (lint_cmd_is(&cmds[c], "set") && sets_pipefail(&cmds[c]) &&
 			    sets.n < BALE_ARRAY_SIZE(sets.at))
