@@ -273,12 +273,16 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 	 * stage is built only on earlier ones, so one pass suffices */
 	bool *workdir = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*workdir));
 	size_t stage = BALE_NO_STAGE;
+	struct lint_kinds k;
 
 	if (!workdir) {
 		ctx->err = bale_error_oom();
 		return;
 	}
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	/* Each stage's FROM (so every stage takes its base's answer), WORKDIR, COPY and ADD. */
+	for (size_t i = lint_first_of4(ctx, &k, BALE_INSTR_FROM, BALE_INSTR_WORKDIR,
+				       BALE_INSTR_COPY, BALE_INSTR_ADD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		size_t s = lint_stage_of(ctx, i);
 		const char *dest;
