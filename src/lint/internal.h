@@ -89,13 +89,6 @@ struct lint_stage_info {
 	bale_image_ref ref;
 };
 
-/* The literal runs of a message format, scanned once (lint.c). */
-struct lint_fmt {
-	const char *fmt; /* NULL: an empty slot */
-	uint16_t lit[12];
-};
-#define LINT_FMT_CACHE 16
-
 #define LINT_TOOL_BUCKETS 64
 
 /* The instruction kinds, BALE_INSTR_UNKNOWN to BALE_INSTR_WORKDIR. */
@@ -115,8 +108,6 @@ struct lint_ctx {
 	const bale_lint_config *cfg;
 	const struct lint_pragmas *pragmas;
 	bale_findings *findings;
-	/* Message formats lint_report() has seen, by address. */
-	struct lint_fmt fmt_cache[LINT_FMT_CACHE];
 	/* The rule running and its configured severity (lint_report's usual case). */
 	const bale_rule *rule;
 	bale_severity rule_severity;

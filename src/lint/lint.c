@@ -34,12 +34,25 @@ static bool put_number(char *out, size_t size, size_t *len, bool negative, unsig
 	return put(out, size, len, digits + i, sizeof(digits) - i);
 }
 
+/* The literal runs of a message format, scanned once. */
+struct lint_fmt {
+	const char *fmt; /* NULL: an empty slot */
+	uint16_t lit[12];
+};
+
 /*
- * Where the literal runs of `fmt` end, for the cache in lint_ctx: lit[k] bytes of literal
- * come before the k-th conversion (and before the end, after the last one). Rule messages are
- * string literals (-Wformat-nonliteral holds every caller to that), so a format's address
- * names its text: a file's findings use a few formats, each scanned once. False when `fmt`
- * has more runs than fit (then format_message() scans it itself).
+ * Message formats lint_report() has seen, by address. Rule messages are string literals
+ * (-Wformat-nonliteral holds every caller to that), so a format's address names its text for
+ * the life of the process: kept per thread, not per file, a format is scanned about once per
+ * run, not once per linted file. The rules use about a hundred formats.
+ */
+#define LINT_FMT_CACHE 256
+static _Thread_local struct lint_fmt fmt_cache[LINT_FMT_CACHE];
+
+/*
+ * Where the literal runs of `fmt` end, for fmt_cache: lit[k] bytes of literal come before the
+ * k-th conversion (and before the end, after the last one). False when `fmt` has more runs
+ * than fit (then format_message() scans it itself).
  */
 static bool scan_format(struct lint_fmt *lf, const char *fmt)
 {
@@ -72,10 +85,12 @@ static bool scan_format(struct lint_fmt *lf, const char *fmt)
 	return false;
 }
 
-/* The literal runs of `fmt` from the context's cache (filled on a miss), or NULL. */
-static const struct lint_fmt *cached_format(struct lint_ctx *ctx, const char *fmt)
+/* The literal runs of `fmt` from fmt_cache (filled on a miss), or NULL. */
+static const struct lint_fmt *cached_format(const char *fmt)
 {
-	struct lint_fmt *lf = &ctx->fmt_cache[((uintptr_t)fmt >> 3) % LINT_FMT_CACHE];
+	/* Literals sit side by side: a multiplicative hash spreads their addresses. */
+	uint64_t h = (uint64_t)(uintptr_t)fmt * UINT64_C(0x9E3779B97F4A7C15);
+	struct lint_fmt *lf = &fmt_cache[(h >> 32) % LINT_FMT_CACHE];
 
 	if (lf->fmt == fmt || scan_format(lf, fmt))
 		return lf;
@@ -205,7 +220,7 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	}
 	/* Most messages fit the stack buffer: formatted once, copied once into the list. */
 	va_start(ap, fmt);
-	n = format_message(text, sizeof(text), fmt, cached_format(ctx, fmt), ap);
+	n = format_message(text, sizeof(text), fmt, cached_format(fmt), ap);
 	va_end(ap);
 	if (n < 0) {
 		va_start(ap, fmt);
