@@ -15,6 +15,8 @@ static bool put(char *out, size_t size, size_t *len, const char *s, size_t n)
 {
 	if (n >= size - *len)
 		return false;
+	if (n == 0) /* a conversion at the start or right after another: no call */
+		return true;
 	memcpy(out + *len, s, n);
 	*len += n;
 	return true;
