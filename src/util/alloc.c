@@ -90,7 +90,7 @@ static struct bale_arena_chunk *pool_take(size_t want)
 	return NULL;
 }
 
-void *bale_arena_alloc(bale_arena *arena, size_t size)
+void *bale_arena_alloc_grow(bale_arena *arena, size_t size)
 {
 	struct bale_arena_chunk *chunk = arena->head;
 	size_t rounded = (size + 15) & ~(size_t)15;

@@ -64,8 +64,9 @@ typedef struct bale_arena {
 	{                                                                                          \
 		NULL, 0, 0                                                                         \
 	}
-void *bale_arena_alloc(bale_arena *arena, size_t size);
 void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size);
+/* bale_arena_alloc() when the head chunk has no room: takes a new chunk (alloc.c). */
+void *bale_arena_alloc_grow(bale_arena *arena, size_t size);
 
 /* A chunk of an arena; `head` is the one allocations are cut from. */
 struct bale_arena_chunk {
@@ -75,20 +76,32 @@ struct bale_arena_chunk {
 };
 
 /*
+ * `size` bytes, 16-byte aligned, in the arena (NULL when out of memory). Inline: the parsers
+ * and the findings allocate hundreds of thousands of small nodes, and one that fits the
+ * current chunk is a pointer bump that needs no call.
+ */
+static inline void *bale_arena_alloc(bale_arena *arena, size_t size)
+{
+	size_t rounded = (size + 15) & ~(size_t)15;
+	void *p;
+
+	if (!arena->head || rounded < size || arena->head->size - arena->used < rounded)
+		return bale_arena_alloc_grow(arena, size);
+	p = arena->head->data + arena->used;
+	arena->used += rounded;
+	return p;
+}
+
+/*
  * A copy of `len` bytes at `str`, NUL-terminated, in the arena (NULL when out of memory).
- * Inline: the parsers copy every word, and a copy that fits the current chunk needs no call.
+ * Inline: the parsers copy every word.
  */
 static inline char *bale_arena_strndup(bale_arena *arena, const char *str, size_t len)
 {
-	size_t rounded = (len + 1 + 15) & ~(size_t)15;
-	char *p;
+	char *p = bale_arena_alloc(arena, len + 1);
 
-	if (arena->head && len < rounded && arena->head->size - arena->used >= rounded) {
-		p = (char *)arena->head->data + arena->used;
-		arena->used += rounded;
-	} else if (!(p = bale_arena_alloc(arena, len + 1))) {
+	if (!p)
 		return NULL;
-	}
 	if (len)
 		memcpy(p, str, len);
 	p[len] = '\0';
