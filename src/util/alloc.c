@@ -131,20 +131,6 @@ oom:
 	return NULL;
 }
 
-void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size)
-{
-	void *p;
-
-	if (size && count > SIZE_MAX / size) {
-		bale_error_oom();
-		return NULL;
-	}
-	p = bale_arena_alloc(arena, count * size);
-	if (p)
-		memset(p, 0, count * size);
-	return p;
-}
-
 char *bale_arena_strdup(bale_arena *arena, const char *str)
 {
 	return bale_arena_strndup(arena, str, strlen(str));

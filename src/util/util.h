@@ -64,7 +64,6 @@ typedef struct bale_arena {
 	{                                                                                          \
 		NULL, 0, 0                                                                         \
 	}
-void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size);
 /* bale_arena_alloc() when the head chunk has no room: takes a new chunk (alloc.c). */
 void *bale_arena_alloc_grow(bale_arena *arena, size_t size);
 
@@ -89,6 +88,21 @@ static inline void *bale_arena_alloc(bale_arena *arena, size_t size)
 		return bale_arena_alloc_grow(arena, size);
 	p = arena->head->data + arena->used;
 	arena->used += rounded;
+	return p;
+}
+
+/* `count` zeroed elements of `size` bytes in the arena (NULL when out of memory). */
+static inline void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size)
+{
+	void *p;
+
+	if (size && count > SIZE_MAX / size) {
+		bale_error_oom();
+		return NULL;
+	}
+	p = bale_arena_alloc(arena, count * size);
+	if (p)
+		memset(p, 0, count * size);
 	return p;
 }
 
