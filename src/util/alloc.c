@@ -7,7 +7,8 @@
 
 int bale_array_reserve_(void **arr, size_t *alloc, size_t need, size_t elem_size)
 {
-	size_t n = *alloc ? *alloc : 8;
+	/* 16 to start: most lists (words, commands, stages) then grow once or never. */
+	size_t n = *alloc ? *alloc : 16;
 	void *p;
 
 	while (n < need) {
