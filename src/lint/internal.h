@@ -10,6 +10,7 @@
 #include "bale/dockerfile.h"
 #include "bale/lint.h"
 #include "bale/report.h"
+#include "image/reference.h"
 #include "util/util.h"
 
 /* --- pragmas (pragma.c) ----------------------------------------------------------------- */
@@ -53,20 +54,49 @@ bool lint_pragmas_ignore(const struct lint_pragmas *pr, const bale_rule *rule, s
 
 #include "bale/command.h"
 
-/* A command of a RUN: the instruction's index and the command in its shell model. */
+/* A command of a RUN: the instruction's index, the command in its shell model, and the next
+ * command of the same tool (SIZE_MAX: none). */
 struct lint_run_cmd {
 	size_t instr;
 	const bale_cmd *cmd;
+	size_t next;
 };
 
 /* The commands of one tool name: the first and last of its chain. */
-struct lint_tool_slot {
+struct lint_tool {
 	const char *name;
 	size_t head, tail;
+	size_t next; /* the next tool of the same hash bucket, or SIZE_MAX */
 };
+
+/* What the rules ask of an instruction again and again, worked out once. */
+struct lint_instr {
+	size_t stage;		 /* lint_stage_of() */
+	bale_cmd_script *script; /* the shell model lint_script() parses on first use */
+	const bale_cmd *run;	 /* a RUN's (or ONBUILD RUN's) commands, once listed */
+	size_t nrun;
+	size_t next_of_kind; /* the next instruction of the same kind, SIZE_MAX after the last */
+	size_t next_run;     /* the next instruction with RUN commands, SIZE_MAX after the last */
+	bool script_done;
+	bool onbuild; /* `run` is the RUN of an ONBUILD */
+};
+
+/* What the rules ask of a stage again and again, worked out once. */
+struct lint_stage_info {
+	bool ships;    /* lint_stage_ships() */
+	bool ref_done; /* ref (and ref_ok) filled by lint_base_ref() */
+	bool ref_ok;
+	bale_image_ref ref;
+};
+
+#define LINT_TOOL_BUCKETS 64
+
+/* The instruction kinds, BALE_INSTR_UNKNOWN to BALE_INSTR_WORKDIR. */
+#define LINT_NKINDS (BALE_INSTR_WORKDIR + 1)
 
 struct lint_ctx {
 	const char *filename;
+	const char *list_filename; /* the findings list's copy of it, for the findings */
 	const bale_dockerfile *df;
 	const bale_stages *stages; /* NULL when BuildKit's typed layer rejects the file */
 	const bale_instruction *instrs;
@@ -78,17 +108,31 @@ struct lint_ctx {
 	const bale_lint_config *cfg;
 	const struct lint_pragmas *pragmas;
 	bale_findings *findings;
-	/* Shell models of RUN (and ONBUILD RUN) instructions, parsed on first use. */
-	bale_cmd_script **scripts;
-	bool *scripts_done;
+	/* The rule running and its configured severity (lint_report's usual case). */
+	const bale_rule *rule;
+	bale_severity rule_severity;
+	/* Per instruction (ninstrs of them): its stage, shell model and RUN commands. */
+	struct lint_instr *instr_info;
+	/*
+	 * The first instruction of each kind (SIZE_MAX when none), chained on through
+	 * lint_instr.next_of_kind: a rule about one kind visits only those instructions.
+	 */
+	size_t first_of_kind[LINT_NKINDS];
+	/* Per stage (nstages of them): whether it ships, its base image parsed. */
+	struct lint_stage_info *stage_info;
 	/* Every command of every RUN and ONBUILD RUN in file order, listed on first use. */
 	struct lint_run_cmd *run_cmds;
-	size_t nrun_cmds, run_cmds_alloc;
+	size_t nrun_cmds;
+	/* The first instruction with commands (a RUN, an ONBUILD RUN), chained by next_run. */
+	size_t first_run;
 	bool run_cmds_done;
-	/* The same commands by tool name: a hash table of chains through run_next, in order. */
-	struct lint_tool_slot *tool_slots;
-	size_t tool_mask;
-	size_t *run_next; /* per command: the next one of the same tool, or SIZE_MAX */
+	/*
+	 * The same commands by tool name: one chain per tool through their `next`, in file order;
+	 * the tools hash into buckets (chains through lint_tool.next, SIZE_MAX ends one).
+	 */
+	struct lint_tool *tools;
+	size_t ntools;
+	size_t tool_bucket[LINT_TOOL_BUCKETS];
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
 	int err; /* the first failure (out of memory); checks stop adding findings after it */
@@ -130,6 +174,29 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		       lint_command_fn fn, void *arg);
 
 /*
+ * The same walk a step at a time, for a rule that goes through the instructions too:
+ * lint_walk_next() gives the next command of `tools` (NULL: every command) in file order and
+ * its instruction in *instr, NULL after the last.
+ */
+struct lint_walk {
+	const char *const *tools;
+	size_t next[16], nchains; /* the next command of each tool's chain */
+	bool all;		  /* no chains: every command, compared with `tools` */
+	size_t k;		  /* where the walk of every command is */
+	bool started;		  /* lint_walk_reaches(): cur is the walk's current command */
+	const bale_cmd *cur;
+	size_t cur_instr;
+};
+void lint_walk_init(struct lint_ctx *ctx, struct lint_walk *w, const char *const *tools);
+const bale_cmd *lint_walk_next(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr);
+/*
+ * True when instruction `instr` runs one of the walk's tools: for a rule that goes through
+ * the instructions in order and looks only at the RUNs running them (the walk moves on past
+ * the earlier instructions' commands).
+ */
+bool lint_walk_reaches(struct lint_ctx *ctx, struct lint_walk *w, size_t instr);
+
+/*
  * True when a command of some RUN (ONBUILD RUN included) runs one of `tools` (NULL-terminated,
  * names as bale_cmd_is() knows them): a rule about those tools returns early when none does.
  */
@@ -147,16 +214,66 @@ void lint_scripts_release(struct lint_ctx *ctx);
  * NULL for other instructions or without stages.
  */
 const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild);
-/* The commands RUN instruction `instr` runs (ONBUILD RUN too with `onbuild`); NULL, *n 0 else. */
-const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild, size_t *n);
+/* Lists the commands of every RUN once (lint_run_commands, lint_each_command call it). */
+void lint_list_run_commands(struct lint_ctx *ctx);
+
+/*
+ * The commands RUN instruction `instr` runs (ONBUILD RUN too with `onbuild`); NULL, *n 0 else.
+ * Inline: rules ask it of every instruction.
+ */
+static inline const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild,
+						size_t *n)
+{
+	const struct lint_instr *in;
+
+	if (!ctx->run_cmds_done)
+		lint_list_run_commands(ctx);
+	in = &ctx->instr_info[instr];
+	if (in->onbuild && !onbuild) {
+		*n = 0;
+		return NULL;
+	}
+	*n = in->nrun;
+	return in->run;
+}
+
+/*
+ * The first instruction that runs commands (a RUN or an ONBUILD RUN), then the next after
+ * instruction `i`; both SIZE_MAX past the last. Each has lint_run_commands(.., true, ..):
+ *   for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i))
+ */
+static inline size_t lint_first_run(struct lint_ctx *ctx)
+{
+	if (!ctx->run_cmds_done)
+		lint_list_run_commands(ctx);
+	return ctx->first_run;
+}
+
+static inline size_t lint_next_run(const struct lint_ctx *ctx, size_t i)
+{
+	return ctx->instr_info[i].next_run;
+}
 
 /* The stage of instruction `instr`, BALE_NO_STAGE before the first FROM or without stages. */
-size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr);
+static inline size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
+{
+	return ctx->instr_info && instr < ctx->ninstrs ? ctx->instr_info[instr].stage
+						       : BALE_NO_STAGE;
+}
 /*
  * True when stage `stage` ships: it is the target, or a stage the target is built FROM (its
  * layers are the target's lower layers). BALE_NO_STAGE never ships.
  */
-bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage);
+static inline bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
+{
+	return stage < ctx->nstages && ctx->stage_info[stage].ships;
+}
+
+/*
+ * The reference stage `stage` names as its base (base.name parsed with bale_image_ref_parse),
+ * parsed once; NULL when there is no name or it does not parse.
+ */
+const bale_image_ref *lint_base_ref(const struct lint_ctx *ctx, size_t stage);
 
 /* True when instruction `instr` is in a stage that ships (lint_stage_ships of its stage). */
 static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
@@ -168,9 +285,17 @@ static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
  * bale_cmd_is() inline, for the rules that ask it of every command (a call each time cost 5%
  * of linting): the first byte settles most.
  */
+/* strcmp() == 0 with the first two bytes compared inline: most names differ there. */
+static inline bool lint_str_eq(const char *s, const char *name)
+{
+	return s[0] == name[0] &&
+	       (!name[0] || (s[1] == name[1] && (!name[1] || strcmp(s + 2, name + 2) == 0)));
+}
+
 static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)
 {
-	return cmd->name[0] == name[0] && strcmp(cmd->name, name) == 0;
+	/* Two bytes before a call: tools share first letters (apt-get, apk; cd, curl, cp). */
+	return lint_str_eq(cmd->name, name);
 }
 
 /* True when the command runs one of `names` (NULL-terminated). */
@@ -182,10 +307,106 @@ static inline bool lint_cmd_in(const bale_cmd *cmd, const char *const *names)
 	return false;
 }
 #define lint_cmd_is_any(cmd, ...) lint_cmd_in((cmd), (const char *const[]){__VA_ARGS__, NULL})
+
+/* bale_cmd_has_flag() inline, without its variadic call: one of `names` (NULL-terminated). */
+static inline bool lint_opt_in(const bale_cmd *cmd, const char *const *names)
+{
+	for (size_t i = 0; i < cmd->nopts; i++)
+		for (const char *const *n = names; *n; n++)
+			if (lint_str_eq(cmd->opts[i].name, *n))
+				return true;
+	return false;
+}
+#define lint_has_flag(cmd, ...) lint_opt_in((cmd), (const char *const[]){__VA_ARGS__, NULL})
+
+/* A string with its length, for the tables of names rules compare by length first. */
+struct lstr {
+	const char *s;
+	size_t len;
+};
+#define LSTR(x)                                                                                    \
+	{                                                                                          \
+		x, sizeof(x) - 1                                                                   \
+	}
 /* True when `instr` is in the stage that ships (the target stage). */
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
 /* The typed view of `instr`, or NULL without stages. */
-const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr);
+/*
+ * The first instruction of `kind` (ONBUILD triggers are of kind ONBUILD), then the next of
+ * the same kind after instruction `i`; both SIZE_MAX past the last:
+ *   for (size_t i = lint_first_of(ctx, K); i < ctx->ninstrs; i = lint_next_of(ctx, i))
+ */
+static inline size_t lint_first_of(const struct lint_ctx *ctx, bale_instr_kind kind)
+{
+	return (size_t)kind < LINT_NKINDS ? ctx->first_of_kind[kind] : SIZE_MAX;
+}
+
+static inline size_t lint_next_of(const struct lint_ctx *ctx, size_t i)
+{
+	return ctx->instr_info[i].next_of_kind;
+}
+
+/*
+ * The instructions of any of two to four kinds, in file order (their chains merged):
+ *   struct lint_kinds k;
+ *   for (size_t i = lint_first_of2(ctx, &k, K1, K2); i < ctx->ninstrs;
+ *        i = lint_next_in(ctx, &k, i))
+ */
+struct lint_kinds {
+	size_t next[4]; /* the next instruction of each kind */
+	size_t n;
+};
+
+static inline size_t lint_kinds_min(const struct lint_kinds *k)
+{
+	size_t m = SIZE_MAX;
+
+	for (size_t j = 0; j < k->n; j++)
+		m = k->next[j] < m ? k->next[j] : m;
+	return m;
+}
+
+static inline size_t lint_first_of4(const struct lint_ctx *ctx, struct lint_kinds *k,
+				    bale_instr_kind ka, bale_instr_kind kb, bale_instr_kind kc,
+				    bale_instr_kind kd)
+{
+	k->next[0] = lint_first_of(ctx, ka);
+	k->next[1] = lint_first_of(ctx, kb);
+	k->next[2] = lint_first_of(ctx, kc);
+	k->next[3] = lint_first_of(ctx, kd);
+	k->n = 4;
+	return lint_kinds_min(k);
+}
+
+static inline size_t lint_first_of3(const struct lint_ctx *ctx, struct lint_kinds *k,
+				    bale_instr_kind ka, bale_instr_kind kb, bale_instr_kind kc)
+{
+	lint_first_of4(ctx, k, ka, kb, kc, kc);
+	k->n = 3;
+	return lint_kinds_min(k);
+}
+
+static inline size_t lint_first_of2(const struct lint_ctx *ctx, struct lint_kinds *k,
+				    bale_instr_kind ka, bale_instr_kind kb)
+{
+	lint_first_of4(ctx, k, ka, kb, kb, kb);
+	k->n = 2;
+	return lint_kinds_min(k);
+}
+
+static inline size_t lint_next_in(const struct lint_ctx *ctx, struct lint_kinds *k, size_t i)
+{
+	/* Every chain at `i` moves on: a kind given twice is one chain. */
+	for (size_t j = 0; j < k->n; j++)
+		if (k->next[j] == i)
+			k->next[j] = lint_next_of(ctx, i);
+	return lint_kinds_min(k);
+}
+
+static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
+{
+	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;
+}
 /*
  * Runs ShellCheck on the file's RUN scripts when it is installed and the configuration allows
  * (shellcheck.c); its findings are rules SCnnnn. Returns 0 or an error (ShellCheck failing).

@@ -15,6 +15,8 @@ static bool put(char *out, size_t size, size_t *len, const char *s, size_t n)
 {
 	if (n >= size - *len)
 		return false;
+	if (n == 0) /* a conversion at the start or right after another: no call */
+		return true;
 	memcpy(out + *len, s, n);
 	*len += n;
 	return true;
@@ -34,20 +36,92 @@ static bool put_number(char *out, size_t size, size_t *len, bool negative, unsig
 	return put(out, size, len, digits + i, sizeof(digits) - i);
 }
 
-/*
- * Formats the conversions rule messages use (%s, %.*s, %c, %d, %u, %zu, %lld, %llu, %%) into
- * out[size] as vsnprintf would, without its per-call set-up: lint formats one message per
- * finding, tens of thousands for a tree. Returns the length, or -1 when the message does not
- * fit or uses anything else (a flag, a width, a NULL string): the caller then uses vsnprintf.
- */
-static int format_message(char *out, size_t size, const char *fmt, va_list ap)
-{
-	size_t len = 0;
+/* The literal runs of a message format, scanned once. */
+struct lint_fmt {
+	const char *fmt; /* NULL: an empty slot */
+	uint16_t lit[12];
+};
 
-	for (;;) {
+/*
+ * Message formats lint_report() has seen, by address. Rule messages are string literals
+ * (-Wformat-nonliteral holds every caller to that), so a format's address names its text for
+ * the life of the process: kept per thread, not per file, a format is scanned about once per
+ * run, not once per linted file. The rules use about a hundred formats.
+ */
+#define LINT_FMT_CACHE 256
+static _Thread_local struct lint_fmt fmt_cache[LINT_FMT_CACHE];
+
+/*
+ * Where the literal runs of `fmt` end, for fmt_cache: lit[k] bytes of literal come before the
+ * k-th conversion (and before the end, after the last one). False when `fmt` has more runs
+ * than fit (then format_message() scans it itself).
+ */
+static bool scan_format(struct lint_fmt *lf, const char *fmt)
+{
+	const char *start = fmt;
+
+	lf->fmt = NULL;
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(lf->lit); k++) {
 		const char *pct = strchr(fmt, '%');
 		size_t lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
 
+		if (lit > UINT16_MAX)
+			return false;
+		lf->lit[k] = (uint16_t)lit;
+		if (!pct) {
+			lf->fmt = start;
+			return true;
+		}
+		/* Past the conversion: a literal '%' ("%%") is a conversion of its own here. */
+		fmt = pct + 1;
+		if (*fmt == '%' || *fmt == 's' || *fmt == 'c' || *fmt == 'd' || *fmt == 'u')
+			fmt += 1;
+		else if (fmt[0] == 'z' && fmt[1] == 'u')
+			fmt += 2;
+		else if ((fmt[0] == '.' && fmt[1] == '*' && fmt[2] == 's') ||
+			 (fmt[0] == 'l' && fmt[1] == 'l' && (fmt[2] == 'd' || fmt[2] == 'u')))
+			fmt += 3;
+		else
+			return false; /* something format_message() does not do: vsnprintf will */
+	}
+	return false;
+}
+
+/* The literal runs of `fmt` from fmt_cache (filled on a miss), or NULL. */
+static const struct lint_fmt *cached_format(const char *fmt)
+{
+	/* Literals sit side by side: a multiplicative hash spreads their addresses. */
+	uint64_t h = (uint64_t)(uintptr_t)fmt * UINT64_C(0x9E3779B97F4A7C15);
+	struct lint_fmt *lf = &fmt_cache[(h >> 32) % LINT_FMT_CACHE];
+
+	if (lf->fmt == fmt || scan_format(lf, fmt))
+		return lf;
+	return NULL;
+}
+
+/*
+ * Formats the conversions rule messages use (%s, %.*s, %c, %d, %u, %zu, %lld, %llu, %%) into
+ * out[size] as vsnprintf would, without its per-call set-up: lint formats one message per
+ * finding, tens of thousands for a tree. `lf`, when not NULL, gives the literal runs of `fmt`
+ * (so they need no search). Returns the length, or -1 when the message does not fit or uses
+ * anything else (a flag, a width, a NULL string): the caller then uses vsnprintf.
+ */
+static int format_message(char *out, size_t size, const char *fmt, const struct lint_fmt *lf,
+			  va_list ap)
+{
+	size_t len = 0;
+
+	for (size_t k = 0;; k++) {
+		const char *pct;
+		size_t lit;
+
+		if (lf) {
+			lit = lf->lit[k];
+			pct = fmt[lit] ? fmt + lit : NULL;
+		} else {
+			pct = strchr(fmt, '%');
+			lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
+		}
 		if (!put(out, size, &len, fmt, lit))
 			return -1;
 		if (!pct)
@@ -115,20 +189,25 @@ static int format_message(char *out, size_t size, const char *fmt, va_list ap)
 void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
 		 uint32_t col, const char *fmt, ...)
 {
-	bale_severity sev = bale_lint_config_severity(ctx->cfg, rule);
-	bale_location loc = {.file = ctx->filename, .layer = -1};
-	bale_buf msg = BALE_BUF_INIT;
+	const struct lint_pragmas *pr = ctx->pragmas;
+	bale_location loc = {.file = ctx->list_filename, .layer = -1};
+	bale_severity sev;
 	char text[512];
 	va_list ap;
 	int rc, n;
 
-	if (ctx->err || sev == BALE_SEV_NONE)
+	if (ctx->err)
 		return;
-	if (lint_pragmas_ignore(ctx->pragmas, rule, instr, lint_stage_of(ctx, instr),
+	/* The rule running reports for itself nearly always: its severity is known already. */
+	sev = rule == ctx->rule ? ctx->rule_severity : bale_lint_config_severity(ctx->cfg, rule);
+	if (sev == BALE_SEV_NONE)
+		return;
+	if ((pr->n || pr->check_skip_all) &&
+	    lint_pragmas_ignore(pr, rule, instr, lint_stage_of(ctx, instr),
 				ctx->cfg->disable_ignore_pragma))
 		return;
 	/* `# check=error=true` makes BuildKit's own checks fail the build. */
-	if (ctx->pragmas->check_error && lint_rule_is_buildkit_check(rule))
+	if (pr->check_error && lint_rule_is_buildkit_check(rule))
 		sev = BALE_SEV_ERROR;
 	if (instr < ctx->ninstrs) {
 		const bale_instruction *ins = &ctx->instrs[instr];
@@ -143,7 +222,7 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	}
 	/* Most messages fit the stack buffer: formatted once, copied once into the list. */
 	va_start(ap, fmt);
-	n = format_message(text, sizeof(text), fmt, ap);
+	n = format_message(text, sizeof(text), fmt, cached_format(fmt), ap);
 	va_end(ap);
 	if (n < 0) {
 		va_start(ap, fmt);
@@ -155,220 +234,123 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	} else if ((size_t)n < sizeof(text)) {
 		rc = report_findings_add_text(ctx->findings, rule, sev, &loc, text, (size_t)n);
 	} else {
+		bale_buf msg = BALE_BUF_INIT;
+
 		va_start(ap, fmt);
 		bale_buf_vaddf(&msg, fmt, ap);
 		va_end(ap);
 		rc = msg.err ? msg.err
 			     : report_findings_add_text(ctx->findings, rule, sev, &loc, msg.ptr,
 							msg.len);
+		bale_buf_release(&msg);
 	}
 	if (rc)
 		ctx->err = rc;
-	bale_buf_release(&msg);
 }
 
-static uint32_t tool_hash(const char *name)
+/* The bucket of a tool name: its first three bytes tell most tools apart. */
+static size_t tool_bucket(const char *name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t h = (unsigned char)name[0];
 
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h;
+	if (name[0]) {
+		h = h * 31 + (unsigned char)name[1];
+		if (name[1])
+			h = h * 31 + (unsigned char)name[2];
+	}
+	return h & (LINT_TOOL_BUCKETS - 1);
+}
+
+/* The tool named `name` in bucket `b` (its tool_bucket()), or NULL. */
+static struct lint_tool *find_tool_in(const struct lint_ctx *ctx, const char *name, size_t b)
+{
+	for (size_t t = ctx->tool_bucket[b]; t != SIZE_MAX; t = ctx->tools[t].next)
+		if (ctx->tools[t].name == name ||
+		    (ctx->tools[t].name[0] == name[0] && strcmp(ctx->tools[t].name, name) == 0))
+			return &ctx->tools[t];
+	return NULL;
+}
+
+static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
+{
+	return find_tool_in(ctx, name, tool_bucket(name));
 }
 
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
 static void index_run_commands(struct lint_ctx *ctx)
 {
-	size_t size = 16;
+	for (size_t b = 0; b < LINT_TOOL_BUCKETS; b++)
+		ctx->tool_bucket[b] = SIZE_MAX;
+	for (size_t k = 0; k < ctx->nrun_cmds; k++) {
+		const char *name = ctx->run_cmds[k].cmd->name;
+		size_t b = tool_bucket(name);
+		struct lint_tool *tool = find_tool_in(ctx, name, b);
 
-	while (size < 2 * ctx->nrun_cmds)
-		size *= 2;
-	ctx->tool_slots = calloc(size, sizeof(*ctx->tool_slots));
-	ctx->run_next = malloc((ctx->nrun_cmds ? ctx->nrun_cmds : 1) * sizeof(*ctx->run_next));
-	if (!ctx->tool_slots || !ctx->run_next) {
+		if (!tool) {
+			tool = &ctx->tools[ctx->ntools];
+			*tool = (struct lint_tool){name, k, k, ctx->tool_bucket[b]};
+			ctx->tool_bucket[b] = ctx->ntools++;
+		} else {
+			ctx->run_cmds[tool->tail].next = k;
+			tool->tail = k;
+		}
+		ctx->run_cmds[k].next = SIZE_MAX;
+	}
+}
+
+/*
+ * Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them,
+ * and notes each instruction's own commands: the scripts first, then one array of the size
+ * they add up to.
+ */
+void lint_list_run_commands(struct lint_ctx *ctx)
+{
+	size_t total = 0, *link = &ctx->first_run;
+
+	ctx->run_cmds_done = true;
+	ctx->first_run = SIZE_MAX;
+	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+		const bale_instruction *ins = &ctx->instrs[i];
+		struct lint_instr *info = &ctx->instr_info[i];
+		const bale_cmd_script *script;
+
+		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub) {
+			ins = ins->sub;
+			info->onbuild = true;
+		}
+		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
+			continue;
+		info->run = bale_cmd_script_commands(script, &info->nrun);
+		total += info->nrun;
+	}
+	if (ctx->err)
+		return;
+	ctx->run_cmds = malloc((total ? total : 1) * sizeof(*ctx->run_cmds));
+	ctx->tools = malloc((total ? total : 1) * sizeof(*ctx->tools));
+	if (!ctx->run_cmds || !ctx->tools) {
 		ctx->err = BALE_ENOMEM;
 		return;
 	}
-	ctx->tool_mask = size - 1;
-	for (size_t k = 0; k < ctx->nrun_cmds; k++) {
-		const char *name = ctx->run_cmds[k].cmd->name;
-		size_t h = tool_hash(name) & ctx->tool_mask;
-		struct lint_tool_slot *slot;
+	for (size_t i = 0; i < ctx->ninstrs; i++) {
+		struct lint_instr *info = &ctx->instr_info[i];
 
-		while (ctx->tool_slots[h].name && strcmp(ctx->tool_slots[h].name, name) != 0)
-			h = (h + 1) & ctx->tool_mask;
-		slot = &ctx->tool_slots[h];
-		if (!slot->name) {
-			slot->name = name;
-			slot->head = k;
-		} else {
-			ctx->run_next[slot->tail] = k;
-		}
-		slot->tail = k;
-		ctx->run_next[k] = SIZE_MAX;
-	}
-}
-
-/* Lists every command of every RUN (ONBUILD RUN too) once, for all the rules that walk them. */
-static void list_run_commands(struct lint_ctx *ctx)
-{
-	ctx->run_cmds_done = true;
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
-		const bale_instruction *ins = &ctx->instrs[i];
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
-
-		if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
-			ins = ins->sub;
-		if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
+		if (!info->nrun)
 			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		if (n &&
-		    BALE_ARRAY_RESERVE(ctx->run_cmds, ctx->run_cmds_alloc, ctx->nrun_cmds + n)) {
-			ctx->err = BALE_ENOMEM;
-			return;
-		}
-		for (size_t c = 0; c < n; c++)
-			ctx->run_cmds[ctx->nrun_cmds++] = (struct lint_run_cmd){i, &cmds[c]};
+		*link = i;
+		link = &info->next_run;
+		for (size_t c = 0; c < info->nrun; c++)
+			ctx->run_cmds[ctx->nrun_cmds++] =
+			    (struct lint_run_cmd){i, &info->run[c], SIZE_MAX};
 	}
-	if (!ctx->err)
-		index_run_commands(ctx);
+	*link = SIZE_MAX;
+	index_run_commands(ctx);
 }
 
-static const struct lint_tool_slot *find_tool(const struct lint_ctx *ctx, const char *name)
-{
-	size_t h = tool_hash(name) & ctx->tool_mask;
-
-	for (; ctx->tool_slots[h].name; h = (h + 1) & ctx->tool_mask)
-		if (strcmp(ctx->tool_slots[h].name, name) == 0)
-			return &ctx->tool_slots[h];
-	return NULL;
-}
-
-int lint_scripts_init(struct lint_ctx *ctx)
-{
-	ctx->scripts = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->scripts));
-	ctx->scripts_done = calloc(ctx->ninstrs ? ctx->ninstrs : 1, sizeof(*ctx->scripts_done));
-	return ctx->scripts && ctx->scripts_done ? 0 : bale_error_oom();
-}
-
-void lint_scripts_release(struct lint_ctx *ctx)
-{
-	for (size_t i = 0; ctx->scripts && i < ctx->ninstrs; i++)
-		bale_cmd_script_free(ctx->scripts[i]);
-	free(ctx->scripts);
-	free(ctx->scripts_done);
-	free(ctx->run_cmds);
-	free(ctx->tool_slots);
-	free(ctx->run_next);
-	ctx->scripts = NULL;
-	ctx->scripts_done = NULL;
-	ctx->run_cmds = NULL;
-	ctx->tool_slots = NULL;
-	ctx->run_next = NULL;
-}
-
-bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
-{
-	if (!ctx->run_cmds_done)
-		list_run_commands(ctx);
-	if (ctx->err)
-		return false;
-	for (; *tools; tools++)
-		if (find_tool(ctx, *tools))
-			return true;
-	return false;
-}
-
-void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
-		       lint_command_fn fn, void *arg)
-{
-	size_t next[16], nchains = 0;
-	bool walk_all = !tools;
-
-	if (!ctx->run_cmds_done)
-		list_run_commands(ctx);
-	if (ctx->err)
-		return;
-	for (const char *const *t = tools; t && *t && !walk_all; t++) {
-		const struct lint_tool_slot *slot = find_tool(ctx, *t);
-		bool seen = false;
-
-		if (!slot)
-			continue;
-		for (size_t j = 0; j < nchains && !seen; j++)
-			seen = next[j] == slot->head;
-		if (seen)
-			continue;
-		if (nchains == BALE_ARRAY_SIZE(next))
-			walk_all = true; /* more tools than chains merged: walk all and compare */
-		else
-			next[nchains++] = slot->head;
-	}
-	if (walk_all) {
-		for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
-			const bale_cmd *cmd = ctx->run_cmds[k].cmd;
-			bool match = !tools;
-
-			for (const char *const *t = tools; t && *t && !match; t++)
-				match = strcmp(cmd->name, *t) == 0;
-			if (match)
-				fn(ctx, rule, ctx->run_cmds[k].instr, cmd, arg);
-		}
-		return;
-	}
-	/* Merge the tools' chains: the commands come in file order, as a walk of all would. */
-	while (!ctx->err) {
-		size_t best = SIZE_MAX, at = 0;
-
-		for (size_t j = 0; j < nchains; j++)
-			if (next[j] < best) {
-				best = next[j];
-				at = j;
-			}
-		if (best == SIZE_MAX)
-			break;
-		next[at] = ctx->run_next[best];
-		fn(ctx, rule, ctx->run_cmds[best].instr, ctx->run_cmds[best].cmd, arg);
-	}
-}
-
-size_t lint_stage_of(const struct lint_ctx *ctx, size_t instr)
-{
-	if (!ctx->stages || instr >= ctx->ninstrs)
-		return BALE_NO_STAGE;
-	return bale_stages_stage_of(ctx->stages, instr);
-}
-
-const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild)
-{
-	const bale_command *c = lint_command(ctx, instr);
-
-	if (c && c->kind == BALE_INSTR_ONBUILD)
-		c = onbuild ? c->onbuild.trigger : NULL;
-	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
-}
-
-const bale_cmd *lint_run_commands(struct lint_ctx *ctx, size_t instr, bool onbuild, size_t *n)
-{
-	const bale_instruction *ins = &ctx->instrs[instr];
-	const bale_cmd_script *script;
-
-	*n = 0;
-	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub && onbuild)
-		ins = ins->sub;
-	if (ins->kind != BALE_INSTR_RUN || !(script = lint_script(ctx, instr)))
-		return NULL;
-	return bale_cmd_script_commands(script, n);
-}
-
-bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
+/* Whether stage `stage` ships, for lint_stage_ships(). */
+static bool stage_ships(const struct lint_ctx *ctx, size_t stage)
 {
 	size_t s = ctx->target;
 
-	if (stage == BALE_NO_STAGE)
-		return false;
 	/* Down the FROM chain from the target; the model has no cycles, the bound is a guard. */
 	for (size_t hops = 0; s < ctx->nstages && hops <= ctx->nstages; hops++) {
 		if (s == stage)
@@ -380,16 +362,205 @@ bool lint_stage_ships(const struct lint_ctx *ctx, size_t stage)
 	return false;
 }
 
+const bale_image_ref *lint_base_ref(const struct lint_ctx *ctx, size_t stage)
+{
+	struct lint_stage_info *si;
+
+	if (stage >= ctx->nstages)
+		return NULL;
+	si = &ctx->stage_info[stage];
+	if (!si->ref_done) {
+		const char *name = ctx->stage_list[stage].base.name;
+
+		si->ref_done = true;
+		si->ref_ok = name && bale_image_ref_parse(&si->ref, name);
+	}
+	return si->ref_ok ? &si->ref : NULL;
+}
+
+int lint_scripts_init(struct lint_ctx *ctx)
+{
+	/* malloc and each entry set: cheaper than calloc clearing the whole block first. */
+	ctx->instr_info = malloc((ctx->ninstrs ? ctx->ninstrs : 1) * sizeof(*ctx->instr_info));
+	ctx->stage_info = malloc((ctx->nstages ? ctx->nstages : 1) * sizeof(*ctx->stage_info));
+	if (!ctx->instr_info || !ctx->stage_info) {
+		free(ctx->instr_info);
+		free(ctx->stage_info);
+		ctx->instr_info = NULL; /* lint_scripts_release() reads no entry */
+		ctx->stage_info = NULL;
+		return bale_error_oom();
+	}
+	for (size_t s = 0; s < ctx->nstages; s++)
+		ctx->stage_info[s] = (struct lint_stage_info){.ships = stage_ships(ctx, s)};
+	for (size_t k = 0; k < LINT_NKINDS; k++)
+		ctx->first_of_kind[k] = SIZE_MAX;
+	/* Backwards, so each instruction heads its kind's chain as it is reached. */
+	for (size_t i = ctx->ninstrs; i-- > 0;) {
+		size_t kind = (size_t)ctx->instrs[i].kind, next = SIZE_MAX;
+
+		if (kind < LINT_NKINDS) {
+			next = ctx->first_of_kind[kind];
+			ctx->first_of_kind[kind] = i;
+		}
+		ctx->instr_info[i] = (struct lint_instr){
+		    .stage = ctx->stages ? bale_stages_stage_of(ctx->stages, i) : BALE_NO_STAGE,
+		    .next_of_kind = next};
+	}
+	return 0;
+}
+
+void lint_scripts_release(struct lint_ctx *ctx)
+{
+	for (size_t i = 0; ctx->instr_info && i < ctx->ninstrs; i++)
+		if (ctx->instr_info[i].script)
+			bale_cmd_script_free(ctx->instr_info[i].script);
+	free(ctx->instr_info);
+	free(ctx->stage_info);
+	ctx->stage_info = NULL;
+	free(ctx->run_cmds);
+	free(ctx->tools);
+	ctx->instr_info = NULL;
+	ctx->run_cmds = NULL;
+	ctx->tools = NULL;
+}
+
+bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools)
+{
+	if (!ctx->run_cmds_done)
+		lint_list_run_commands(ctx);
+	if (ctx->err)
+		return false;
+	for (; *tools; tools++)
+		if (find_tool(ctx, *tools))
+			return true;
+	return false;
+}
+
+void lint_walk_init(struct lint_ctx *ctx, struct lint_walk *w, const char *const *tools)
+{
+	w->tools = tools;
+	w->nchains = 0;
+	w->all = !tools;
+	w->k = 0;
+	w->started = false;
+	w->cur = NULL;
+	if (!ctx->run_cmds_done)
+		lint_list_run_commands(ctx);
+	if (ctx->err) {
+		w->all = false; /* nothing to walk */
+		return;
+	}
+	for (const char *const *t = tools; t && *t && !w->all; t++) {
+		const struct lint_tool *tool = find_tool(ctx, *t);
+		bool seen = false;
+
+		if (!tool)
+			continue;
+		for (size_t j = 0; j < w->nchains && !seen; j++)
+			seen = w->next[j] == tool->head;
+		if (seen)
+			continue;
+		if (w->nchains == BALE_ARRAY_SIZE(w->next))
+			w->all = true; /* more tools than chains merged: walk all and compare */
+		else
+			w->next[w->nchains++] = tool->head;
+	}
+}
+
+/* The next command of the walk's chains (merged: the commands come in file order), or NULL. */
+static inline const bale_cmd *walk_chains(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr)
+{
+	size_t best = SIZE_MAX, at = 0;
+
+	for (size_t j = 0; j < w->nchains; j++)
+		if (w->next[j] < best) {
+			best = w->next[j];
+			at = j;
+		}
+	if (best == SIZE_MAX)
+		return NULL;
+	w->next[at] = ctx->run_cmds[best].next;
+	*instr = ctx->run_cmds[best].instr;
+	return ctx->run_cmds[best].cmd;
+}
+
+const bale_cmd *lint_walk_next(struct lint_ctx *ctx, struct lint_walk *w, size_t *instr)
+{
+	if (ctx->err)
+		return NULL;
+	if (w->all) {
+		for (; w->k < ctx->nrun_cmds; w->k++) {
+			const bale_cmd *cmd = ctx->run_cmds[w->k].cmd;
+			bool match = !w->tools;
+
+			for (const char *const *t = w->tools; t && *t && !match; t++)
+				match = strcmp(cmd->name, *t) == 0;
+			if (match) {
+				*instr = ctx->run_cmds[w->k++].instr;
+				return cmd;
+			}
+		}
+		return NULL;
+	}
+	return walk_chains(ctx, w, instr);
+}
+
+bool lint_walk_reaches(struct lint_ctx *ctx, struct lint_walk *w, size_t instr)
+{
+	if (!w->started) {
+		w->started = true;
+		w->cur = lint_walk_next(ctx, w, &w->cur_instr);
+	}
+	while (w->cur && w->cur_instr < instr)
+		w->cur = lint_walk_next(ctx, w, &w->cur_instr);
+	return w->cur && w->cur_instr == instr;
+}
+
+void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *const *tools,
+		       lint_command_fn fn, void *arg)
+{
+	struct lint_walk w;
+
+	lint_walk_init(ctx, &w, tools);
+	if (ctx->err)
+		return;
+	if (w.all) {
+		/* The walk of lint_walk_next(), without a call per command. */
+		for (size_t k = 0; k < ctx->nrun_cmds && !ctx->err; k++) {
+			const bale_cmd *cmd = ctx->run_cmds[k].cmd;
+			bool match = !tools;
+
+			for (const char *const *t = tools; t && *t && !match; t++)
+				match = strcmp(cmd->name, *t) == 0;
+			if (match)
+				fn(ctx, rule, ctx->run_cmds[k].instr, cmd, arg);
+		}
+		return;
+	}
+	while (!ctx->err) {
+		const bale_cmd *cmd;
+		size_t instr;
+
+		if (!(cmd = walk_chains(ctx, &w, &instr)))
+			break;
+		fn(ctx, rule, instr, cmd, arg);
+	}
+}
+
+const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool onbuild)
+{
+	const bale_command *c = lint_command(ctx, instr);
+
+	if (c && c->kind == BALE_INSTR_ONBUILD)
+		c = onbuild ? c->onbuild.trigger : NULL;
+	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
+}
+
 bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr)
 {
 	size_t stage = lint_stage_of(ctx, instr);
 
 	return stage != BALE_NO_STAGE && stage == ctx->target;
-}
-
-const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
-{
-	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;
 }
 
 const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len)
@@ -478,8 +649,7 @@ const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *wo
 	int rc;
 
 	*owned = NULL;
-	if (!strchr(word, '$') && !strchr(word, '"') && !strchr(word, '\'') &&
-	    !strchr(word, escape))
+	if (!strpbrk(word, "$\"'") && !strchr(word, escape))
 		return word;
 	rc = bale_shell_expand_word(owned, word, strlen(word), &opts);
 	if (rc == BALE_ENOMEM && !ctx->err)
@@ -502,9 +672,9 @@ const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 
 	if (instr >= ctx->ninstrs || ctx->err)
 		return NULL;
-	if (ctx->scripts_done[instr])
-		return ctx->scripts[instr];
-	ctx->scripts_done[instr] = true;
+	if (ctx->instr_info[instr].script_done)
+		return ctx->instr_info[instr].script;
+	ctx->instr_info[instr].script_done = true;
 	ins = &ctx->instrs[instr];
 	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
 		ins = ins->sub;
@@ -512,12 +682,12 @@ const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 	    ins->kind != BALE_INSTR_ENTRYPOINT)
 		return NULL;
 	src = bale_dockerfile_source(ctx->df, &src_len);
-	if (bale_cmd_parse_instruction(&ctx->scripts[instr], ins, src, src_len,
+	if (bale_cmd_parse_instruction(&ctx->instr_info[instr].script, ins, src, src_len,
 				       bale_dockerfile_escape(ctx->df), &opts) != 0) {
 		ctx->err = bale_error_last()->code;
-		ctx->scripts[instr] = NULL;
+		ctx->instr_info[instr].script = NULL;
 	}
-	return ctx->scripts[instr];
+	return ctx->instr_info[instr].script;
 }
 
 /*
@@ -569,6 +739,7 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 		return rc;
 	if ((rc = bale_findings_add_file(out, filename)) != 0)
 		goto out_df;
+	ctx.list_filename = report_findings_file(out, filename);
 	ctx.df = df;
 	ctx.instrs = bale_dockerfile_instructions(df, &ctx.ninstrs);
 	ctx.context_dir = opts->context_dir;
@@ -603,7 +774,12 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 
 		if (!r->check || (r->needs_stages && !stages))
 			continue;
-		if (bale_lint_config_severity(cfg, &r->meta) == BALE_SEV_NONE)
+		ctx.rule = &r->meta;
+		/* Most configurations change no severity: then the rule's own applies. */
+		ctx.rule_severity = cfg->nignored || cfg->noverrides
+					? bale_lint_config_severity(cfg, &r->meta)
+					: r->meta.severity;
+		if (ctx.rule_severity == BALE_SEV_NONE)
 			continue;
 		r->check(&ctx, &r->meta);
 	}

@@ -67,7 +67,9 @@ static bool take_word(const char **p, const char *end, const char *word)
 {
 	size_t n = strlen(word);
 
-	if ((size_t)(end - *p) < n || strncasecmp(*p, word, n) != 0)
+	/* Most comments are no pragma: the first letter (any case) says so before a call. */
+	if ((size_t)(end - *p) < n || ((**p ^ word[0]) & ~0x20) != 0 ||
+	    strncasecmp(*p, word, n) != 0)
 		return false;
 	if (*p + n < end && !is_blank((*p)[n]) && (*p)[n] != '=')
 		return false;

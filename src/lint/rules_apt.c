@@ -124,10 +124,10 @@ const struct lint_rule lint_rule_DL3005 = {
  */
 static bool removes_apt_lists(const bale_cmd *cmd)
 {
-	bool rm = bale_cmd_is(cmd, "rm") && bale_cmd_has_flag(cmd, "-r", "-R", "--recursive", NULL);
-	bool find = bale_cmd_is(cmd, "find") && bale_cmd_has_flag(cmd, "-delete", NULL);
+	bool rm = lint_cmd_is(cmd, "rm") && lint_has_flag(cmd, "-r", "-R", "--recursive");
+	bool find = lint_cmd_is(cmd, "find") && lint_has_flag(cmd, "-delete");
 
-	if (bale_cmd_is_any(cmd, "apt-get", "apt", NULL) &&
+	if (lint_cmd_is_any(cmd, "apt-get", "apt") &&
 	    (subcommand_is(cmd, "distclean") || subcommand_is(cmd, "dist-clean")))
 		return true;
 	for (size_t o = 0; (rm || find) && o < cmd->noperands; o++) {
@@ -141,7 +141,13 @@ static bool removes_apt_lists(const bale_cmd *cmd)
 
 static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	static const char *const apt[] = {"apt-get", "apt", "aptitude", NULL};
+	struct lint_walk updates;
+	struct lint_kinds k;
+
+	lint_walk_init(ctx, &updates, apt);
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_RUN, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		bool onbuild =
 		    ins->kind == BALE_INSTR_ONBUILD && ins->sub && ins->sub->kind == BALE_INSTR_RUN;
@@ -152,15 +158,18 @@ static void check_apt_lists(struct lint_ctx *ctx, const bale_rule *rule)
 		/* An ONBUILD RUN runs in every image built on this one: it always ships. */
 		if (!onbuild && (ins->kind != BALE_INSTR_RUN || !lint_ships(ctx, i)))
 			continue;
+		/* A RUN without apt runs no update. */
+		if (!lint_walk_reaches(ctx, &updates, i))
+			continue;
 		if (mounted_over(lint_run_view(ctx, i, true), APT_LISTS) ||
 		    !(script = lint_script(ctx, i)))
 			continue;
 		/* The lists are left when an update runs after the last removal of them. */
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
-			/* Every command: bale_cmd_is() calls, not a variadic one. */
-			if ((bale_cmd_is(&cmds[c], "apt-get") || bale_cmd_is(&cmds[c], "apt") ||
-			     bale_cmd_is(&cmds[c], "aptitude")) &&
+			/* Every command: lint_cmd_is() calls, not a variadic one. */
+			if ((lint_cmd_is(&cmds[c], "apt-get") || lint_cmd_is(&cmds[c], "apt") ||
+			     lint_cmd_is(&cmds[c], "aptitude")) &&
 			    subcommand_is(&cmds[c], "update"))
 				update = update ? update : &cmds[c];
 			else if (removes_apt_lists(&cmds[c]))
@@ -237,8 +246,7 @@ static bool assumes_yes(const bale_cmd *cmd, const bale_cmd *all)
 	const char *v = apt_option(cmd, "APT::Get::Assume-Yes");
 	size_t quiet = 0;
 
-	if (bale_cmd_has_flag(cmd, "-y", "--yes", "--assume-yes", "--force-yes", NULL) ||
-	    (v && apt_true(v)))
+	if (lint_has_flag(cmd, "-y", "--yes", "--assume-yes", "--force-yes") || (v && apt_true(v)))
 		return true;
 	for (size_t o = 0; o < cmd->nopts; o++)
 		quiet += strcmp(cmd->opts[o].name, "-q") == 0 ||
@@ -246,7 +254,7 @@ static bool assumes_yes(const bale_cmd *cmd, const bale_cmd *all)
 	if (quiet >= 2)
 		return true;
 	/* `yes | apt-get install ...` answers the prompt. */
-	return cmd->pipe_prev != BALE_CMD_NONE && bale_cmd_is(&all[cmd->pipe_prev], "yes");
+	return cmd->pipe_prev != BALE_CMD_NONE && lint_cmd_is(&all[cmd->pipe_prev], "yes");
 }
 
 static bool prompts(const bale_cmd *cmd)
@@ -264,10 +272,9 @@ static bool prompts(const bale_cmd *cmd)
 static void assume_yes(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
 		       const bale_cmd *cmd, void *arg)
 {
-	const bale_cmd *all = bale_cmd_script_commands(lint_script(ctx, instr), &(size_t){0});
-
 	(void)arg;
-	if (!prompts(cmd) || assumes_yes(cmd, all))
+	if (!prompts(cmd) ||
+	    assumes_yes(cmd, bale_cmd_script_commands(lint_script(ctx, instr), &(size_t){0})))
 		return;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,
 		    "'apt-get %s' without -y: apt-get asks for confirmation, a build has no "
@@ -349,8 +356,7 @@ static void no_recommends(struct lint_ctx *ctx, const bale_rule *rule, size_t in
 	const char *v = apt_option(cmd, "APT::Install-Recommends");
 
 	(void)arg;
-	if (!subcommand_is(cmd, "install") ||
-	    bale_cmd_has_flag(cmd, "--no-install-recommends", NULL))
+	if (!subcommand_is(cmd, "install") || lint_has_flag(cmd, "--no-install-recommends"))
 		return;
 	if ((v && !apt_true(v)) || recommends_off_by_config(ctx, instr))
 		return; /* -o APT::Install-Recommends=false, or apt.conf.d says so */

@@ -119,6 +119,17 @@ static bool mentions_variable(const struct lint_ctx *ctx, size_t i)
 	return memchr(src + ins->start_offset, '$', ins->end_offset - ins->start_offset) != NULL;
 }
 
+/* True when a --mount value of RUN `c` holds a '$': of a RUN, BuildKit expands only those. */
+static bool mount_mentions_variable(const bale_command *c)
+{
+	for (size_t k = 0; k < c->run.nmounts; k++)
+		for (size_t f = 0; f < c->run.mounts[k].nfields; f++)
+			if (c->run.mounts[k].fields[f].value &&
+			    strchr(c->run.mounts[k].fields[f].value, '$'))
+				return true;
+	return false;
+}
+
 /*
  * True when an instruction of `kind` comes before `instr` in stage `s`, or anywhere in the
  * stages `s` is built FROM (BuildKit dispatches a base stage whole before the stages on it, and
@@ -150,9 +161,9 @@ static size_t distance(const char *a, const char *b, size_t cap)
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
+		size_t diag = row[0], least;
 
-		row[0] = i;
+		row[0] = least = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
 
@@ -162,9 +173,14 @@ static size_t distance(const char *a, const char *b, size_t cap)
 				best = row[j - 1] + 1;
 			row[j] = best;
 			diag = up;
+			if (best < least)
+				least = best;
 		}
+		/* The distance is at least the least of a row: over the cap, stop here. */
+		if (least > cap)
+			return cap + 1;
 	}
-	return row[lb];
+	return row[lb] > cap ? cap + 1 : row[lb];
 }
 
 /*
@@ -175,6 +191,7 @@ struct suggest {
 	const char *name;
 	const char *best;
 	size_t dist;
+	char kept[64]; /* a copy of best when the option came from a transient buffer */
 };
 
 static void suggest_consider(struct suggest *sg, const char *option)
@@ -203,10 +220,11 @@ static const char *const builtin_args[] = {
 
 static void check_stage_name_casing(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
-		if (ins->kind != BALE_INSTR_FROM || ins->nargs != 3 || all_lower(ins->args[2]))
+		if (ins->nargs != 3 || all_lower(ins->args[2]))
 			continue;
 		lint_report(
 		    ctx, rule, i, 0, 0,
@@ -218,11 +236,12 @@ static void check_stage_name_casing(struct lint_ctx *ctx, const bale_rule *rule)
 
 static void check_from_as_casing(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		bool lower, upper;
 
-		if (ins->kind != BALE_INSTR_FROM || ins->nargs < 3)
+		if (ins->nargs < 3)
 			continue;
 		lower = all_lower(ins->keyword);
 		upper = all_upper(ins->keyword);
@@ -295,7 +314,7 @@ const struct lint_rule lint_rule_BK0003 = {
 
 static void check_instruction_casing(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	size_t lower = 0, upper = 0;
+	size_t lower = 0, upper = 0, mixed = 0;
 	bool majority_lower;
 
 	/* Keywords all in one case vote; "Run" votes for neither (as in BuildKit). */
@@ -308,8 +327,13 @@ static void check_instruction_casing(struct lint_ctx *ctx, const bale_rule *rule
 			lower++;
 		else if (all_upper(kw))
 			upper++;
+		else
+			mixed++;
 	}
 	majority_lower = lower > upper;
+	/* Every keyword in the majority's case (the usual file): nothing to report. */
+	if (!mixed && (majority_lower ? upper : lower) == 0)
+		return;
 	for (size_t i = 0; i < ctx->ninstrs; i++) {
 		const char *kw = ctx->instrs[i].keyword;
 
@@ -414,12 +438,14 @@ const struct lint_rule lint_rule_BK0006 = {
 
 static void check_json_args(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_CMD, BALE_INSTR_ENTRYPOINT);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		size_t s;
 
-		if ((c->kind != BALE_INSTR_CMD && c->kind != BALE_INSTR_ENTRYPOINT) ||
-		    !c->cmdline.prepend_shell)
+		if (!c->cmdline.prepend_shell)
 			continue;
 		/* A SHELL instruction says the shell is wanted (BuildKit's documented way out). */
 		s = lint_stage_of(ctx, i);
@@ -461,7 +487,7 @@ static void report_undefined_in_from(struct lint_ctx *ctx, const bale_rule *rule
 	const bale_var *global = bale_stages_global_args(ctx->stages, &nglobal);
 
 	for (size_t k = 0; k < rec->undefined.n; k++) {
-		struct suggest sg = {rec->undefined.v[k], NULL, 3};
+		struct suggest sg = {.name = rec->undefined.v[k], .dist = 3};
 
 		for (size_t g = 0; g < nglobal; g++)
 			suggest_consider(&sg, global[g].name);
@@ -775,8 +801,10 @@ static const struct {
 	       "POWERSHELL_DISTRIBUTION_CHANNEL"},
 };
 
-/* The image a stage's FROM chain ends in (after the global ARGs), or NULL: scratch, unknown. */
-static const char *chain_image(const struct lint_ctx *ctx, size_t s)
+/*
+ * The stage whose base image a stage's FROM chain ends in, or BALE_NO_STAGE: scratch, unknown.
+ */
+static size_t chain_image(const struct lint_ctx *ctx, size_t s)
 {
 	for (int hops = 0; s < ctx->nstages && hops < 1000; hops++) {
 		const bale_stage *st = &ctx->stage_list[s];
@@ -785,28 +813,29 @@ static const char *chain_image(const struct lint_ctx *ctx, size_t s)
 			s = st->base.stage;
 			continue;
 		}
-		return st->base.kind == BALE_REF_IMAGE ? st->base.name : NULL;
+		return st->base.kind == BALE_REF_IMAGE && st->base.name ? s : BALE_NO_STAGE;
 	}
-	return NULL;
+	return BALE_NO_STAGE;
 }
 
-/* The ENV names bale knows image `name` sets, space-separated, or NULL. */
-static const char *known_image_env(const char *name)
+/* The ENV names bale knows the base image of stage `s` sets, space-separated, or NULL. */
+static const char *known_image_env(const struct lint_ctx *ctx, size_t s)
 {
-	bale_image_ref ref;
+	const bale_image_ref *ref = lint_base_ref(ctx, s);
 	const char *repo;
 	size_t len;
 
-	if (!name || !bale_image_ref_parse(&ref, name))
+	if (!ref)
 		return NULL;
-	if (ref.domain && ref.domain_len == 17 && memcmp(ref.domain, "mcr.microsoft.com", 17) == 0)
-		return ref.path_len > 7 && memcmp(ref.path, "dotnet/", 7) == 0
+	if (ref->domain && ref->domain_len == 17 &&
+	    memcmp(ref->domain, "mcr.microsoft.com", 17) == 0)
+		return ref->path_len > 7 && memcmp(ref->path, "dotnet/", 7) == 0
 			   ? image_env[BALE_ARRAY_SIZE(image_env) - 1].vars
 			   : NULL;
-	if (!bale_image_ref_is_docker_hub(&ref))
+	if (!bale_image_ref_is_docker_hub(ref))
 		return NULL;
-	repo = ref.path;
-	len = ref.path_len;
+	repo = ref->path;
+	len = ref->path_len;
 	if (len > 8 && memcmp(repo, "library/", 8) == 0) {
 		repo += 8;
 		len -= 8;
@@ -847,6 +876,11 @@ static void suggest_in_scope(const struct lint_ctx *ctx, struct suggest *sg, siz
 			memcpy(word, p, len);
 			word[len] = '\0';
 			suggest_consider(sg, word);
+			/* word is reused for the next name: keep the winner's own copy */
+			if (sg->best == word) {
+				memcpy(sg->kept, word, len + 1);
+				sg->best = sg->kept;
+			}
 		}
 		p += len + (end != NULL);
 	}
@@ -865,6 +899,9 @@ static void suggest_in_scope(const struct lint_ctx *ctx, struct suggest *sg, siz
 
 static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	size_t image_stage = BALE_NO_STAGE;
+	const char *stage_image = NULL, *stage_image_vars = NULL;
+
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		size_t s = lint_stage_of(ctx, i);
 		bale_instr_kind kind = ctx->instrs[i].kind;
@@ -881,19 +918,29 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		    kind == BALE_INSTR_ONBUILD || kind == BALE_INSTR_CMD ||
 		    kind == BALE_INSTR_ENTRYPOINT || kind == BALE_INSTR_HEALTHCHECK ||
 		    kind == BALE_INSTR_SHELL || kind == BALE_INSTR_MAINTAINER ||
-		    (kind == BALE_INSTR_RUN && ctx->cmds[i].run.nmounts == 0) ||
-		    !mentions_variable(ctx, i))
+		    (kind == BALE_INSTR_RUN ? !mount_mentions_variable(&ctx->cmds[i])
+					    : !mentions_variable(ctx, i)))
 			continue;
 		rc = bale_stages_expand_instruction(&rec, ctx->stages, i);
 		if (rc == BALE_ENOMEM)
 			ctx->err = rc;
 		if (!rc && rec.undefined.n && ctx->stage_list[s].base_env_unknown) {
-			image = chain_image(ctx, s);
-			image_vars = known_image_env(image);
+			/* The same for every instruction of the stage: looked up once. */
+			if (s != image_stage) {
+				size_t from = chain_image(ctx, s);
+
+				image_stage = s;
+				stage_image =
+				    from == BALE_NO_STAGE ? NULL : ctx->stage_list[from].base.name;
+				stage_image_vars =
+				    from == BALE_NO_STAGE ? NULL : known_image_env(ctx, from);
+			}
+			image = stage_image;
+			image_vars = stage_image_vars;
 		}
 		for (size_t k = 0; !rc && k < rec.undefined.n; k++) {
 			const char *name = rec.undefined.v[k];
-			struct suggest sg = {name, NULL, 3};
+			struct suggest sg = {.name = name, .dist = 3};
 
 			if (in_word_list(image_vars, name))
 				continue;
@@ -976,12 +1023,14 @@ const struct lint_rule lint_rule_BK0011 = {
 
 static void check_legacy_key_value(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ENV, BALE_INSTR_LABEL); i < ctx->ninstrs;
+	     i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		const char *kw = ctx->instrs[i].keyword;
 
-		if ((c->kind != BALE_INSTR_ENV && c->kind != BALE_INSTR_LABEL) ||
-		    lint_stage_of(ctx, i) == BALE_NO_STAGE)
+		if (lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t p = 0; p < c->pairs.n; p++)
 			if (c->pairs.v[p].legacy)
@@ -1028,15 +1077,15 @@ const struct lint_rule lint_rule_BK0013 = {
  * BK0014 secrets-used-in-arg-or-env
  * =========================================================================================== */
 
-/* True when one '_'-separated part of `key` is `token`, ignoring case. */
-static bool has_part(const char *key, const char *const *tokens)
+/* True when one '_'-separated part of `key` is one of the `n` tokens, ignoring case. */
+static bool has_part(const char *key, const struct lstr *tokens, size_t n)
 {
 	for (const char *p = key;;) {
 		const char *end = strchr(p, '_');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		for (const char *const *t = tokens; *t; t++)
-			if (strlen(*t) == len && strncasecmp(p, *t, len) == 0)
+		for (size_t t = 0; t < n; t++)
+			if (tokens[t].len == len && strncasecmp(p, tokens[t].s, len) == 0)
 				return true;
 		if (!end)
 			return false;
@@ -1046,23 +1095,27 @@ static bool has_part(const char *key, const char *const *tokens)
 
 static bool secret_name(const char *key)
 {
-	static const char *const deny[] = {"apikey", "auth",	 "credential", "credentials",
-					   "key",    "password", "pword",      "passwd",
-					   "secret", "token",	 NULL};
-	static const char *const allow[] = {"public", "file", "version", NULL};
+	static const struct lstr deny[] = {LSTR("apikey"),	LSTR("auth"),	LSTR("credential"),
+					   LSTR("credentials"), LSTR("key"),	LSTR("password"),
+					   LSTR("pword"),	LSTR("passwd"), LSTR("secret"),
+					   LSTR("token")};
+	static const struct lstr allow[] = {LSTR("public"), LSTR("file"), LSTR("version")};
 
-	return has_part(key, deny) && !has_part(key, allow);
+	return has_part(key, deny, BALE_ARRAY_SIZE(deny)) &&
+	       !has_part(key, allow, BALE_ARRAY_SIZE(allow));
 }
 
 static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	struct lint_kinds k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ENV, BALE_INSTR_ARG);
+	     i < ctx->ninstrs && !ctx->err; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = &ctx->cmds[i];
 		const char *what = c->kind == BALE_INSTR_ENV ? "ENV" : "ARG";
 
 		/* BuildKit checks ARG and ENV as it dispatches them: not the global ARGs. */
-		if ((c->kind != BALE_INSTR_ENV && c->kind != BALE_INSTR_ARG) ||
-		    lint_stage_of(ctx, i) == BALE_NO_STAGE)
+		if (lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t p = 0; p < c->pairs.n; p++) {
 			const char *key = c->pairs.v[p].key;
@@ -1254,20 +1307,27 @@ static void each_port(struct lint_ctx *ctx, const bale_rule *rule,
 		      void (*report)(struct lint_ctx *, const bale_rule *, size_t, const char *,
 				     const char *, bool))
 {
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	int escape = bale_dockerfile_escape(ctx->df);
+
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_EXPOSE); i < ctx->ninstrs && !ctx->err;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = &ctx->cmds[i];
 
-		if (c->kind != BALE_INSTR_EXPOSE || lint_stage_of(ctx, i) == BALE_NO_STAGE)
+		if (lint_stage_of(ctx, i) == BALE_NO_STAGE)
 			continue;
 		for (size_t k = 0; k < c->list.n && !ctx->err; k++) {
+			const char *word = c->list.v[k];
 			bale_words ports = BALE_WORDS_INIT;
-			int rc =
-			    bale_stages_expand_fields(&ports, ctx->stages, i, c->list.v[k], NULL);
+			bool plain = !strpbrk(word, "$\"' \t\n\r") && !strchr(word, escape);
+			int rc = 0;
 
-			if (rc == BALE_ENOMEM)
+			/* A word without variable, quote, escape or blank expands to itself. */
+			if (!plain && (rc = bale_stages_expand_fields(&ports, ctx->stages, i, word,
+								      NULL)) == BALE_ENOMEM)
 				ctx->err = rc;
-			for (size_t p = 0; !rc && p < ports.n; p++) {
-				const char *port = ports.v[p], *last = strrchr(port, ':'), *host;
+			for (size_t p = 0; !rc && p < (plain ? 1 : ports.n); p++) {
+				const char *port = plain ? word : ports.v[p], *host;
+				const char *last = strrchr(port, ':');
 				const char *container = last ? last + 1 : port;
 				const char *slash = strchr(container, '/');
 				const char *proto = slash ? slash + 1 : "";

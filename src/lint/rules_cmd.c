@@ -65,7 +65,7 @@ static void irrelevant_command(struct lint_ctx *ctx, const bale_rule *rule, size
 
 	(void)arg;
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(irrelevant); k++) {
-		if (!bale_cmd_is(cmd, irrelevant[k].tool))
+		if (!lint_cmd_is(cmd, irrelevant[k].tool))
 			continue;
 		if ((strcmp(irrelevant[k].tool, "kill") == 0 && has_background_job(all, n)) ||
 		    (strcmp(irrelevant[k].tool, "ssh") == 0 && has_ssh_mount(ctx, instr)))
@@ -155,7 +155,11 @@ static bool out_of_range(const char *p, const char **bad, size_t *len)
 
 static void check_ports(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	/* The EXPOSE instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_EXPOSE, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 
 		if (ins->kind != BALE_INSTR_EXPOSE)
@@ -188,12 +192,14 @@ const struct lint_rule lint_rule_DL3011 = {
 static void check_healthchecks(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t last = SIZE_MAX;
+	struct lint_kinds k;
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		if (ctx->instrs[i].kind == BALE_INSTR_FROM)
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_FROM, BALE_INSTR_HEALTHCHECK);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
+		if (ctx->instrs[i].kind == BALE_INSTR_FROM) {
 			last = SIZE_MAX;
-		if (ctx->instrs[i].kind != BALE_INSTR_HEALTHCHECK)
 			continue;
+		}
 		if (last != SIZE_MAX)
 			lint_report(ctx, rule, i, 0, 0,
 				    "a second HEALTHCHECK in this stage: only the last one takes "
@@ -229,14 +235,16 @@ static bool is_assignment(const char *word, size_t len)
 
 static void check_exec_form(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_CMD, BALE_INSTR_ENTRYPOINT);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const char *kw, *cmd;
 		size_t len;
 		bool assignments = false;
 
-		if ((ins->kind != BALE_INSTR_CMD && ins->kind != BALE_INSTR_ENTRYPOINT) ||
-		    ins->json || ins->nargs == 0)
+		if (ins->json || ins->nargs == 0)
 			continue;
 		kw = bale_instr_kind_name(ins->kind);
 		cmd = ins->args[0];

@@ -120,11 +120,11 @@ static const char *word_value(const struct lint_ctx *ctx, size_t instr, const ch
  */
 static const char *extracted_archive(const bale_cmd *cmd, bool *dynamic)
 {
-	/* Every command is asked: bale_cmd_is() calls, not a variadic one. */
-	if (!(bale_cmd_is(cmd, "tar") || bale_cmd_is(cmd, "bsdtar")) ||
-	    !bale_cmd_has_flag(cmd, "-x", "--extract", "--get", NULL) ||
-	    bale_cmd_has_flag(cmd, "--strip-components", "--exclude", "--wildcards", "--transform",
-			      "--xform", "-X", "--exclude-from", "-T", "--files-from", NULL))
+	/* Every command is asked: lint_cmd_is() calls, not a variadic one. */
+	if (!(lint_cmd_is(cmd, "tar") || lint_cmd_is(cmd, "bsdtar")) ||
+	    !lint_has_flag(cmd, "-x", "--extract", "--get") ||
+	    lint_has_flag(cmd, "--strip-components", "--exclude", "--wildcards", "--transform",
+			  "--xform", "-X", "--exclude-from", "-T", "--files-from"))
 		return NULL;
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const bale_cmd_opt *opt = &cmd->opts[o];
@@ -167,38 +167,33 @@ static size_t copy_of(const struct lint_ctx *ctx, size_t from, size_t to, const 
 static void check_extracted_copies(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const tar[] = {"tar", "bsdtar", NULL};
-	size_t stage_start = 0;
+	size_t stage_start = 0, seen = 0, i;
+	struct lint_walk w;
+	const bale_cmd *cmd;
 
-	if (!lint_runs_any(ctx, tar))
-		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd_script *script;
-		const bale_cmd *cmds;
-		size_t n;
+	/* The tar commands in file order, each with the FROM of its stage. */
+	lint_walk_init(ctx, &w, tar);
+	while ((cmd = lint_walk_next(ctx, &w, &i))) {
+		bool dynamic = false;
+		const char *archive, *b;
+		size_t blen, j;
 
-		if (ctx->instrs[i].kind == BALE_INSTR_FROM)
-			stage_start = i;
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !(script = lint_script(ctx, i)))
+		for (; seen <= i; seen++)
+			if (ctx->instrs[seen].kind == BALE_INSTR_FROM)
+				stage_start = seen;
+		if (ctx->instrs[i].kind != BALE_INSTR_RUN) /* not an ONBUILD's */
 			continue;
-		cmds = bale_cmd_script_commands(script, &n);
-		for (size_t c = 0; c < n; c++) {
-			bool dynamic = false;
-			const char *archive = extracted_archive(&cmds[c], &dynamic), *b;
-			size_t blen, j;
-
-			if (!archive || dynamic)
-				continue;
-			b = base_name(archive, strlen(archive), &blen);
-			if (!tar_like(b, blen) ||
-			    (j = copy_of(ctx, stage_start, i, b, blen)) == SIZE_MAX)
-				continue;
-			lint_report(
-			    ctx, rule, j, 0, 0,
+		archive = extracted_archive(cmd, &dynamic);
+		if (!archive || dynamic)
+			continue;
+		b = base_name(archive, strlen(archive), &blen);
+		if (!tar_like(b, blen) || (j = copy_of(ctx, stage_start, i, b, blen)) == SIZE_MAX)
+			continue;
+		lint_report(ctx, rule, j, 0, 0,
 			    "'%.*s' is copied in here and extracted by the RUN on line %u: the "
-			    "archive stays in this COPY's layer; 'ADD %.*s <dir>' unpacks it "
-			    "in one step and keeps no copy",
-			    (int)blen, b, (unsigned)cmds[c].line, (int)blen, b);
-		}
+			    "archive stays in this COPY's layer; 'ADD %.*s <dir>' unpacks it in "
+			    "one step and keeps no copy",
+			    (int)blen, b, (unsigned)cmd->line, (int)blen, b);
 	}
 }
 
@@ -230,7 +225,11 @@ static bool add_source_ok(const char *s)
 
 static void check_add(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	/* The ADD instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 
 		if (ins->kind != BALE_INSTR_ADD || ins->nargs < 2)
@@ -275,7 +274,11 @@ const struct lint_rule lint_rule_DL3020 = {
 
 static void check_copy_dest(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i =
+		 lint_first_of3(ctx, &k, BALE_INSTR_COPY, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 		const char *dest, *v;
 		size_t n;
@@ -379,13 +382,14 @@ static enum from_ref classify_from(const struct lint_ctx *ctx, size_t i, const c
  * stages of the image that runs them). */
 static void each_copy_from(struct lint_ctx *ctx, const bale_rule *rule, enum from_ref want)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_COPY); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const char *from;
 		size_t line = 0;
 		enum from_ref ref;
 
-		if (ins->kind != BALE_INSTR_COPY || !(from = flag_value(ins, "from")) || !*from)
+		if (!(from = flag_value(ins, "from")) || !*from)
 			continue;
 		if (!(from = word_value(ctx, i, from)) || !*from)
 			continue;

@@ -13,11 +13,11 @@ const struct lint_rule lint_rule_BL0001 = {
 
 static void check_maintainer(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++)
-		if (ctx->instrs[i].kind == BALE_INSTR_MAINTAINER)
-			lint_report(ctx, rule, i, 0, 0,
-				    "MAINTAINER is deprecated: it sets the image's author field "
-				    "only; use LABEL org.opencontainers.image.authors=\"...\"");
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_MAINTAINER); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i))
+		lint_report(ctx, rule, i, 0, 0,
+			    "MAINTAINER is deprecated: it sets the image's author field "
+			    "only; use LABEL org.opencontainers.image.authors=\"...\"");
 }
 
 static const char *const maintainer_aliases[] = {"MaintainerDeprecated", NULL};

@@ -31,14 +31,31 @@ static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 	return cmd->subcommand && strcmp(cmd->subcommand, sub) == 0;
 }
 
-static bool is_apt(const bale_cmd *cmd)
+/* The package managers these rules know; the first byte of the tool's name picks the compares. */
+enum pkg_tool { PT_NONE, PT_APT, PT_APK, PT_RPM, PT_ZYPPER };
+
+static enum pkg_tool pkg_tool(const bale_cmd *cmd)
 {
-	return lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude");
+	switch (cmd->name[0]) {
+	case 'a':
+		if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude"))
+			return PT_APT;
+		return lint_cmd_is(cmd, "apk") ? PT_APK : PT_NONE;
+	case 'd':
+	case 'm':
+	case 't':
+	case 'y':
+		return lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf") ? PT_RPM : PT_NONE;
+	case 'z':
+		return lint_cmd_is(cmd, "zypper") ? PT_ZYPPER : PT_NONE;
+	default:
+		return PT_NONE;
+	}
 }
 
-static bool is_rpm_manager(const bale_cmd *cmd)
+static bool is_apt(const bale_cmd *cmd)
 {
-	return lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf");
+	return pkg_tool(cmd) == PT_APT;
 }
 
 static bool eqn(const char *a, size_t alen, const char *b)
@@ -67,46 +84,51 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
 /* Compilers, build systems, SDKs and headers: what a build needs and a service does not. */
 static bool is_build_tool(const char *name, size_t len)
 {
-	static const char *const exact[] = {"gcc",	   "g++",
-					    "gcc-c++",	   "cpp",
-					    "clang",	   "llvm",
-					    "make",	   "cmake",
-					    "ninja-build", "build-essential",
-					    "build-base",  "alpine-sdk",
-					    "autoconf",	   "automake",
-					    "libtool",	   "pkg-config",
-					    "pkgconf",	   "golang",
-					    "golang-go",   "go",
-					    "rust",	   "rustc",
-					    "cargo",	   "maven",
-					    "gradle",	   "ant",
-					    "default-jdk", "default-jdk-headless",
-					    "gfortran",	   "nasm",
-					    "yasm",	   "bison",
-					    "flex",	   "linux-headers",
-					    "musl-dev",	   "libc-dev",
-					    "binutils",	   "meson",
-					    "scons",	   "devtoolset",
-					    NULL};
+	static const struct lstr exact[] = {
+	    LSTR("gcc"),	 LSTR("g++"),
+	    LSTR("gcc-c++"),	 LSTR("cpp"),
+	    LSTR("clang"),	 LSTR("llvm"),
+	    LSTR("make"),	 LSTR("cmake"),
+	    LSTR("ninja-build"), LSTR("build-essential"),
+	    LSTR("build-base"),	 LSTR("alpine-sdk"),
+	    LSTR("autoconf"),	 LSTR("automake"),
+	    LSTR("libtool"),	 LSTR("pkg-config"),
+	    LSTR("pkgconf"),	 LSTR("golang"),
+	    LSTR("golang-go"),	 LSTR("go"),
+	    LSTR("rust"),	 LSTR("rustc"),
+	    LSTR("cargo"),	 LSTR("maven"),
+	    LSTR("gradle"),	 LSTR("ant"),
+	    LSTR("default-jdk"), LSTR("default-jdk-headless"),
+	    LSTR("gfortran"),	 LSTR("nasm"),
+	    LSTR("yasm"),	 LSTR("bison"),
+	    LSTR("flex"),	 LSTR("linux-headers"),
+	    LSTR("musl-dev"),	 LSTR("libc-dev"),
+	    LSTR("binutils"),	 LSTR("meson"),
+	    LSTR("scons"),	 LSTR("devtoolset"),
+	};
+	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
+	static const struct lstr versioned[] = {LSTR("gcc-"),  LSTR("g++-"),	LSTR("clang-"),
+						LSTR("llvm-"), LSTR("golang-"), LSTR("rust-")};
 	size_t colon;
 
 	/* apt's name:arch */
 	for (colon = 0; colon < len && name[colon] != ':'; colon++)
 		;
 	len = colon;
-	for (const char *const *e = exact; *e; e++)
-		if (eqn(name, len, *e))
+	if (!len)
+		return false;
+	for (size_t e = 0; e < BALE_ARRAY_SIZE(exact); e++)
+		if (exact[e].len == len && exact[e].s[0] == name[0] &&
+		    memcmp(exact[e].s, name, len) == 0)
 			return true;
 	if (ends_with(name, len, "-dev") || ends_with(name, len, "-devel") ||
 	    ends_with(name, len, "-headers") || starts_with(name, len, "linux-headers-"))
 		return true;
-	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
-	for (const char *const *p =
-		 (const char *const[]){"gcc-", "g++-", "clang-", "llvm-", "golang-", "rust-", NULL};
-	     *p; p++) {
-		size_t n = strlen(*p);
+	for (size_t p = 0; p < BALE_ARRAY_SIZE(versioned); p++) {
+		size_t n = versioned[p].len;
 
-		if (len > n && starts_with(name, len, *p) && name[n] >= '0' && name[n] <= '9')
+		if (len > n && memcmp(name, versioned[p].s, n) == 0 && name[n] >= '0' &&
+		    name[n] <= '9')
 			return true;
 	}
 	/* openjdk-17-jdk, openjdk-17-jdk-headless, openjdk17-jdk (apk), java-17-openjdk-devel */
@@ -118,24 +140,32 @@ static bool is_build_tool(const char *name, size_t len)
 
 static bool is_install(const bale_cmd *cmd)
 {
-	if (is_apt(cmd))
+	switch (pkg_tool(cmd)) {
+	case PT_APT:
 		return subcommand_is(cmd, "install") || subcommand_is(cmd, "build-dep");
-	if (lint_cmd_is(cmd, "apk"))
+	case PT_APK:
 		return subcommand_is(cmd, "add");
-	if (is_rpm_manager(cmd) || lint_cmd_is(cmd, "zypper"))
+	case PT_RPM:
+	case PT_ZYPPER:
 		return subcommand_is(cmd, "install");
-	return false;
+	default:
+		return false;
+	}
 }
 
 static bool is_removal(const bale_cmd *cmd)
 {
-	if (is_apt(cmd))
+	switch (pkg_tool(cmd)) {
+	case PT_APT:
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "purge");
-	if (lint_cmd_is(cmd, "apk"))
+	case PT_APK:
 		return subcommand_is(cmd, "del");
-	if (is_rpm_manager(cmd) || lint_cmd_is(cmd, "zypper"))
+	case PT_RPM:
+	case PT_ZYPPER:
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "erase");
-	return false;
+	default:
+		return false;
+	}
 }
 
 /*
@@ -155,8 +185,7 @@ static bool removes_all(const bale_cmd *cmds, size_t n)
 			marked_auto = true;
 		if (marked_auto && is_apt(cmd) &&
 		    (subcommand_is(cmd, "autoremove") ||
-		     (is_removal(cmd) &&
-		      bale_cmd_has_flag(cmd, "--auto-remove", "--autoremove", NULL))))
+		     (is_removal(cmd) && lint_has_flag(cmd, "--auto-remove", "--autoremove"))))
 			return true;
 		if (is_removal(cmd))
 			for (size_t o = 0; o < cmd->noperands; o++)
@@ -183,13 +212,22 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t from, const cha
 	return false;
 }
 
+/* The package managers is_install() knows. */
+static const char *const pkg_tools[] = {"apt-get", "apt",      "aptitude", "apk",    "dnf",
+					"yum",	   "microdnf", "tdnf",	   "zypper", NULL};
+
 static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_walk installs;
+
+	lint_walk_init(ctx, &installs, pkg_tools);
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i))
+		/* Only a RUN that runs a package manager can install a build tool. */
+		if (!lint_ships(ctx, i) || !lint_walk_reaches(ctx, &installs, i))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		if (!n || removes_all(cmds, n))
@@ -208,9 +246,11 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 			if (subcommand_is(cmd, "build-dep")) {
 				at = &cmd->words[cmd->subcommand_word];
 				bale_buf_adds(&names, "the build dependencies of ");
-				for (size_t o = 0; o < cmd->noperands; o++)
-					bale_buf_addf(&names, "%s'%s'", o ? ", " : "",
-						      cmd->operands[o]->value);
+				for (size_t o = 0; o < cmd->noperands; o++) {
+					bale_buf_adds(&names, o ? ", '" : "'");
+					bale_buf_adds(&names, cmd->operands[o]->value);
+					bale_buf_adds(&names, "'");
+				}
 				count = 1;
 			}
 			for (size_t p = 0; p < cmd->npkgs; p++) {
@@ -223,10 +263,11 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 					continue;
 				if (!at)
 					at = pkg->word;
-				if (count < 6)
-					bale_buf_addf(&names, "%s%.*s", count ? ", " : "",
-						      (int)pkg->name_len, pkg->name);
-				else if (count == 6)
+				if (count < 6) {
+					if (count)
+						bale_buf_adds(&names, ", ");
+					bale_buf_add(&names, pkg->name, pkg->name_len);
+				} else if (count == 6)
 					bale_buf_adds(&names, ", ...");
 				count++;
 			}
@@ -494,13 +535,11 @@ static void check_full_size_base(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t s = shipped_base_stage(ctx);
 	const struct family *fam;
-	bale_image_ref ref;
+	const bale_image_ref *ref;
 	char variant[256];
 
-	if (s == BALE_NO_STAGE || !ctx->stage_list[s].base.name ||
-	    !bale_image_ref_parse(&ref, ctx->stage_list[s].base.name) ||
-	    !(fam = find_family(&ref)) ||
-	    !smaller_variant(variant, sizeof(variant), ctx->stage_list[s].base.name, &ref, fam))
+	if (s == BALE_NO_STAGE || !(ref = lint_base_ref(ctx, s)) || !(fam = find_family(ref)) ||
+	    !smaller_variant(variant, sizeof(variant), ctx->stage_list[s].base.name, ref, fam))
 		return;
 	if (fam->style == TOOLCHAIN)
 		lint_report(ctx, rule, ctx->stage_list[s].instruction, 0, 0,
@@ -721,12 +760,13 @@ static size_t first_source_copy(const struct lint_ctx *ctx, size_t start, size_t
 
 static void check_copy_order(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		size_t stage = lint_stage_of(ctx, i), n, copy = SIZE_MAX;
 		const char *what = NULL;
 		const bale_cmd *cmds;
 
-		if (stage == BALE_NO_STAGE || ctx->instrs[i].kind != BALE_INSTR_RUN)
+		if (stage == BALE_NO_STAGE)
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
@@ -840,7 +880,7 @@ static const struct cache_kind *cache_of(const bale_cmd *cmd)
 	if (lint_cmd_is(cmd, "composer") &&
 	    (strcmp(sub, "install") == 0 || strcmp(sub, "require") == 0 ||
 	     strcmp(sub, "update") == 0))
-		return bale_cmd_has_flag(cmd, "--no-cache", NULL) ? NULL : &composer_cache;
+		return lint_has_flag(cmd, "--no-cache") ? NULL : &composer_cache;
 	return NULL;
 }
 
@@ -867,13 +907,13 @@ static bool cleans_cache(const bale_cmd *cmds, size_t n, const struct cache_kind
 
 static void check_package_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *run;
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i) ||
-		    !(run = lint_run_view(ctx, i, false)))
+		if (!lint_ships(ctx, i) || !(run = lint_run_view(ctx, i, false)))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
@@ -913,11 +953,12 @@ const struct lint_rule lint_rule_BL1004 = {
 
 static void check_apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (ctx->instrs[i].kind != BALE_INSTR_RUN || !lint_ships(ctx, i))
+		if (!lint_ships(ctx, i))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
@@ -959,7 +1000,9 @@ const struct lint_rule lint_rule_BL1005 = {
 
 static bool is_update(const bale_cmd *cmd)
 {
-	return (is_apt(cmd) || lint_cmd_is(cmd, "apk")) && subcommand_is(cmd, "update");
+	enum pkg_tool t = pkg_tool(cmd);
+
+	return (t == PT_APT || t == PT_APK) && subcommand_is(cmd, "update");
 }
 
 /* Commands that do nothing to the system: they may sit beside a lone update. */
@@ -970,7 +1013,7 @@ static bool is_inert(const bale_cmd *cmd)
 
 static void check_update_alone(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		const bale_cmd *cmds, *update = NULL;
 		bool alone = true;
 		size_t n;

@@ -7,23 +7,21 @@
 
 /*
  * The image a stage is built on, when it is an image (not scratch, not a stage) whose name is
- * fully known after the global ARGs: the FROM instruction's index and the parsed reference.
+ * fully known after the global ARGs: its parsed reference, else NULL.
  */
-static bool stage_image(const struct lint_ctx *ctx, size_t stage, bale_image_ref *ref)
+static const bale_image_ref *stage_image(const struct lint_ctx *ctx, size_t stage)
 {
-	const bale_stage *st = &ctx->stage_list[stage];
-
-	if (st->base.kind != BALE_REF_IMAGE || !st->base.name)
-		return false;
-	return bale_image_ref_parse(ref, st->base.name);
+	if (ctx->stage_list[stage].base.kind != BALE_REF_IMAGE)
+		return NULL;
+	return lint_base_ref(ctx, stage);
 }
 
 static void check_untagged(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	for (size_t s = 0; s < ctx->nstages; s++) {
-		bale_image_ref ref;
+		const bale_image_ref *ref = stage_image(ctx, s);
 
-		if (!stage_image(ctx, s, &ref) || ref.tag || ref.digest)
+		if (!ref || ref->tag || ref->digest)
 			continue;
 		lint_report(ctx, rule, ctx->stage_list[s].instruction, 0, 0,
 			    "'%s' has no tag: the build gets whatever 'latest' is that day; name "
@@ -35,11 +33,11 @@ static void check_untagged(struct lint_ctx *ctx, const bale_rule *rule)
 static void check_latest(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	for (size_t s = 0; s < ctx->nstages; s++) {
-		bale_image_ref ref;
+		const bale_image_ref *ref = stage_image(ctx, s);
 
-		if (!stage_image(ctx, s, &ref) || !ref.tag || ref.digest)
+		if (!ref || !ref->tag || ref->digest)
 			continue;
-		if (ref.tag_len == 6 && memcmp(ref.tag, "latest", 6) == 0)
+		if (ref->tag_len == 6 && memcmp(ref->tag, "latest", 6) == 0)
 			lint_report(ctx, rule, ctx->stage_list[s].instruction, 0, 0,
 				    "'%s' uses the tag 'latest', which moves: pin a release tag "
 				    "(and a digest)",

@@ -39,19 +39,24 @@ static void expanded_release(struct expanded *e)
 	e->owned = NULL;
 }
 
-/* Calls `fn` for each pair of each LABEL, with its key and value expanded. */
+/*
+ * Calls `fn` for each pair of each LABEL, with its key expanded, and its value too with
+ * `values` (else the value is "", unknown: a rule about keys need not expand every value).
+ */
 typedef void (*label_fn)(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
 			 struct lint_pos at, const struct expanded *key,
 			 const struct expanded *value, const void *arg);
 
-static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn, const void *arg)
+static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn, const void *arg,
+		       bool values)
 {
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_LABEL); i < ctx->ninstrs && !ctx->err;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		const bale_instruction *ins = &ctx->instrs[i];
 		struct lint_cursor cur;
 
-		if (!c || c->kind != BALE_INSTR_LABEL)
+		if (!c)
 			continue;
 		lint_cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
@@ -59,7 +64,11 @@ static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn,
 			struct expanded key, value;
 
 			expand(ctx, i, c->pairs.v[p].key, &key);
-			expand(ctx, i, c->pairs.v[p].value ? c->pairs.v[p].value : "", &value);
+			if (values)
+				expand(ctx, i, c->pairs.v[p].value ? c->pairs.v[p].value : "",
+				       &value);
+			else
+				value = (struct expanded){.value = ""};
 			fn(ctx, rule, i, at, &key, &value, arg);
 			expanded_release(&key);
 			expanded_release(&value);
@@ -150,7 +159,7 @@ static void label_key(struct lint_ctx *ctx, const bale_rule *rule, size_t i, str
 
 static void check_label_keys(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	each_label(ctx, rule, label_key, NULL);
+	each_label(ctx, rule, label_key, NULL, false);
 }
 
 /* --- DL3049 missing labels ------------------------------------------------------------------ */
@@ -248,7 +257,7 @@ static void superfluous(struct lint_ctx *ctx, const bale_rule *rule, size_t i, s
 static void check_superfluous_labels(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	if (ctx->cfg->strict_labels)
-		each_label(ctx, rule, superfluous, NULL);
+		each_label(ctx, rule, superfluous, NULL, false);
 }
 
 /* --- DL3051 empty labels -------------------------------------------------------------------- */
@@ -266,7 +275,7 @@ static void empty_label(struct lint_ctx *ctx, const bale_rule *rule, size_t i, s
 static void check_empty_labels(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	if (ctx->cfg->nlabel_schema)
-		each_label(ctx, rule, empty_label, NULL);
+		each_label(ctx, rule, empty_label, NULL, true);
 }
 
 /* --- value types ---------------------------------------------------------------------------- */
@@ -1038,7 +1047,7 @@ static void check_typed(struct lint_ctx *ctx, const bale_rule *rule, const struc
 {
 	for (size_t s = 0; s < ctx->cfg->nlabel_schema; s++)
 		if (strcmp(ctx->cfg->label_schema[s].type, t->type) == 0) {
-			each_label(ctx, rule, typed_value, t);
+			each_label(ctx, rule, typed_value, t, true);
 			return;
 		}
 }

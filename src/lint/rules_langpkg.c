@@ -54,7 +54,7 @@ static const char *env_value(struct lint_ctx *ctx, size_t i, const bale_cmd *cmd
 	if (v)
 		return v;
 	for (size_t k = c; k-- > 0;) {
-		if (!bale_cmd_is(&cmds[k], "export"))
+		if (!lint_cmd_is(&cmds[k], "export"))
 			continue;
 		for (size_t w = 1; w < cmds[k].nwords; w++) {
 			const char *word = cmds[k].words[w].value;
@@ -87,35 +87,35 @@ static void check_pip_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const cache_dirs[] = {"/.cache", "pip", NULL};
 	static const char *const tools[] = {"pip", NULL};
+	struct lint_walk w;
+	const bale_cmd *cmd;
+	size_t i;
 
-	if (!lint_runs_any(ctx, tools))
-		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	/* The pip commands in file order, each read with the commands of its RUN. */
+	lint_walk_init(ctx, &w, tools);
+	while ((cmd = lint_walk_next(ctx, &w, &i))) {
 		size_t n;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
-		const bale_command *run = n ? lint_run_view(ctx, i, true) : NULL;
+		size_t c = (size_t)(cmd - cmds);
+		const bale_command *run;
+		const char *dir;
 
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-			const char *dir;
-
-			if (!bale_cmd_is(cmd, "pip") || !cmd->subcommand ||
-			    strcmp(cmd->subcommand, "install") != 0 ||
-			    bale_cmd_has_flag(cmd, "--no-cache-dir", NULL))
-				continue;
-			if (pip_bool(env_value(ctx, i, cmds, c, "PIP_NO_CACHE_DIR")))
-				continue;
-			dir = bale_cmd_flag_value(cmd, "--cache-dir", NULL);
-			if (!dir)
-				dir = env_value(ctx, i, cmds, c, "PIP_CACHE_DIR");
-			if (dir ? under_mount(run, dir) : mount_holds(run, cache_dirs))
-				continue;
-			lint_report(ctx, rule, i, cmd->line, cmd->col,
-				    "'pip install' keeps every downloaded wheel in pip's cache "
-				    "(~/.cache/pip), which stays in the layer: add --no-cache-dir, "
-				    "or mount the cache with RUN "
-				    "--mount=type=cache,target=/root/.cache/pip");
-		}
+		if (!cmd->subcommand || strcmp(cmd->subcommand, "install") != 0 ||
+		    lint_has_flag(cmd, "--no-cache-dir"))
+			continue;
+		if (pip_bool(env_value(ctx, i, cmds, c, "PIP_NO_CACHE_DIR")))
+			continue;
+		run = lint_run_view(ctx, i, true);
+		dir = bale_cmd_flag_value(cmd, "--cache-dir", NULL);
+		if (!dir)
+			dir = env_value(ctx, i, cmds, c, "PIP_CACHE_DIR");
+		if (dir ? under_mount(run, dir) : mount_holds(run, cache_dirs))
+			continue;
+		lint_report(ctx, rule, i, cmd->line, cmd->col,
+			    "'pip install' keeps every downloaded wheel in pip's cache "
+			    "(~/.cache/pip), which stays in the layer: add --no-cache-dir, "
+			    "or mount the cache with RUN "
+			    "--mount=type=cache,target=/root/.cache/pip");
 	}
 }
 
@@ -126,11 +126,11 @@ static bool yarn_installs(const bale_cmd *cmd)
 {
 	const char *sub = cmd->subcommand;
 
-	if (!bale_cmd_is(cmd, "yarn") || !sub)
+	if (!lint_cmd_is(cmd, "yarn") || !sub)
 		return false;
 	/* bare `yarn` installs, but `yarn --version` does not */
 	if (cmd->subcommand_word == BALE_CMD_NONE &&
-	    bale_cmd_has_flag(cmd, "--version", "-v", "--help", "-h", NULL))
+	    lint_has_flag(cmd, "--version", "-v", "--help", "-h"))
 		return false;
 	if (strcmp(sub, "install") == 0 || strcmp(sub, "add") == 0)
 		return true;
@@ -140,10 +140,10 @@ static bool yarn_installs(const bale_cmd *cmd)
 
 static bool yarn_cleans(const bale_cmd *cmd)
 {
-	if (bale_cmd_is(cmd, "yarn"))
+	if (lint_cmd_is(cmd, "yarn"))
 		return cmd->subcommand && strcmp(cmd->subcommand, "cache") == 0 &&
 		       cmd->noperands > 0 && strcmp(cmd->operands[0]->value, "clean") == 0;
-	if (bale_cmd_is(cmd, "rm"))
+	if (lint_cmd_is(cmd, "rm"))
 		for (size_t o = 0; o < cmd->noperands; o++) {
 			const char *v = cmd->operands[o]->value;
 
@@ -160,7 +160,7 @@ static void check_yarn_cache(struct lint_ctx *ctx, const bale_rule *rule)
 
 	if (!lint_runs_any(ctx, tools))
 		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		const bale_command *run;

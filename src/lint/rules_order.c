@@ -61,13 +61,13 @@ static bool image_stages(struct lint_ctx *ctx, bool **out)
 
 static void check_onbuild_triggers(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_ONBUILD); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_instruction *sub = ins->sub;
 
-		if (ins->kind != BALE_INSTR_ONBUILD || !sub ||
-		    (sub->kind != BALE_INSTR_ONBUILD && sub->kind != BALE_INSTR_FROM &&
-		     sub->kind != BALE_INSTR_MAINTAINER))
+		if (!sub || (sub->kind != BALE_INSTR_ONBUILD && sub->kind != BALE_INSTR_FROM &&
+			     sub->kind != BALE_INSTR_MAINTAINER))
 			continue;
 		lint_report(ctx, rule, i, 0, 0,
 			    "ONBUILD %s: BuildKit refuses %s as an ONBUILD trigger, so every image "
@@ -200,16 +200,26 @@ static void report_self_reference(struct lint_ctx *ctx, const bale_rule *rule, s
 		    name, name, c->pairs.v[j].key, c->pairs.v[j].value, name, name);
 }
 
+/* True when a value of ENV `c` holds a '$', where every reference starts. */
+static bool reads_variable(const bale_command *c)
+{
+	for (size_t k = 0; k < c->pairs.n; k++)
+		if (c->pairs.v[k].value && strchr(c->pairs.v[k].value, '$'))
+			return true;
+	return false;
+}
+
 static void check_env_self_reference(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	int escape = bale_dockerfile_escape(ctx->df);
 
-	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_ENV); i < ctx->ninstrs && !ctx->err;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		struct env_key *keys;
 		bool reported = false;
 
-		if (!c || c->kind != BALE_INSTR_ENV || c->pairs.n < 2)
+		if (!c || c->pairs.n < 2 || !reads_variable(c))
 			continue;
 		/* the keys, sorted, so each reference is looked up in log time */
 		keys = malloc(c->pairs.n * sizeof(*keys));
@@ -263,12 +273,16 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 	 * stage is built only on earlier ones, so one pass suffices */
 	bool *workdir = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*workdir));
 	size_t stage = BALE_NO_STAGE;
+	struct lint_kinds k;
 
 	if (!workdir) {
 		ctx->err = bale_error_oom();
 		return;
 	}
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	/* Each stage's FROM (so every stage takes its base's answer), WORKDIR, COPY and ADD. */
+	for (size_t i = lint_first_of4(ctx, &k, BALE_INSTR_FROM, BALE_INSTR_WORKDIR,
+				       BALE_INSTR_COPY, BALE_INSTR_ADD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		size_t s = lint_stage_of(ctx, i);
 		const char *dest;
@@ -285,8 +299,9 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 		}
 		if (ctx->instrs[i].kind == BALE_INSTR_WORKDIR)
 			workdir[s] = true;
+		/* A leading '/' is literal: the expanded destination is absolute too. */
 		if (!c || (c->kind != BALE_INSTR_COPY && c->kind != BALE_INSTR_ADD) ||
-		    !c->copy.dest || workdir[s])
+		    !c->copy.dest || workdir[s] || c->copy.dest[0] == '/')
 			continue;
 		dest = lint_expand_known(ctx, i, c->copy.dest, &owned);
 		if (dest && !absolute_path(dest))
@@ -362,14 +377,16 @@ static bool same_flags(const bale_instruction *a, const bale_instruction *b)
 static void check_consecutive_runs(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t prev = SIZE_MAX; /* the RUN that starts the current run of RUNs */
+	size_t last = SIZE_MAX; /* the RUN before this one */
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
-		if (ins->kind != BALE_INSTR_RUN) {
+		/* Another instruction between the two RUNs ends the run of RUNs. */
+		if (last == SIZE_MAX || last + 1 != i)
 			prev = SIZE_MAX;
-			continue;
-		}
+		last = i;
 		/*
 		 * As hadolint: only RUNs of one command each, with the same flags, are worth
 		 * joining; a chain of commands is a deliberate split.
@@ -410,52 +427,53 @@ static void check_instruction_order(struct lint_ctx *ctx, const bale_rule *rule)
 
 /* Names that hold credentials in common CI systems and SDKs (hadolint's list; names that hold
  * no secret, such as TRAVIS_OS_NAME or FACEBOOK_APP_ID, left out). */
-static const char *const secret_names[] = {
-    "ACCESS_TOKEN",
-    "APPLICATION_KEY",
-    "APP_SECRET",
-    "AUTH_TOKEN",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "BITTREX_API_KEY",
-    "BITTREX_API_SECRET",
-    "CF_PASSWORD",
-    "CF_USERNAME",
-    "CIRCLE_TOKEN",
-    "CI_DEPLOY_PASSWORD",
-    "CI_DEPLOY_USER",
-    "DOCKERHUB_PASSWORD",
-    "DOCKER_PASSWORD",
-    "DOCKER_USERNAME",
-    "FACEBOOK_ACCESS_TOKEN",
-    "FACEBOOK_APP_SECRET",
-    "FIREBASE_API_TOKEN",
-    "FIREBASE_TOKEN",
-    "FOSSA_API_KEY",
-    "GH_ENTERPRISE_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_ENTERPRISE_TOKEN",
-    "GITHUB_TOKEN",
-    "HEROKU_API_KEY",
-    "NPM_AUTH_TOKEN",
-    "NPM_TOKEN",
-    "OKTA_CLIENT_TOKEN",
-    "OKTA_OAUTH2_CLIENTSECRET",
-    "OPENAI_API_KEY",
-    "OS_PASSWORD",
-    "OS_USERNAME",
-    "POSTGRES_PASSWORD",
-    "SLACK_TOKEN",
-    "STRIPE_API_KEY",
-    "VAULT_CLIENT_KEY",
-    "VAULT_TOKEN",
+static const struct lstr secret_names[] = {
+    LSTR("ACCESS_TOKEN"),
+    LSTR("APPLICATION_KEY"),
+    LSTR("APP_SECRET"),
+    LSTR("AUTH_TOKEN"),
+    LSTR("AWS_ACCESS_KEY_ID"),
+    LSTR("AWS_SECRET_ACCESS_KEY"),
+    LSTR("BITTREX_API_KEY"),
+    LSTR("BITTREX_API_SECRET"),
+    LSTR("CF_PASSWORD"),
+    LSTR("CF_USERNAME"),
+    LSTR("CIRCLE_TOKEN"),
+    LSTR("CI_DEPLOY_PASSWORD"),
+    LSTR("CI_DEPLOY_USER"),
+    LSTR("DOCKERHUB_PASSWORD"),
+    LSTR("DOCKER_PASSWORD"),
+    LSTR("DOCKER_USERNAME"),
+    LSTR("FACEBOOK_ACCESS_TOKEN"),
+    LSTR("FACEBOOK_APP_SECRET"),
+    LSTR("FIREBASE_API_TOKEN"),
+    LSTR("FIREBASE_TOKEN"),
+    LSTR("FOSSA_API_KEY"),
+    LSTR("GH_ENTERPRISE_TOKEN"),
+    LSTR("GH_TOKEN"),
+    LSTR("GITHUB_ENTERPRISE_TOKEN"),
+    LSTR("GITHUB_TOKEN"),
+    LSTR("HEROKU_API_KEY"),
+    LSTR("NPM_AUTH_TOKEN"),
+    LSTR("NPM_TOKEN"),
+    LSTR("OKTA_CLIENT_TOKEN"),
+    LSTR("OKTA_OAUTH2_CLIENTSECRET"),
+    LSTR("OPENAI_API_KEY"),
+    LSTR("OS_PASSWORD"),
+    LSTR("OS_USERNAME"),
+    LSTR("POSTGRES_PASSWORD"),
+    LSTR("SLACK_TOKEN"),
+    LSTR("STRIPE_API_KEY"),
+    LSTR("VAULT_CLIENT_KEY"),
+    LSTR("VAULT_TOKEN"),
 };
 
 /*
  * Words of a name (split at _ - .), in lower case, as a list of [start, end) ranges into
  * `lower`. Returns the number of words (at most `max`).
  */
-static size_t name_words(const char *name, char *lower, size_t size, size_t (*words)[2], size_t max)
+static size_t name_words(const char *name, char *lower, size_t size, size_t (*words)[2], size_t max,
+			 size_t *len)
 {
 	size_t n = 0, k = 0, start = 0;
 
@@ -463,6 +481,7 @@ static size_t name_words(const char *name, char *lower, size_t size, size_t (*wo
 		lower[k] =
 		    (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] - 'A' + 'a' : name[k]);
 	lower[k] = '\0';
+	*len = k;
 	for (size_t p = 0; p <= k; p++) {
 		if (p < k && lower[p] != '_' && lower[p] != '-' && lower[p] != '.')
 			continue;
@@ -476,19 +495,19 @@ static size_t name_words(const char *name, char *lower, size_t size, size_t (*wo
 	return n;
 }
 
-static bool word_is(const char *lower, const size_t w[2], const char *s)
+static bool word_is(const char *lower, const size_t w[2], struct lstr s)
 {
 	size_t n = w[1] - w[0];
 
-	return strlen(s) == n && memcmp(lower + w[0], s, n) == 0;
+	return s.len == n && memcmp(lower + w[0], s.s, n) == 0;
 }
 
 /* The word ends with `s` (dbpassword, ghtoken) or is it. */
-static bool word_ends(const char *lower, const size_t w[2], const char *s)
+static bool word_ends(const char *lower, const size_t w[2], struct lstr s)
 {
-	size_t n = w[1] - w[0], m = strlen(s);
+	size_t n = w[1] - w[0];
 
-	return n >= m && memcmp(lower + w[1] - m, s, m) == 0;
+	return n >= s.len && memcmp(lower + w[1] - s.len, s.s, s.len) == 0;
 }
 
 /*
@@ -500,31 +519,33 @@ static bool word_ends(const char *lower, const size_t w[2], const char *s)
  */
 static bool secret_name(const char *name)
 {
-	static const char *const suffixes[] = {"password", "passwd", "secret", "token",
-					       "username", "apikey", NULL};
-	static const char *const paths[] = {"file", "path", "dir", "filename", NULL};
+	static const struct lstr suffixes[] = {LSTR("password"), LSTR("passwd"),   LSTR("secret"),
+					       LSTR("token"),	 LSTR("username"), LSTR("apikey")};
+	static const struct lstr paths[] = {LSTR("file"), LSTR("path"), LSTR("dir"),
+					    LSTR("filename")};
+	static const struct lstr private = LSTR("private"), key = LSTR("key"), api = LSTR("api"),
+				 client = LSTR("client");
 	char lower[128];
-	size_t words[16][2], n;
+	size_t words[16][2], n, len;
 
-	/* The first byte rules out most names before a call: every ARG and ENV is asked. */
+	n = name_words(name, lower, sizeof(lower), words, BALE_ARRAY_SIZE(words), &len);
+	/* The length rules out most of the list before a compare: every ARG and ENV is asked. */
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(secret_names); k++)
-		if (tolower((unsigned char)name[0]) == tolower((unsigned char)secret_names[k][0]) &&
-		    strcasecmp(name, secret_names[k]) == 0)
+		if (secret_names[k].len == len && strcasecmp(name, secret_names[k].s) == 0)
 			return true;
-	n = name_words(name, lower, sizeof(lower), words, BALE_ARRAY_SIZE(words));
 	if (n == 0)
 		return false;
-	for (const char *const *p = paths; *p; p++)
-		if (word_is(lower, words[n - 1], *p))
+	for (size_t p = 0; p < BALE_ARRAY_SIZE(paths); p++)
+		if (word_is(lower, words[n - 1], paths[p]))
 			return false;
 	for (size_t w = 0; w < n; w++) {
-		for (const char *const *s = suffixes; *s; s++)
-			if (word_ends(lower, words[w], *s))
+		for (size_t s = 0; s < BALE_ARRAY_SIZE(suffixes); s++)
+			if (word_ends(lower, words[w], suffixes[s]))
 				return true;
-		if (word_is(lower, words[w], "private"))
+		if (word_is(lower, words[w], private))
 			return true;
-		if (w + 1 < n && word_is(lower, words[w + 1], "key") &&
-		    (word_is(lower, words[w], "api") || word_is(lower, words[w], "client")))
+		if (w + 1 < n && word_is(lower, words[w + 1], key) &&
+		    (word_is(lower, words[w], api) || word_is(lower, words[w], client)))
 			return true;
 	}
 	return false;
@@ -532,7 +553,10 @@ static bool secret_name(const char *name)
 
 static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	for (size_t i = lint_first_of3(ctx, &k, BALE_INSTR_ARG, BALE_INSTR_ENV, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = lint_command(ctx, i);
 
 		if (c && c->kind == BALE_INSTR_ONBUILD)
@@ -542,13 +566,19 @@ static void check_secret_names(struct lint_ctx *ctx, const bale_rule *rule)
 		const bale_instruction *ins = &ctx->instrs[i];
 		struct lint_cursor cur;
 
+		size_t found = 0; /* the pairs the cursor has passed */
+		struct lint_pos at = {0, 0};
+
 		lint_cursor_init(&cur, ins);
 		for (size_t p = 0; p < c->pairs.n; p++) {
 			const char *name = c->pairs.v[p].key;
-			struct lint_pos at = lint_cursor_find(ctx, ins, name, &cur);
 
 			if (!secret_name(name))
 				continue;
+			/* Positions only for what is reported; the cursor passes every key before.
+			 */
+			while (found <= p)
+				at = lint_cursor_find(ctx, ins, c->pairs.v[found++].key, &cur);
 			if (c->kind == BALE_INSTR_ARG)
 				lint_report(
 				    ctx, rule, i, at.line, at.col,
@@ -582,12 +612,13 @@ static bool all_digits(const char *s, size_t n)
 
 static void check_numeric_user(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_USER); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		const char *user;
 		char *owned;
 
-		if (!c || c->kind != BALE_INSTR_USER || !c->value)
+		if (!c || !c->value)
 			continue;
 		/* a user given by a variable bale cannot know may well be a number */
 		user = lint_expand_known(ctx, i, c->value, &owned);
@@ -624,12 +655,12 @@ static bool root_path(const char *path)
 
 static void check_copy_root(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_COPY); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 		bool from_root = false;
 
-		if (!c || c->kind != BALE_INSTR_COPY || !c->copy.from || !c->copy.dest ||
-		    !root_path(c->copy.dest))
+		if (!c || !c->copy.from || !c->copy.dest || !root_path(c->copy.dest))
 			continue;
 		for (size_t s = 0; s < c->copy.nsources && !from_root; s++)
 			from_root = root_path(c->copy.sources[s]);
@@ -648,16 +679,16 @@ static void check_copy_root(struct lint_ctx *ctx, const bale_rule *rule)
 static void check_several(struct lint_ctx *ctx, const bale_rule *rule, bale_instr_kind kind)
 {
 	uint32_t last = 0; /* the line of the stage's last one, 0 for none */
+	struct lint_kinds k;
 
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_FROM, kind); i < ctx->ninstrs;
+	     i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
 		if (ins->kind == BALE_INSTR_FROM) {
 			last = 0;
 			continue;
 		}
-		if (ins->kind != kind)
-			continue;
 		if (last)
 			lint_report(ctx, rule, i, 0, 0,
 				    "this stage already has %s on line %u: only the last %s of a "

@@ -55,7 +55,7 @@ static void pip_pins(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, 
 {
 	(void)arg;
 	/* A constraints file pins what the command line names. */
-	if (!subcommand_is(cmd, "install") || bale_cmd_has_flag(cmd, "-c", "--constraint", NULL) ||
+	if (!subcommand_is(cmd, "install") || lint_has_flag(cmd, "-c", "--constraint") ||
 	    bale_cmd_assignment(cmd, "PIP_CONSTRAINT") ||
 	    lint_var(ctx, instr, "PIP_CONSTRAINT", strlen("PIP_CONSTRAINT")))
 		return;
@@ -87,7 +87,7 @@ static void npm_pins(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, 
 {
 	(void)arg;
 	/* npm install (npm i, npm add); yarn add and pnpm add, which do the same. */
-	if (!subcommand_is(cmd, bale_cmd_is(cmd, "npm") ? "install" : "add"))
+	if (!subcommand_is(cmd, lint_cmd_is(cmd, "npm") ? "install" : "add"))
 		return;
 	report_unpinned_vcs(ctx, rule, instr, cmd, "@<version>", "#<tag or commit>");
 }
@@ -206,7 +206,7 @@ static bool apk_cache_mounted(const struct lint_ctx *ctx, size_t instr)
 static bool cache_removed_after(const bale_cmd *cmd, const bale_cmd *all, size_t n)
 {
 	for (size_t k = (size_t)(cmd - all) + 1; k < n; k++) {
-		if (!bale_cmd_is(&all[k], "rm"))
+		if (!lint_cmd_is(&all[k], "rm"))
 			continue;
 		for (size_t o = 0; o < all[k].noperands; o++) {
 			const bale_cmd_word *w = all[k].operands[o];
@@ -225,7 +225,7 @@ static void apk_no_cache(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 	const bale_cmd *all = bale_cmd_script_commands(lint_script(ctx, instr), &n);
 
 	(void)arg;
-	if (!subcommand_is(cmd, "add") || bale_cmd_has_flag(cmd, "--no-cache", NULL) ||
+	if (!subcommand_is(cmd, "add") || lint_has_flag(cmd, "--no-cache") ||
 	    apk_cache_mounted(ctx, instr) || cache_removed_after(cmd, all, n))
 		return;
 	lint_report(ctx, rule, instr, cmd->line, cmd->col,

@@ -72,7 +72,7 @@ static bool cache_mounted(const bale_command *run, const char *const *dirs)
 static bool removes_under(const bale_cmd *cmds, size_t from, size_t n, const char *const *dirs)
 {
 	for (size_t c = from; c < n; c++) {
-		if (!bale_cmd_is(&cmds[c], "rm"))
+		if (!lint_cmd_is(&cmds[c], "rm"))
 			continue;
 		for (size_t o = 0; o < cmds[c].noperands; o++)
 			for (const char *const *d = dirs; *d; d++)
@@ -86,13 +86,13 @@ static bool removes_under(const bale_cmd *cmds, size_t from, size_t n, const cha
 
 static bool is_yum(const bale_cmd *cmd)
 {
-	return bale_cmd_is(cmd, "yum");
+	return lint_cmd_is(cmd, "yum");
 }
 
 static bool is_dnf(const bale_cmd *cmd)
 {
-	/* Asked of every command: bale_cmd_is() calls, not a variadic one. */
-	return bale_cmd_is(cmd, "dnf") || bale_cmd_is(cmd, "microdnf") || bale_cmd_is(cmd, "tdnf");
+	/* Asked of every command: lint_cmd_is() calls, not a variadic one. */
+	return lint_cmd_is(cmd, "dnf") || lint_cmd_is(cmd, "microdnf") || lint_cmd_is(cmd, "tdnf");
 }
 
 /* Subcommands that change packages and so ask "Is this ok [y/N]" before they do. */
@@ -132,7 +132,7 @@ static bool rpm_fills_cache(const bale_cmd *cmd)
 
 static bool rpm_assumes_yes(const bale_cmd *cmd)
 {
-	if (bale_cmd_has_flag(cmd, "-y", "--assumeyes", NULL))
+	if (lint_has_flag(cmd, "-y", "--assumeyes"))
 		return true;
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
@@ -218,9 +218,9 @@ static const char *const rpm_cache_dirs[] = {"/var/cache/yum", "/var/cache/dnf",
 /* Where this tool keeps its cache (microdnf shares yum's directory). */
 static const char *cache_dir_of(const bale_cmd *cmd)
 {
-	if (bale_cmd_is(cmd, "dnf"))
+	if (lint_cmd_is(cmd, "dnf"))
 		return "/var/cache/dnf";
-	if (bale_cmd_is(cmd, "tdnf"))
+	if (lint_cmd_is(cmd, "tdnf"))
 		return "/var/cache/tdnf";
 	return "/var/cache/yum";
 }
@@ -233,7 +233,7 @@ static bool rpm_cleans(const bale_cmd *cmd)
 static void check_clean(struct lint_ctx *ctx, const bale_rule *rule,
 			bool (*family)(const bale_cmd *))
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		bool cleaned = false;
@@ -322,7 +322,7 @@ static void check_dnf_pins(struct lint_ctx *ctx, const bale_rule *rule)
 
 static bool is_zypper(const bale_cmd *cmd)
 {
-	return bale_cmd_is(cmd, "zypper");
+	return lint_cmd_is(cmd, "zypper");
 }
 
 static void zypper_yes(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const bale_cmd *cmd,
@@ -333,7 +333,7 @@ static void zypper_yes(struct lint_ctx *ctx, const bale_rule *rule, size_t i, co
 
 	(void)arg;
 	if (!in_set(cmd->subcommand, asks) ||
-	    bale_cmd_has_flag(cmd, "-n", "--non-interactive", "-y", "--no-confirm", NULL))
+	    lint_has_flag(cmd, "-n", "--non-interactive", "-y", "--no-confirm"))
 		return;
 	lint_report(ctx, rule, i, cmd->line, cmd->col,
 		    "'zypper %s' without -n (--non-interactive) or -y asks for confirmation that a "
@@ -370,7 +370,7 @@ static void check_zypper_clean(struct lint_ctx *ctx, const bale_rule *rule)
 
 	if (!lint_runs_any(ctx, tools))
 		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
 		size_t n, last = BALE_CMD_NONE;
 		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 		bool cleaned = false;

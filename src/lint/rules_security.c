@@ -283,11 +283,11 @@ static bool runs_program(const bale_cmd *cmd, bool from_stdin)
 	const char *first = cmd->noperands ? cmd->operands[0]->value : NULL;
 
 	if (lint_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"))
-		return !bale_cmd_has_flag(cmd, "-c", NULL) || !from_stdin;
+		return !lint_has_flag(cmd, "-c") || !from_stdin;
 	if (lint_cmd_is_any(cmd, "eval", "source", "."))
 		return true;
 	if (lint_cmd_is_any(cmd, "python", "perl", "ruby", "node", "php")) {
-		if (bale_cmd_has_flag(cmd, "-c", "-e", "-E", "-m", "-p", "-r", "--eval", NULL))
+		if (lint_has_flag(cmd, "-c", "-e", "-E", "-m", "-p", "-r", "--eval"))
 			return false;
 		return !from_stdin || !first || strcmp(first, "-") == 0;
 	}
@@ -305,34 +305,30 @@ static const char *url_of(const bale_cmd *cmd)
 static void check_pipe_to_shell(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	static const char *const fetchers[] = {"curl", "wget", NULL};
+	struct lint_walk w;
+	const bale_cmd *cmd;
+	size_t i;
 
-	if (!lint_runs_any(ctx, fetchers))
-		return;
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_cmd *cmds;
+	/* The downloads in file order, each read with the commands of its RUN. */
+	lint_walk_init(ctx, &w, fetchers);
+	while ((cmd = lint_walk_next(ctx, &w, &i))) {
 		size_t n;
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n), *runner = NULL;
 
-		cmds = lint_run_commands(ctx, i, true, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c], *runner = NULL;
-
-			if (!lint_cmd_is_any(cmd, "curl", "wget"))
-				continue;
-			if (cmd->pipe_next != BALE_CMD_NONE && cmd->pipe_next < n &&
-			    runs_program(&cmds[cmd->pipe_next], true))
-				runner = &cmds[cmd->pipe_next];
-			else if ((cmd->context & BALE_CMD_IN_SUBST) && cmd->parent < n &&
-				 runs_program(&cmds[cmd->parent], false))
-				runner = &cmds[cmd->parent];
-			if (!runner)
-				continue;
-			lint_report(ctx, rule, i, cmd->line, cmd->col,
-				    "'%s' is fed to '%s': code from the network runs in the build "
-				    "unverified, so whoever controls the server or the path to it "
-				    "controls the image; download it to a file, check its checksum "
-				    "or signature, then run it",
-				    url_of(cmd), runner->name);
-		}
+		if (cmd->pipe_next != BALE_CMD_NONE && cmd->pipe_next < n &&
+		    runs_program(&cmds[cmd->pipe_next], true))
+			runner = &cmds[cmd->pipe_next];
+		else if ((cmd->context & BALE_CMD_IN_SUBST) && cmd->parent < n &&
+			 runs_program(&cmds[cmd->parent], false))
+			runner = &cmds[cmd->parent];
+		if (!runner)
+			continue;
+		lint_report(ctx, rule, i, cmd->line, cmd->col,
+			    "'%s' is fed to '%s': code from the network runs in the build "
+			    "unverified, so whoever controls the server or the path to it "
+			    "controls the image; download it to a file, check its checksum "
+			    "or signature, then run it",
+			    url_of(cmd), runner->name);
 	}
 }
 
@@ -373,7 +369,11 @@ static bool git_pinned(const char *src)
 
 static void check_add_url(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	/* The ADD instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_ADD, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_command *c = typed(ctx, i, true);
 
 		if (!c || c->kind != BALE_INSTR_ADD || c->copy.checksum)
@@ -422,21 +422,22 @@ const struct lint_rule lint_rule_BL2009 = {
 
 /* Variables that turn verification off; `off` NULL: any value does. */
 static const struct {
-	const char *name, *off, *what;
+	struct lstr name;
+	const char *off, *what;
 } tls_vars[] = {
-    {"NODE_TLS_REJECT_UNAUTHORIZED", "0", "Node.js TLS certificate checks"},
-    {"PYTHONHTTPSVERIFY", "0", "Python's HTTPS certificate checks"},
-    {"GIT_SSL_NO_VERIFY", NULL, "Git's TLS certificate checks"},
-    {"PIP_TRUSTED_HOST", NULL, "pip's TLS certificate checks for the listed hosts"},
-    {"NPM_CONFIG_STRICT_SSL", "false", "npm's TLS certificate checks"},
-    {"GOINSECURE", NULL, "Go's TLS and checksum checks for the listed modules"},
+    {LSTR("NODE_TLS_REJECT_UNAUTHORIZED"), "0", "Node.js TLS certificate checks"},
+    {LSTR("PYTHONHTTPSVERIFY"), "0", "Python's HTTPS certificate checks"},
+    {LSTR("GIT_SSL_NO_VERIFY"), NULL, "Git's TLS certificate checks"},
+    {LSTR("PIP_TRUSTED_HOST"), NULL, "pip's TLS certificate checks for the listed hosts"},
+    {LSTR("NPM_CONFIG_STRICT_SSL"), "false", "npm's TLS certificate checks"},
+    {LSTR("GOINSECURE"), NULL, "Go's TLS and checksum checks for the listed modules"},
 };
 
 /* What setting variable `name` to `value` turns off, or NULL. */
 static const char *tls_var_off(const char *name, size_t nlen, const char *value)
 {
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(tls_vars); k++) {
-		if (strlen(tls_vars[k].name) != nlen || strncasecmp(name, tls_vars[k].name, nlen))
+		if (tls_vars[k].name.len != nlen || strncasecmp(name, tls_vars[k].name.s, nlen))
 			continue;
 		if (tls_vars[k].off ? strcasecmp(value, tls_vars[k].off) == 0 : *value != '\0')
 			return tls_vars[k].what;
@@ -501,53 +502,122 @@ static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, b
 	return false;
 }
 
-/* What `cmd` turns off, or NULL. */
+static const char *npm_tls_off(const bale_cmd *cmd)
+{
+	if (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
+	    lint_has_flag(cmd, "--no-strict-ssl") ||
+	    ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
+	      is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL)))))
+		return "strict-ssl false: the package manager's TLS certificate checks";
+	return NULL;
+}
+
+static const char *apt_tls_off(const bale_cmd *cmd)
+{
+	if (lint_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
+			  "--force-yes") ||
+	    option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
+	    option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
+	    option_sets(cmd, "-o", "Verify-Peer", false))
+		return "apt --allow-unauthenticated: package signature checks";
+	return NULL;
+}
+
+static const char *rpm_tls_off(const bale_cmd *cmd)
+{
+	if (lint_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks") ||
+	    option_sets(cmd, "--setopt", "gpgcheck", false) ||
+	    option_sets(cmd, "--setopt", "sslverify", false))
+		return "--nogpgcheck (gpgcheck=0): package signature checks";
+	return NULL;
+}
+
+/* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
+static const char *trusted_source(const bale_cmd *cmd)
+{
+	for (size_t w = 0; w < cmd->nwords; w++)
+		for (const char *p = cmd->words[w].value; (p = strstr(p, "trusted=yes")); p++)
+			if (p[11] == ']' || p[11] == ' ')
+				return "an apt source marked [trusted=yes]: package signature "
+				       "checks";
+	return NULL;
+}
+
+/*
+ * What `cmd` turns off, or NULL. Every command of every RUN comes here: the first byte of the
+ * tool's name picks the few tools to compare it with.
+ */
 static const char *tls_off_in(const bale_cmd *cmd)
 {
-	if (lint_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "-k", "--insecure", NULL))
-		return "curl -k/--insecure: TLS certificate checks";
-	if (lint_cmd_is(cmd, "curl") && bale_cmd_has_flag(cmd, "--proxy-insecure", NULL))
-		return "curl --proxy-insecure: TLS certificate checks";
-	if (lint_cmd_is(cmd, "wget") && bale_cmd_has_flag(cmd, "--no-check-certificate", NULL))
-		return "wget --no-check-certificate: TLS certificate checks";
-	if (lint_cmd_is(cmd, "pip") &&
-	    (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
-	     (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
-	      (bale_cmd_has_operand(cmd, "global.trusted-host") ||
-	       bale_cmd_has_operand(cmd, "install.trusted-host")))))
-		return "pip --trusted-host: TLS certificate checks";
-	if (lint_cmd_is_any(cmd, "npm", "yarn", "pnpm") &&
-	    (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
-	     bale_cmd_has_flag(cmd, "--no-strict-ssl", NULL) ||
-	     ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
-	       is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL))))))
-		return "strict-ssl false: the package manager's TLS certificate checks";
-	if (lint_cmd_is(cmd, "git") &&
-	    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
-		return "git http.sslVerify false: TLS certificate checks";
-	if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude") &&
-	    (bale_cmd_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
-			       "--force-yes", NULL) ||
-	     option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
-	     option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
-	     option_sets(cmd, "-o", "Verify-Peer", false)))
-		return "apt --allow-unauthenticated: package signature checks";
-	if (lint_cmd_is(cmd, "apk") && bale_cmd_has_flag(cmd, "--allow-untrusted", NULL))
-		return "apk --allow-untrusted: package signature checks";
-	if (lint_cmd_is_any(cmd, "dnf", "yum", "microdnf", "tdnf") &&
-	    (bale_cmd_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks", NULL) ||
-	     option_sets(cmd, "--setopt", "gpgcheck", false) ||
-	     option_sets(cmd, "--setopt", "sslverify", false)))
-		return "--nogpgcheck (gpgcheck=0): package signature checks";
-	if (lint_cmd_is(cmd, "zypper") && bale_cmd_has_flag(cmd, "--no-gpg-checks", NULL))
-		return "zypper --no-gpg-checks: package signature checks";
-	if (lint_cmd_is(cmd, "rpm") && bale_cmd_has_flag(cmd, "--nosignature", "--nodigest", NULL))
-		return "rpm --nosignature: package signature checks";
-	/* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
-	for (size_t w = 0; lint_cmd_is_any(cmd, "echo", "printf", "tee") && w < cmd->nwords; w++)
-		if (strstr(cmd->words[w].value, "trusted=yes]") ||
-		    strstr(cmd->words[w].value, "trusted=yes "))
-			return "an apt source marked [trusted=yes]: package signature checks";
+	switch (cmd->name[0]) {
+	case 'a':
+		if (lint_cmd_is_any(cmd, "apt-get", "apt", "aptitude"))
+			return apt_tls_off(cmd);
+		if (lint_cmd_is(cmd, "apk") && lint_has_flag(cmd, "--allow-untrusted"))
+			return "apk --allow-untrusted: package signature checks";
+		break;
+	case 'c':
+		if (!lint_cmd_is(cmd, "curl"))
+			break;
+		if (lint_has_flag(cmd, "-k", "--insecure"))
+			return "curl -k/--insecure: TLS certificate checks";
+		if (lint_has_flag(cmd, "--proxy-insecure"))
+			return "curl --proxy-insecure: TLS certificate checks";
+		break;
+	case 'd':
+	case 'm':
+	case 'y':
+		if (lint_cmd_is_any(cmd, "dnf", "yum", "microdnf"))
+			return rpm_tls_off(cmd);
+		if (lint_cmd_is(cmd, "yarn"))
+			return npm_tls_off(cmd);
+		break;
+	case 'e':
+		if (lint_cmd_is(cmd, "echo"))
+			return trusted_source(cmd);
+		break;
+	case 'g':
+		if (lint_cmd_is(cmd, "git") &&
+		    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
+			return "git http.sslVerify false: TLS certificate checks";
+		break;
+	case 'n':
+		if (lint_cmd_is(cmd, "npm"))
+			return npm_tls_off(cmd);
+		break;
+	case 'p':
+		if (lint_cmd_is(cmd, "pip") &&
+		    (bale_cmd_flag_value(cmd, "--trusted-host", NULL) ||
+		     (cmd->subcommand && strcmp(cmd->subcommand, "config") == 0 &&
+		      (bale_cmd_has_operand(cmd, "global.trusted-host") ||
+		       bale_cmd_has_operand(cmd, "install.trusted-host")))))
+			return "pip --trusted-host: TLS certificate checks";
+		if (lint_cmd_is(cmd, "pnpm"))
+			return npm_tls_off(cmd);
+		if (lint_cmd_is(cmd, "printf"))
+			return trusted_source(cmd);
+		break;
+	case 'r':
+		if (lint_cmd_is(cmd, "rpm") && lint_has_flag(cmd, "--nosignature", "--nodigest"))
+			return "rpm --nosignature: package signature checks";
+		break;
+	case 't':
+		if (lint_cmd_is(cmd, "tdnf"))
+			return rpm_tls_off(cmd);
+		if (lint_cmd_is(cmd, "tee"))
+			return trusted_source(cmd);
+		break;
+	case 'w':
+		if (lint_cmd_is(cmd, "wget") && lint_has_flag(cmd, "--no-check-certificate"))
+			return "wget --no-check-certificate: TLS certificate checks";
+		break;
+	case 'z':
+		if (lint_cmd_is(cmd, "zypper") && lint_has_flag(cmd, "--no-gpg-checks"))
+			return "zypper --no-gpg-checks: package signature checks";
+		break;
+	default:
+		break;
+	}
 	return NULL;
 }
 
@@ -564,7 +634,12 @@ static void report_tls(struct lint_ctx *ctx, const bale_rule *rule, size_t i, ui
 
 static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds kinds;
+
+	/* ENV and ARG values, the commands of RUNs, and both in ONBUILD triggers. */
+	for (size_t i = lint_first_of4(ctx, &kinds, BALE_INSTR_ENV, BALE_INSTR_ARG, BALE_INSTR_RUN,
+				       BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &kinds, i)) {
 		const bale_command *c = typed(ctx, i, true);
 		const bale_cmd *cmds;
 		size_t n;
@@ -590,6 +665,7 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 		for (size_t k = 0; k < n; k++) {
 			const bale_cmd *cmd = &cmds[k];
 			const char *what = tls_off_in(cmd);
+			bool exporting;
 
 			if (what) {
 				const char *colon = strchr(what, ':');
@@ -609,12 +685,11 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 			if (what)
 				continue;
 			/* `export NAME=0`, `env NAME=0 cmd` */
-			if (cmd->arg0 == 0 && !lint_cmd_is_any(cmd, "export", "declare", "typeset"))
+			exporting = lint_cmd_is_any(cmd, "export", "declare", "typeset");
+			if (cmd->arg0 == 0 && !exporting)
 				continue;
 			for (size_t w = 0; w < cmd->nwords; w++) {
-				bool exported =
-				    lint_cmd_is_any(cmd, "export", "declare", "typeset") &&
-				    w > cmd->arg0;
+				bool exported = exporting && w > cmd->arg0;
 				bool env_word = w < cmd->arg0;
 
 				if ((exported || env_word) &&
@@ -693,29 +768,40 @@ static void each_mode(struct lint_ctx *ctx, const bale_rule *rule,
 		      void (*fn)(struct lint_ctx *, const bale_rule *, size_t, uint32_t, uint32_t,
 				 const char *, const char *, const char *))
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
-		const bale_command *c = lint_command(ctx, i);
-		const bale_cmd *cmds;
-		size_t n;
+	static const char *const tools[] = {"chmod", "install", "mkdir", NULL};
+	struct lint_walk w;
+	struct lint_kinds k;
+	const bale_cmd *cmd;
+	size_t ci = SIZE_MAX;
 
-		if (!lint_ships(ctx, i))
-			continue;
-		if (c && (c->kind == BALE_INSTR_COPY || c->kind == BALE_INSTR_ADD) &&
-		    c->copy.chmod) {
+	/*
+	 * The COPY and ADD instructions in order, and with each RUN (or ONBUILD RUN) the
+	 * commands of `tools` it runs.
+	 */
+	lint_walk_init(ctx, &w, tools);
+	cmd = lint_walk_next(ctx, &w, &ci);
+	for (size_t i = lint_first_of4(ctx, &k, BALE_INSTR_COPY, BALE_INSTR_ADD, BALE_INSTR_RUN,
+				       BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
+		const bale_command *c = lint_command(ctx, i);
+		bool ships = lint_ships(ctx, i);
+
+		if (ships && c && (c->kind == BALE_INSTR_COPY || c->kind == BALE_INSTR_ADD) &&
+		    c->copy.chmod)
 			fn(ctx, rule, i, 0, 0, c->copy.chmod,
 			   c->kind == BALE_INSTR_COPY ? "COPY --chmod" : "ADD --chmod",
 			   c->copy.dest ? c->copy.dest : "");
-			continue;
-		}
-		cmds = lint_run_commands(ctx, i, false, &n);
-		for (size_t k = 0; k < n; k++) {
-			const bale_cmd *cmd = &cmds[k];
+		for (; cmd && ci == i; cmd = lint_walk_next(ctx, &w, &ci)) {
 			const char *mode = NULL, *target = "";
 
-			if (lint_cmd_is(cmd, "chmod") && cmd->noperands >= 1) {
-				mode = cmd->operands[0]->value;
-				target = cmd->noperands >= 2 ? cmd->operands[1]->value : "";
-			} else if (lint_cmd_is_any(cmd, "install", "mkdir")) {
+			if (!ships || ctx->instr_info[i].onbuild)
+				continue;
+			if (lint_cmd_is(cmd, "chmod")) {
+				if (cmd->noperands >= 1) {
+					mode = cmd->operands[0]->value;
+					target = cmd->noperands >= 2 ? cmd->operands[1]->value : "";
+				}
+			} else {
 				mode = bale_cmd_flag_value(cmd, "-m", "--mode", NULL);
 				target =
 				    cmd->noperands ? cmd->operands[cmd->noperands - 1]->value : "";
@@ -798,10 +884,11 @@ static void each_port(struct lint_ctx *ctx, const bale_rule *rule, const char *u
 		      void (*fn)(struct lint_ctx *, const bale_rule *, size_t, unsigned long,
 				 unsigned long, const char *, const char *))
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_EXPOSE); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_command *c = lint_command(ctx, i);
 
-		if (!c || c->kind != BALE_INSTR_EXPOSE || !lint_ships(ctx, i))
+		if (!c || !lint_ships(ctx, i))
 			continue;
 		for (size_t p = 0; p < c->list.n; p++) {
 			char *value = expand_known(ctx, i, c->list.v[p]);

@@ -32,7 +32,7 @@ static void useradd_uid(struct lint_ctx *ctx, const bale_rule *rule, size_t i, c
 	char *end;
 
 	(void)arg;
-	if (bale_cmd_has_flag(cmd, "-l", "--no-log-init", NULL))
+	if (lint_has_flag(cmd, "-l", "--no-log-init"))
 		return;
 	for (size_t o = 0; o < cmd->nopts; o++)
 		if (strcmp(cmd->opts[o].name, "-u") == 0 || strcmp(cmd->opts[o].name, "--uid") == 0)
@@ -66,8 +66,8 @@ static void wget_progress(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
 	const char *n = bale_cmd_flag_value(cmd, "-n", NULL);
 
 	(void)arg;
-	if (bale_cmd_has_flag(cmd, "--progress", "-q", "--quiet", "--no-verbose", "-o",
-			      "--output-file", "-a", "--append-output", NULL))
+	if (lint_has_flag(cmd, "--progress", "-q", "--quiet", "--no-verbose", "-o", "--output-file",
+			  "-a", "--append-output"))
 		return;
 	/* -nv is --no-verbose (wget's -n takes the letters of its -nX options) */
 	if (n && n[0] == 'v')
@@ -118,8 +118,8 @@ static void check_curl_and_wget(struct lint_ctx *ctx, const bale_rule *rule)
 			continue;
 		cmds = bale_cmd_script_commands(script, &n);
 		for (size_t c = 0; c < n; c++) {
-			int k = bale_cmd_is(&cmds[c], "curl")	? 0
-				: bale_cmd_is(&cmds[c], "wget") ? 1
+			int k = lint_cmd_is(&cmds[c], "curl")	? 0
+				: lint_cmd_is(&cmds[c], "wget") ? 1
 								: -1;
 
 			if (k < 0)
@@ -231,14 +231,14 @@ static enum shell_kind shell_of(const bale_instruction *ins)
 
 static bool is_shell_cmd(const bale_cmd *cmd)
 {
-	return bale_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL);
+	return lint_cmd_is_any(cmd, "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh");
 }
 
 /* The shell command whose script cmds[c] is part of (sh -c, bash <<EOF), or BALE_CMD_NONE. */
 static size_t script_shell(const bale_cmd *cmds, size_t n, size_t c)
 {
 	for (size_t p = cmds[c].parent; p != BALE_CMD_NONE && p < n; p = cmds[p].parent)
-		if (is_shell_cmd(&cmds[p]) || bale_cmd_is_any(&cmds[p], "su", "runuser", NULL))
+		if (is_shell_cmd(&cmds[p]) || lint_cmd_is_any(&cmds[p], "su", "runuser"))
 			return p;
 	return BALE_CMD_NONE;
 }
@@ -302,7 +302,7 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 		const bale_instruction *ins = &ctx->instrs[i];
 		const bale_cmd_script *script;
 		const bale_cmd *cmds;
-		struct pipefail_sets sets = {.n = 0};
+		struct pipefail_sets sets; /* set for a RUN only: at[] is read up to n */
 		enum shell_kind run_shell;
 		size_t n, s = lint_stage_of(ctx, i);
 
@@ -332,8 +332,9 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 		    strncmp(ins->heredocs[0].content, "#!", 2) == 0)
 			run_shell = SHELL_PLAIN;
 		cmds = bale_cmd_script_commands(script, &n);
+		sets.n = 0;
 		for (size_t c = 0; c < n; c++) {
-			if (bale_cmd_is(&cmds[c], "set") && sets_pipefail(&cmds[c]) &&
+			if (lint_cmd_is(&cmds[c], "set") && sets_pipefail(&cmds[c]) &&
 			    sets.n < BALE_ARRAY_SIZE(sets.at))
 				sets.at[sets.n++] = c;
 			if (cmds[c].pipe_next == BALE_CMD_NONE ||

@@ -20,13 +20,15 @@ static const char *stage_name(const bale_instruction *ins)
 
 static void check_unique_names(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const char *name = stage_name(&ctx->instrs[i]);
 
 		if (!name)
 			continue;
 		/* Stage names are case-insensitive: BuildKit lowers them. */
-		for (size_t k = 0; k < i; k++) {
+		for (size_t k = lint_first_of(ctx, BALE_INSTR_FROM); k < i;
+		     k = lint_next_of(ctx, k)) {
 			const char *other = stage_name(&ctx->instrs[k]);
 
 			if (!other || strcasecmp(other, name) != 0)
@@ -83,11 +85,10 @@ static bool uses_platform_arg(const char *v)
 
 static void check_platform(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	for (size_t i = lint_first_of(ctx, BALE_INSTR_FROM); i < ctx->ninstrs;
+	     i = lint_next_of(ctx, i)) {
 		const bale_instruction *ins = &ctx->instrs[i];
 
-		if (ins->kind != BALE_INSTR_FROM)
-			continue;
 		for (size_t f = 0; f < ins->nflags; f++) {
 			const char *v = ins->flags[f];
 

@@ -68,7 +68,11 @@ static bool absolute_path(const char *s, size_t len)
 
 static void check_workdir(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = 0; i < ctx->ninstrs; i++) {
+	struct lint_kinds k;
+
+	/* The WORKDIR instructions and the ONBUILD ones (their trigger may be one). */
+	for (size_t i = lint_first_of2(ctx, &k, BALE_INSTR_WORKDIR, BALE_INSTR_ONBUILD);
+	     i < ctx->ninstrs; i = lint_next_in(ctx, &k, i)) {
 		const bale_instruction *ins = unwrap(&ctx->instrs[i]);
 		const char *path, *value, *rest = NULL;
 		size_t len;
@@ -182,8 +186,8 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t c, const bale_c
 	while (dlen > 1 && dir->value[dlen - 1] == '/')
 		dlen--;
 	for (size_t k = c + 1; k < n; k++) {
-		if (!bale_cmd_is(&cmds[k], "rm") ||
-		    !bale_cmd_has_flag(&cmds[k], "-r", "-R", "--recursive", NULL))
+		if (!lint_cmd_is(&cmds[k], "rm") ||
+		    !lint_has_flag(&cmds[k], "-r", "-R", "--recursive"))
 			continue;
 		for (size_t o = 0; o < cmds[k].noperands; o++) {
 			const bale_cmd_word *w = cmds[k].operands[o];
@@ -208,7 +212,7 @@ static bool removed_later(const bale_cmd *cmds, size_t n, size_t c, const bale_c
 static bool builds_and_cleans(const bale_cmd *cmds, size_t n)
 {
 	for (size_t c = 0; c < n; c++)
-		if (bale_cmd_is(&cmds[c], "cd") && cmds[c].noperands &&
+		if (lint_cmd_is(&cmds[c], "cd") && cmds[c].noperands &&
 		    removed_later(cmds, n, c, cmds[c].operands[0]))
 			return true;
 	return false;
@@ -257,28 +261,29 @@ const struct lint_rule lint_rule_DL3003 = {
 
 /* --- DL3004 ------------------------------------------------------------------------------- */
 
-static void sudo_command(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			 const bale_cmd *cmd, void *arg)
-{
-	size_t *last = arg; /* one finding per RUN */
-	bool bare = strcmp(cmd->name, "sudo") == 0;
-
-	if (*last == instr || (!bare && !bale_cmd_has_wrapper(cmd, "sudo")))
-		return;
-	*last = instr;
-	lint_report(ctx, rule, instr, cmd->line, cmd->col,
-		    "sudo in RUN%s%s: the build runs as the USER in force and sudo adds its own "
-		    "environment and tty rules (and a setuid binary in the image); switch with "
-		    "USER root for the steps that need it, and drop privileges at run time with "
-		    "gosu or su-exec",
-		    bare ? "" : " for ", bare ? "" : cmd->name);
-}
-
 static void check_sudo(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	size_t last = SIZE_MAX;
+	for (size_t i = lint_first_run(ctx); i < ctx->ninstrs; i = lint_next_run(ctx, i)) {
+		size_t n;
+		const bale_cmd *cmds = lint_run_commands(ctx, i, true, &n);
 
-	lint_each_command(ctx, rule, NULL, sudo_command, &last);
+		/* Every command: most have no wrapper to look through. One finding per RUN. */
+		for (size_t c = 0; c < n; c++) {
+			const bale_cmd *cmd = &cmds[c];
+			bool bare = lint_cmd_is(cmd, "sudo");
+
+			if (!bare && (!cmd->nwrappers || !bale_cmd_has_wrapper(cmd, "sudo")))
+				continue;
+			lint_report(
+			    ctx, rule, i, cmd->line, cmd->col,
+			    "sudo in RUN%s%s: the build runs as the USER in force and sudo "
+			    "adds its own environment and tty rules (and a setuid binary in "
+			    "the image); switch with USER root for the steps that need it, "
+			    "and drop privileges at run time with gosu or su-exec",
+			    bare ? "" : " for ", bare ? "" : cmd->name);
+			break;
+		}
+	}
 }
 
 const struct lint_rule lint_rule_DL3004 = {

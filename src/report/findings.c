@@ -75,7 +75,7 @@ static const char *copy_file(bale_findings *f, const char *file, int *rc)
 {
 	if (!file)
 		return NULL;
-	if (f->last_file && strcmp(f->last_file, file) == 0)
+	if (f->last_file && (f->last_file == file || strcmp(f->last_file, file) == 0))
 		return f->last_file;
 	f->last_file = copy_str(f, file, rc);
 	return f->last_file;
@@ -87,7 +87,8 @@ int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_sever
 	bale_finding *fd;
 	int rc = 0;
 
-	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n + 1))
+	/* A linted file has tens of findings: room for them at once, not by doubling from 8. */
+	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n < 32 ? 32 : f->n + 1))
 		return BALE_ENOMEM;
 	fd = &f->v[f->n];
 	memset(fd, 0, sizeof(*fd));
@@ -217,6 +218,17 @@ int bale_findings_add_file(bale_findings *f, const char *file)
 		return BALE_ENOMEM;
 	f->files[f->nfiles++] = c;
 	return 0;
+}
+
+const char *report_findings_file(bale_findings *f, const char *file)
+{
+	for (size_t i = f->nfiles; i-- > 0;)
+		if (strcmp(f->files[i], file) == 0) {
+			/* The findings about it will name this copy: copy_file() keeps it. */
+			f->last_file = f->files[i];
+			return f->files[i];
+		}
+	return file;
 }
 
 static const struct {

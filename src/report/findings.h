@@ -15,4 +15,10 @@
 int report_findings_add_text(bale_findings *findings, const bale_rule *rule, bale_severity severity,
 			     const bale_location *loc, const char *message, size_t len);
 
+/*
+ * The list's own copy of `file` when bale_findings_add_file() noted it, else `file`: a checker
+ * that gives it as the location's file saves the list comparing the name for every finding.
+ */
+const char *report_findings_file(bale_findings *findings, const char *file);
+
 #endif

@@ -7,7 +7,8 @@
 
 int bale_array_reserve_(void **arr, size_t *alloc, size_t need, size_t elem_size)
 {
-	size_t n = *alloc ? *alloc : 8;
+	/* 16 to start: most lists (words, commands, stages) then grow once or never. */
+	size_t n = *alloc ? *alloc : 16;
 	void *p;
 
 	while (n < need) {
@@ -90,8 +91,7 @@ static struct bale_arena_chunk *pool_take(size_t want)
 	return NULL;
 }
 
-/* bale_arena_alloc() when the current chunk has no room: a new chunk, from the pool or malloc. */
-void *bale_arena_alloc_chunk(bale_arena *arena, size_t size)
+void *bale_arena_alloc_grow(bale_arena *arena, size_t size)
 {
 	struct bale_arena_chunk *chunk = arena->head;
 	size_t rounded = (size + 15) & ~(size_t)15;
@@ -130,20 +130,6 @@ void *bale_arena_alloc_chunk(bale_arena *arena, size_t size)
 oom:
 	bale_error_oom();
 	return NULL;
-}
-
-void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size)
-{
-	void *p;
-
-	if (size && count > SIZE_MAX / size) {
-		bale_error_oom();
-		return NULL;
-	}
-	p = bale_arena_alloc(arena, count * size);
-	if (p)
-		memset(p, 0, count * size);
-	return p;
 }
 
 char *bale_arena_strdup(bale_arena *arena, const char *str)

@@ -38,7 +38,8 @@ int bale_buf_grow(bale_buf *buf, size_t extra)
 	need = buf->len + extra + 1;
 	if (need <= buf->alloc)
 		return 0;
-	alloc = buf->alloc ? buf->alloc : 64;
+	/* A first 256 bytes holds most lines and words whole: fewer reallocs as a buffer fills. */
+	alloc = buf->alloc ? buf->alloc : 256;
 	while (alloc < need)
 		alloc = alloc < SIZE_MAX / 2 ? alloc * 2 : need;
 	ptr = realloc(buf->alloc ? buf->ptr : NULL, alloc);

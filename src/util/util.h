@@ -64,8 +64,8 @@ typedef struct bale_arena {
 	{                                                                                          \
 		NULL, 0, 0                                                                         \
 	}
-void *bale_arena_alloc_chunk(bale_arena *arena, size_t size);
-void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size);
+/* bale_arena_alloc() when the head chunk has no room: takes a new chunk (alloc.c). */
+void *bale_arena_alloc_grow(bale_arena *arena, size_t size);
 
 /* A chunk of an arena; `head` is the one allocations are cut from. */
 struct bale_arena_chunk {
@@ -75,9 +75,9 @@ struct bale_arena_chunk {
 };
 
 /*
- * `size` bytes from the arena (NULL when out of memory). Inline: the parsers allocate for
- * every word and command, and what fits the current chunk is a pointer bump with no call;
- * bale_arena_alloc_chunk() takes a new chunk for the rest.
+ * `size` bytes, 16-byte aligned, in the arena (NULL when out of memory). Inline: the parsers
+ * and the findings allocate hundreds of thousands of small nodes, and one that fits the
+ * current chunk is a pointer bump that needs no call.
  */
 static inline void *bale_arena_alloc(bale_arena *arena, size_t size)
 {
@@ -85,27 +85,37 @@ static inline void *bale_arena_alloc(bale_arena *arena, size_t size)
 	void *p;
 
 	if (!arena->head || rounded < size || arena->head->size - arena->used < rounded)
-		return bale_arena_alloc_chunk(arena, size);
+		return bale_arena_alloc_grow(arena, size);
 	p = arena->head->data + arena->used;
 	arena->used += rounded;
 	return p;
 }
 
+/* `count` zeroed elements of `size` bytes in the arena (NULL when out of memory). */
+static inline void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size)
+{
+	void *p;
+
+	if (size && count > SIZE_MAX / size) {
+		bale_error_oom();
+		return NULL;
+	}
+	p = bale_arena_alloc(arena, count * size);
+	if (p)
+		memset(p, 0, count * size);
+	return p;
+}
+
 /*
  * A copy of `len` bytes at `str`, NUL-terminated, in the arena (NULL when out of memory).
- * Inline: the parsers copy every word, and a copy that fits the current chunk needs no call.
+ * Inline: the parsers copy every word.
  */
 static inline char *bale_arena_strndup(bale_arena *arena, const char *str, size_t len)
 {
-	size_t rounded = (len + 1 + 15) & ~(size_t)15;
-	char *p;
+	char *p = bale_arena_alloc(arena, len + 1);
 
-	if (arena->head && len < rounded && arena->head->size - arena->used >= rounded) {
-		p = (char *)arena->head->data + arena->used;
-		arena->used += rounded;
-	} else if (!(p = bale_arena_alloc(arena, len + 1))) {
+	if (!p)
 		return NULL;
-	}
 	if (len)
 		memcpy(p, str, len);
 	p[len] = '\0';

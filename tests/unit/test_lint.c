@@ -84,6 +84,19 @@ static void test_pragmas_reach_lint_report(void **state)
 	bale_findings_free(f);
 }
 
+static void test_undefined_var_suggests_the_nearest_base_image_variable(void **state)
+{
+	/* The base image's names were compared through one reused buffer, so the suggestion
+	 * named whichever name came last, not the nearest one. */
+	bale_findings *f = lint("FROM golang:1.22\nWORKDIR $GOPATHX\n", NULL);
+	const bale_finding *undefined = first(f, "BK0010");
+
+	(void)state;
+	assert_non_null(undefined);
+	assert_non_null(strstr(undefined->message, "(did you mean $GOPATH?)"));
+	bale_findings_free(f);
+}
+
 static void test_exec_form_hint_names_the_program_after_assignments(void **state)
 {
 	bale_findings *f =
@@ -308,6 +321,7 @@ int main(void)
 	    cmocka_unit_test(test_shellcheck_skips_heredocs_of_other_interpreters),
 	    cmocka_unit_test(test_each_command_gives_a_rules_tools_in_file_order),
 	    cmocka_unit_test(test_exec_form_hint_names_the_program_after_assignments),
+	    cmocka_unit_test(test_undefined_var_suggests_the_nearest_base_image_variable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
