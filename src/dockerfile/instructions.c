@@ -571,13 +571,12 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 			copy[i] = '\0';
 		}
 		if (count == alloc) {
-			char **grown = bale_arena_alloc(arena, alloc * 2 * sizeof(*grown));
+			char **grown =
+			    bale_arena_grow(arena, fields, count, &alloc, 8, sizeof(*grown));
 
 			if (!grown)
 				return BALE_ENOMEM;
-			memcpy(grown, fields, count * sizeof(*grown));
 			fields = grown;
-			alloc *= 2;
 		}
 		fields[count++] = field;
 		if (i >= n)

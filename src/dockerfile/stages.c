@@ -182,20 +182,13 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	if ((st->nentries + 1) * 2 > st->nslots && map_grow(st))
 		return NULL;
 	if (st->nentries == st->entries_alloc) {
-		size_t alloc = st->entries_alloc ? st->entries_alloc * 2 : 32;
-		struct entry *entries = alloc <= SIZE_MAX / sizeof(*entries)
-					    ? bale_arena_alloc(&st->arena, alloc * sizeof(*entries))
-					    : NULL;
+		struct entry *entries = bale_arena_grow(&st->arena, st->entries, st->nentries,
+							&st->entries_alloc, 32, sizeof(*entries));
 
 		if (!entries)
 			return NULL;
-		if (st->nentries)
-			memcpy(entries, st->entries, st->nentries * sizeof(*entries));
 		st->entries = entries;
-		st->entries_alloc = alloc;
 	}
-	if (BALE_ARRAY_RESERVE(st->entries, st->entries_alloc, st->nentries + 1))
-		return NULL;
 	e = &st->entries[st->nentries];
 	memset(e, 0, sizeof(*e));
 	e->scope = scope;
@@ -236,15 +229,12 @@ static const struct def *def_before(const struct entry *e, uint64_t pos)
 static int push_def(bale_stages *st, struct entry *e, uint64_t pos, const char *value)
 {
 	if (e->ndefs == e->alloc) {
-		size_t alloc = e->alloc ? e->alloc * 2 : 2;
-		struct def *defs = bale_arena_alloc(&st->arena, alloc * sizeof(*defs));
+		struct def *defs =
+		    bale_arena_grow(&st->arena, e->defs, e->ndefs, &e->alloc, 2, sizeof(*defs));
 
 		if (!defs)
 			return BALE_ENOMEM;
-		if (e->ndefs)
-			memcpy(defs, e->defs, e->ndefs * sizeof(*defs));
 		e->defs = defs;
-		e->alloc = alloc;
 	}
 	e->defs[e->ndefs].pos = pos;
 	e->defs[e->ndefs].value = value;

@@ -74,6 +74,25 @@ static struct arena_pool *thread_pool(void)
 	return pool;
 }
 
+void *bale_arena_grow(bale_arena *arena, const void *old, size_t n, size_t *alloc, size_t first,
+		      size_t size)
+{
+	size_t want = *alloc ? *alloc * 2 : first;
+	void *p;
+
+	if (*alloc > SIZE_MAX / 2 || (size && want > SIZE_MAX / size)) {
+		bale_error_oom();
+		return NULL;
+	}
+	p = bale_arena_alloc(arena, want * size);
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, old, n * size);
+	*alloc = want;
+	return p;
+}
+
 /* A pooled chunk of at least `want` bytes (the first that fits), or NULL. */
 static struct bale_arena_chunk *pool_take(size_t want)
 {

@@ -107,6 +107,14 @@ static inline void *bale_arena_calloc(bale_arena *arena, size_t count, size_t si
 }
 
 /*
+ * Grows an array that lives in the arena to twice its capacity (`first` elements when it has
+ * none): a new block holding the `n` elements of `old`. The old block stays until the arena
+ * is released. Returns the new array and sets *alloc, or NULL when out of memory (error set).
+ */
+void *bale_arena_grow(bale_arena *arena, const void *old, size_t n, size_t *alloc, size_t first,
+		      size_t size);
+
+/*
  * A copy of `len` bytes at `str`, NUL-terminated, in the arena (NULL when out of memory).
  * Inline: the parsers copy every word.
  */
