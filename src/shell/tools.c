@@ -1759,6 +1759,43 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 /* Options a command may have before its arrays are counted first. */
 #define OPTS_IN_PLACE 64
 
+/*
+ * Whether words[from..to) hold no word parse_options() could read as an option: none starts
+ * with '-' or '+', and the tool reads no dashless tar cluster. Most commands are like that
+ * (cd /app, echo text, apt-get install pkg): their words need no option table.
+ */
+static bool no_option_words(const struct tool *t, const bale_cmd_word *w, size_t from, size_t to)
+{
+	if (from < to && t && (t->flags & F_OLDTAR))
+		return false;
+	for (size_t i = from; i < to; i++)
+		if (w[i].value[0] == '-' || w[i].value[0] == '+')
+			return false;
+	return true;
+}
+
+/*
+ * What parse_options() reads from words with no option among them: the first is the
+ * subcommand of a tool that has one, every other an operand.
+ */
+static void read_operands(bale_arena *arena, const struct tool *t, const bale_cmd_word *w,
+			  size_t from, size_t to, struct sink *k)
+{
+	k->sub = BALE_CMD_NONE;
+	if (from < to && t && (t->flags & F_SUBCMD))
+		k->sub = from++;
+	k->nops = to - from;
+	if (!k->nops)
+		return;
+	k->ops = cmd_alloc(arena, k->nops * sizeof(*k->ops));
+	if (!k->ops) {
+		k->err = BALE_ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < k->nops; i++)
+		k->ops[i] = &w[from + i];
+}
+
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 {
 	const bale_cmd_word *w = cmd->words;
@@ -1812,42 +1849,48 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		cmd->nwrappers = nwrappers;
 	}
 
-	/*
-	 * Fill the arrays in the arena at once: operands, at most one per word, then options
-	 * (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A command with more
-	 * is read again: counted, then filled.
-	 */
 	k.arena = arena;
 	k.cap_ops = n - i - 1;
-	k.cap_opts = k.cap_ops ? OPTS_IN_PLACE : 0; /* no words, no options */
-	if (k.cap_ops && (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
-			  !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts)))))
-		return BALE_ENOMEM;
-	parse_options(t, w, i + 1, n, &k, false);
-	if (k.err)
-		return k.err;
-	if (!k.overflow) {
-		if (k.cap_ops)
-			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
-				   k.nopts * sizeof(*k.opts));
-		if (!k.nopts)
-			k.opts = NULL;
-		if (!k.nops)
-			k.ops = NULL;
-	} else {
-		k = (struct sink){.arena = arena, .counting = true};
-		parse_options(t, w, i + 1, n, &k, false);
-		if (k.nopts && !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+	if (no_option_words(t, w, i + 1, n)) {
+		read_operands(arena, t, w, i + 1, n, &k);
+		if (k.err)
+			return k.err;
+	} else { /* some words, so cap_ops > 0 */
+		/*
+		 * Fill the arrays in the arena at once: operands, at most one per word, then
+		 * options (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A
+		 * command with more is read again: counted, then filled.
+		 */
+		k.cap_opts = OPTS_IN_PLACE;
+		if (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
+		    !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts))))
 			return BALE_ENOMEM;
-		if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
-			return BALE_ENOMEM;
-		k.counting = false;
-		k.cap_opts = k.nopts;
-		k.cap_ops = k.nops;
-		k.nopts = k.nops = 0;
 		parse_options(t, w, i + 1, n, &k, false);
 		if (k.err)
 			return k.err;
+		if (!k.overflow) {
+			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
+				   k.nopts * sizeof(*k.opts));
+			if (!k.nopts)
+				k.opts = NULL;
+			if (!k.nops)
+				k.ops = NULL;
+		} else {
+			k = (struct sink){.arena = arena, .counting = true};
+			parse_options(t, w, i + 1, n, &k, false);
+			if (k.nopts &&
+			    !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+				return BALE_ENOMEM;
+			if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
+				return BALE_ENOMEM;
+			k.counting = false;
+			k.cap_opts = k.nopts;
+			k.cap_ops = k.nops;
+			k.nopts = k.nops = 0;
+			parse_options(t, w, i + 1, n, &k, false);
+			if (k.err)
+				return k.err;
+		}
 	}
 	cmd->opts = k.opts;
 	cmd->nopts = k.nopts;
