@@ -1170,8 +1170,9 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 			continue;
 		}
 		if (dash && (v[1] == '-' || (flags & F_LONG1))) {
-			const char *eq = strchr(v, '=');
-			size_t nlen = eq ? (size_t)(eq - v) : strlen(v), at = i;
+			/* One pass finds the '=' and, without one, the end: the name's length. */
+			const char *end = strchrnul(v, '='), *eq = *end ? end : NULL;
+			size_t nlen = (size_t)(end - v), at = i;
 			const char *value = NULL;
 
 			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
