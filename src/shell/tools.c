@@ -1122,40 +1122,51 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 		k->sub = BALE_CMD_NONE;
 	for (size_t i = from; i < to; i++) {
 		const char *v = w[i].value;
-		bool dash = v[0] == '-' && v[1] != '\0';
-		bool plus = (flags & F_PLUS) && v[0] == '+' && v[1] != '\0';
+		bool dash = false, plus = false, operand;
 
 		if (done) {
 			if (k)
 				emit_operand(k, &w[i]);
 			continue;
 		}
-		if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
-			done = true;
-			if (wrapper)
-				return i + 1 < to ? i + 1 : to;
-			continue;
-		}
-		if ((flags & F_DASH) && strcmp(v, "-") == 0) {
-			if (k)
-				emit_opt(k, v, 1, NULL, i);
-			continue;
-		}
-		if ((flags & F_OLDTAR) && i == from && !dash && v[0] &&
-		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
-			strlen(v)) {
-			/* tar xzf FILE: values of the cluster's letters come in the next words */
-			for (const char *c = v; *c; c++) {
-				const char *value = NULL;
-
-				if (has_char(t->short_val, *c) && i + 1 < to)
-					value = w[++i].value;
-				if (k)
-					emit_short(k, *c, value, from, '-');
+		/*
+		 * Most words are operands, told by their first byte: only one starting with '-'
+		 * or '+' (or tar's first word) is read further.
+		 */
+		operand = v[0] != '-' && v[0] != '+' && !((flags & F_OLDTAR) && i == from);
+		if (!operand) {
+			dash = v[0] == '-' && v[1] != '\0';
+			plus = (flags & F_PLUS) && v[0] == '+' && v[1] != '\0';
+			if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
+				done = true;
+				if (wrapper)
+					return i + 1 < to ? i + 1 : to;
+				continue;
 			}
-			continue;
+			if ((flags & F_DASH) && strcmp(v, "-") == 0) {
+				if (k)
+					emit_opt(k, v, 1, NULL, i);
+				continue;
+			}
+			if ((flags & F_OLDTAR) && i == from && !dash && v[0] &&
+			    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+				strlen(v)) {
+				/* tar xzf FILE: the letters' values come in the next words */
+				for (const char *c = v; *c; c++) {
+					const char *value = NULL;
+
+					if (has_char(t->short_val, *c) && i + 1 < to)
+						value = w[++i].value;
+					if (k)
+						emit_short(k, *c, value, from, '-');
+				}
+				continue;
+			}
+			operand = !dash && !plus;
+			if (dash && (flags & F_STRICT) && !strict_cluster_ok(t, v))
+				operand = true;
 		}
-		if ((!dash && !plus) || (dash && (flags & F_STRICT) && !strict_cluster_ok(t, v))) {
+		if (operand) {
 			if (want_sub && k && k->sub == BALE_CMD_NONE) {
 				k->sub = i;
 				continue;
