@@ -854,8 +854,14 @@ static const struct row *find_row(const char *name, size_t n)
 	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
 		size_t r = row_slots[h] - 1u;
 
-		if (row_lens[r] == n && rows[r].name[0] == name[0] &&
-		    memcmp(rows[r].name, name, n) == 0)
+		size_t j = 0;
+
+		/* Names are a few bytes: compared in place, cheaper than a memcmp call. */
+		if (row_lens[r] != n)
+			continue;
+		while (j < n && rows[r].name[j] == name[j])
+			j++;
+		if (j == n)
 			return &rows[r];
 	}
 	return NULL;
@@ -1122,40 +1128,51 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 		k->sub = BALE_CMD_NONE;
 	for (size_t i = from; i < to; i++) {
 		const char *v = w[i].value;
-		bool dash = v[0] == '-' && v[1] != '\0';
-		bool plus = (flags & F_PLUS) && v[0] == '+' && v[1] != '\0';
+		bool dash = false, plus = false, operand;
 
 		if (done) {
 			if (k)
 				emit_operand(k, &w[i]);
 			continue;
 		}
-		if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
-			done = true;
-			if (wrapper)
-				return i + 1 < to ? i + 1 : to;
-			continue;
-		}
-		if ((flags & F_DASH) && strcmp(v, "-") == 0) {
-			if (k)
-				emit_opt(k, v, 1, NULL, i);
-			continue;
-		}
-		if ((flags & F_OLDTAR) && i == from && !dash && v[0] &&
-		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
-			strlen(v)) {
-			/* tar xzf FILE: values of the cluster's letters come in the next words */
-			for (const char *c = v; *c; c++) {
-				const char *value = NULL;
-
-				if (has_char(t->short_val, *c) && i + 1 < to)
-					value = w[++i].value;
-				if (k)
-					emit_short(k, *c, value, from, '-');
+		/*
+		 * Most words are operands, told by their first byte: only one starting with '-'
+		 * or '+' (or tar's first word) is read further.
+		 */
+		operand = v[0] != '-' && v[0] != '+' && !((flags & F_OLDTAR) && i == from);
+		if (!operand) {
+			dash = v[0] == '-' && v[1] != '\0';
+			plus = (flags & F_PLUS) && v[0] == '+' && v[1] != '\0';
+			if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
+				done = true;
+				if (wrapper)
+					return i + 1 < to ? i + 1 : to;
+				continue;
 			}
-			continue;
+			if ((flags & F_DASH) && strcmp(v, "-") == 0) {
+				if (k)
+					emit_opt(k, v, 1, NULL, i);
+				continue;
+			}
+			if ((flags & F_OLDTAR) && i == from && !dash && v[0] &&
+			    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+				strlen(v)) {
+				/* tar xzf FILE: the letters' values come in the next words */
+				for (const char *c = v; *c; c++) {
+					const char *value = NULL;
+
+					if (has_char(t->short_val, *c) && i + 1 < to)
+						value = w[++i].value;
+					if (k)
+						emit_short(k, *c, value, from, '-');
+				}
+				continue;
+			}
+			operand = !dash && !plus;
+			if (dash && (flags & F_STRICT) && !strict_cluster_ok(t, v))
+				operand = true;
 		}
-		if ((!dash && !plus) || (dash && (flags & F_STRICT) && !strict_cluster_ok(t, v))) {
+		if (operand) {
 			if (want_sub && k && k->sub == BALE_CMD_NONE) {
 				k->sub = i;
 				continue;
@@ -1170,8 +1187,9 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 			continue;
 		}
 		if (dash && (v[1] == '-' || (flags & F_LONG1))) {
-			const char *eq = strchr(v, '=');
-			size_t nlen = eq ? (size_t)(eq - v) : strlen(v), at = i;
+			/* One pass finds the '=' and, without one, the end: the name's length. */
+			const char *end = strchrnul(v, '='), *eq = *end ? end : NULL;
+			size_t nlen = (size_t)(end - v), at = i;
 			const char *value = NULL;
 
 			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
@@ -1759,6 +1777,43 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 /* Options a command may have before its arrays are counted first. */
 #define OPTS_IN_PLACE 64
 
+/*
+ * Whether words[from..to) hold no word parse_options() could read as an option: none starts
+ * with '-' or '+', and the tool reads no dashless tar cluster. Most commands are like that
+ * (cd /app, echo text, apt-get install pkg): their words need no option table.
+ */
+static bool no_option_words(const struct tool *t, const bale_cmd_word *w, size_t from, size_t to)
+{
+	if (from < to && t && (t->flags & F_OLDTAR))
+		return false;
+	for (size_t i = from; i < to; i++)
+		if (w[i].value[0] == '-' || w[i].value[0] == '+')
+			return false;
+	return true;
+}
+
+/*
+ * What parse_options() reads from words with no option among them: the first is the
+ * subcommand of a tool that has one, every other an operand.
+ */
+static void read_operands(bale_arena *arena, const struct tool *t, const bale_cmd_word *w,
+			  size_t from, size_t to, struct sink *k)
+{
+	k->sub = BALE_CMD_NONE;
+	if (from < to && t && (t->flags & F_SUBCMD))
+		k->sub = from++;
+	k->nops = to - from;
+	if (!k->nops)
+		return;
+	k->ops = cmd_alloc(arena, k->nops * sizeof(*k->ops));
+	if (!k->ops) {
+		k->err = BALE_ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < k->nops; i++)
+		k->ops[i] = &w[from + i];
+}
+
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 {
 	const bale_cmd_word *w = cmd->words;
@@ -1812,42 +1867,48 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		cmd->nwrappers = nwrappers;
 	}
 
-	/*
-	 * Fill the arrays in the arena at once: operands, at most one per word, then options
-	 * (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A command with more
-	 * is read again: counted, then filled.
-	 */
 	k.arena = arena;
 	k.cap_ops = n - i - 1;
-	k.cap_opts = k.cap_ops ? OPTS_IN_PLACE : 0; /* no words, no options */
-	if (k.cap_ops && (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
-			  !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts)))))
-		return BALE_ENOMEM;
-	parse_options(t, w, i + 1, n, &k, false);
-	if (k.err)
-		return k.err;
-	if (!k.overflow) {
-		if (k.cap_ops)
-			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
-				   k.nopts * sizeof(*k.opts));
-		if (!k.nopts)
-			k.opts = NULL;
-		if (!k.nops)
-			k.ops = NULL;
-	} else {
-		k = (struct sink){.arena = arena, .counting = true};
-		parse_options(t, w, i + 1, n, &k, false);
-		if (k.nopts && !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+	if (no_option_words(t, w, i + 1, n)) {
+		read_operands(arena, t, w, i + 1, n, &k);
+		if (k.err)
+			return k.err;
+	} else { /* some words, so cap_ops > 0 */
+		/*
+		 * Fill the arrays in the arena at once: operands, at most one per word, then
+		 * options (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A
+		 * command with more is read again: counted, then filled.
+		 */
+		k.cap_opts = OPTS_IN_PLACE;
+		if (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
+		    !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts))))
 			return BALE_ENOMEM;
-		if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
-			return BALE_ENOMEM;
-		k.counting = false;
-		k.cap_opts = k.nopts;
-		k.cap_ops = k.nops;
-		k.nopts = k.nops = 0;
 		parse_options(t, w, i + 1, n, &k, false);
 		if (k.err)
 			return k.err;
+		if (!k.overflow) {
+			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
+				   k.nopts * sizeof(*k.opts));
+			if (!k.nopts)
+				k.opts = NULL;
+			if (!k.nops)
+				k.ops = NULL;
+		} else {
+			k = (struct sink){.arena = arena, .counting = true};
+			parse_options(t, w, i + 1, n, &k, false);
+			if (k.nopts &&
+			    !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+				return BALE_ENOMEM;
+			if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
+				return BALE_ENOMEM;
+			k.counting = false;
+			k.cap_opts = k.nopts;
+			k.cap_ops = k.nops;
+			k.nopts = k.nops = 0;
+			parse_options(t, w, i + 1, n, &k, false);
+			if (k.err)
+				return k.err;
+		}
 	}
 	cmd->opts = k.opts;
 	cmd->nopts = k.nopts;
