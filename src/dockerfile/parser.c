@@ -1348,7 +1348,8 @@ static int add_instruction(struct parser *p, bale_instruction **out)
 {
 	bale_dockerfile *df = p->df;
 
-	if (reserve_instrs(df, df->ninstrs + 1))
+	/* The room reserved up front nearly always suffices: only then call out to grow. */
+	if (df->ninstrs >= df->alloc && reserve_instrs(df, df->ninstrs + 1))
 		return BALE_ENOMEM;
 	*out = &df->instrs[df->ninstrs++];
 	memset(*out, 0, sizeof(**out));
