@@ -905,7 +905,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		size_t s = lint_stage_of(ctx, i);
 		bale_instr_kind kind = ctx->instrs[i].kind;
-		bale_expansion rec = BALE_EXPANSION_INIT;
+		bale_words undefined = BALE_WORDS_INIT;
 		const char *image = NULL, *image_vars = NULL;
 		int rc;
 
@@ -921,10 +921,10 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		    (kind == BALE_INSTR_RUN ? !mount_mentions_variable(&ctx->cmds[i])
 					    : !mentions_variable(ctx, i)))
 			continue;
-		rc = bale_stages_expand_instruction(&rec, ctx->stages, i);
+		rc = bale_stages_undefined_vars(&undefined, ctx->stages, i);
 		if (rc == BALE_ENOMEM)
 			ctx->err = rc;
-		if (!rc && rec.undefined.n && ctx->stage_list[s].base_env_unknown) {
+		if (!rc && undefined.n && ctx->stage_list[s].base_env_unknown) {
 			/* The same for every instruction of the stage: looked up once. */
 			if (s != image_stage) {
 				size_t from = chain_image(ctx, s);
@@ -938,8 +938,8 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 			image = stage_image;
 			image_vars = stage_image_vars;
 		}
-		for (size_t k = 0; !rc && k < rec.undefined.n; k++) {
-			const char *name = rec.undefined.v[k];
+		for (size_t k = 0; !rc && k < undefined.n; k++) {
+			const char *name = undefined.v[k];
 			struct suggest sg = {.name = name, .dist = 3};
 
 			if (in_word_list(image_vars, name))
@@ -953,7 +953,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 				    image ? " (unless the base image " : "", image ? image : "",
 				    image ? " sets it)" : "");
 		}
-		bale_expansion_release(&rec);
+		bale_words_release(&undefined);
 	}
 }
 
