@@ -450,7 +450,7 @@ struct expand_ctx {
 	uint32_t scope;
 	uint64_t pos;
 	bale_expansion *rec;
-	bale_buf *seen; /* names only: the names read so far, each NUL-terminated */
+	struct seen_names *seen; /* names only: the names read so far */
 	int err;
 };
 
@@ -477,8 +477,17 @@ static int words_push(bale_words *w, const char *s, size_t len)
 	return 0;
 }
 
-/* Whether `seen` (names one after the other, each NUL-terminated) holds name[0..len). */
-static bool seen_contains(const bale_buf *seen, const char *name, size_t len)
+/*
+ * The names one instruction reads, one after the other, each NUL-terminated. An instruction
+ * reads a few short names: they fit in `small`, so most instructions need no allocation.
+ */
+struct seen_names {
+	char *ptr; /* small, or malloc'd once they outgrow it */
+	size_t len, cap;
+	char small[256];
+};
+
+static bool seen_contains(const struct seen_names *seen, const char *name, size_t len)
 {
 	for (size_t at = 0; at < seen->len;) {
 		size_t n = strlen(seen->ptr + at);
@@ -488,6 +497,31 @@ static bool seen_contains(const bale_buf *seen, const char *name, size_t len)
 		at += n + 1;
 	}
 	return false;
+}
+
+static int seen_add(struct seen_names *seen, const char *name, size_t len)
+{
+	if (len >= seen->cap - seen->len) {
+		size_t cap = seen->cap;
+		char *p;
+
+		while (len >= cap - seen->len) {
+			if (cap > SIZE_MAX / 2)
+				return bale_error_oom();
+			cap *= 2;
+		}
+		if (!(p = malloc(cap)))
+			return bale_error_oom();
+		memcpy(p, seen->ptr, seen->len);
+		if (seen->ptr != seen->small)
+			free(seen->ptr);
+		seen->ptr = p;
+		seen->cap = cap;
+	}
+	memcpy(seen->ptr + seen->len, name, len);
+	seen->ptr[seen->len + len] = '\0';
+	seen->len += len + 1;
+	return 0;
 }
 
 /*
@@ -502,8 +536,8 @@ static int record_name(struct expand_ctx *x, const char *name, size_t len, bool 
 	if (x->seen) {
 		if (seen_contains(x->seen, name, len))
 			return 0;
-		if (bale_buf_add(x->seen, name, len) || bale_buf_addch(x->seen, '\0'))
-			return bale_error_oom();
+		if ((rc = seen_add(x->seen, name, len)) != 0)
+			return rc;
 	} else {
 		if (words_contain(&x->rec->used, name, len))
 			return 0;
@@ -545,7 +579,8 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 
 /* Expands `word` at (scope, pos). With `fields`, splits into *fields; else sets *out. */
 static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
-		     bool raw, char **out, bale_words *fields, bale_expansion *rec, bale_buf *seen)
+		     bool raw, char **out, bale_words *fields, bale_expansion *rec,
+		     struct seen_names *seen)
 {
 	struct expand_ctx x = {st, memo, scope, pos, rec, seen, 0};
 	bale_shell_opts opts = {0};
@@ -1515,7 +1550,7 @@ struct exp_job {
 	size_t index;
 	uint32_t scope;
 	uint64_t pos;
-	bale_buf *seen; /* names only: no words kept, no out->used (see record_name()) */
+	struct seen_names *seen; /* names only: no words kept, no out->used (see record_name()) */
 };
 
 static int add_word(struct exp_job *j, const char *field, size_t item, const char *word, bool raw)
@@ -1705,14 +1740,19 @@ int bale_stages_expand_instruction(bale_expansion *out, const bale_stages *st, s
 int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t index)
 {
 	bale_expansion rec = BALE_EXPANSION_INIT;
-	bale_buf seen = BALE_BUF_INIT;
+	struct seen_names seen;
 	struct exp_job j = {st, &rec, index, 0, 0, &seen};
 	int rc;
+
+	seen.ptr = seen.small;
+	seen.len = 0;
+	seen.cap = sizeof(seen.small);
 
 	/* Of rec only `undefined` is filled: it is `out` itself, so the names are appended. */
 	rec.undefined = *out;
 	rc = expand_job(j);
 	*out = rec.undefined;
-	bale_buf_release(&seen);
+	if (seen.ptr != seen.small)
+		free(seen.ptr);
 	return rc;
 }
