@@ -1366,19 +1366,28 @@ static int expander_init(struct expander *ex, const char *word, size_t len,
 	ex->lookup = opts->lookup;
 	ex->lookup_ctx = opts->lookup_ctx;
 	ex->max = opts->max_len ? opts->max_len : BALE_SHELL_DEFAULT_MAX_LEN;
-	bale_buf_init(&ex->scratch, ex->max);
-	bale_buf_init(&ex->work, ex->max);
-	bale_buf_init(&ex->word, ex->max);
-	bale_buf_init(&ex->msg, MESSAGE_MAX);
+	/* bale_buf_init() of each, inline: this runs for every word expanded. */
+	ex->scratch = (bale_buf)BALE_BUF_INIT;
+	ex->scratch.max = ex->max;
+	ex->work = ex->word = ex->scratch;
+	ex->msg = (bale_buf)BALE_BUF_INIT;
+	ex->msg.max = MESSAGE_MAX;
 	return 0;
+}
+
+/* Most words leave most buffers unused: only those that allocated need releasing. */
+static void buf_drop(bale_buf *buf)
+{
+	if (buf->alloc)
+		bale_buf_release(buf);
 }
 
 static void expander_release(struct expander *ex)
 {
-	bale_buf_release(&ex->scratch);
-	bale_buf_release(&ex->work);
-	bale_buf_release(&ex->word);
-	bale_buf_release(&ex->msg);
+	buf_drop(&ex->scratch);
+	buf_drop(&ex->work);
+	buf_drop(&ex->word);
+	buf_drop(&ex->msg);
 	if (ex->m) {
 		free(ex->m->pat.runes);
 		free(ex->m->pat.rev);
