@@ -18,6 +18,7 @@
  * Everything lives in one arena, the hash table's arrays included.
  */
 #include "dockerfile/instructions.h"
+#include "shell/shell_internal.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -485,6 +486,7 @@ struct seen_names {
 	char *ptr; /* small, or malloc'd once they outgrow it */
 	size_t len, cap;
 	char small[256];
+	bale_buf value; /* the word last expanded: its memory serves every word */
 };
 
 static bool seen_contains(const struct seen_names *seen, const char *name, size_t len)
@@ -597,6 +599,8 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	opts.lookup_ctx = &x;
 	if (fields)
 		rc = bale_shell_expand_words(fields, word, strlen(word), &opts);
+	else if (seen)
+		rc = bale_shell_expand_word_buf(&seen->value, word, strlen(word), &opts);
 	else
 		rc = bale_shell_expand_word(out, word, strlen(word), &opts);
 	if (x.err) {
@@ -1567,11 +1571,8 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 			     j->out, j->seen)) {
 		return expand_error(j->st, j->index);
 	}
-	if (j->seen) {
-		if (value != word)
-			free(value);
-		return 0;
-	}
+	if (j->seen)
+		return 0; /* the value is in j->seen->value, not to be kept */
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
 		if (value != word)
 			free(value);
@@ -1747,6 +1748,7 @@ int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t in
 	seen.ptr = seen.small;
 	seen.len = 0;
 	seen.cap = sizeof(seen.small);
+	seen.value = (bale_buf)BALE_BUF_INIT;
 
 	/* Of rec only `undefined` is filled: it is `out` itself, so the names are appended. */
 	rec.undefined = *out;
@@ -1754,5 +1756,6 @@ int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t in
 	*out = rec.undefined;
 	if (seen.ptr != seen.small)
 		free(seen.ptr);
+	bale_buf_release(&seen.value);
 	return rc;
 }
