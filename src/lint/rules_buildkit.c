@@ -151,36 +151,47 @@ static bool set_before(const struct lint_ctx *ctx, size_t s, size_t instr, bale_
 	return false;
 }
 
-/* Levenshtein distance of a and b, capped: anything over `cap` returns cap + 1. */
+/*
+ * Levenshtein distance of a and b, capped: anything over `cap` returns cap + 1. Only the cells
+ * within `cap` of the diagonal are counted: any other is over the cap (it is at least its
+ * distance from the diagonal), so it stands as cap + 1, which is all the result needs.
+ */
 static size_t distance(const char *a, const char *b, size_t cap)
 {
-	size_t la = strlen(a), lb = strlen(b), row[65];
+	size_t la = strlen(a), lb = strlen(b), row[65], over = cap + 1;
 
 	if (lb > 64 || la > 64 || (la > lb ? la - lb : lb - la) > cap)
-		return cap + 1;
+		return over;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		row[j] = j < over ? j : over;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0], least;
+		size_t lo = i > cap ? i - cap : 1, hi = i + cap < lb ? i + cap : lb;
+		size_t diag = row[lo - 1], least;
 
-		row[0] = least = i;
-		for (size_t j = 1; j <= lb; j++) {
+		/* Column lo - 1: the first column, or the cell just left of the band. */
+		row[lo - 1] = least = lo == 1 && i < over ? i : over;
+		for (size_t j = lo; j <= hi; j++) {
 			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
 
 			if (up + 1 < best)
 				best = up + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
+			if (best > over)
+				best = over;
 			row[j] = best;
 			diag = up;
 			if (best < least)
 				least = best;
 		}
+		/* The cell just right of the band, which the next row reads as `up`. */
+		if (hi < lb)
+			row[hi + 1] = over;
 		/* The distance is at least the least of a row: over the cap, stop here. */
 		if (least > cap)
-			return cap + 1;
+			return over;
 	}
-	return row[lb] > cap ? cap + 1 : row[lb];
+	return row[lb] > cap ? over : row[lb];
 }
 
 /*
