@@ -463,6 +463,12 @@ BALE_EXTERN(void) bale_expansion_release(bale_expansion *exp);
 BALE_EXTERN(int)
 bale_stages_expand_instruction(bale_expansion *out, const bale_stages *stages, size_t index);
 /*
+ * Only the out->undefined part of bale_stages_expand_instruction(): appends to `out` the names
+ * the instruction reads that no ARG or ENV defines, each once. Cheaper, as no word is kept.
+ */
+BALE_EXTERN(int)
+bale_stages_undefined_vars(bale_words *out, const bale_stages *stages, size_t index);
+/*
  * Expands one `word` as if it stood in instruction `index` (one word, no field splitting).
  * *out is malloc'd. Variables read are added to `vars` when it is not NULL.
  */

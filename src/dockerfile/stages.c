@@ -18,6 +18,7 @@
  * Everything lives in one arena, the hash table's arrays included.
  */
 #include "dockerfile/instructions.h"
+#include "shell/shell_internal.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -450,6 +451,7 @@ struct expand_ctx {
 	uint32_t scope;
 	uint64_t pos;
 	bale_expansion *rec;
+	struct seen_names *seen; /* names only: the names read so far */
 	int err;
 };
 
@@ -476,6 +478,77 @@ static int words_push(bale_words *w, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * The names one instruction reads, one after the other, each NUL-terminated. An instruction
+ * reads a few short names: they fit in `small`, so most instructions need no allocation.
+ */
+struct seen_names {
+	char *ptr; /* small, or malloc'd once they outgrow it */
+	size_t len, cap;
+	char small[256];
+	bale_buf value; /* the word last expanded: its memory serves every word */
+};
+
+static bool seen_contains(const struct seen_names *seen, const char *name, size_t len)
+{
+	for (size_t at = 0; at < seen->len;) {
+		size_t n = strlen(seen->ptr + at);
+
+		if (n == len && memcmp(seen->ptr + at, name, len) == 0)
+			return true;
+		at += n + 1;
+	}
+	return false;
+}
+
+static int seen_add(struct seen_names *seen, const char *name, size_t len)
+{
+	if (len >= seen->cap - seen->len) {
+		size_t cap = seen->cap;
+		char *p;
+
+		while (len >= cap - seen->len) {
+			if (cap > SIZE_MAX / 2)
+				return bale_error_oom();
+			cap *= 2;
+		}
+		if (!(p = malloc(cap)))
+			return bale_error_oom();
+		memcpy(p, seen->ptr, seen->len);
+		if (seen->ptr != seen->small)
+			free(seen->ptr);
+		seen->ptr = p;
+		seen->cap = cap;
+	}
+	memcpy(seen->ptr + seen->len, name, len);
+	seen->ptr[seen->len + len] = '\0';
+	seen->len += len + 1;
+	return 0;
+}
+
+/*
+ * Records a name read: in rec->used the first time, and in rec->undefined too when that first
+ * read found no definition. Names only (x->seen set), rec->used is not filled: the names read
+ * are kept in x->seen, one buffer, rather than a malloc'd copy each.
+ */
+static int record_name(struct expand_ctx *x, const char *name, size_t len, bool undefined)
+{
+	int rc;
+
+	if (x->seen) {
+		if (seen_contains(x->seen, name, len))
+			return 0;
+		if ((rc = seen_add(x->seen, name, len)) != 0)
+			return rc;
+	} else {
+		if (words_contain(&x->rec->used, name, len))
+			return 0;
+		if ((rc = words_push(&x->rec->used, name, len)) != 0)
+			return rc;
+	}
+	return undefined ? words_push(&x->rec->undefined, name, len) : 0;
+}
+
 static bool lookup_var(void *vctx, const char *name, size_t len, const char **value,
 		       size_t *value_len)
 {
@@ -493,13 +566,12 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 		f.declared = true;
 	}
 	/* Names are recorded as BuildKit's lexer records them: every lookup, ${V:-w} included. */
-	if (x->rec && len && !words_contain(&x->rec->used, name, len)) {
-		x->err = words_push(&x->rec->used, name, len);
-		if (!x->err && !f.declared && !f.value &&
-		    !(len == 26 && memcmp(name, "BUILDKIT_SBOM_SCAN_CONTEXT", 26) == 0) &&
-		    !(len == 24 && memcmp(name, "BUILDKIT_SBOM_SCAN_STAGE", 24) == 0))
-			x->err = words_push(&x->rec->undefined, name, len);
-	}
+	if (x->rec && len)
+		x->err = record_name(
+		    x, name, len,
+		    !f.declared && !f.value &&
+			!(len == 26 && memcmp(name, "BUILDKIT_SBOM_SCAN_CONTEXT", 26) == 0) &&
+			!(len == 24 && memcmp(name, "BUILDKIT_SBOM_SCAN_STAGE", 24) == 0));
 	if (!f.value)
 		return false;
 	*value = f.value;
@@ -509,9 +581,10 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 
 /* Expands `word` at (scope, pos). With `fields`, splits into *fields; else sets *out. */
 static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
-		     bool raw, char **out, bale_words *fields, bale_expansion *rec)
+		     bool raw, char **out, bale_words *fields, bale_expansion *rec,
+		     struct seen_names *seen)
 {
-	struct expand_ctx x = {st, memo, scope, pos, rec, 0};
+	struct expand_ctx x = {st, memo, scope, pos, rec, seen, 0};
 	bale_shell_opts opts = {0};
 	int rc;
 
@@ -526,6 +599,8 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	opts.lookup_ctx = &x;
 	if (fields)
 		rc = bale_shell_expand_words(fields, word, strlen(word), &opts);
+	else if (seen)
+		rc = bale_shell_expand_word_buf(&seen->value, word, strlen(word), &opts);
 	else
 		rc = bale_shell_expand_word(out, word, strlen(word), &opts);
 	if (x.err) {
@@ -570,7 +645,7 @@ static int expand_value(bale_stages *st, bool memo, uint32_t scope, uint64_t pos
 		*out = word;
 		return 0;
 	}
-	if ((rc = expand_at(st, memo, scope, pos, word, false, &value, NULL, NULL)) != 0)
+	if ((rc = expand_at(st, memo, scope, pos, word, false, &value, NULL, NULL, NULL)) != 0)
 		return rc;
 	*out = bale_arena_strdup(&st->arena, value);
 	free(value);
@@ -1453,7 +1528,7 @@ int bale_stages_expand_word(char **out, const bale_stages *st, size_t index, con
 		return rc;
 	scope_of(st, index, &scope, &pos);
 	/* Lookups without memo only read the model. */
-	if (expand_at((bale_stages *)st, false, scope, pos, word, false, out, NULL, vars))
+	if (expand_at((bale_stages *)st, false, scope, pos, word, false, out, NULL, vars, NULL))
 		return expand_error(st, index);
 	return 0;
 }
@@ -1468,7 +1543,7 @@ int bale_stages_expand_fields(bale_words *out, const bale_stages *st, size_t ind
 	if ((rc = check_index(st, index)) != 0)
 		return rc;
 	scope_of(st, index, &scope, &pos);
-	if (expand_at((bale_stages *)st, false, scope, pos, word, false, NULL, out, vars))
+	if (expand_at((bale_stages *)st, false, scope, pos, word, false, NULL, out, vars, NULL))
 		return expand_error(st, index);
 	return 0;
 }
@@ -1479,6 +1554,7 @@ struct exp_job {
 	size_t index;
 	uint32_t scope;
 	uint64_t pos;
+	struct seen_names *seen; /* names only: no words kept, no out->used (see record_name()) */
 };
 
 static int add_word(struct exp_job *j, const char *field, size_t item, const char *word, bool raw)
@@ -1492,9 +1568,11 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 		/* The common word: shared as it is, without the expander or a copy. */
 		value = (char *)word;
 	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
-			     j->out)) {
+			     j->out, j->seen)) {
 		return expand_error(j->st, j->index);
 	}
+	if (j->seen)
+		return 0; /* the value is in j->seen->value, not to be kept */
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
 		if (value != word)
 			free(value);
@@ -1514,11 +1592,11 @@ static int add_fields(struct exp_job *j, const char *field, size_t item, const c
 	int rc = 0;
 
 	if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, false, NULL, &words,
-		      j->out)) {
+		      j->out, j->seen)) {
 		bale_words_release(&words);
 		return expand_error(j->st, j->index);
 	}
-	for (size_t k = 0; k < words.n; k++) {
+	for (size_t k = 0; !j->seen && k < words.n; k++) {
 		bale_expanded_word *w;
 
 		if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
@@ -1566,9 +1644,11 @@ static const char *mount_field(const char *key)
 	return "mount";
 }
 
-int bale_stages_expand_instruction(bale_expansion *out, const bale_stages *st, size_t index)
+/* Expands the words of instruction j.index, as bale_stages_expand_instruction() documents. */
+static int expand_job(struct exp_job j)
 {
-	struct exp_job j = {st, out, index, 0, 0};
+	const bale_stages *st = j.st;
+	size_t index = j.index;
 	const bale_command *c;
 	int rc = 0;
 
@@ -1648,5 +1728,34 @@ int bale_stages_expand_instruction(bale_expansion *out, const bale_stages *st, s
 	default:
 		break;
 	}
+	return rc;
+}
+
+int bale_stages_expand_instruction(bale_expansion *out, const bale_stages *st, size_t index)
+{
+	struct exp_job j = {st, out, index, 0, 0, NULL};
+
+	return expand_job(j);
+}
+
+int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t index)
+{
+	bale_expansion rec = BALE_EXPANSION_INIT;
+	struct seen_names seen;
+	struct exp_job j = {st, &rec, index, 0, 0, &seen};
+	int rc;
+
+	seen.ptr = seen.small;
+	seen.len = 0;
+	seen.cap = sizeof(seen.small);
+	seen.value = (bale_buf)BALE_BUF_INIT;
+
+	/* Of rec only `undefined` is filled: it is `out` itself, so the names are appended. */
+	rec.undefined = *out;
+	rc = expand_job(j);
+	*out = rec.undefined;
+	if (seen.ptr != seen.small)
+		free(seen.ptr);
+	bale_buf_release(&seen.value);
 	return rc;
 }

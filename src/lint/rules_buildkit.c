@@ -151,36 +151,47 @@ static bool set_before(const struct lint_ctx *ctx, size_t s, size_t instr, bale_
 	return false;
 }
 
-/* Levenshtein distance of a and b, capped: anything over `cap` returns cap + 1. */
+/*
+ * Levenshtein distance of a and b, capped: anything over `cap` returns cap + 1. Only the cells
+ * within `cap` of the diagonal are counted: any other is over the cap (it is at least its
+ * distance from the diagonal), so it stands as cap + 1, which is all the result needs.
+ */
 static size_t distance(const char *a, const char *b, size_t cap)
 {
-	size_t la = strlen(a), lb = strlen(b), row[65];
+	size_t la = strlen(a), lb = strlen(b), row[65], over = cap + 1;
 
 	if (lb > 64 || la > 64 || (la > lb ? la - lb : lb - la) > cap)
-		return cap + 1;
+		return over;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		row[j] = j < over ? j : over;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0], least;
+		size_t lo = i > cap ? i - cap : 1, hi = i + cap < lb ? i + cap : lb;
+		size_t diag = row[lo - 1], least;
 
-		row[0] = least = i;
-		for (size_t j = 1; j <= lb; j++) {
+		/* Column lo - 1: the first column, or the cell just left of the band. */
+		row[lo - 1] = least = lo == 1 && i < over ? i : over;
+		for (size_t j = lo; j <= hi; j++) {
 			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
 
 			if (up + 1 < best)
 				best = up + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
+			if (best > over)
+				best = over;
 			row[j] = best;
 			diag = up;
 			if (best < least)
 				least = best;
 		}
+		/* The cell just right of the band, which the next row reads as `up`. */
+		if (hi < lb)
+			row[hi + 1] = over;
 		/* The distance is at least the least of a row: over the cap, stop here. */
 		if (least > cap)
-			return cap + 1;
+			return over;
 	}
-	return row[lb] > cap ? cap + 1 : row[lb];
+	return row[lb] > cap ? over : row[lb];
 }
 
 /*
@@ -905,7 +916,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
 		size_t s = lint_stage_of(ctx, i);
 		bale_instr_kind kind = ctx->instrs[i].kind;
-		bale_expansion rec = BALE_EXPANSION_INIT;
+		bale_words undefined = BALE_WORDS_INIT;
 		const char *image = NULL, *image_vars = NULL;
 		int rc;
 
@@ -921,10 +932,10 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		    (kind == BALE_INSTR_RUN ? !mount_mentions_variable(&ctx->cmds[i])
 					    : !mentions_variable(ctx, i)))
 			continue;
-		rc = bale_stages_expand_instruction(&rec, ctx->stages, i);
+		rc = bale_stages_undefined_vars(&undefined, ctx->stages, i);
 		if (rc == BALE_ENOMEM)
 			ctx->err = rc;
-		if (!rc && rec.undefined.n && ctx->stage_list[s].base_env_unknown) {
+		if (!rc && undefined.n && ctx->stage_list[s].base_env_unknown) {
 			/* The same for every instruction of the stage: looked up once. */
 			if (s != image_stage) {
 				size_t from = chain_image(ctx, s);
@@ -938,8 +949,8 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 			image = stage_image;
 			image_vars = stage_image_vars;
 		}
-		for (size_t k = 0; !rc && k < rec.undefined.n; k++) {
-			const char *name = rec.undefined.v[k];
+		for (size_t k = 0; !rc && k < undefined.n; k++) {
+			const char *name = undefined.v[k];
 			struct suggest sg = {.name = name, .dist = 3};
 
 			if (in_word_list(image_vars, name))
@@ -953,7 +964,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 				    image ? " (unless the base image " : "", image ? image : "",
 				    image ? " sets it)" : "");
 		}
-		bale_expansion_release(&rec);
+		bale_words_release(&undefined);
 	}
 }
 

@@ -1366,19 +1366,28 @@ static int expander_init(struct expander *ex, const char *word, size_t len,
 	ex->lookup = opts->lookup;
 	ex->lookup_ctx = opts->lookup_ctx;
 	ex->max = opts->max_len ? opts->max_len : BALE_SHELL_DEFAULT_MAX_LEN;
-	bale_buf_init(&ex->scratch, ex->max);
-	bale_buf_init(&ex->work, ex->max);
-	bale_buf_init(&ex->word, ex->max);
-	bale_buf_init(&ex->msg, MESSAGE_MAX);
+	/* bale_buf_init() of each, inline: this runs for every word expanded. */
+	ex->scratch = (bale_buf)BALE_BUF_INIT;
+	ex->scratch.max = ex->max;
+	ex->work = ex->word = ex->scratch;
+	ex->msg = (bale_buf)BALE_BUF_INIT;
+	ex->msg.max = MESSAGE_MAX;
 	return 0;
+}
+
+/* Most words leave most buffers unused: only those that allocated need releasing. */
+static void buf_drop(bale_buf *buf)
+{
+	if (buf->alloc)
+		bale_buf_release(buf);
 }
 
 static void expander_release(struct expander *ex)
 {
-	bale_buf_release(&ex->scratch);
-	bale_buf_release(&ex->work);
-	bale_buf_release(&ex->word);
-	bale_buf_release(&ex->msg);
+	buf_drop(&ex->scratch);
+	buf_drop(&ex->work);
+	buf_drop(&ex->word);
+	buf_drop(&ex->msg);
 	if (ex->m) {
 		free(ex->m->pat.runes);
 		free(ex->m->pat.rev);
@@ -1462,9 +1471,45 @@ void bale_words_release(bale_words *words)
 	words->alloc = 0;
 }
 
-int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_shell_opts *opts)
+/*
+ * The expander's part of expand_word for a word that is not all plain text (its first `plain`
+ * bytes are): the result is left in `res`, whose memory the expander writes into.
+ */
+static int expand_word_into(bale_buf *res, const char *word, size_t len, size_t plain,
+			    const bale_shell_opts *opts)
 {
 	struct expander ex;
+	int rc;
+
+	if ((rc = expander_init(&ex, word, len, opts)) != 0)
+		return rc;
+	ex.scratch.ptr = res->ptr;
+	ex.scratch.alloc = res->alloc;
+	/* The result is usually about as long as the word: one allocation. */
+	if (bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
+		rc = buf_failed(&ex, ex.scratch.err);
+		goto out;
+	}
+	/* The plain text scanned above is copied as the lexer would copy it. */
+	if ((rc = emit(&ex, false, word, plain)) != 0)
+		goto out;
+	ex.pos += plain;
+	rc = process_until(&ex, -1, ex.raw_escapes, false);
+out:
+	if (rc)
+		rc = report(&ex, rc);
+	/* The memory goes back to `res`, not to expander_release(). */
+	res->ptr = ex.scratch.ptr;
+	res->alloc = ex.scratch.alloc;
+	res->len = ex.scratch.len;
+	ex.scratch = (bale_buf)BALE_BUF_INIT;
+	expander_release(&ex);
+	return rc;
+}
+
+int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_shell_opts *opts)
+{
+	bale_buf res = BALE_BUF_INIT;
 	size_t plain;
 	int rc;
 
@@ -1481,27 +1526,26 @@ int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_
 		(*out)[len] = '\0';
 		return 0;
 	}
-	if ((rc = expander_init(&ex, word, len, opts)) != 0)
-		return rc;
-	/* The result is usually about as long as the word: one allocation. */
-	if (bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
-		rc = buf_failed(&ex, ex.scratch.err);
-		goto out;
-	}
-	/* The plain text scanned above is copied as the lexer would copy it. */
-	if ((rc = emit(&ex, false, word, plain)) != 0)
-		goto out;
-	ex.pos += plain;
-	if ((rc = process_until(&ex, -1, ex.raw_escapes, false)) != 0)
-		goto out;
-	*out = bale_buf_detach(&ex.scratch, NULL);
-	if (!*out)
-		rc = buf_failed(&ex, BALE_ENOMEM);
-out:
-	if (rc)
-		rc = report(&ex, rc);
-	expander_release(&ex);
+	if ((rc = expand_word_into(&res, word, len, plain, opts)) == 0 &&
+	    !(*out = bale_buf_detach(&res, NULL)))
+		rc = bale_error_oom();
+	bale_buf_release(&res);
 	return rc;
+}
+
+int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
+			       const bale_shell_opts *opts)
+{
+	size_t plain;
+
+	if (!out || (!word && len))
+		return bale_error_set(BALE_EINVAL,
+				      "bale_shell_expand_word_buf: no word or no output");
+	out->len = 0;
+	plain = plain_prefix(word, len, opts, false);
+	if (plain == len)
+		return bale_buf_add(out, word, len) ? bale_error_oom() : 0;
+	return expand_word_into(out, word, len, plain, opts);
 }
 
 int bale_shell_expand_words(bale_words *out, const char *word, size_t len,

@@ -8,11 +8,19 @@
 #ifndef BALE_SHELL_INTERNAL_H
 #define BALE_SHELL_INTERNAL_H
 
+#include "bale/buf.h"
 #include "bale/shell.h"
 
 /* Go's unicode.IsLetter. */
 bool bale_shell_is_letter(uint32_t cp);
 /* Go's unicode.IsDigit. */
 bool bale_shell_is_digit(uint32_t cp);
+
+/*
+ * bale_shell_expand_word() with the result in `out` (its text replaced, NUL-terminated) rather
+ * than in a new string: a caller expanding many words reuses one buffer's memory.
+ */
+int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
+			       const bale_shell_opts *opts);
 
 #endif
