@@ -331,6 +331,27 @@ static size_t trim_continuation(const struct parser *p, const char *s, size_t le
 	return e - 1;
 }
 
+/*
+ * trim_newline() and then trim_continuation() on a physical line, in one look back from its
+ * end. Most lines end in the escape character or another plain byte right before the newline,
+ * and are settled at once.
+ */
+static size_t trim_line(const struct parser *p, const char *s, size_t len, bool *cont)
+{
+	size_t e = len - (len > 0 && s[len - 1] == '\n');
+	unsigned char c = e ? (unsigned char)s[e - 1] : 0;
+
+	if (c == (unsigned char)p->escape) {
+		*cont = e < 2 || s[e - 2] != p->escape;
+		return e - *cont;
+	}
+	if (c > ' ') {
+		*cont = false;
+		return e;
+	}
+	return trim_continuation(p, s, trim_newline(s, len), cont);
+}
+
 static int add_comment(struct parser *p, const char *s, size_t len)
 {
 	/* BuildKit takes the text after the line's first byte, trimmed (not after the '#'). */
@@ -1586,6 +1607,7 @@ static int run(struct parser *p)
 		}
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
+			bool goes_on;
 
 			if ((rc = check_line_length(p, &pl)) != 0)
 				return rc;
@@ -1597,12 +1619,13 @@ static int run(struct parser *p)
 			skip = bale_unicode_space_prefix(pl.ptr, pl.len);
 			if (skip < pl.len && pl.ptr[skip] == '#')
 				continue;
-			l = trim_newline(pl.ptr, pl.len);
-			if (skip >= l) {
+			l = trim_line(p, pl.ptr, pl.len, &goes_on);
+			if (skip >= l && !goes_on) {
+				/* An empty line: the logical line still goes on past it. */
 				empty_cont = true;
 				continue;
 			}
-			l = trim_continuation(p, pl.ptr, l, &cont);
+			cont = goes_on;
 			if ((rc = add_piece(p, p->line.len, pl.lineno, 1)) != 0)
 				return rc;
 			bale_buf_add_fast(&p->line, pl.ptr, l);
