@@ -1428,10 +1428,6 @@ struct scratch {
 	df_strvec args, flags, words;
 };
 
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static bool scratch_key_ok;
-
 static void scratch_destroy(void *arg)
 {
 	struct scratch *s = arg;
@@ -1448,25 +1444,12 @@ static void scratch_destroy(void *arg)
 	free(s);
 }
 
-static void scratch_key_create(void)
-{
-	scratch_key_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
-}
+static bale_thread_cache scratch_cache = BALE_THREAD_CACHE_INIT(struct scratch, scratch_destroy);
 
 /* This thread's cache, created on first use; NULL when there is none to be had. */
 static struct scratch *thread_scratch(void)
 {
-	struct scratch *s;
-
-	pthread_once(&scratch_once, scratch_key_create);
-	if (!scratch_key_ok)
-		return NULL;
-	s = pthread_getspecific(scratch_key);
-	if (!s && (s = calloc(1, sizeof(*s))) != NULL && pthread_setspecific(scratch_key, s) != 0) {
-		free(s);
-		s = NULL;
-	}
-	return s;
+	return bale_thread_cache_get(&scratch_cache);
 }
 
 /* Starts the parser with the cached scratch buffers, or with empty ones. */

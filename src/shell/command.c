@@ -3187,10 +3187,6 @@ struct workspace {
 	size_t acmds;
 };
 
-static pthread_key_t workspace_key;
-static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
-static bool workspace_ok; /* the key was made */
-
 /* This thread's workspace, once had: asked twice a parse, the key only the first time. */
 static _Thread_local struct workspace *workspace_cached;
 
@@ -3209,10 +3205,8 @@ static void workspace_destroy(void *arg)
 	free(ws);
 }
 
-static void workspace_key_create(void)
-{
-	workspace_ok = pthread_key_create(&workspace_key, workspace_destroy) == 0;
-}
+static bale_thread_cache workspace_cache =
+    BALE_THREAD_CACHE_INIT(struct workspace, workspace_destroy);
 
 /* This thread's workspace, made on first use; NULL when none can be had (then none is kept). */
 static struct workspace *thread_workspace(void)
@@ -3221,16 +3215,10 @@ static struct workspace *thread_workspace(void)
 
 	if (ws)
 		return ws;
-	if (pthread_once(&workspace_once, workspace_key_create) != 0 || !workspace_ok)
-		return NULL;
-	ws = pthread_getspecific(workspace_key);
-	if (!ws && (ws = calloc(1, sizeof(*ws))) != NULL) {
+	ws = bale_thread_cache_get(&workspace_cache);
+	if (ws && !ws->scratch.ptr) {
 		bale_buf_init(&ws->scratch, SCRATCH_MAX);
 		bale_buf_init(&ws->mask, SCRATCH_MAX);
-		if (pthread_setspecific(workspace_key, ws) != 0) {
-			free(ws);
-			ws = NULL;
-		}
 	}
 	workspace_cached = ws;
 	return ws;

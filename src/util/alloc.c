@@ -39,9 +39,6 @@ struct arena_pool {
 	size_t bytes;
 };
 
-static pthread_key_t pool_key;
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-
 static void pool_destroy(void *arg)
 {
 	struct arena_pool *pool = arg;
@@ -55,23 +52,11 @@ static void pool_destroy(void *arg)
 	free(pool);
 }
 
-static void pool_key_create(void)
-{
-	pthread_key_create(&pool_key, pool_destroy);
-}
+static bale_thread_cache pool_cache = BALE_THREAD_CACHE_INIT(struct arena_pool, pool_destroy);
 
 static struct arena_pool *thread_pool(void)
 {
-	struct arena_pool *pool;
-
-	pthread_once(&pool_once, pool_key_create);
-	pool = pthread_getspecific(pool_key);
-	if (!pool && (pool = calloc(1, sizeof(*pool))) != NULL &&
-	    pthread_setspecific(pool_key, pool) != 0) {
-		free(pool);
-		pool = NULL;
-	}
-	return pool;
+	return bale_thread_cache_get(&pool_cache);
 }
 
 void *bale_arena_grow(bale_arena *arena, const void *old, size_t n, size_t *alloc, size_t first,

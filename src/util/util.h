@@ -7,7 +7,9 @@
 
 #include "bale/common.h"
 #include "bale/buf.h"
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* Sets this thread's error and returns `code`, so `return bale_error_set(...)` reads well. */
@@ -49,6 +51,28 @@ static inline int bale_buf_add_fast(bale_buf *buf, const void *data, size_t len)
 	}
 	return bale_buf_add(buf, data, len);
 }
+
+/*
+ * A per-thread object, made zeroed on first use and handed to `destroy` (which frees what it
+ * holds and the object itself) when its thread ends: the caches that let a thread parse file
+ * after file without allocating its working memory again. Define one per kind, static:
+ *   static bale_thread_cache cache = BALE_THREAD_CACHE_INIT(struct scratch, scratch_destroy);
+ */
+typedef struct bale_thread_cache {
+	void (*destroy)(void *obj);
+	size_t size;
+	pthread_key_t key;
+	_Atomic bool ready; /* the key was tried */
+	bool key_ok;	    /* and made */
+} bale_thread_cache;
+
+#define BALE_THREAD_CACHE_INIT(type, free_fn)                                                      \
+	{                                                                                          \
+		.destroy = (free_fn), .size = sizeof(type)                                         \
+	}
+
+/* This thread's object; NULL when none can be had (out of memory, no key). */
+void *bale_thread_cache_get(bale_thread_cache *cache);
 
 /*
  * An arena: many small allocations freed at once. Parse trees live in one, so freeing a
