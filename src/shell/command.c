@@ -2216,8 +2216,10 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 	 * a word per entry on the stack: a few assignments and redirection targets cost less
 	 * than counting. The caller counted the assignments.
 	 */
-	if ((top > base_w && !(words = cmd_alloc(p->arena, (top - base_w) * sizeof(*words)))) ||
-	    (given_assigns && !(assigns = cmd_alloc(p->arena, given_assigns * sizeof(*assigns)))) ||
+	if ((top > base_w &&
+	     !(words = bale_arena_alloc(p->arena, (top - base_w) * sizeof(*words)))) ||
+	    (given_assigns &&
+	     !(assigns = bale_arena_alloc(p->arena, given_assigns * sizeof(*assigns)))) ||
 	    (nredirs && !(redirs = bale_arena_calloc(p->arena, nredirs, sizeof(*redirs))))) {
 		oom(p);
 		return BALE_CMD_NONE;

@@ -26,23 +26,6 @@ struct bale_cmd_script {
 };
 
 /*
- * bale_arena_alloc() without a call when the current chunk has room: every command allocates
- * a few arrays (words, options, operands).
- */
-static inline void *cmd_alloc(bale_arena *arena, size_t size)
-{
-	size_t rounded = (size + 15) & ~(size_t)15;
-
-	if (arena->head && rounded >= size && arena->head->size - arena->used >= rounded) {
-		void *p = arena->head->data + arena->used;
-
-		arena->used += rounded;
-		return p;
-	}
-	return bale_arena_alloc(arena, size);
-}
-
-/*
  * Gives back the end of `p`, the arena's last allocation (of `size` bytes), keeping `keep`:
  * arrays filled in place are cut at their bound, then trimmed.
  */

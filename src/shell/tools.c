@@ -1805,7 +1805,7 @@ static void read_operands(bale_arena *arena, const struct tool *t, const bale_cm
 	k->nops = to - from;
 	if (!k->nops)
 		return;
-	k->ops = cmd_alloc(arena, k->nops * sizeof(*k->ops));
+	k->ops = bale_arena_alloc(arena, k->nops * sizeof(*k->ops));
 	if (!k->ops) {
 		k->err = BALE_ENOMEM;
 		return;
@@ -1858,7 +1858,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	cmd->name = name;
 	cmd->known_tool = t != NULL;
 	if (nwrappers) {
-		size_t *copy = cmd_alloc(arena, nwrappers * sizeof(*copy));
+		size_t *copy = bale_arena_alloc(arena, nwrappers * sizeof(*copy));
 
 		if (!copy)
 			return BALE_ENOMEM;
@@ -1880,8 +1880,8 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		 * command with more is read again: counted, then filled.
 		 */
 		k.cap_opts = OPTS_IN_PLACE;
-		if (!(k.ops = cmd_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
-		    !(k.opts = cmd_alloc(arena, k.cap_opts * sizeof(*k.opts))))
+		if (!(k.ops = bale_arena_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
+		    !(k.opts = bale_arena_alloc(arena, k.cap_opts * sizeof(*k.opts))))
 			return BALE_ENOMEM;
 		parse_options(t, w, i + 1, n, &k, false);
 		if (k.err)
