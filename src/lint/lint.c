@@ -737,9 +737,8 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 	popts.max_size = opts->max_size;
 	if ((rc = bale_dockerfile_parse(&df, data, len, &popts)) != 0)
 		return rc;
-	if ((rc = bale_findings_add_file(out, filename)) != 0)
+	if ((rc = report_findings_note_file(out, filename, &ctx.list_filename)) != 0)
 		goto out_df;
-	ctx.list_filename = report_findings_file(out, filename);
 	ctx.df = df;
 	ctx.instrs = bale_dockerfile_instructions(df, &ctx.ninstrs);
 	ctx.context_dir = opts->context_dir;

@@ -204,31 +204,41 @@ int bale_findings_intern_rule(bale_findings *f, const bale_rule *rule, const bal
 	return 0;
 }
 
-int bale_findings_add_file(bale_findings *f, const char *file)
+/* Notes `file` once; *copy is the list's own copy of it. */
+static int note_file(bale_findings *f, const char *file, const char **copy)
 {
-	const char *c;
+	char *c;
 
 	for (size_t i = 0; i < f->nfiles; i++)
-		if (strcmp(f->files[i], file) == 0)
+		if (strcmp(f->files[i], file) == 0) {
+			*copy = f->files[i];
 			return 0;
+		}
 	if (BALE_ARRAY_RESERVE(f->files, f->files_alloc, f->nfiles + 1))
 		return BALE_ENOMEM;
 	c = bale_arena_strdup(&f->arena, file);
 	if (!c)
 		return BALE_ENOMEM;
 	f->files[f->nfiles++] = c;
+	*copy = c;
 	return 0;
 }
 
-const char *report_findings_file(bale_findings *f, const char *file)
+int bale_findings_add_file(bale_findings *f, const char *file)
 {
-	for (size_t i = f->nfiles; i-- > 0;)
-		if (strcmp(f->files[i], file) == 0) {
-			/* The findings about it will name this copy: copy_file() keeps it. */
-			f->last_file = f->files[i];
-			return f->files[i];
-		}
-	return file;
+	const char *copy;
+
+	return note_file(f, file, &copy);
+}
+
+int report_findings_note_file(bale_findings *f, const char *file, const char **copy)
+{
+	int rc = note_file(f, file, copy);
+
+	/* The findings about it will name this copy: copy_file() keeps it. */
+	if (rc == 0)
+		f->last_file = *copy;
+	return rc;
 }
 
 static const struct {

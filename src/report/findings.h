@@ -16,9 +16,9 @@ int report_findings_add_text(bale_findings *findings, const bale_rule *rule, bal
 			     const bale_location *loc, const char *message, size_t len);
 
 /*
- * The list's own copy of `file` when bale_findings_add_file() noted it, else `file`: a checker
- * that gives it as the location's file saves the list comparing the name for every finding.
+ * bale_findings_add_file(), giving back in *copy the list's own copy of `file`: a checker that
+ * gives it as the location's file saves the list comparing the name for every finding.
  */
-const char *report_findings_file(bale_findings *findings, const char *file);
+int report_findings_note_file(bale_findings *findings, const char *file, const char **copy);
 
 #endif
