@@ -328,9 +328,6 @@ struct lstr {
 	{                                                                                          \
 		x, sizeof(x) - 1                                                                   \
 	}
-/* True when `instr` is in the stage that ships (the target stage). */
-bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr);
-/* The typed view of `instr`, or NULL without stages. */
 /*
  * The first instruction of `kind` (ONBUILD triggers are of kind ONBUILD), then the next of
  * the same kind after instruction `i`; both SIZE_MAX past the last:
@@ -403,6 +400,7 @@ static inline size_t lint_next_in(const struct lint_ctx *ctx, struct lint_kinds 
 	return lint_kinds_min(k);
 }
 
+/* The typed view of `instr`, or NULL without stages. */
 static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
 {
 	return ctx->cmds && instr < ctx->ninstrs ? &ctx->cmds[instr] : NULL;

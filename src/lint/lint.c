@@ -556,13 +556,6 @@ const bale_command *lint_run_view(const struct lint_ctx *ctx, size_t instr, bool
 	return c && c->kind == BALE_INSTR_RUN ? c : NULL;
 }
 
-bool lint_in_final_stage(const struct lint_ctx *ctx, size_t instr)
-{
-	size_t stage = lint_stage_of(ctx, instr);
-
-	return stage != BALE_NO_STAGE && stage == ctx->target;
-}
-
 const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name, size_t len)
 {
 	size_t stage = lint_stage_of(ctx, instr), limit = instr;
