@@ -528,11 +528,6 @@ bool bale_secret_assignment(const char *name, size_t name_len, const char *value
 
 /* --- assignments in text ------------------------------------------------------------------- */
 
-static bool is_name_char(char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
-}
-
 /* Whether byte c ends a value, quoted with `quote` or not (0). */
 static bool ends_value(char c, char quote)
 {
@@ -695,7 +690,8 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 	end = --i;
 	if (end > 0 && (text[end - 1] == '"' || text[end - 1] == '\''))
 		end--;
-	for (start = end; start > 0 && end - start < 256 && is_name_char(text[start - 1]); start--)
+	for (start = end;
+	     start > 0 && end - start < 256 && name_byte[(unsigned char)text[start - 1]]; start--)
 		;
 	while (start < end && text[start] == '-')
 		start++;
