@@ -167,12 +167,6 @@ static char *dup(struct ctx *c, const char *s, size_t len)
 	return bale_arena_strndup(c->arena, s, len);
 }
 
-/* tolower() of the C locale, which bale runs in, without the call. */
-static unsigned char ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
 /*
  * Whether `s` is `key` in any case, `key` being lower-case ASCII letters only: then a byte of
  * `s` with bit 0x20 set equals the key's byte just when it is that letter in either case.
@@ -183,15 +177,6 @@ static bool ascii_ieq(const char *s, const char *key)
 		if (((unsigned char)*s | 0x20) != (unsigned char)*key)
 			return false;
 	return *s == '\0';
-}
-
-/* The same for the first `n` bytes of `s`, `key` having at least `n` letters. */
-static bool ascii_nieq(const char *s, const char *key, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] | 0x20) != (unsigned char)key[i])
-			return false;
-	return true;
 }
 
 /* Whether the `len` bytes at `s` are `name` (NUL-terminated) exactly. */
@@ -687,11 +672,11 @@ _Static_assert(sizeof(mount_key_lens) == BALE_ARRAY_SIZE(mount_keys), "one lengt
 /* The key of `len` bytes at `s`, in any case (BuildKit lower-cases keys). */
 static enum mount_key mount_key_of(const char *s, size_t len)
 {
-	unsigned char first = len ? ascii_lower((unsigned char)s[0]) : 0;
+	unsigned char first = len ? (unsigned char)bale_ascii_lower(s[0]) : 0;
 
 	for (size_t k = 0; k < BALE_ARRAY_SIZE(mount_keys); k++)
 		if (mount_key_lens[k] == len && (unsigned char)mount_keys[k][0] == first &&
-		    ascii_nieq(s + 1, mount_keys[k] + 1, len - 1))
+		    bale_ascii_nieq(s + 1, mount_keys[k] + 1, len - 1))
 			return (enum mount_key)k;
 	return MK_UNKNOWN;
 }
@@ -731,7 +716,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			if (!lower)
 				return BALE_ENOMEM;
 			for (char *p = lower; *p; p++)
-				*p = (char)ascii_lower((unsigned char)*p);
+				*p = bale_ascii_lower(*p);
 			key = lower;
 		}
 		kvs[i].key = key;
@@ -1493,7 +1478,7 @@ static int parse_onbuild(struct ctx *c, bale_command *out)
 	/* The expression: the line without "ONBUILD" (any case) and the spaces around it. */
 	while (isspace((unsigned char)*o))
 		o++;
-	if (strlen(o) >= 7 && ascii_nieq(o, "onbuild", 7)) {
+	if (strlen(o) >= 7 && bale_ascii_nieq(o, "onbuild", 7)) {
 		o += 7;
 		while (isspace((unsigned char)*o))
 			o++;

@@ -834,11 +834,6 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 	return 0;
 }
 
-static char ascii_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
 static bale_instr_kind lookup_kind(const char *word, size_t len, const char **name)
 {
@@ -849,21 +844,14 @@ static bale_instr_kind lookup_kind(const char *word, size_t len, const char **na
 	    ['r' - 'a'] = 13, ['s' - 'a'] = 14, ['u' - 'a'] = 16, ['v' - 'a'] = 17,
 	    ['w' - 'a'] = 18,
 	};
-	char first = len ? ascii_lower(word[0]) : 0;
+	char first = len ? bale_ascii_lower(word[0]) : 0;
 	size_t from = first >= 'a' && first <= 'z' ? by_initial[first - 'a'] : 0;
 
 	for (size_t i = from ? from - 1 : BALE_ARRAY_SIZE(instructions);
 	     i < BALE_ARRAY_SIZE(instructions) && instructions[i].name[0] == first; i++) {
 		const char *n = instructions[i].name;
-		size_t k = 1;
 
-		if (instructions[i].len != len)
-			continue;
-		/* The names are lower-case letters: a byte with 0x20 set is one just in any case.
-		 */
-		while (k < len && ((unsigned char)word[k] | 0x20) == (unsigned char)n[k])
-			k++;
-		if (k == len) {
+		if (instructions[i].len == len && bale_ascii_nieq(word + 1, n + 1, len - 1)) {
 			*name = n;
 			return instructions[i].kind;
 		}

@@ -51,4 +51,23 @@ size_t bale_unicode_trim_right(const char *s, size_t len);
 /* Appends `len` bytes at `s` quoted as Go's strconv.Quote does. */
 int bale_go_quote(bale_buf *out, const char *s, size_t len);
 
+/* tolower() of the C locale, which bale runs in, without the call. */
+static inline char bale_ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/*
+ * Whether the first `n` bytes of `s` are those of `key` in any case, `key` being lower-case
+ * ASCII letters: then a byte of `s` with bit 0x20 set equals the key's byte just when it is
+ * that letter in either case.
+ */
+static inline bool bale_ascii_nieq(const char *s, const char *key, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] | 0x20) != (unsigned char)key[i])
+			return false;
+	return true;
+}
+
 #endif
