@@ -772,6 +772,7 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 	struct lint_ctx ctx = {.filename = filename, .cfg = cfg, .findings = out};
 	bale_dockerfile *df = NULL;
 	bale_stages *stages = NULL;
+	bool plain;
 	int rc;
 
 	if (!opts)
@@ -810,16 +811,16 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 	}
 	if ((rc = lint_scripts_init(&ctx)) != 0)
 		goto out_scripts;
+	/* Most configurations change no severity: then each rule's own applies. */
+	plain = !cfg->nignored && !cfg->noverrides;
 	for (size_t i = 0; i < lint_nrules && !ctx.err; i++) {
 		const struct lint_rule *r = lint_rules[i];
 
 		if (!r->check || (r->needs_stages && !stages))
 			continue;
 		ctx.rule = &r->meta;
-		/* Most configurations change no severity: then the rule's own applies. */
-		ctx.rule_severity = cfg->nignored || cfg->noverrides
-					? bale_lint_config_severity(cfg, &r->meta)
-					: r->meta.severity;
+		ctx.rule_severity =
+		    plain ? r->meta.severity : bale_lint_config_severity(cfg, &r->meta);
 		if (ctx.rule_severity == BALE_SEV_NONE)
 			continue;
 		r->check(&ctx, &r->meta);
