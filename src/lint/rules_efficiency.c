@@ -81,31 +81,42 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
  * BL1001 build-tools-in-final-stage
  * =========================================================================================== */
 
-/* Compilers, build systems, SDKs and headers: what a build needs and a service does not. */
+/*
+ * Compilers, build systems, SDKs and headers: what a build needs and a service does not. By
+ * first letter, so a package name is compared with the few that share it (each list ends with
+ * a NULL entry), not with all of them: every package a shipping stage installs is asked.
+ */
+#define BUILD_TOOLS(...)                                                                           \
+	(const struct lstr[])                                                                      \
+	{                                                                                          \
+		__VA_ARGS__,                                                                       \
+		{                                                                                  \
+			NULL, 0                                                                    \
+		}                                                                                  \
+	}
+static const struct lstr *const build_tools[26] = {
+    ['a' - 'a'] = BUILD_TOOLS(LSTR("alpine-sdk"), LSTR("autoconf"), LSTR("automake"), LSTR("ant")),
+    ['b' - 'a'] =
+	BUILD_TOOLS(LSTR("build-essential"), LSTR("build-base"), LSTR("bison"), LSTR("binutils")),
+    ['c' - 'a'] = BUILD_TOOLS(LSTR("cpp"), LSTR("clang"), LSTR("cmake"), LSTR("cargo")),
+    ['d' - 'a'] =
+	BUILD_TOOLS(LSTR("default-jdk"), LSTR("default-jdk-headless"), LSTR("devtoolset")),
+    ['f' - 'a'] = BUILD_TOOLS(LSTR("flex")),
+    ['g' - 'a'] = BUILD_TOOLS(LSTR("gcc"), LSTR("g++"), LSTR("gcc-c++"), LSTR("golang"),
+			      LSTR("golang-go"), LSTR("go"), LSTR("gradle"), LSTR("gfortran")),
+    ['l' - 'a'] =
+	BUILD_TOOLS(LSTR("llvm"), LSTR("libtool"), LSTR("linux-headers"), LSTR("libc-dev")),
+    ['m' - 'a'] = BUILD_TOOLS(LSTR("make"), LSTR("maven"), LSTR("musl-dev"), LSTR("meson")),
+    ['n' - 'a'] = BUILD_TOOLS(LSTR("ninja-build"), LSTR("nasm")),
+    ['p' - 'a'] = BUILD_TOOLS(LSTR("pkg-config"), LSTR("pkgconf")),
+    ['r' - 'a'] = BUILD_TOOLS(LSTR("rust"), LSTR("rustc")),
+    ['s' - 'a'] = BUILD_TOOLS(LSTR("scons")),
+    ['y' - 'a'] = BUILD_TOOLS(LSTR("yasm")),
+};
+#undef BUILD_TOOLS
+
 static bool is_build_tool(const char *name, size_t len)
 {
-	static const struct lstr exact[] = {
-	    LSTR("gcc"),	 LSTR("g++"),
-	    LSTR("gcc-c++"),	 LSTR("cpp"),
-	    LSTR("clang"),	 LSTR("llvm"),
-	    LSTR("make"),	 LSTR("cmake"),
-	    LSTR("ninja-build"), LSTR("build-essential"),
-	    LSTR("build-base"),	 LSTR("alpine-sdk"),
-	    LSTR("autoconf"),	 LSTR("automake"),
-	    LSTR("libtool"),	 LSTR("pkg-config"),
-	    LSTR("pkgconf"),	 LSTR("golang"),
-	    LSTR("golang-go"),	 LSTR("go"),
-	    LSTR("rust"),	 LSTR("rustc"),
-	    LSTR("cargo"),	 LSTR("maven"),
-	    LSTR("gradle"),	 LSTR("ant"),
-	    LSTR("default-jdk"), LSTR("default-jdk-headless"),
-	    LSTR("gfortran"),	 LSTR("nasm"),
-	    LSTR("yasm"),	 LSTR("bison"),
-	    LSTR("flex"),	 LSTR("linux-headers"),
-	    LSTR("musl-dev"),	 LSTR("libc-dev"),
-	    LSTR("binutils"),	 LSTR("meson"),
-	    LSTR("scons"),	 LSTR("devtoolset"),
-	};
 	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
 	static const struct lstr versioned[] = {LSTR("gcc-"),  LSTR("g++-"),	LSTR("clang-"),
 						LSTR("llvm-"), LSTR("golang-"), LSTR("rust-")};
@@ -117,10 +128,10 @@ static bool is_build_tool(const char *name, size_t len)
 	len = colon;
 	if (!len)
 		return false;
-	for (size_t e = 0; e < BALE_ARRAY_SIZE(exact); e++)
-		if (exact[e].len == len && exact[e].s[0] == name[0] &&
-		    memcmp(exact[e].s, name, len) == 0)
-			return true;
+	if (name[0] >= 'a' && name[0] <= 'z' && build_tools[name[0] - 'a'])
+		for (const struct lstr *e = build_tools[name[0] - 'a']; e->s; e++)
+			if (e->len == len && memcmp(e->s, name, len) == 0)
+				return true;
 	if (ends_with(name, len, "-dev") || ends_with(name, len, "-devel") ||
 	    ends_with(name, len, "-headers") || starts_with(name, len, "linux-headers-"))
 		return true;
