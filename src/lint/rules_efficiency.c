@@ -589,9 +589,25 @@ const struct lint_rule lint_rule_BL1002 = {
 /* What a dependency install is called when `cmd` is one that reads a manifest, else NULL. */
 static const char *dependency_install(const bale_cmd *cmd)
 {
-	const char *sub = cmd->subcommand;
-	const char *w1 = cmd->nwords > cmd->arg0 + 1 ? cmd->words[cmd->arg0 + 1].value : "";
+	const char *sub = cmd->subcommand, *w1;
 
+	/* Every command of every RUN is asked: most run none of the tools below, as the first
+	 * byte of the name shows. */
+	switch (cmd->name[0]) {
+	case 'b': /* bundle */
+	case 'c': /* cargo, composer */
+	case 'd': /* dotnet */
+	case 'g': /* go */
+	case 'm': /* mvn, mix */
+	case 'n': /* npm */
+	case 'p': /* pip, pnpm, poetry, pipenv */
+	case 'u': /* uv */
+	case 'y': /* yarn */
+		break;
+	default:
+		return NULL;
+	}
+	w1 = cmd->nwords > cmd->arg0 + 1 ? cmd->words[cmd->arg0 + 1].value : "";
 	if (lint_cmd_is(cmd, "pip") && sub && strcmp(sub, "install") == 0 &&
 	    bale_cmd_flag_value(cmd, "-r", "--requirement", NULL))
 		return "pip install -r";
@@ -918,13 +934,19 @@ static bool cleans_cache(const bale_cmd *cmds, size_t n, const struct cache_kind
 
 static void check_package_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
+	/* The tools cache_of() knows: a RUN that runs none of them leaves none of the caches. */
+	static const char *const tools[] = {"npm", "gem", "bundle", "composer", NULL};
+	struct lint_walk installs;
+
+	lint_walk_init(ctx, &installs, tools);
 	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
 	     i = lint_next_of(ctx, i)) {
 		const bale_command *run;
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (!lint_ships(ctx, i) || !(run = lint_run_view(ctx, i, false)))
+		if (!lint_ships(ctx, i) || !lint_walk_reaches(ctx, &installs, i) ||
+		    !(run = lint_run_view(ctx, i, false)))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
@@ -962,35 +984,32 @@ const struct lint_rule lint_rule_BL1004 = {
  * BL1005 apt-upgrade-in-image
  * =========================================================================================== */
 
+static void apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const bale_cmd *cmd,
+			void *arg)
+{
+	(void)arg;
+	/* The RUNs of the stages that ship (an ONBUILD RUN runs in some other image). */
+	if (ctx->instr_info[i].onbuild || !lint_ships(ctx, i) || !cmd->subcommand)
+		return;
+	/* apt-get dist-upgrade is hadolint's DL3005. */
+	if (!(subcommand_is(cmd, "upgrade") || subcommand_is(cmd, "full-upgrade") ||
+	      subcommand_is(cmd, "safe-upgrade") ||
+	      (subcommand_is(cmd, "dist-upgrade") && !lint_cmd_is(cmd, "apt-get"))))
+		return;
+	lint_report(ctx, rule, i, cmd->line, cmd->col,
+		    "'%s %s' in a stage that ships: the upgraded packages are stored again in "
+		    "this layer on top of the base image's copies, and the result depends on "
+		    "the day of the build; rebuild on a fresh base instead (docker build "
+		    "--pull, or a newer tag or digest)",
+		    cmd->name, cmd->subcommand);
+}
+
 static void check_apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
-	     i = lint_next_of(ctx, i)) {
-		const bale_cmd *cmds;
-		size_t n;
+	/* The tools is_apt() knows. */
+	static const char *const apt[] = {"apt-get", "apt", "aptitude", NULL};
 
-		if (!lint_ships(ctx, i))
-			continue;
-		cmds = lint_run_commands(ctx, i, false, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-
-			if (!is_apt(cmd) || !cmd->subcommand)
-				continue;
-			/* apt-get dist-upgrade is hadolint's DL3005. */
-			if (!(subcommand_is(cmd, "upgrade") || subcommand_is(cmd, "full-upgrade") ||
-			      subcommand_is(cmd, "safe-upgrade") ||
-			      (subcommand_is(cmd, "dist-upgrade") && !lint_cmd_is(cmd, "apt-get"))))
-				continue;
-			lint_report(
-			    ctx, rule, i, cmd->line, cmd->col,
-			    "'%s %s' in a stage that ships: the upgraded packages are stored "
-			    "again in this layer on top of the base image's copies, and the "
-			    "result depends on the day of the build; rebuild on a fresh base "
-			    "instead (docker build --pull, or a newer tag or digest)",
-			    cmd->name, cmd->subcommand);
-		}
-	}
+	lint_each_command(ctx, rule, apt, apt_upgrade, NULL);
 }
 
 const struct lint_rule lint_rule_BL1005 = {
