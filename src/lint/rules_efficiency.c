@@ -28,7 +28,7 @@ static bool has_cache_mount(const bale_command *run, const char *needle)
 
 static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 {
-	return cmd->subcommand && strcmp(cmd->subcommand, sub) == 0;
+	return cmd->subcommand && lint_str_eq(cmd->subcommand, sub);
 }
 
 /* The package managers these rules know; the first byte of the tool's name picks the compares. */
