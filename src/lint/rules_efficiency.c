@@ -934,19 +934,13 @@ static bool cleans_cache(const bale_cmd *cmds, size_t n, const struct cache_kind
 
 static void check_package_cache(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	/* The tools cache_of() knows: a RUN that runs none of them leaves none of the caches. */
-	static const char *const tools[] = {"npm", "gem", "bundle", "composer", NULL};
-	struct lint_walk installs;
-
-	lint_walk_init(ctx, &installs, tools);
 	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
 	     i = lint_next_of(ctx, i)) {
 		const bale_command *run;
 		const bale_cmd *cmds;
 		size_t n;
 
-		if (!lint_ships(ctx, i) || !lint_walk_reaches(ctx, &installs, i) ||
-		    !(run = lint_run_view(ctx, i, false)))
+		if (!lint_ships(ctx, i) || !(run = lint_run_view(ctx, i, false)))
 			continue;
 		cmds = lint_run_commands(ctx, i, false, &n);
 		for (size_t c = 0; c < n; c++) {
