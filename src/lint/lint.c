@@ -619,7 +619,9 @@ const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name,
 
 			if (v->instruction >= limit || (env_only && !v->is_env))
 				continue;
-			if (strlen(v->name) == len && memcmp(v->name, name, len) == 0)
+			/* The first byte before the length: most names differ there. */
+			if ((len ? v->name[0] == name[0] : !v->name[0]) && strlen(v->name) == len &&
+			    memcmp(v->name, name, len) == 0)
 				return v->value;
 		}
 		if (st->base.kind != BALE_REF_STAGE)
@@ -728,16 +730,19 @@ const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *wo
 const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 {
 	const bale_instruction *ins;
-	struct lookup_ctx lc = {ctx, instr, false};
-	bale_cmd_opts opts = {.lookup = lookup, .lookup_ctx = &lc};
+	struct lookup_ctx lc;
+	bale_cmd_opts opts;
 	size_t src_len;
 	const char *src;
 
 	if (instr >= ctx->ninstrs || ctx->err)
 		return NULL;
+	/* Parsed once: most calls come back for the script already there. */
 	if (ctx->instr_info[instr].script_done)
 		return ctx->instr_info[instr].script;
 	ctx->instr_info[instr].script_done = true;
+	lc = (struct lookup_ctx){ctx, instr, false};
+	opts = (bale_cmd_opts){.lookup = lookup, .lookup_ctx = &lc};
 	ins = &ctx->instrs[instr];
 	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
 		ins = ins->sub;
