@@ -586,6 +586,12 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		}
 		return;
 	}
+	/* One tool, the usual case: its chain in order, with nothing to merge. */
+	if (w.nchains == 1) {
+		for (size_t k = w.next[0]; k != SIZE_MAX && !ctx->err; k = ctx->run_cmds[k].next)
+			fn(ctx, rule, ctx->run_cmds[k].instr, ctx->run_cmds[k].cmd, arg);
+		return;
+	}
 	while (!ctx->err) {
 		const bale_cmd *cmd;
 		size_t instr;
