@@ -151,6 +151,9 @@ static bool is_build_tool(const char *name, size_t len)
 
 static bool is_install(const bale_cmd *cmd)
 {
+	/* Each case asks for a subcommand: most commands have none to read the tool for. */
+	if (!cmd->subcommand)
+		return false;
 	switch (pkg_tool(cmd)) {
 	case PT_APT:
 		return subcommand_is(cmd, "install") || subcommand_is(cmd, "build-dep");
@@ -166,6 +169,8 @@ static bool is_install(const bale_cmd *cmd)
 
 static bool is_removal(const bale_cmd *cmd)
 {
+	if (!cmd->subcommand)
+		return false;
 	switch (pkg_tool(cmd)) {
 	case PT_APT:
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "purge");
@@ -1024,9 +1029,13 @@ const struct lint_rule lint_rule_BL1005 = {
 
 static bool is_update(const bale_cmd *cmd)
 {
-	enum pkg_tool t = pkg_tool(cmd);
+	enum pkg_tool t;
 
-	return (t == PT_APT || t == PT_APK) && subcommand_is(cmd, "update");
+	/* The subcommand first: most commands are no update, whatever their tool. */
+	if (!subcommand_is(cmd, "update"))
+		return false;
+	t = pkg_tool(cmd);
+	return t == PT_APT || t == PT_APK;
 }
 
 /* Commands that do nothing to the system: they may sit beside a lone update. */
