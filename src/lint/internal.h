@@ -285,11 +285,16 @@ static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
  * bale_cmd_is() inline, for the rules that ask it of every command (a call each time cost 5%
  * of linting): the first byte settles most.
  */
-/* strcmp() == 0 with the first two bytes compared inline: most names differ there. */
+/*
+ * strcmp() == 0 with the first three bytes compared inline: most names differ there (long
+ * options share their "--", and differ in the third).
+ */
 static inline bool lint_str_eq(const char *s, const char *name)
 {
 	return s[0] == name[0] &&
-	       (!name[0] || (s[1] == name[1] && (!name[1] || strcmp(s + 2, name + 2) == 0)));
+	       (!name[0] ||
+		(s[1] == name[1] &&
+		 (!name[1] || (s[2] == name[2] && (!name[2] || strcmp(s + 3, name + 3) == 0)))));
 }
 
 static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)

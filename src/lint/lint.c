@@ -10,36 +10,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends `n` bytes to out[*len..size); false when they do not fit. */
-static bool put(char *out, size_t size, size_t *len, const char *s, size_t n)
-{
-	if (n >= size - *len)
-		return false;
-	if (n == 0) /* a conversion at the start or right after another: no call */
-		return true;
-	memcpy(out + *len, s, n);
-	*len += n;
-	return true;
-}
+/* The conversions rule messages use, which lint_report() formats itself. */
+enum lint_conv {
+	CONV_END,    /* the format's last literal run */
+	CONV_S,	     /* %s */
+	CONV_PREC_S, /* %.*s */
+	CONV_C,	     /* %c */
+	CONV_D,	     /* %d */
+	CONV_U,	     /* %u */
+	CONV_ZU,     /* %zu */
+	CONV_LLD,    /* %lld */
+	CONV_LLU,    /* %llu */
+	CONV_PERCENT /* %% */
+};
 
-static bool put_number(char *out, size_t size, size_t *len, bool negative, unsigned long long v)
-{
-	char digits[24];
-	size_t i = sizeof(digits);
+#define LINT_FMT_RUNS 12
 
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (negative)
-		digits[--i] = '-';
-	return put(out, size, len, digits + i, sizeof(digits) - i);
-}
-
-/* The literal runs of a message format, scanned once. */
+/*
+ * A message format, scanned once: lit_len[k] bytes of literal at fmt + lit_at[k], then the
+ * conversion conv[k] (CONV_END after the last run).
+ */
 struct lint_fmt {
 	const char *fmt; /* NULL: an empty slot */
-	uint16_t lit[12];
+	uint16_t lit_at[LINT_FMT_RUNS], lit_len[LINT_FMT_RUNS];
+	uint8_t conv[LINT_FMT_RUNS];
 };
 
 /*
@@ -51,43 +45,61 @@ struct lint_fmt {
 #define LINT_FMT_CACHE 256
 static _Thread_local struct lint_fmt fmt_cache[LINT_FMT_CACHE];
 
-/*
- * Where the literal runs of `fmt` end, for fmt_cache: lit[k] bytes of literal come before the
- * k-th conversion (and before the end, after the last one). False when `fmt` has more runs
- * than fit (then format_message() scans it itself).
- */
-static bool scan_format(struct lint_fmt *lf, const char *fmt)
+/* The conversion at `p` (after its '%') and its length, or false for one lint_report() leaves
+ * to vsnprintf (a flag, a width, another type). */
+static bool scan_conversion(const char *p, enum lint_conv *conv, size_t *len)
 {
-	const char *start = fmt;
+	static const struct {
+		char text[4];
+		enum lint_conv conv;
+	} convs[] = {{"s", CONV_S},	{".*s", CONV_PREC_S}, {"c", CONV_C},
+		     {"d", CONV_D},	{"u", CONV_U},	      {"zu", CONV_ZU},
+		     {"lld", CONV_LLD}, {"llu", CONV_LLU},    {"%", CONV_PERCENT}};
 
-	lf->fmt = NULL;
-	for (size_t k = 0; k < BALE_ARRAY_SIZE(lf->lit); k++) {
-		const char *pct = strchr(fmt, '%');
-		size_t lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
+	for (size_t k = 0; k < BALE_ARRAY_SIZE(convs); k++) {
+		size_t n = strlen(convs[k].text);
 
-		if (lit > UINT16_MAX)
-			return false;
-		lf->lit[k] = (uint16_t)lit;
-		if (!pct) {
-			lf->fmt = start;
+		if (strncmp(p, convs[k].text, n) == 0) {
+			*conv = convs[k].conv;
+			*len = n;
 			return true;
 		}
-		/* Past the conversion: a literal '%' ("%%") is a conversion of its own here. */
-		fmt = pct + 1;
-		if (*fmt == '%' || *fmt == 's' || *fmt == 'c' || *fmt == 'd' || *fmt == 'u')
-			fmt += 1;
-		else if (fmt[0] == 'z' && fmt[1] == 'u')
-			fmt += 2;
-		else if ((fmt[0] == '.' && fmt[1] == '*' && fmt[2] == 's') ||
-			 (fmt[0] == 'l' && fmt[1] == 'l' && (fmt[2] == 'd' || fmt[2] == 'u')))
-			fmt += 3;
-		else
-			return false; /* something format_message() does not do: vsnprintf will */
 	}
 	return false;
 }
 
-/* The literal runs of `fmt` from fmt_cache (filled on a miss), or NULL. */
+/*
+ * Scans `fmt` into `lf` for fmt_cache; false when it has more literal runs than fit, or a
+ * conversion lint_report() does not do itself.
+ */
+static bool scan_format(struct lint_fmt *lf, const char *fmt)
+{
+	const char *p = fmt;
+
+	lf->fmt = NULL;
+	for (size_t k = 0; k < LINT_FMT_RUNS; k++) {
+		const char *pct = strchr(p, '%');
+		size_t lit = pct ? (size_t)(pct - p) : strlen(p), skip;
+		enum lint_conv conv = CONV_END;
+
+		if (lit > UINT16_MAX || (size_t)(p - fmt) > UINT16_MAX)
+			return false;
+		lf->lit_at[k] = (uint16_t)(p - fmt);
+		lf->lit_len[k] = (uint16_t)lit;
+		if (!pct) {
+			lf->conv[k] = CONV_END;
+			lf->fmt = fmt;
+			return true;
+		}
+		if (!scan_conversion(pct + 1, &conv, &skip))
+			return false;
+		lf->conv[k] = (uint8_t)conv;
+		p = pct + 1 + skip;
+	}
+	return false;
+}
+
+/* The scanned `fmt` from fmt_cache (scanned on a miss), or NULL when it cannot be. */
 static const struct lint_fmt *cached_format(const char *fmt)
 {
 	/* Literals sit side by side: a multiplicative hash spreads their addresses. */
@@ -99,91 +111,123 @@ static const struct lint_fmt *cached_format(const char *fmt)
 	return NULL;
 }
 
-/*
- * Formats the conversions rule messages use (%s, %.*s, %c, %d, %u, %zu, %lld, %llu, %%) into
- * out[size] as vsnprintf would, without its per-call set-up: lint formats one message per
- * finding, tens of thousands for a tree. `lf`, when not NULL, gives the literal runs of `fmt`
- * (so they need no search). Returns the length, or -1 when the message does not fit or uses
- * anything else (a flag, a width, a NULL string): the caller then uses vsnprintf.
- */
-static int format_message(char *out, size_t size, const char *fmt, const struct lint_fmt *lf,
-			  va_list ap)
+/* A piece of a message: a literal run of its format or the text of a conversion. */
+struct piece {
+	const char *s;
+	size_t n;
+};
+
+/* Writes `v` (with a '-' when `negative`) at the end of digits[24]: the piece it fills. */
+static struct piece number_piece(char digits[24], bool negative, unsigned long long v)
 {
-	size_t len = 0;
+	size_t i = 24;
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		digits[--i] = '-';
+	return (struct piece){digits + i, 24 - i};
+}
+
+static struct piece signed_piece(char digits[24], long long v)
+{
+	return number_piece(digits, v < 0,
+			    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+}
+
+/*
+ * The pieces of the message `lf` makes of the arguments `ap`, in order, as vsnprintf would
+ * write them (numbers written into digits[k]). Returns how many, with their total length in
+ * *len, or 0 when vsnprintf must format it (a NULL string, a negative precision).
+ */
+static size_t message_pieces(const struct lint_fmt *lf, va_list ap, struct piece *pieces,
+			     char digits[][24], size_t *len)
+{
+	size_t np = 0, total = 0;
 
 	for (size_t k = 0;; k++) {
-		const char *pct;
-		size_t lit;
+		struct piece conv;
 
-		if (lf) {
-			lit = lf->lit[k];
-			pct = fmt[lit] ? fmt + lit : NULL;
-		} else {
-			pct = strchr(fmt, '%');
-			lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
-		}
-		if (!put(out, size, &len, fmt, lit))
-			return -1;
-		if (!pct)
+		pieces[np++] = (struct piece){lf->fmt + lf->lit_at[k], lf->lit_len[k]};
+		total += lf->lit_len[k];
+		switch ((enum lint_conv)lf->conv[k]) {
+		case CONV_END:
+			*len = total;
+			return np;
+		case CONV_S:
+			conv.s = va_arg(ap, const char *);
+			if (!conv.s)
+				return 0;
+			conv.n = strlen(conv.s);
 			break;
-		fmt = pct + 1;
-		if (fmt[0] == 's') {
-			const char *s = va_arg(ap, const char *);
-
-			if (!s || !put(out, size, &len, s, strlen(s)))
-				return -1;
-			fmt++;
-		} else if (fmt[0] == '.' && fmt[1] == '*' && fmt[2] == 's') {
+		case CONV_PREC_S: {
 			int prec = va_arg(ap, int);
-			const char *s = va_arg(ap, const char *);
 
-			if (!s || prec < 0 || !put(out, size, &len, s, strnlen(s, (size_t)prec)))
-				return -1;
-			fmt += 3;
-		} else if (fmt[0] == 'c') {
-			char c = (char)(unsigned char)va_arg(ap, int);
-
-			if (!put(out, size, &len, &c, 1))
-				return -1;
-			fmt++;
-		} else if (fmt[0] == 'd') {
-			int v = va_arg(ap, int);
-
-			if (!put_number(out, size, &len, v < 0,
-					v < 0 ? 0ULL - (unsigned long long)v
-					      : (unsigned long long)v))
-				return -1;
-			fmt++;
-		} else if (fmt[0] == 'u') {
-			if (!put_number(out, size, &len, false, va_arg(ap, unsigned)))
-				return -1;
-			fmt++;
-		} else if (fmt[0] == 'z' && fmt[1] == 'u') {
-			if (!put_number(out, size, &len, false, va_arg(ap, size_t)))
-				return -1;
-			fmt += 2;
-		} else if (fmt[0] == 'l' && fmt[1] == 'l' && fmt[2] == 'd') {
-			long long v = va_arg(ap, long long);
-
-			if (!put_number(out, size, &len, v < 0,
-					v < 0 ? 0ULL - (unsigned long long)v
-					      : (unsigned long long)v))
-				return -1;
-			fmt += 3;
-		} else if (fmt[0] == 'l' && fmt[1] == 'l' && fmt[2] == 'u') {
-			if (!put_number(out, size, &len, false, va_arg(ap, unsigned long long)))
-				return -1;
-			fmt += 3;
-		} else if (fmt[0] == '%') {
-			if (!put(out, size, &len, "%", 1))
-				return -1;
-			fmt++;
-		} else {
-			return -1;
+			conv.s = va_arg(ap, const char *);
+			if (!conv.s || prec < 0)
+				return 0;
+			conv.n = strnlen(conv.s, (size_t)prec);
+			break;
 		}
+		case CONV_C:
+			digits[k][0] = (char)(unsigned char)va_arg(ap, int);
+			conv = (struct piece){digits[k], 1};
+			break;
+		case CONV_D:
+			conv = signed_piece(digits[k], va_arg(ap, int));
+			break;
+		case CONV_U:
+			conv = number_piece(digits[k], false, va_arg(ap, unsigned));
+			break;
+		case CONV_ZU:
+			conv = number_piece(digits[k], false, va_arg(ap, size_t));
+			break;
+		case CONV_LLD:
+			conv = signed_piece(digits[k], va_arg(ap, long long));
+			break;
+		case CONV_LLU:
+			conv = number_piece(digits[k], false, va_arg(ap, unsigned long long));
+			break;
+		case CONV_PERCENT:
+		default:
+			conv = (struct piece){"%", 1};
+			break;
+		}
+		pieces[np++] = conv;
+		total += conv.n;
 	}
-	out[len] = '\0';
-	return (int)len;
+}
+
+/*
+ * Copies a piece of a message to `out`; returns the end. Most pieces are a few bytes (a quote,
+ * a package name), copied in two overlapping moves, without a call.
+ */
+static inline char *put_piece(char *out, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(out, &a, 8);
+		memcpy(out + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(out, &a, 4);
+		memcpy(out + n - 4, &b, 4);
+	} else if (n > 0 && n < 4) {
+		out[0] = s[0];
+		out[n / 2] = s[n / 2];
+		out[n - 1] = s[n - 1];
+	} else if (n > 16) {
+		memcpy(out, s, n);
+	}
+	return out + n;
 }
 
 void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
@@ -191,10 +235,13 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 {
 	const struct lint_pragmas *pr = ctx->pragmas;
 	bale_location loc = {.file = ctx->list_filename, .layer = -1};
+	const struct lint_fmt *lf;
+	struct piece pieces[2 * LINT_FMT_RUNS];
+	char digits[LINT_FMT_RUNS][24];
+	size_t np = 0, len = 0;
 	bale_severity sev;
-	char text[512];
 	va_list ap;
-	int rc, n;
+	int rc;
 
 	if (ctx->err)
 		return;
@@ -220,19 +267,21 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 		loc.line = line;
 		loc.col = col;
 	}
-	/* Most messages fit the stack buffer: formatted once, copied once into the list. */
-	va_start(ap, fmt);
-	n = format_message(text, sizeof(text), fmt, cached_format(fmt), ap);
-	va_end(ap);
-	if (n < 0) {
+	/*
+	 * lint formats one message per finding, tens of thousands for a tree: without vsnprintf's
+	 * set-up for each, and straight into the findings list, its length known first.
+	 */
+	if ((lf = cached_format(fmt))) {
 		va_start(ap, fmt);
-		n = vsnprintf(text, sizeof(text), fmt, ap);
+		np = message_pieces(lf, ap, pieces, digits, &len);
 		va_end(ap);
 	}
-	if (n < 0) {
-		rc = bale_error_set(BALE_ERROR, "cannot format a message of rule %s", rule->id);
-	} else if ((size_t)n < sizeof(text)) {
-		rc = report_findings_add_text(ctx->findings, rule, sev, &loc, text, (size_t)n);
+	if (np) {
+		char *out = report_findings_add_message(ctx->findings, rule, sev, &loc, len);
+
+		for (size_t k = 0; out && k < np; k++)
+			out = put_piece(out, pieces[k].s, pieces[k].n);
+		rc = out ? 0 : BALE_ENOMEM;
 	} else {
 		bale_buf msg = BALE_BUF_INIT;
 
@@ -537,6 +586,12 @@ void lint_each_command(struct lint_ctx *ctx, const bale_rule *rule, const char *
 		}
 		return;
 	}
+	/* One tool, the usual case: its chain in order, with nothing to merge. */
+	if (w.nchains == 1) {
+		for (size_t k = w.next[0]; k != SIZE_MAX && !ctx->err; k = ctx->run_cmds[k].next)
+			fn(ctx, rule, ctx->run_cmds[k].instr, ctx->run_cmds[k].cmd, arg);
+		return;
+	}
 	while (!ctx->err) {
 		const bale_cmd *cmd;
 		size_t instr;
@@ -570,7 +625,9 @@ const char *lint_var(const struct lint_ctx *ctx, size_t instr, const char *name,
 
 			if (v->instruction >= limit || (env_only && !v->is_env))
 				continue;
-			if (strlen(v->name) == len && memcmp(v->name, name, len) == 0)
+			/* The first byte before the length: most names differ there. */
+			if ((len ? v->name[0] == name[0] : !v->name[0]) && strlen(v->name) == len &&
+			    memcmp(v->name, name, len) == 0)
 				return v->value;
 		}
 		if (st->base.kind != BALE_REF_STAGE)
@@ -610,6 +667,27 @@ void lint_cursor_init(struct lint_cursor *cur, const bale_instruction *ins)
 	cur->off = ins->start_offset + ins->start_col - 1 + strlen(ins->keyword);
 }
 
+/*
+ * memmem() for the next key of an instruction, which mostly starts at one of the first bytes
+ * that can start it: memchr() to each, then a compare, which costs less than memmem()'s set-up.
+ * After a few misses the rest goes to memmem(), so the search stays linear whatever the text.
+ */
+static const char *find_key(const char *s, size_t n, const char *key, size_t klen)
+{
+	for (int miss = 0; n >= klen; miss++) {
+		const char *p;
+
+		if (miss == 4)
+			return memmem(s, n, key, klen);
+		p = memchr(s, key[0], n - klen + 1);
+		if (!p || memcmp(p + 1, key + 1, klen - 1) == 0)
+			return p;
+		n -= (size_t)(p + 1 - s);
+		s = p + 1;
+	}
+	return NULL;
+}
+
 struct lint_pos lint_cursor_find(const struct lint_ctx *ctx, const bale_instruction *ins,
 				 const char *key, struct lint_cursor *cur)
 {
@@ -620,7 +698,7 @@ struct lint_pos lint_cursor_find(const struct lint_ctx *ctx, const bale_instruct
 
 	if (end > len || klen == 0 || cur->off >= end)
 		return pos;
-	hit = memmem(src + cur->off, end - cur->off, key, klen);
+	hit = find_key(src + cur->off, end - cur->off, key, klen);
 	if (!hit)
 		return pos;
 	for (const char *nl; (nl = memchr(src + cur->off, '\n', (size_t)(hit - src) - cur->off));) {
@@ -658,16 +736,19 @@ const char *lint_expand_known(struct lint_ctx *ctx, size_t instr, const char *wo
 const bale_cmd_script *lint_script(struct lint_ctx *ctx, size_t instr)
 {
 	const bale_instruction *ins;
-	struct lookup_ctx lc = {ctx, instr, false};
-	bale_cmd_opts opts = {.lookup = lookup, .lookup_ctx = &lc};
+	struct lookup_ctx lc;
+	bale_cmd_opts opts;
 	size_t src_len;
 	const char *src;
 
 	if (instr >= ctx->ninstrs || ctx->err)
 		return NULL;
+	/* Parsed once: most calls come back for the script already there. */
 	if (ctx->instr_info[instr].script_done)
 		return ctx->instr_info[instr].script;
 	ctx->instr_info[instr].script_done = true;
+	lc = (struct lookup_ctx){ctx, instr, false};
+	opts = (bale_cmd_opts){.lookup = lookup, .lookup_ctx = &lc};
 	ins = &ctx->instrs[instr];
 	if (ins->kind == BALE_INSTR_ONBUILD && ins->sub)
 		ins = ins->sub;
@@ -723,6 +804,7 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 	struct lint_ctx ctx = {.filename = filename, .cfg = cfg, .findings = out};
 	bale_dockerfile *df = NULL;
 	bale_stages *stages = NULL;
+	bool plain;
 	int rc;
 
 	if (!opts)
@@ -761,16 +843,16 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 	}
 	if ((rc = lint_scripts_init(&ctx)) != 0)
 		goto out_scripts;
+	/* Most configurations change no severity: then each rule's own applies. */
+	plain = !cfg->nignored && !cfg->noverrides;
 	for (size_t i = 0; i < lint_nrules && !ctx.err; i++) {
 		const struct lint_rule *r = lint_rules[i];
 
 		if (!r->check || (r->needs_stages && !stages))
 			continue;
 		ctx.rule = &r->meta;
-		/* Most configurations change no severity: then the rule's own applies. */
-		ctx.rule_severity = cfg->nignored || cfg->noverrides
-					? bale_lint_config_severity(cfg, &r->meta)
-					: r->meta.severity;
+		ctx.rule_severity =
+		    plain ? r->meta.severity : bale_lint_config_severity(cfg, &r->meta);
 		if (ctx.rule_severity == BALE_SEV_NONE)
 			continue;
 		r->check(&ctx, &r->meta);

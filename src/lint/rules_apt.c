@@ -16,7 +16,7 @@ static void pin_versions(struct lint_ctx *ctx, const bale_rule *rule, size_t ins
 	size_t n;
 
 	(void)arg;
-	if (!bale_cmd_subcommand(cmd) || strcmp(bale_cmd_subcommand(cmd), "install") != 0)
+	if (!bale_cmd_subcommand(cmd) || !lint_str_eq(bale_cmd_subcommand(cmd), "install"))
 		return;
 	pkgs = bale_cmd_packages(cmd, &n);
 	for (size_t p = 0; p < n; p++) {
@@ -53,7 +53,7 @@ static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 {
 	const char *s = bale_cmd_subcommand(cmd);
 
-	return s && strcmp(s, sub) == 0;
+	return s && lint_str_eq(s, sub);
 }
 
 /*
@@ -232,8 +232,8 @@ static const char *apt_option(const bale_cmd *cmd, const char *key)
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
 
-		if ((strcmp(cmd->opts[o].name, "-o") == 0 ||
-		     strcmp(cmd->opts[o].name, "--option") == 0) &&
+		if ((lint_str_eq(cmd->opts[o].name, "-o") ||
+		     lint_str_eq(cmd->opts[o].name, "--option")) &&
 		    v && has_prefix_ci(v, key) && v[klen] == '=')
 			found = v + klen + 1;
 	}
@@ -249,8 +249,8 @@ static bool assumes_yes(const bale_cmd *cmd, const bale_cmd *all)
 	if (lint_has_flag(cmd, "-y", "--yes", "--assume-yes", "--force-yes") || (v && apt_true(v)))
 		return true;
 	for (size_t o = 0; o < cmd->nopts; o++)
-		quiet += strcmp(cmd->opts[o].name, "-q") == 0 ||
-			 strcmp(cmd->opts[o].name, "--quiet") == 0;
+		quiet += lint_str_eq(cmd->opts[o].name, "-q") ||
+			 lint_str_eq(cmd->opts[o].name, "--quiet");
 	if (quiet >= 2)
 		return true;
 	/* `yes | apt-get install ...` answers the prompt. */

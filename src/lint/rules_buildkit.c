@@ -1095,8 +1095,10 @@ static bool has_part(const char *key, const struct lstr *tokens, size_t n)
 		const char *end = strchr(p, '_');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
+		/* The length and the first letter (tokens are lower case) before a call. */
 		for (size_t t = 0; t < n; t++)
-			if (tokens[t].len == len && strncasecmp(p, tokens[t].s, len) == 0)
+			if (tokens[t].len == len && (p[0] | 0x20) == tokens[t].s[0] &&
+			    strncasecmp(p, tokens[t].s, len) == 0)
 				return true;
 		if (!end)
 			return false;

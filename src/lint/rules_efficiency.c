@@ -28,7 +28,7 @@ static bool has_cache_mount(const bale_command *run, const char *needle)
 
 static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 {
-	return cmd->subcommand && strcmp(cmd->subcommand, sub) == 0;
+	return cmd->subcommand && lint_str_eq(cmd->subcommand, sub);
 }
 
 /* The package managers these rules know; the first byte of the tool's name picks the compares. */
@@ -81,31 +81,42 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
  * BL1001 build-tools-in-final-stage
  * =========================================================================================== */
 
-/* Compilers, build systems, SDKs and headers: what a build needs and a service does not. */
+/*
+ * Compilers, build systems, SDKs and headers: what a build needs and a service does not. By
+ * first letter, so a package name is compared with the few that share it (each list ends with
+ * a NULL entry), not with all of them: every package a shipping stage installs is asked.
+ */
+#define BUILD_TOOLS(...)                                                                           \
+	(const struct lstr[])                                                                      \
+	{                                                                                          \
+		__VA_ARGS__,                                                                       \
+		{                                                                                  \
+			NULL, 0                                                                    \
+		}                                                                                  \
+	}
+static const struct lstr *const build_tools[26] = {
+    ['a' - 'a'] = BUILD_TOOLS(LSTR("alpine-sdk"), LSTR("autoconf"), LSTR("automake"), LSTR("ant")),
+    ['b' - 'a'] =
+	BUILD_TOOLS(LSTR("build-essential"), LSTR("build-base"), LSTR("bison"), LSTR("binutils")),
+    ['c' - 'a'] = BUILD_TOOLS(LSTR("cpp"), LSTR("clang"), LSTR("cmake"), LSTR("cargo")),
+    ['d' - 'a'] =
+	BUILD_TOOLS(LSTR("default-jdk"), LSTR("default-jdk-headless"), LSTR("devtoolset")),
+    ['f' - 'a'] = BUILD_TOOLS(LSTR("flex")),
+    ['g' - 'a'] = BUILD_TOOLS(LSTR("gcc"), LSTR("g++"), LSTR("gcc-c++"), LSTR("golang"),
+			      LSTR("golang-go"), LSTR("go"), LSTR("gradle"), LSTR("gfortran")),
+    ['l' - 'a'] =
+	BUILD_TOOLS(LSTR("llvm"), LSTR("libtool"), LSTR("linux-headers"), LSTR("libc-dev")),
+    ['m' - 'a'] = BUILD_TOOLS(LSTR("make"), LSTR("maven"), LSTR("musl-dev"), LSTR("meson")),
+    ['n' - 'a'] = BUILD_TOOLS(LSTR("ninja-build"), LSTR("nasm")),
+    ['p' - 'a'] = BUILD_TOOLS(LSTR("pkg-config"), LSTR("pkgconf")),
+    ['r' - 'a'] = BUILD_TOOLS(LSTR("rust"), LSTR("rustc")),
+    ['s' - 'a'] = BUILD_TOOLS(LSTR("scons")),
+    ['y' - 'a'] = BUILD_TOOLS(LSTR("yasm")),
+};
+#undef BUILD_TOOLS
+
 static bool is_build_tool(const char *name, size_t len)
 {
-	static const struct lstr exact[] = {
-	    LSTR("gcc"),	 LSTR("g++"),
-	    LSTR("gcc-c++"),	 LSTR("cpp"),
-	    LSTR("clang"),	 LSTR("llvm"),
-	    LSTR("make"),	 LSTR("cmake"),
-	    LSTR("ninja-build"), LSTR("build-essential"),
-	    LSTR("build-base"),	 LSTR("alpine-sdk"),
-	    LSTR("autoconf"),	 LSTR("automake"),
-	    LSTR("libtool"),	 LSTR("pkg-config"),
-	    LSTR("pkgconf"),	 LSTR("golang"),
-	    LSTR("golang-go"),	 LSTR("go"),
-	    LSTR("rust"),	 LSTR("rustc"),
-	    LSTR("cargo"),	 LSTR("maven"),
-	    LSTR("gradle"),	 LSTR("ant"),
-	    LSTR("default-jdk"), LSTR("default-jdk-headless"),
-	    LSTR("gfortran"),	 LSTR("nasm"),
-	    LSTR("yasm"),	 LSTR("bison"),
-	    LSTR("flex"),	 LSTR("linux-headers"),
-	    LSTR("musl-dev"),	 LSTR("libc-dev"),
-	    LSTR("binutils"),	 LSTR("meson"),
-	    LSTR("scons"),	 LSTR("devtoolset"),
-	};
 	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
 	static const struct lstr versioned[] = {LSTR("gcc-"),  LSTR("g++-"),	LSTR("clang-"),
 						LSTR("llvm-"), LSTR("golang-"), LSTR("rust-")};
@@ -117,10 +128,10 @@ static bool is_build_tool(const char *name, size_t len)
 	len = colon;
 	if (!len)
 		return false;
-	for (size_t e = 0; e < BALE_ARRAY_SIZE(exact); e++)
-		if (exact[e].len == len && exact[e].s[0] == name[0] &&
-		    memcmp(exact[e].s, name, len) == 0)
-			return true;
+	if (name[0] >= 'a' && name[0] <= 'z' && build_tools[name[0] - 'a'])
+		for (const struct lstr *e = build_tools[name[0] - 'a']; e->s; e++)
+			if (e->len == len && memcmp(e->s, name, len) == 0)
+				return true;
 	if (ends_with(name, len, "-dev") || ends_with(name, len, "-devel") ||
 	    ends_with(name, len, "-headers") || starts_with(name, len, "linux-headers-"))
 		return true;
@@ -140,6 +151,9 @@ static bool is_build_tool(const char *name, size_t len)
 
 static bool is_install(const bale_cmd *cmd)
 {
+	/* Each case asks for a subcommand: most commands have none to read the tool for. */
+	if (!cmd->subcommand)
+		return false;
 	switch (pkg_tool(cmd)) {
 	case PT_APT:
 		return subcommand_is(cmd, "install") || subcommand_is(cmd, "build-dep");
@@ -155,6 +169,8 @@ static bool is_install(const bale_cmd *cmd)
 
 static bool is_removal(const bale_cmd *cmd)
 {
+	if (!cmd->subcommand)
+		return false;
 	switch (pkg_tool(cmd)) {
 	case PT_APT:
 		return subcommand_is(cmd, "remove") || subcommand_is(cmd, "purge");
@@ -578,9 +594,25 @@ const struct lint_rule lint_rule_BL1002 = {
 /* What a dependency install is called when `cmd` is one that reads a manifest, else NULL. */
 static const char *dependency_install(const bale_cmd *cmd)
 {
-	const char *sub = cmd->subcommand;
-	const char *w1 = cmd->nwords > cmd->arg0 + 1 ? cmd->words[cmd->arg0 + 1].value : "";
+	const char *sub = cmd->subcommand, *w1;
 
+	/* Every command of every RUN is asked: most run none of the tools below, as the first
+	 * byte of the name shows. */
+	switch (cmd->name[0]) {
+	case 'b': /* bundle */
+	case 'c': /* cargo, composer */
+	case 'd': /* dotnet */
+	case 'g': /* go */
+	case 'm': /* mvn, mix */
+	case 'n': /* npm */
+	case 'p': /* pip, pnpm, poetry, pipenv */
+	case 'u': /* uv */
+	case 'y': /* yarn */
+		break;
+	default:
+		return NULL;
+	}
+	w1 = cmd->nwords > cmd->arg0 + 1 ? cmd->words[cmd->arg0 + 1].value : "";
 	if (lint_cmd_is(cmd, "pip") && sub && strcmp(sub, "install") == 0 &&
 	    bale_cmd_flag_value(cmd, "-r", "--requirement", NULL))
 		return "pip install -r";
@@ -951,35 +983,32 @@ const struct lint_rule lint_rule_BL1004 = {
  * BL1005 apt-upgrade-in-image
  * =========================================================================================== */
 
+static void apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const bale_cmd *cmd,
+			void *arg)
+{
+	(void)arg;
+	/* The RUNs of the stages that ship (an ONBUILD RUN runs in some other image). */
+	if (ctx->instr_info[i].onbuild || !lint_ships(ctx, i) || !cmd->subcommand)
+		return;
+	/* apt-get dist-upgrade is hadolint's DL3005. */
+	if (!(subcommand_is(cmd, "upgrade") || subcommand_is(cmd, "full-upgrade") ||
+	      subcommand_is(cmd, "safe-upgrade") ||
+	      (subcommand_is(cmd, "dist-upgrade") && !lint_cmd_is(cmd, "apt-get"))))
+		return;
+	lint_report(ctx, rule, i, cmd->line, cmd->col,
+		    "'%s %s' in a stage that ships: the upgraded packages are stored again in "
+		    "this layer on top of the base image's copies, and the result depends on "
+		    "the day of the build; rebuild on a fresh base instead (docker build "
+		    "--pull, or a newer tag or digest)",
+		    cmd->name, cmd->subcommand);
+}
+
 static void check_apt_upgrade(struct lint_ctx *ctx, const bale_rule *rule)
 {
-	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
-	     i = lint_next_of(ctx, i)) {
-		const bale_cmd *cmds;
-		size_t n;
+	/* The tools is_apt() knows. */
+	static const char *const apt[] = {"apt-get", "apt", "aptitude", NULL};
 
-		if (!lint_ships(ctx, i))
-			continue;
-		cmds = lint_run_commands(ctx, i, false, &n);
-		for (size_t c = 0; c < n; c++) {
-			const bale_cmd *cmd = &cmds[c];
-
-			if (!is_apt(cmd) || !cmd->subcommand)
-				continue;
-			/* apt-get dist-upgrade is hadolint's DL3005. */
-			if (!(subcommand_is(cmd, "upgrade") || subcommand_is(cmd, "full-upgrade") ||
-			      subcommand_is(cmd, "safe-upgrade") ||
-			      (subcommand_is(cmd, "dist-upgrade") && !lint_cmd_is(cmd, "apt-get"))))
-				continue;
-			lint_report(
-			    ctx, rule, i, cmd->line, cmd->col,
-			    "'%s %s' in a stage that ships: the upgraded packages are stored "
-			    "again in this layer on top of the base image's copies, and the "
-			    "result depends on the day of the build; rebuild on a fresh base "
-			    "instead (docker build --pull, or a newer tag or digest)",
-			    cmd->name, cmd->subcommand);
-		}
-	}
+	lint_each_command(ctx, rule, apt, apt_upgrade, NULL);
 }
 
 const struct lint_rule lint_rule_BL1005 = {
@@ -1000,9 +1029,13 @@ const struct lint_rule lint_rule_BL1005 = {
 
 static bool is_update(const bale_cmd *cmd)
 {
-	enum pkg_tool t = pkg_tool(cmd);
+	enum pkg_tool t;
 
-	return (t == PT_APT || t == PT_APK) && subcommand_is(cmd, "update");
+	/* The subcommand first: most commands are no update, whatever their tool. */
+	if (!subcommand_is(cmd, "update"))
+		return false;
+	t = pkg_tool(cmd);
+	return t == PT_APT || t == PT_APK;
 }
 
 /* Commands that do nothing to the system: they may sit beside a lone update. */

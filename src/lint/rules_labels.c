@@ -40,11 +40,36 @@ static void expanded_release(struct expanded *e)
 }
 
 /*
+ * Where the pairs of one LABEL stand, found only for a pair that is reported: the cursor
+ * passes every key before it (keys are found in written order), and most pairs are fine.
+ */
+struct label_site {
+	const bale_instruction *ins;
+	const bale_command *c;
+	size_t pair;  /* the pair `fn` is called for */
+	size_t found; /* the pairs the cursor has passed */
+	struct lint_cursor cur;
+	struct lint_pos at; /* of pair found - 1 */
+};
+
+/* The line and column of the key of the pair `fn` is called for. */
+static struct lint_pos label_pos(struct lint_ctx *ctx, struct label_site *site)
+{
+	if (!site->found)
+		lint_cursor_init(&site->cur, site->ins);
+	while (site->found <= site->pair)
+		site->at = lint_cursor_find(ctx, site->ins, site->c->pairs.v[site->found++].key,
+					    &site->cur);
+	return site->at;
+}
+
+/*
  * Calls `fn` for each pair of each LABEL, with its key expanded, and its value too with
  * `values` (else the value is "", unknown: a rule about keys need not expand every value).
+ * label_pos(ctx, site) gives where the pair's key is.
  */
 typedef void (*label_fn)(struct lint_ctx *ctx, const bale_rule *rule, size_t instr,
-			 struct lint_pos at, const struct expanded *key,
+			 struct label_site *site, const struct expanded *key,
 			 const struct expanded *value, const void *arg);
 
 static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn, const void *arg,
@@ -52,24 +77,20 @@ static void each_label(struct lint_ctx *ctx, const bale_rule *rule, label_fn fn,
 {
 	for (size_t i = lint_first_of(ctx, BALE_INSTR_LABEL); i < ctx->ninstrs && !ctx->err;
 	     i = lint_next_of(ctx, i)) {
-		const bale_command *c = lint_command(ctx, i);
-		const bale_instruction *ins = &ctx->instrs[i];
-		struct lint_cursor cur;
+		struct label_site site = {.ins = &ctx->instrs[i], .c = lint_command(ctx, i)};
 
-		if (!c)
+		if (!site.c)
 			continue;
-		lint_cursor_init(&cur, ins);
-		for (size_t p = 0; p < c->pairs.n; p++) {
-			struct lint_pos at = lint_cursor_find(ctx, ins, c->pairs.v[p].key, &cur);
+		for (site.pair = 0; site.pair < site.c->pairs.n; site.pair++) {
+			const bale_kv *kv = &site.c->pairs.v[site.pair];
 			struct expanded key, value;
 
-			expand(ctx, i, c->pairs.v[p].key, &key);
+			expand(ctx, i, kv->key, &key);
 			if (values)
-				expand(ctx, i, c->pairs.v[p].value ? c->pairs.v[p].value : "",
-				       &value);
+				expand(ctx, i, kv->value ? kv->value : "", &value);
 			else
 				value = (struct expanded){.value = ""};
-			fn(ctx, rule, i, at, &key, &value, arg);
+			fn(ctx, rule, i, &site, &key, &value, arg);
 			expanded_release(&key);
 			expanded_release(&value);
 		}
@@ -112,7 +133,7 @@ static const char *bad_key(const char *key, char *why, size_t size)
 	if (n == 0)
 		return "is empty";
 	for (const char *const *r = reserved; *r; r++)
-		if (strncmp(key, *r, strlen(*r)) == 0) {
+		if (key[0] == (*r)[0] && strncmp(key, *r, strlen(*r)) == 0) {
 			snprintf(why, size, "is in the namespace '%s' that Docker reserves", *r);
 			return why;
 		}
@@ -141,9 +162,11 @@ static const char *bad_key(const char *key, char *why, size_t size)
 	return NULL;
 }
 
-static void label_key(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
-		      const struct expanded *key, const struct expanded *value, const void *arg)
+static void label_key(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
+		      struct label_site *site, const struct expanded *key,
+		      const struct expanded *value, const void *arg)
 {
+	struct lint_pos at;
 	char why[128];
 	const char *reason;
 
@@ -151,6 +174,7 @@ static void label_key(struct lint_ctx *ctx, const bale_rule *rule, size_t i, str
 	(void)arg;
 	if (!key->known || !(reason = bad_key(key->value, why, sizeof(why))))
 		return;
+	at = label_pos(ctx, site);
 	lint_report(ctx, rule, i, at.line, at.col,
 		    "label key '%s' %s: tools that read labels expect lower-case reverse-DNS keys "
 		    "such as org.opencontainers.image.source",
@@ -242,13 +266,17 @@ static void check_missing_labels(struct lint_ctx *ctx, const bale_rule *rule)
 
 /* --- DL3050 superfluous labels -------------------------------------------------------------- */
 
-static void superfluous(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
-			const struct expanded *key, const struct expanded *value, const void *arg)
+static void superfluous(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
+			struct label_site *site, const struct expanded *key,
+			const struct expanded *value, const void *arg)
 {
+	struct lint_pos at;
+
 	(void)value;
 	(void)arg;
 	if (!key->known || schema_type(ctx->cfg, key->value))
 		return;
+	at = label_pos(ctx, site);
 	lint_report(ctx, rule, i, at.line, at.col,
 		    "label '%s' is not in the label schema, and strict-labels allows no others",
 		    key->value);
@@ -262,12 +290,16 @@ static void check_superfluous_labels(struct lint_ctx *ctx, const bale_rule *rule
 
 /* --- DL3051 empty labels -------------------------------------------------------------------- */
 
-static void empty_label(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
-			const struct expanded *key, const struct expanded *value, const void *arg)
+static void empty_label(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
+			struct label_site *site, const struct expanded *key,
+			const struct expanded *value, const void *arg)
 {
+	struct lint_pos at;
+
 	(void)arg;
 	if (!key->known || !value->known || value->value[0] || !schema_type(ctx->cfg, key->value))
 		return;
+	at = label_pos(ctx, site);
 	lint_report(ctx, rule, i, at.line, at.col,
 		    "label '%s' is empty: the label schema requires a value", key->value);
 }
@@ -1027,9 +1059,11 @@ struct label_type {
 	const char *expected; /* what a value should be, with an example */
 };
 
-static void typed_value(struct lint_ctx *ctx, const bale_rule *rule, size_t i, struct lint_pos at,
-			const struct expanded *key, const struct expanded *value, const void *arg)
+static void typed_value(struct lint_ctx *ctx, const bale_rule *rule, size_t i,
+			struct label_site *site, const struct expanded *key,
+			const struct expanded *value, const void *arg)
 {
+	struct lint_pos at;
 	const struct label_type *t = arg;
 	const char *type;
 
@@ -1039,6 +1073,7 @@ static void typed_value(struct lint_ctx *ctx, const bale_rule *rule, size_t i, s
 	type = schema_type(ctx->cfg, key->value);
 	if (!type || strcmp(type, t->type) != 0 || t->valid(value->value))
 		return;
+	at = label_pos(ctx, site);
 	lint_report(ctx, rule, i, at.line, at.col, "label '%s' is '%s', not %s", key->value,
 		    value->value, t->expected);
 }

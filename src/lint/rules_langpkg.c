@@ -215,7 +215,7 @@ static void go_pins(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const
 	(void)arg;
 	if (!sub)
 		return;
-	if (strcmp(sub, "install") == 0 || strcmp(sub, "get") == 0) {
+	if (lint_str_eq(sub, "install") || lint_str_eq(sub, "get")) {
 		for (size_t p = 0; p < cmd->npkgs; p++) {
 			const bale_pkg *pkg = &cmd->pkgs[p];
 			const bale_cmd_word *w = pkg->word;
@@ -238,7 +238,7 @@ static void go_pins(struct lint_ctx *ctx, const bale_rule *rule, size_t i, const
 		}
 		return;
 	}
-	if (strcmp(sub, "run") == 0 && cmd->noperands > 0) {
+	if (lint_str_eq(sub, "run") && cmd->noperands > 0) {
 		/* only the package: what follows is the program's own arguments */
 		const bale_cmd_word *w = cmd->operands[0];
 		bale_pkg pkg;

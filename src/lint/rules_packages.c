@@ -15,7 +15,7 @@ static bool subcommand_is(const bale_cmd *cmd, const char *sub)
 {
 	const char *s = bale_cmd_subcommand(cmd);
 
-	return s && strcmp(s, sub) == 0;
+	return s && lint_str_eq(s, sub);
 }
 
 /* Reports each package of `cmd` that is not pinned; `how` shows the pin syntax, `how_vcs` the

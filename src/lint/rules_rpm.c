@@ -15,7 +15,7 @@
 
 static bool sub_is(const bale_cmd *cmd, const char *sub)
 {
-	return cmd->subcommand && strcmp(cmd->subcommand, sub) == 0;
+	return cmd->subcommand && lint_str_eq(cmd->subcommand, sub);
 }
 
 static bool first_operand_is(const bale_cmd *cmd, const char *value)
@@ -137,7 +137,7 @@ static bool rpm_assumes_yes(const bale_cmd *cmd)
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
 
-		if (strcmp(cmd->opts[o].name, "--setopt") == 0 && v &&
+		if (lint_str_eq(cmd->opts[o].name, "--setopt") && v &&
 		    (strcmp(v, "assumeyes=1") == 0 || strcmp(v, "assumeyes=True") == 0 ||
 		     strcmp(v, "assumeyes=true") == 0))
 			return true;

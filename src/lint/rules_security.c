@@ -466,18 +466,18 @@ static bool is_true(const char *v)
 }
 
 /* True when an operand equals `key` (any case) and the next one is false (or `key=false`). */
-static bool sets_false(const bale_cmd *cmd, const char *key)
+static bool sets_false(const bale_cmd *cmd, struct lstr key)
 {
-	size_t klen = strlen(key);
+	size_t klen = key.len;
 
 	for (size_t o = 0; o < cmd->noperands; o++) {
 		const char *v = cmd->operands[o]->value;
 		size_t vlen = strlen(v);
 
-		if (vlen >= klen && strncasecmp(v + vlen - klen, key, klen) == 0 &&
+		if (vlen >= klen && strncasecmp(v + vlen - klen, key.s, klen) == 0 &&
 		    o + 1 < cmd->noperands && is_false(cmd->operands[o + 1]->value))
 			return true;
-		if (vlen > klen && v[klen] == '=' && strncasecmp(v, key, klen) == 0 &&
+		if (vlen > klen && v[klen] == '=' && strncasecmp(v, key.s, klen) == 0 &&
 		    is_false(v + klen + 1))
 			return true;
 	}
@@ -485,17 +485,17 @@ static bool sets_false(const bale_cmd *cmd, const char *key)
 }
 
 /* True when an option value among `names` ("-o", "--setopt") turns a setting off or on. */
-static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, bool to_true)
+static bool option_sets(const bale_cmd *cmd, const char *opt, struct lstr key, bool to_true)
 {
-	size_t klen = strlen(key);
+	size_t klen = key.len;
 
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
 		const char *eq;
 
-		if (!v || strcmp(cmd->opts[o].name, opt) != 0 || !(eq = strchr(v, '=')))
+		if (!v || !lint_str_eq(cmd->opts[o].name, opt) || !(eq = strchr(v, '=')))
 			continue;
-		if ((size_t)(eq - v) >= klen && strncasecmp(eq - klen, key, klen) == 0 &&
+		if ((size_t)(eq - v) >= klen && strncasecmp(eq - klen, key.s, klen) == 0 &&
 		    (to_true ? is_true(eq + 1) : is_false(eq + 1)))
 			return true;
 	}
@@ -504,10 +504,12 @@ static bool option_sets(const bale_cmd *cmd, const char *opt, const char *key, b
 
 static const char *npm_tls_off(const bale_cmd *cmd)
 {
-	if (sets_false(cmd, "strict-ssl") || sets_false(cmd, "enableStrictSsl") ||
+	const char *strict;
+
+	if (sets_false(cmd, (struct lstr)LSTR("strict-ssl")) ||
+	    sets_false(cmd, (struct lstr)LSTR("enableStrictSsl")) ||
 	    lint_has_flag(cmd, "--no-strict-ssl") ||
-	    ((bale_cmd_flag_value(cmd, "--strict-ssl", NULL) &&
-	      is_false(bale_cmd_flag_value(cmd, "--strict-ssl", NULL)))))
+	    ((strict = bale_cmd_flag_value(cmd, "--strict-ssl", NULL)) && is_false(strict)))
 		return "strict-ssl false: the package manager's TLS certificate checks";
 	return NULL;
 }
@@ -516,9 +518,9 @@ static const char *apt_tls_off(const bale_cmd *cmd)
 {
 	if (lint_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
 			  "--force-yes") ||
-	    option_sets(cmd, "-o", "AllowUnauthenticated", true) ||
-	    option_sets(cmd, "-o", "AllowInsecureRepositories", true) ||
-	    option_sets(cmd, "-o", "Verify-Peer", false))
+	    option_sets(cmd, "-o", (struct lstr)LSTR("AllowUnauthenticated"), true) ||
+	    option_sets(cmd, "-o", (struct lstr)LSTR("AllowInsecureRepositories"), true) ||
+	    option_sets(cmd, "-o", (struct lstr)LSTR("Verify-Peer"), false))
 		return "apt --allow-unauthenticated: package signature checks";
 	return NULL;
 }
@@ -526,8 +528,8 @@ static const char *apt_tls_off(const bale_cmd *cmd)
 static const char *rpm_tls_off(const bale_cmd *cmd)
 {
 	if (lint_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks") ||
-	    option_sets(cmd, "--setopt", "gpgcheck", false) ||
-	    option_sets(cmd, "--setopt", "sslverify", false))
+	    option_sets(cmd, "--setopt", (struct lstr)LSTR("gpgcheck"), false) ||
+	    option_sets(cmd, "--setopt", (struct lstr)LSTR("sslverify"), false))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
 	return NULL;
 }
@@ -578,7 +580,8 @@ static const char *tls_off_in(const bale_cmd *cmd)
 		break;
 	case 'g':
 		if (lint_cmd_is(cmd, "git") &&
-		    (sets_false(cmd, ".sslverify") || option_sets(cmd, "-c", ".sslverify", false)))
+		    (sets_false(cmd, (struct lstr)LSTR(".sslverify")) ||
+		     option_sets(cmd, "-c", (struct lstr)LSTR(".sslverify"), false)))
 			return "git http.sslVerify false: TLS certificate checks";
 		break;
 	case 'n':
@@ -684,8 +687,11 @@ static void check_tls(struct lint_ctx *ctx, const bale_rule *rule)
 				}
 			if (what)
 				continue;
-			/* `export NAME=0`, `env NAME=0 cmd` */
-			exporting = lint_cmd_is_any(cmd, "export", "declare", "typeset");
+			/* `export NAME=0`, `env NAME=0 cmd`: the first byte rules out most tools.
+			 */
+			exporting =
+			    (cmd->name[0] == 'e' || cmd->name[0] == 'd' || cmd->name[0] == 't') &&
+			    lint_cmd_is_any(cmd, "export", "declare", "typeset");
 			if (cmd->arg0 == 0 && !exporting)
 				continue;
 			for (size_t w = 0; w < cmd->nwords; w++) {

@@ -35,7 +35,7 @@ static void useradd_uid(struct lint_ctx *ctx, const bale_rule *rule, size_t i, c
 	if (lint_has_flag(cmd, "-l", "--no-log-init"))
 		return;
 	for (size_t o = 0; o < cmd->nopts; o++)
-		if (strcmp(cmd->opts[o].name, "-u") == 0 || strcmp(cmd->opts[o].name, "--uid") == 0)
+		if (lint_str_eq(cmd->opts[o].name, "-u") || lint_str_eq(cmd->opts[o].name, "--uid"))
 			uid = &cmd->opts[o];
 	if (!uid || !uid->value || (value_word(cmd, uid)->flags & BALE_WORD_DYNAMIC))
 		return;
@@ -246,7 +246,7 @@ static size_t script_shell(const bale_cmd *cmds, size_t n, size_t c)
 static bool sets_pipefail(const bale_cmd *cmd)
 {
 	for (size_t o = 0; o < cmd->nopts; o++)
-		if (strcmp(cmd->opts[o].name, "-o") == 0 && cmd->opts[o].value &&
+		if (lint_str_eq(cmd->opts[o].name, "-o") && cmd->opts[o].value &&
 		    strcmp(cmd->opts[o].value, "pipefail") == 0)
 			return true;
 	return false;

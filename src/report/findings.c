@@ -81,32 +81,73 @@ static const char *copy_file(bale_findings *f, const char *file, int *rc)
 	return f->last_file;
 }
 
-int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_severity severity,
-			     const bale_location *loc, const char *message, size_t len)
+/* report_findings_add_message() when the list grows or the location has strings to copy. */
+static __attribute__((noinline)) char *add_message_slow(bale_findings *f, const bale_rule *rule,
+							bale_severity severity,
+							const bale_location *loc, size_t len)
 {
 	bale_finding *fd;
+	char *message;
 	int rc = 0;
 
 	/* A linted file has tens of findings: room for them at once, not by doubling from 8. */
 	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n < 32 ? 32 : f->n + 1))
-		return BALE_ENOMEM;
+		return NULL;
+	if (len == SIZE_MAX || !(message = bale_arena_alloc(&f->arena, len + 1)))
+		return NULL;
+	message[len] = '\0';
 	fd = &f->v[f->n];
-	memset(fd, 0, sizeof(*fd));
 	fd->rule = rule;
 	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
-	fd->message = bale_arena_strndup(&f->arena, message, len);
-	if (!fd->message)
-		rc = BALE_ENOMEM;
+	fd->message = message;
 	if (loc) {
 		fd->loc = *loc;
 		fd->loc.file = copy_file(f, loc->file, &rc);
 		fd->loc.path = copy_str(f, loc->path, &rc);
 	} else {
-		fd->loc.layer = -1;
+		fd->loc = (bale_location){.layer = -1};
 	}
-	if (rc == 0)
-		f->n++;
-	return rc;
+	if (rc)
+		return NULL;
+	f->n++;
+	return message;
+}
+
+char *report_findings_add_message(bale_findings *f, const bale_rule *rule, bale_severity severity,
+				  const bale_location *loc, size_t len)
+{
+	bale_finding *fd;
+	char *message;
+
+	/*
+	 * The usual finding of a linted file: room in the list, and a location that names the file
+	 * the list last noted and no path, so nothing to copy but the message. Apart, so that
+	 * this path saves no registers for the calls of the other.
+	 */
+	if (f->n >= f->alloc || f->alloc < 32 || !loc || !loc->file || loc->file != f->last_file ||
+	    loc->path || len == SIZE_MAX)
+		return add_message_slow(f, rule, severity, loc, len);
+	if (!(message = bale_arena_alloc(&f->arena, len + 1)))
+		return NULL;
+	message[len] = '\0';
+	fd = &f->v[f->n++];
+	fd->rule = rule;
+	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
+	fd->message = message;
+	fd->loc = *loc;
+	return message;
+}
+
+int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_severity severity,
+			     const bale_location *loc, const char *message, size_t len)
+{
+	char *copy = report_findings_add_message(f, rule, severity, loc, len);
+
+	if (!copy)
+		return BALE_ENOMEM;
+	if (len)
+		memcpy(copy, message, len);
+	return 0;
 }
 
 int bale_findings_add(bale_findings *f, const bale_rule *rule, bale_severity severity,

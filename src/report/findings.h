@@ -9,6 +9,14 @@
 #include "bale/report.h"
 
 /*
+ * Adds a finding whose message is `len` bytes that the caller writes at the pointer returned,
+ * for a checker that formats its message straight into the list (the list has put the NUL
+ * after them); NULL when out of memory, and then no finding is added.
+ */
+char *report_findings_add_message(bale_findings *findings, const bale_rule *rule,
+				  bale_severity severity, const bale_location *loc, size_t len);
+
+/*
  * Adds a finding whose message is the `len` bytes at `message` (no format is applied).
  * `severity` BALE_SEV_NONE means the rule's default. Returns 0 or BALE_ENOMEM.
  */

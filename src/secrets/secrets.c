@@ -152,7 +152,7 @@ static const struct shape shapes[] = {
 
 /*
  * shape_group() indexes the table by first byte: a new shape needs its group's range moved, and
- * its first two bytes in first_group[] and second_of[].
+ * its first four bytes in first_group[], second_of[], third_of[] and fourth_of[].
  */
 _Static_assert(BALE_ARRAY_SIZE(shapes) == 23, "update the first-byte groups of shape_group()");
 
@@ -185,10 +185,11 @@ static bool shape_group(char c, size_t *lo, size_t *hi)
 }
 
 /*
- * The first two bytes of the prefixes, as a bit per first-byte group of shape_group() (A, g, x,
+ * The first four bytes of the prefixes, as a bit per first-byte group of shape_group() (A, g, x,
  * s/r, n, p): a word whose second byte no prefix of its group has is no token. Most words that
- * start like one ("gcc", "go", "sed", "rm", "pip") end here, before the group's prefixes are
- * compared one by one.
+ * start like one ("gcc", "go", "sed", "rm", "pip") end there, the candidates' filters test the
+ * first two bytes; and most of the others ("git", "npm", "python", "ghcr.io") at the third or
+ * fourth byte, before the group's prefixes are compared one by one.
  */
 enum { G_A = 1, G_G = 2, G_X = 4, G_SR = 8, G_N = 16, G_P = 32 };
 static const unsigned char first_group[256] = {
@@ -198,6 +199,27 @@ static const unsigned char second_of[256] = {
     ['K'] = G_A, ['S'] = G_A, ['B'] = G_A, ['C'] = G_A,	 ['I'] = G_A, ['h'] = G_G,
     ['i'] = G_G, ['l'] = G_G, ['o'] = G_X, ['k'] = G_SR, ['p'] = G_N, ['y'] = G_P,
 };
+static const unsigned char third_of[256] = {
+    ['I'] = G_A, ['C'] = G_A,  ['z'] = G_A, ['p'] = G_G | G_P, ['o'] = G_G,
+    ['u'] = G_G, ['s'] = G_G,  ['r'] = G_G, ['t'] = G_G,       ['d'] = G_G,
+    ['x'] = G_X, ['_'] = G_SR, ['m'] = G_N,
+};
+static const unsigned char fourth_of[256] = {
+    ['A'] = G_A,       ['a'] = G_A | G_G | G_X,
+    ['_'] = G_G | G_N, ['h'] = G_G,
+    ['t'] = G_G,       ['b'] = G_X,
+    ['p'] = G_X,       ['r'] = G_X,
+    ['s'] = G_X,       ['l'] = G_SR,
+    ['i'] = G_P,
+};
+
+/* Whether the four bytes at text[i] (of len) may start a token prefix: every prefix has four. */
+static inline bool may_start_shape(const char *text, size_t len, size_t i)
+{
+	return len - i >= 4 &&
+	       (first_group[(unsigned char)text[i]] & second_of[(unsigned char)text[i + 1]] &
+		third_of[(unsigned char)text[i + 2]] & fourth_of[(unsigned char)text[i + 3]]);
+}
 
 /* Fills `out` with a match of `kind` at text[start, end), with no name; returns true. */
 static bool found(bale_secret_match *out, bale_secret_kind kind, const char *what, size_t start,
@@ -221,11 +243,8 @@ static bool try_shape(const char *text, size_t len, size_t i, bale_secret_match 
 	size_t lo, hi;
 	uint32_t head;
 
-	if (i + 1 >= len ||
-	    !(first_group[(unsigned char)text[i]] & second_of[(unsigned char)text[i + 1]]))
-		return false;
 	/* Every prefix has 4 bytes at least, compared at once with those of the text. */
-	if (len - i < 4 || !shape_group(text[i], &lo, &hi))
+	if (!may_start_shape(text, len, i) || !shape_group(text[i], &lo, &hi))
 		return false;
 	memcpy(&head, text + i, 4);
 	for (size_t k = lo; k < hi && k < BALE_ARRAY_SIZE(shapes); k++) {
@@ -907,7 +926,8 @@ static inline __attribute__((always_inline)) bool try_at(const char *text, size_
 	case '-':
 		return try_private_key(text, len, p, out);
 	default:
-		if ((p > 0 && is_alnum(text[p - 1])) || !try_shape(text, len, p, out))
+		if ((p > 0 && is_alnum(text[p - 1])) || !may_start_shape(text, len, p) ||
+		    !try_shape(text, len, p, out))
 			return false;
 		attach_name(text, p, out);
 		return true;
