@@ -334,6 +334,23 @@ struct lstr {
 		x, sizeof(x) - 1                                                                   \
 	}
 /*
+ * Tables of names by first letter, so a name is compared only with the few that share its
+ * first letter: 26 lists, one per lower-case letter, each a LSTR_LIST (ended by a NULL entry).
+ *   for (const struct lstr *e = lstr_list_of(table, c); e && e->s; e++)
+ */
+#define LSTR_LIST(...)                                                                             \
+	(const struct lstr[])                                                                      \
+	{                                                                                          \
+		__VA_ARGS__,                                                                       \
+		{                                                                                  \
+			NULL, 0                                                                    \
+		}                                                                                  \
+	}
+static inline const struct lstr *lstr_list_of(const struct lstr *const table[26], char c)
+{
+	return c >= 'a' && c <= 'z' ? table[c - 'a'] : NULL;
+}
+/*
  * The first instruction of `kind` (ONBUILD triggers are of kind ONBUILD), then the next of
  * the same kind after instruction `i`; both SIZE_MAX past the last:
  *   for (size_t i = lint_first_of(ctx, K); i < ctx->ninstrs; i = lint_next_of(ctx, i))

@@ -86,34 +86,23 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
  * first letter, so a package name is compared with the few that share it (each list ends with
  * a NULL entry), not with all of them: every package a shipping stage installs is asked.
  */
-#define BUILD_TOOLS(...)                                                                           \
-	(const struct lstr[])                                                                      \
-	{                                                                                          \
-		__VA_ARGS__,                                                                       \
-		{                                                                                  \
-			NULL, 0                                                                    \
-		}                                                                                  \
-	}
 static const struct lstr *const build_tools[26] = {
-    ['a' - 'a'] = BUILD_TOOLS(LSTR("alpine-sdk"), LSTR("autoconf"), LSTR("automake"), LSTR("ant")),
+    ['a' - 'a'] = LSTR_LIST(LSTR("alpine-sdk"), LSTR("autoconf"), LSTR("automake"), LSTR("ant")),
     ['b' - 'a'] =
-	BUILD_TOOLS(LSTR("build-essential"), LSTR("build-base"), LSTR("bison"), LSTR("binutils")),
-    ['c' - 'a'] = BUILD_TOOLS(LSTR("cpp"), LSTR("clang"), LSTR("cmake"), LSTR("cargo")),
-    ['d' - 'a'] =
-	BUILD_TOOLS(LSTR("default-jdk"), LSTR("default-jdk-headless"), LSTR("devtoolset")),
-    ['f' - 'a'] = BUILD_TOOLS(LSTR("flex")),
-    ['g' - 'a'] = BUILD_TOOLS(LSTR("gcc"), LSTR("g++"), LSTR("gcc-c++"), LSTR("golang"),
-			      LSTR("golang-go"), LSTR("go"), LSTR("gradle"), LSTR("gfortran")),
-    ['l' - 'a'] =
-	BUILD_TOOLS(LSTR("llvm"), LSTR("libtool"), LSTR("linux-headers"), LSTR("libc-dev")),
-    ['m' - 'a'] = BUILD_TOOLS(LSTR("make"), LSTR("maven"), LSTR("musl-dev"), LSTR("meson")),
-    ['n' - 'a'] = BUILD_TOOLS(LSTR("ninja-build"), LSTR("nasm")),
-    ['p' - 'a'] = BUILD_TOOLS(LSTR("pkg-config"), LSTR("pkgconf")),
-    ['r' - 'a'] = BUILD_TOOLS(LSTR("rust"), LSTR("rustc")),
-    ['s' - 'a'] = BUILD_TOOLS(LSTR("scons")),
-    ['y' - 'a'] = BUILD_TOOLS(LSTR("yasm")),
+	LSTR_LIST(LSTR("build-essential"), LSTR("build-base"), LSTR("bison"), LSTR("binutils")),
+    ['c' - 'a'] = LSTR_LIST(LSTR("cpp"), LSTR("clang"), LSTR("cmake"), LSTR("cargo")),
+    ['d' - 'a'] = LSTR_LIST(LSTR("default-jdk"), LSTR("default-jdk-headless"), LSTR("devtoolset")),
+    ['f' - 'a'] = LSTR_LIST(LSTR("flex")),
+    ['g' - 'a'] = LSTR_LIST(LSTR("gcc"), LSTR("g++"), LSTR("gcc-c++"), LSTR("golang"),
+			    LSTR("golang-go"), LSTR("go"), LSTR("gradle"), LSTR("gfortran")),
+    ['l' - 'a'] = LSTR_LIST(LSTR("llvm"), LSTR("libtool"), LSTR("linux-headers"), LSTR("libc-dev")),
+    ['m' - 'a'] = LSTR_LIST(LSTR("make"), LSTR("maven"), LSTR("musl-dev"), LSTR("meson")),
+    ['n' - 'a'] = LSTR_LIST(LSTR("ninja-build"), LSTR("nasm")),
+    ['p' - 'a'] = LSTR_LIST(LSTR("pkg-config"), LSTR("pkgconf")),
+    ['r' - 'a'] = LSTR_LIST(LSTR("rust"), LSTR("rustc")),
+    ['s' - 'a'] = LSTR_LIST(LSTR("scons")),
+    ['y' - 'a'] = LSTR_LIST(LSTR("yasm")),
 };
-#undef BUILD_TOOLS
 
 static bool is_build_tool(const char *name, size_t len)
 {
@@ -128,10 +117,9 @@ static bool is_build_tool(const char *name, size_t len)
 	len = colon;
 	if (!len)
 		return false;
-	if (name[0] >= 'a' && name[0] <= 'z' && build_tools[name[0] - 'a'])
-		for (const struct lstr *e = build_tools[name[0] - 'a']; e->s; e++)
-			if (e->len == len && memcmp(e->s, name, len) == 0)
-				return true;
+	for (const struct lstr *e = lstr_list_of(build_tools, name[0]); e && e->s; e++)
+		if (e->len == len && memcmp(e->s, name, len) == 0)
+			return true;
 	if (ends_with(name, len, "-dev") || ends_with(name, len, "-devel") ||
 	    ends_with(name, len, "-headers") || starts_with(name, len, "linux-headers-"))
 		return true;

@@ -431,37 +431,28 @@ static void check_instruction_order(struct lint_ctx *ctx, const bale_rule *rule)
  * and ENV name is compared with the few that share its first letter (each list ends with a
  * NULL entry).
  */
-#define SECRET_NAMES(...)                                                                          \
-	(const struct lstr[])                                                                      \
-	{                                                                                          \
-		__VA_ARGS__,                                                                       \
-		{                                                                                  \
-			NULL, 0                                                                    \
-		}                                                                                  \
-	}
 static const struct lstr *const secret_names[26] = {
     ['a' - 'a'] =
-	SECRET_NAMES(LSTR("ACCESS_TOKEN"), LSTR("APPLICATION_KEY"), LSTR("APP_SECRET"),
-		     LSTR("AUTH_TOKEN"), LSTR("AWS_ACCESS_KEY_ID"), LSTR("AWS_SECRET_ACCESS_KEY")),
-    ['b' - 'a'] = SECRET_NAMES(LSTR("BITTREX_API_KEY"), LSTR("BITTREX_API_SECRET")),
-    ['c' - 'a'] = SECRET_NAMES(LSTR("CF_PASSWORD"), LSTR("CF_USERNAME"), LSTR("CIRCLE_TOKEN"),
-			       LSTR("CI_DEPLOY_PASSWORD"), LSTR("CI_DEPLOY_USER")),
+	LSTR_LIST(LSTR("ACCESS_TOKEN"), LSTR("APPLICATION_KEY"), LSTR("APP_SECRET"),
+		  LSTR("AUTH_TOKEN"), LSTR("AWS_ACCESS_KEY_ID"), LSTR("AWS_SECRET_ACCESS_KEY")),
+    ['b' - 'a'] = LSTR_LIST(LSTR("BITTREX_API_KEY"), LSTR("BITTREX_API_SECRET")),
+    ['c' - 'a'] = LSTR_LIST(LSTR("CF_PASSWORD"), LSTR("CF_USERNAME"), LSTR("CIRCLE_TOKEN"),
+			    LSTR("CI_DEPLOY_PASSWORD"), LSTR("CI_DEPLOY_USER")),
     ['d' - 'a'] =
-	SECRET_NAMES(LSTR("DOCKERHUB_PASSWORD"), LSTR("DOCKER_PASSWORD"), LSTR("DOCKER_USERNAME")),
+	LSTR_LIST(LSTR("DOCKERHUB_PASSWORD"), LSTR("DOCKER_PASSWORD"), LSTR("DOCKER_USERNAME")),
     ['f' - 'a'] =
-	SECRET_NAMES(LSTR("FACEBOOK_ACCESS_TOKEN"), LSTR("FACEBOOK_APP_SECRET"),
-		     LSTR("FIREBASE_API_TOKEN"), LSTR("FIREBASE_TOKEN"), LSTR("FOSSA_API_KEY")),
-    ['g' - 'a'] = SECRET_NAMES(LSTR("GH_ENTERPRISE_TOKEN"), LSTR("GH_TOKEN"),
-			       LSTR("GITHUB_ENTERPRISE_TOKEN"), LSTR("GITHUB_TOKEN")),
-    ['h' - 'a'] = SECRET_NAMES(LSTR("HEROKU_API_KEY")),
-    ['n' - 'a'] = SECRET_NAMES(LSTR("NPM_AUTH_TOKEN"), LSTR("NPM_TOKEN")),
-    ['o' - 'a'] = SECRET_NAMES(LSTR("OKTA_CLIENT_TOKEN"), LSTR("OKTA_OAUTH2_CLIENTSECRET"),
-			       LSTR("OPENAI_API_KEY"), LSTR("OS_PASSWORD"), LSTR("OS_USERNAME")),
-    ['p' - 'a'] = SECRET_NAMES(LSTR("POSTGRES_PASSWORD")),
-    ['s' - 'a'] = SECRET_NAMES(LSTR("SLACK_TOKEN"), LSTR("STRIPE_API_KEY")),
-    ['v' - 'a'] = SECRET_NAMES(LSTR("VAULT_CLIENT_KEY"), LSTR("VAULT_TOKEN")),
+	LSTR_LIST(LSTR("FACEBOOK_ACCESS_TOKEN"), LSTR("FACEBOOK_APP_SECRET"),
+		  LSTR("FIREBASE_API_TOKEN"), LSTR("FIREBASE_TOKEN"), LSTR("FOSSA_API_KEY")),
+    ['g' - 'a'] = LSTR_LIST(LSTR("GH_ENTERPRISE_TOKEN"), LSTR("GH_TOKEN"),
+			    LSTR("GITHUB_ENTERPRISE_TOKEN"), LSTR("GITHUB_TOKEN")),
+    ['h' - 'a'] = LSTR_LIST(LSTR("HEROKU_API_KEY")),
+    ['n' - 'a'] = LSTR_LIST(LSTR("NPM_AUTH_TOKEN"), LSTR("NPM_TOKEN")),
+    ['o' - 'a'] = LSTR_LIST(LSTR("OKTA_CLIENT_TOKEN"), LSTR("OKTA_OAUTH2_CLIENTSECRET"),
+			    LSTR("OPENAI_API_KEY"), LSTR("OS_PASSWORD"), LSTR("OS_USERNAME")),
+    ['p' - 'a'] = LSTR_LIST(LSTR("POSTGRES_PASSWORD")),
+    ['s' - 'a'] = LSTR_LIST(LSTR("SLACK_TOKEN"), LSTR("STRIPE_API_KEY")),
+    ['v' - 'a'] = LSTR_LIST(LSTR("VAULT_CLIENT_KEY"), LSTR("VAULT_TOKEN")),
 };
-#undef SECRET_NAMES
 
 /*
  * Words of a name (split at _ - .), in lower case, as a list of [start, end) ranges into
@@ -525,10 +516,9 @@ static bool secret_name(const char *name)
 
 	n = name_words(name, lower, sizeof(lower), words, BALE_ARRAY_SIZE(words), &len);
 	/* The list of the first letter, the length before a compare: every ARG and ENV is asked. */
-	if (lower[0] >= 'a' && lower[0] <= 'z' && secret_names[lower[0] - 'a'])
-		for (const struct lstr *e = secret_names[lower[0] - 'a']; e->s; e++)
-			if (e->len == len && strcasecmp(name, e->s) == 0)
-				return true;
+	for (const struct lstr *e = lstr_list_of(secret_names, lower[0]); e && e->s; e++)
+		if (e->len == len && strcasecmp(name, e->s) == 0)
+			return true;
 	if (n == 0)
 		return false;
 	for (size_t p = 0; p < BALE_ARRAY_SIZE(paths); p++)
