@@ -805,10 +805,14 @@ static const struct row {
 
 /*
  * Every command looks its tool up: a hash table of the rows (built once) finds one with a
- * single comparison. The hash reads the length and three bytes, not the whole name: tool names
- * are short and differ there. Slots hold a row's index + 1, 0 is empty.
+ * single comparison. Tool names are short: a name of up to ROW_NAME_MAX bytes is packed into
+ * two words (name_key), which with its length stand for it exactly, so the hash and the
+ * comparison read a few words, not the name byte by byte. Slots hold a row's index + 1, 0 is
+ * empty.
  */
-#define ROW_SLOTS 512
+#define ROW_SLOTS_LOG2 9
+#define ROW_SLOTS      (1u << ROW_SLOTS_LOG2)
+#define ROW_NAME_MAX   16
 static uint8_t row_slots[ROW_SLOTS];
 static uint8_t row_lens[BALE_ARRAY_SIZE(rows)];
 _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_SLOTS,
@@ -816,12 +820,41 @@ _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_S
 static pthread_once_t row_slots_once = PTHREAD_ONCE_INIT;
 static bool rows_indexed; /* set (release) once row_slots is built: then no pthread_once call */
 
-static size_t row_hash(const char *name, size_t n)
-{
-	uint32_t h = (uint32_t)n * 97u + (unsigned char)name[0] * 31u +
-		     (unsigned char)name[n - 1] * 7u + (unsigned char)name[n / 2];
+struct name_key {
+	uint64_t lo, hi;
+};
+static struct name_key row_keys[BALE_ARRAY_SIZE(rows)];
 
-	return (h ^ (h >> 5)) & (ROW_SLOTS - 1);
+/*
+ * The n bytes at s (1 <= n <= ROW_NAME_MAX), read without going past them: 8 to 16 bytes as
+ * their first and last eight (overlapping), 4 to 7 as their first and last four, 1 to 3 as
+ * their first, middle and last byte. Two names of the same length are equal when their keys are.
+ */
+static inline struct name_key name_key(const char *s, size_t n)
+{
+	struct name_key k = {0, 0};
+
+	if (n >= 8) {
+		memcpy(&k.lo, s, 8);
+		memcpy(&k.hi, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		k.lo = a | (uint64_t)b << 32;
+	} else {
+		k.lo = (unsigned char)s[0] | (unsigned)(unsigned char)s[n / 2] << 8 |
+		       (unsigned)(unsigned char)s[n - 1] << 16;
+	}
+	return k;
+}
+
+static size_t row_hash(struct name_key k, size_t n)
+{
+	uint64_t h = (k.lo + k.hi * 31u + n) * 0x9e3779b97f4a7c15u;
+
+	return (size_t)(h >> (64 - ROW_SLOTS_LOG2));
 }
 
 static void index_long_options(void);
@@ -829,12 +862,15 @@ static void index_long_options(void);
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
-		size_t n = strlen(rows[i].name), h = row_hash(rows[i].name, n);
+		size_t n = strlen(rows[i].name), h;
 
-		while (row_slots[h])
-			h = (h + 1) & (ROW_SLOTS - 1);
-		row_slots[h] = (uint8_t)(i + 1);
+		if (n == 0 || n > ROW_NAME_MAX)
+			continue; /* cmd_tools_sorted() fails for such a row */
+		row_keys[i] = name_key(rows[i].name, n);
 		row_lens[i] = (uint8_t)n;
+		for (h = row_hash(row_keys[i], n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1))
+			;
+		row_slots[h] = (uint8_t)(i + 1);
 	}
 	index_long_options();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
@@ -847,21 +883,19 @@ static inline void index_tables(void)
 		pthread_once(&row_slots_once, index_rows);
 }
 
-/* The row named by the n bytes at name (not NUL-terminated there); n > 0. */
-static const struct row *find_row(const char *name, size_t n)
+/* The row named by the n bytes at name (not NUL-terminated there). */
+static inline const struct row *find_row(const char *name, size_t n)
 {
+	struct name_key k;
+
+	if (n == 0 || n > ROW_NAME_MAX)
+		return NULL;
 	index_tables();
-	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
+	k = name_key(name, n);
+	for (size_t h = row_hash(k, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
 		size_t r = row_slots[h] - 1u;
 
-		size_t j = 0;
-
-		/* Names are a few bytes: compared in place, cheaper than a memcmp call. */
-		if (row_lens[r] != n)
-			continue;
-		while (j < n && rows[r].name[j] == name[j])
-			j++;
-		if (j == n)
+		if (row_lens[r] == n && row_keys[r].lo == k.lo && row_keys[r].hi == k.hi)
 			return &rows[r];
 	}
 	return NULL;
@@ -877,40 +911,40 @@ static bool is_version_suffix(const char *s, size_t n)
 }
 
 /*
- * The tool `word` names: its file name, with versions dropped for interpreters (pip3.11 ->
- * pip, python3 -> python) and wrappers scripts named as their tool (./gradlew -> gradle).
- * Returns the table row's name (static) or `word`'s base name, and the tool when known.
- * Every command asks: the name is read in place, in one pass.
+ * The row of a name that is none as it is written: wrapper scripts named as their tool
+ * (gradlew -> gradle) and interpreters with their version (pip3.11 -> pip, python3 -> python).
  */
-static const char *tool_name(const char *word, const struct tool **tool)
+static const struct row *variant_row(const char *base, size_t n)
 {
-	const char *base = word, *key;
-	const struct row *r;
-	size_t n, klen, i;
-
-	/* The file name: after the last '/' (one pass, no calls: names are short). */
-	for (i = 0; word[i]; i++)
-		if (word[i] == '/')
-			base = word + i + 1;
-	n = (size_t)(word + i - base);
-	*tool = NULL;
-	if (n == 0 || n >= 24)
-		return base;
-	key = base;
-	klen = n;
 	if (n == 7 && memcmp(base, "gradlew", 7) == 0)
-		key = "gradle", klen = 6;
-	else if (n == 7 && memcmp(base, "bundler", 7) == 0)
-		key = "bundle", klen = 6;
-	else if (n == 4 && memcmp(base, "mvnw", 4) == 0)
-		key = "mvn", klen = 3;
-	else if (n >= 3 && memcmp(base, "pip", 3) == 0 && is_version_suffix(base + 3, n - 3))
-		klen = 3;
-	else if (n >= 6 && memcmp(base, "python", 6) == 0 && is_version_suffix(base + 6, n - 6))
-		klen = 6;
-	r = find_row(key, klen);
-	if (!r)
+		return find_row("gradle", 6);
+	if (n == 7 && memcmp(base, "bundler", 7) == 0)
+		return find_row("bundle", 6);
+	if (n == 4 && memcmp(base, "mvnw", 4) == 0)
+		return find_row("mvn", 3);
+	if (n > 3 && n < 24 && memcmp(base, "pip", 3) == 0 && is_version_suffix(base + 3, n - 3))
+		return find_row("pip", 3);
+	if (n > 6 && n < 24 && memcmp(base, "python", 6) == 0 && is_version_suffix(base + 6, n - 6))
+		return find_row("python", 6);
+	return NULL;
+}
+
+/*
+ * The tool the `len` bytes at `word` name: its file name, normalized by variant_row(). Returns
+ * the table row's name (static) or `word`'s base name, and the tool when known. Every command
+ * asks: the '/' is found from the end (the word's length is known), and the table is asked
+ * before the rarer spellings.
+ */
+static inline const char *tool_name(const char *word, size_t len, const struct tool **tool)
+{
+	const char *slash = memrchr(word, '/', len), *base = slash ? slash + 1 : word;
+	size_t n = (size_t)(word + len - base);
+	const struct row *r = find_row(base, n);
+
+	if (!r && !(r = variant_row(base, n))) {
+		*tool = NULL;
 		return base;
+	}
 	*tool = r->tool;
 	return r->name;
 }
@@ -919,15 +953,19 @@ bool cmd_is_shell_name(const char *name)
 {
 	const struct tool *t;
 
-	tool_name(name, &t);
+	tool_name(name, strlen(name), &t);
 	return t == &t_sh;
 }
 
 bool cmd_tools_sorted(void)
 {
-	for (size_t i = 1; i < BALE_ARRAY_SIZE(rows); i++)
-		if (strcmp(rows[i - 1].name, rows[i].name) >= 0)
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
+		size_t n = strlen(rows[i].name);
+
+		if (n == 0 || n > ROW_NAME_MAX ||
+		    (i > 0 && strcmp(rows[i - 1].name, rows[i].name) >= 0))
 			return false;
+	}
 	return true;
 }
 
@@ -1839,7 +1877,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	cmd->known_tool = false;
 	if (n == 0)
 		return 0;
-	name = tool_name(w[0].value, &t);
+	name = tool_name(w[0].value, w[0].len, &t);
 	while (t && ((1u << t->kind) & UNWRAP_KINDS) && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
 		const char *override;
 		size_t next = unwrap(t, w, i, n, &override);
@@ -1848,7 +1886,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 			break;
 		wrappers[nwrappers++] = i;
 		i = next;
-		name = tool_name(w[i].value, &t);
+		name = tool_name(w[i].value, w[i].len, &t);
 		if (override) {
 			name = override;
 			t = &t_pip;
@@ -2081,7 +2119,9 @@ bool bale_cmd_has_wrapper(const bale_cmd *cmd, const char *name)
 	for (size_t i = 0; i < cmd->nwrappers; i++) {
 		const struct tool *t;
 
-		if (strcmp(tool_name(cmd->words[cmd->wrappers[i]].value, &t), name) == 0)
+		const bale_cmd_word *wr = &cmd->words[cmd->wrappers[i]];
+
+		if (strcmp(tool_name(wr->value, wr->len, &t), name) == 0)
 			return true;
 	}
 	return false;
@@ -2106,7 +2146,7 @@ const char *bale_cmd_assignment(const bale_cmd *cmd, const char *name)
 		       end = i + 1 < cmd->nwrappers ? cmd->wrappers[i + 1] : cmd->arg0;
 		const struct tool *t;
 
-		tool_name(cmd->words[at].value, &t);
+		tool_name(cmd->words[at].value, cmd->words[at].len, &t);
 		if (t != &t_env)
 			continue;
 		for (size_t k = at + 1; k < end; k++) {
