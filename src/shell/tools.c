@@ -57,6 +57,11 @@ struct tool {
 	int manager; /* bale_pkg_manager, -1 for none */
 	const char *default_subcmd;
 	const char *const *end_opts; /* options after which the rest are operands (python -m) */
+	/*
+	 * Filled once by index_tables() from short_val and short_known, so an option letter is
+	 * one bit test: bytes that take a value, and (F_STRICT) every byte the tool knows.
+	 */
+	uint64_t val_set[2], known_set[2];
 };
 
 /* The kinds that run another command, unwrapped by cmd_analyze(). */
@@ -67,7 +72,7 @@ struct tool {
 
 /* --- package managers --------------------------------------------------------------------- */
 
-static const struct tool t_apt_get = {
+static struct tool t_apt_get = {
     .name = "apt-get",
     .flags = F_SUBCMD,
     .short_val = "octa",
@@ -77,7 +82,7 @@ static const struct tool t_apt_get = {
     .manager = BALE_PKG_APT,
 };
 
-static const struct tool t_apt = {
+static struct tool t_apt = {
     .name = "apt",
     .flags = F_SUBCMD,
     .short_val = "octa",
@@ -87,7 +92,7 @@ static const struct tool t_apt = {
     .manager = BALE_PKG_APT,
 };
 
-static const struct tool t_aptitude = {
+static struct tool t_aptitude = {
     .name = "aptitude",
     .flags = F_SUBCMD,
     .short_val = "otFwS",
@@ -96,7 +101,7 @@ static const struct tool t_aptitude = {
     .manager = BALE_PKG_APT,
 };
 
-static const struct tool t_apk = {
+static struct tool t_apk = {
     .name = "apk",
     .flags = F_SUBCMD,
     .short_val = "XptU",
@@ -107,7 +112,7 @@ static const struct tool t_apk = {
     .manager = BALE_PKG_APK,
 };
 
-static const struct tool t_pip = {
+static struct tool t_pip = {
     .name = "pip",
     .flags = F_SUBCMD,
     .short_val = "rceiftbC",
@@ -125,7 +130,7 @@ static const struct tool t_pip = {
     .manager = BALE_PKG_PIP,
 };
 
-static const struct tool t_npm = {
+static struct tool t_npm = {
     .name = "npm",
     .flags = F_SUBCMD,
     .short_val = "wC",
@@ -146,7 +151,7 @@ static const struct tool t_npm = {
     .manager = BALE_PKG_NPM,
 };
 
-static const struct tool t_yarn = {
+static struct tool t_yarn = {
     .name = "yarn",
     .flags = F_SUBCMD,
     .long_val = L("--cwd", "--modules-folder", "--cache-folder", "--global-folder",
@@ -157,7 +162,7 @@ static const struct tool t_yarn = {
     .default_subcmd = "install",
 };
 
-static const struct tool t_pnpm = {
+static struct tool t_pnpm = {
     .name = "pnpm",
     .flags = F_SUBCMD,
     .short_val = "CF",
@@ -170,7 +175,7 @@ static const struct tool t_pnpm = {
     .manager = BALE_PKG_NPM,
 };
 
-static const struct tool t_gem = {
+static struct tool t_gem = {
     .name = "gem",
     .flags = F_SUBCMD,
     .short_val = "vinsPgC",
@@ -204,7 +209,7 @@ static const struct alias rpm_aliases[] = {
     {"reinst", "reinstall"},  {NULL, NULL},
 };
 
-static const struct tool t_dnf = {
+static struct tool t_dnf = {
     .name = "dnf",
     .flags = F_SUBCMD,
     .short_val = "cRdex",
@@ -214,7 +219,7 @@ static const struct tool t_dnf = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_yum = {
+static struct tool t_yum = {
     .name = "yum",
     .flags = F_SUBCMD,
     .short_val = "cRdex",
@@ -224,7 +229,7 @@ static const struct tool t_yum = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_microdnf = {
+static struct tool t_microdnf = {
     .name = "microdnf",
     .flags = F_SUBCMD,
     .long_val = rpm_long_val,
@@ -233,7 +238,7 @@ static const struct tool t_microdnf = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_tdnf = {
+static struct tool t_tdnf = {
     .name = "tdnf",
     .flags = F_SUBCMD,
     .short_val = "cRdex",
@@ -243,7 +248,7 @@ static const struct tool t_tdnf = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_zypper = {
+static struct tool t_zypper = {
     .name = "zypper",
     .flags = F_SUBCMD,
     .short_val = "cRDCtrpf",
@@ -259,7 +264,7 @@ static const struct tool t_zypper = {
     .manager = BALE_PKG_ZYPPER,
 };
 
-static const struct tool t_conda = {
+static struct tool t_conda = {
     .name = "conda",
     .flags = F_SUBCMD,
     .short_val = "cnpC",
@@ -269,7 +274,7 @@ static const struct tool t_conda = {
     .manager = BALE_PKG_CONDA,
 };
 
-static const struct tool t_go = {
+static struct tool t_go = {
     .name = "go",
     .flags = F_SUBCMD | F_LONG1,
     .long_val =
@@ -283,7 +288,7 @@ static const struct tool t_go = {
     .manager = BALE_PKG_GO,
 };
 
-static const struct tool t_cargo = {
+static struct tool t_cargo = {
     .name = "cargo",
     .flags = F_SUBCMD,
     .short_val = "FjpZ",
@@ -298,7 +303,7 @@ static const struct tool t_cargo = {
     .manager = BALE_PKG_CARGO,
 };
 
-static const struct tool t_mvn = {
+static struct tool t_mvn = {
     .name = "mvn",
     .flags = F_LONG1,
     .long_val = L("-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-P",
@@ -308,7 +313,7 @@ static const struct tool t_mvn = {
     .prefix_val = "DPT",
 };
 
-static const struct tool t_gradle = {
+static struct tool t_gradle = {
     .name = "gradle",
     .short_val = "bcgpxDPIm",
     .long_val =
@@ -319,7 +324,7 @@ static const struct tool t_gradle = {
 	  "--configuration-cache-problems"),
 };
 
-static const struct tool t_bundle = {
+static struct tool t_bundle = {
     .name = "bundle",
     .flags = F_SUBCMD,
     .short_val = "jg",
@@ -330,7 +335,7 @@ static const struct tool t_bundle = {
     .default_subcmd = "install",
 };
 
-static const struct tool t_composer = {
+static struct tool t_composer = {
     .name = "composer",
     .flags = F_SUBCMD,
     .short_val = "d",
@@ -344,7 +349,7 @@ static const struct tool t_composer = {
 
 /* --- downloads ---------------------------------------------------------------------------- */
 
-static const struct tool t_curl = {
+static struct tool t_curl = {
     .name = "curl",
     .short_val = "odHXuAexTwFbcCrmKyYzQEUtPD",
     .long_val =
@@ -372,7 +377,7 @@ static const struct tool t_curl = {
 	  "--rate", "--trace-config"),
 };
 
-static const struct tool t_wget = {
+static struct tool t_wget = {
     .name = "wget",
     .short_val = "OoaPtTwUeiBlARDIXQn",
     .long_val =
@@ -394,25 +399,25 @@ static const struct tool t_wget = {
 
 /* --- files and users ---------------------------------------------------------------------- */
 
-static const struct tool t_chmod = {
+static struct tool t_chmod = {
     .name = "chmod",
     .flags = F_STRICT,
     .short_known = "Rcfv",
     .long_val = L("--reference"),
 };
 
-static const struct tool t_chown = {
+static struct tool t_chown = {
     .name = "chown",
     .short_known = "RcfvhHLP",
     .long_val = L("--from", "--reference"),
 };
 
-static const struct tool t_chgrp = {
+static struct tool t_chgrp = {
     .name = "chgrp",
     .long_val = L("--reference"),
 };
 
-static const struct tool t_useradd = {
+static struct tool t_useradd = {
     .name = "useradd",
     .short_val = "bcdefgGkKpsuRPZF",
     .long_val = L("--base-dir", "--comment", "--home-dir", "--home", "--expiredate", "--inactive",
@@ -420,7 +425,7 @@ static const struct tool t_useradd = {
 		  "--root", "--prefix", "--selinux-user", "--selinux-range"),
 };
 
-static const struct tool t_usermod = {
+static struct tool t_usermod = {
     .name = "usermod",
     .short_val = "cdefgGlpsuRPZ",
     .long_val =
@@ -430,7 +435,7 @@ static const struct tool t_usermod = {
 };
 
 /* Debian's adduser (long options) and BusyBox's (short ones) in one table. */
-static const struct tool t_adduser = {
+static struct tool t_adduser = {
     .name = "adduser",
     .short_val = "hgsGuk",
     .long_val = L("--uid", "--gid", "--home", "--shell", "--gecos", "--comment", "--ingroup",
@@ -438,60 +443,60 @@ static const struct tool t_adduser = {
 		  "--add-extra-groups-to", "--extrausers-group"),
 };
 
-static const struct tool t_groupadd = {
+static struct tool t_groupadd = {
     .name = "groupadd",
     .short_val = "gKpRP",
     .long_val = L("--gid", "--key", "--password", "--root", "--prefix", "--users"),
 };
 
-static const struct tool t_addgroup = {
+static struct tool t_addgroup = {
     .name = "addgroup",
     .short_val = "g",
     .long_val = L("--gid", "--firstgid", "--lastgid", "--conf"),
 };
 
-static const struct tool t_rm = {
+static struct tool t_rm = {
     .name = "rm",
 };
 
-static const struct tool t_cd = {
+static struct tool t_cd = {
     .name = "cd",
     .flags = F_POSIX,
 };
 
-static const struct tool t_mkdir = {
+static struct tool t_mkdir = {
     .name = "mkdir",
     .short_val = "mZ",
     .long_val = L("--mode", "--context"),
 };
 
-static const struct tool t_cp = {
+static struct tool t_cp = {
     .name = "cp",
     .short_val = "St",
     .long_val = L("--suffix", "--target-directory", "--backup", "--preserve", "--no-preserve",
 		  "--reflink", "--sparse", "--update", "--context"),
 };
 
-static const struct tool t_mv = {
+static struct tool t_mv = {
     .name = "mv",
     .short_val = "St",
     .long_val = L("--suffix", "--target-directory", "--backup", "--update", "--context"),
 };
 
-static const struct tool t_ln = {
+static struct tool t_ln = {
     .name = "ln",
     .short_val = "St",
     .long_val = L("--suffix", "--target-directory", "--backup"),
 };
 
-static const struct tool t_install = {
+static struct tool t_install = {
     .name = "install",
     .short_val = "gmoStZ",
     .long_val = L("--group", "--mode", "--owner", "--suffix", "--target-directory",
 		  "--strip-program", "--backup", "--context"),
 };
 
-static const struct tool t_tar = {
+static struct tool t_tar = {
     .name = "tar",
     .flags = F_OLDTAR,
     .short_val = "fCTXIbKLNV",
@@ -505,7 +510,7 @@ static const struct tool t_tar = {
 	  "--index-file", "--quoting-style", "--quote-chars", "--no-quote-chars", "--pax-option"),
 };
 
-static const struct tool t_git = {
+static struct tool t_git = {
     .name = "git",
     .flags = F_SUBCMD,
     .short_val = "Ccbojum",
@@ -517,7 +522,7 @@ static const struct tool t_git = {
 		  "--shallow-since", "--recurse-submodules-default", "--ref-format"),
 };
 
-static const struct tool t_find = {
+static struct tool t_find = {
     .name = "find",
     .flags = F_LONG1,
     .long_val = L("-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-type",
@@ -527,13 +532,13 @@ static const struct tool t_find = {
 		  "-printf", "-fprintf", "-fprint", "-fprint0", "-fls", "-used", "-context"),
 };
 
-static const struct tool t_set = {
+static struct tool t_set = {
     .name = "set",
     .flags = F_PLUS,
     .short_val = "o",
 };
 
-static const struct tool t_echo = {
+static struct tool t_echo = {
     .name = "echo",
     .flags = F_POSIX | F_NODASH2 | F_STRICT,
     .short_known = "neE",
@@ -541,7 +546,7 @@ static const struct tool t_echo = {
 
 /* --- shells and interpreters -------------------------------------------------------------- */
 
-static const struct tool t_sh = {
+static struct tool t_sh = {
     .name = "sh",
     .kind = K_SHELL,
     .flags = F_POSIX | F_PLUS,
@@ -549,7 +554,7 @@ static const struct tool t_sh = {
     .long_val = L("--rcfile", "--init-file"),
 };
 
-static const struct tool t_python = {
+static struct tool t_python = {
     .name = "python",
     .kind = K_PYTHON,
     .flags = F_POSIX,
@@ -558,7 +563,7 @@ static const struct tool t_python = {
     .end_opts = L("-m", "-c"),
 };
 
-static const struct tool t_su = {
+static struct tool t_su = {
     .name = "su",
     .kind = K_SU,
     .flags = F_DASH,
@@ -567,7 +572,7 @@ static const struct tool t_su = {
 		  "--session-command"),
 };
 
-static const struct tool t_eval = {
+static struct tool t_eval = {
     .name = "eval",
     .kind = K_EVAL,
     .flags = F_POSIX,
@@ -575,7 +580,7 @@ static const struct tool t_eval = {
 
 /* --- wrappers ----------------------------------------------------------------------------- */
 
-static const struct tool t_sudo = {
+static struct tool t_sudo = {
     .name = "sudo",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -584,14 +589,14 @@ static const struct tool t_sudo = {
 		  "--type", "--command-timeout", "--other-user", "--chroot"),
 };
 
-static const struct tool t_doas = {
+static struct tool t_doas = {
     .name = "doas",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
     .short_val = "uC",
 };
 
-static const struct tool t_env = {
+static struct tool t_env = {
     .name = "env",
     .kind = K_ENV,
     .flags = F_POSIX,
@@ -600,7 +605,7 @@ static const struct tool t_env = {
 		  "--ignore-signal"),
 };
 
-static const struct tool t_nice = {
+static struct tool t_nice = {
     .name = "nice",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -608,13 +613,13 @@ static const struct tool t_nice = {
     .long_val = L("--adjustment"),
 };
 
-static const struct tool t_nohup = {
+static struct tool t_nohup = {
     .name = "nohup",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
 };
 
-static const struct tool t_time = {
+static struct tool t_time = {
     .name = "time",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -622,7 +627,7 @@ static const struct tool t_time = {
     .long_val = L("--format", "--output"),
 };
 
-static const struct tool t_timeout = {
+static struct tool t_timeout = {
     .name = "timeout",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -631,7 +636,7 @@ static const struct tool t_timeout = {
     .long_val = L("--kill-after", "--signal"),
 };
 
-static const struct tool t_xargs = {
+static struct tool t_xargs = {
     .name = "xargs",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -640,26 +645,26 @@ static const struct tool t_xargs = {
 		  "--max-chars", "--process-slot-var", "--replace", "--eof"),
 };
 
-static const struct tool t_exec = {
+static struct tool t_exec = {
     .name = "exec",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
     .short_val = "a",
 };
 
-static const struct tool t_command = {
+static struct tool t_command = {
     .name = "command",
     .kind = K_COMMAND,
     .flags = F_POSIX,
 };
 
-static const struct tool t_builtin = {
+static struct tool t_builtin = {
     .name = "builtin",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
 };
 
-static const struct tool t_stdbuf = {
+static struct tool t_stdbuf = {
     .name = "stdbuf",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -667,7 +672,7 @@ static const struct tool t_stdbuf = {
     .long_val = L("--input", "--output", "--error"),
 };
 
-static const struct tool t_ionice = {
+static struct tool t_ionice = {
     .name = "ionice",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -675,14 +680,14 @@ static const struct tool t_ionice = {
     .long_val = L("--class", "--classdata", "--pid"),
 };
 
-static const struct tool t_gosu = {
+static struct tool t_gosu = {
     .name = "gosu",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
     .skip = 1,
 };
 
-static const struct tool t_chroot = {
+static struct tool t_chroot = {
     .name = "chroot",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -690,13 +695,13 @@ static const struct tool t_chroot = {
     .long_val = L("--userspec", "--groups"),
 };
 
-static const struct tool t_busybox = {
+static struct tool t_busybox = {
     .name = "busybox",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
 };
 
-static const struct tool t_fakeroot = {
+static struct tool t_fakeroot = {
     .name = "fakeroot",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -704,7 +709,7 @@ static const struct tool t_fakeroot = {
     .long_val = L("--lib", "--faked"),
 };
 
-static const struct tool t_unshare = {
+static struct tool t_unshare = {
     .name = "unshare",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -712,7 +717,7 @@ static const struct tool t_unshare = {
     .long_val = L("--setuid", "--setgid", "--root", "--wd", "--map-user", "--map-group"),
 };
 
-static const struct tool t_runuser = {
+static struct tool t_runuser = {
     .name = "runuser",
     .kind = K_SU,
     .flags = F_DASH,
@@ -724,7 +729,7 @@ static const struct tool t_runuser = {
 /* Sorted by name (strcmp), so a reader finds a tool; looked up through row_slots. */
 static const struct row {
 	const char *name;
-	const struct tool *tool;
+	struct tool *tool; /* its byte sets are filled by index_tables() */
 } rows[] = {
     {"addgroup", &t_addgroup},
     {"adduser", &t_adduser},
@@ -859,6 +864,14 @@ static size_t row_hash(struct name_key k, size_t n)
 
 static void index_long_options(void);
 
+/* Adds the bytes of `set` (NULL for none) to `bits`; options are ASCII. */
+static void add_to_set(uint64_t bits[2], const char *set)
+{
+	for (; set && *set; set++)
+		if ((unsigned char)*set < 128)
+			bits[(unsigned char)*set >> 6] |= (uint64_t)1 << (*set & 63);
+}
+
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
@@ -871,6 +884,14 @@ static void index_rows(void)
 		for (h = row_hash(row_keys[i], n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1))
 			;
 		row_slots[h] = (uint8_t)(i + 1);
+	}
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
+		struct tool *t = rows[i].tool;
+
+		t->val_set[0] = t->val_set[1] = t->known_set[0] = t->known_set[1] = 0;
+		add_to_set(t->val_set, t->short_val);
+		add_to_set(t->known_set, t->short_val);
+		add_to_set(t->known_set, t->short_known);
 	}
 	index_long_options();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
@@ -1056,15 +1077,13 @@ static bool long_takes_value(const struct tool *t, const char *s, size_t n)
 	return long_find(t->long_val, s, n) != NULL;
 }
 
-static bool has_char(const char *set, char c)
-{
-	return set && c && strchr(set, c) != NULL;
-}
-
+/*
+ * Where parse_options() puts what it reads: room for cap_opts options and cap_ops operands.
+ * Every option and operand is counted, stored or not: with no room (cap 0) it only counts,
+ * and a count over the room tells the caller to make more and read again.
+ */
 struct sink {
 	bale_arena *arena;
-	bool counting;
-	bool overflow; /* filling: more than cap_opts options or cap_ops operands came */
 	bale_cmd_opt *opts;
 	size_t nopts, cap_opts;
 	const bale_cmd_word **ops;
@@ -1076,9 +1095,7 @@ struct sink {
 static inline void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value,
 			    size_t word)
 {
-	if (!k->counting && k->nopts >= k->cap_opts) {
-		k->overflow = true;
-	} else if (!k->counting) {
+	if (k->nopts < k->cap_opts) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
 		if (name[nlen] == '\0') {
@@ -1114,11 +1131,9 @@ static const char short_names[2][256][3] = {{SHORT_256('-')}, {SHORT_256('+')}};
 #undef SHORT_64
 #undef SHORT_256
 
-static void emit_short(struct sink *k, char c, const char *value, size_t word, char dash)
+static inline void emit_short(struct sink *k, char c, const char *value, size_t word, char dash)
 {
-	if (!k->counting && k->nopts >= k->cap_opts) {
-		k->overflow = true;
-	} else if (!k->counting) {
+	if (k->nopts < k->cap_opts) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
 		/* Clusters start with '-' or, for F_PLUS tools, '+'. */
@@ -1129,147 +1144,153 @@ static void emit_short(struct sink *k, char c, const char *value, size_t word, c
 	k->nopts++;
 }
 
-static void emit_operand(struct sink *k, const bale_cmd_word *w)
+static inline void emit_operand(struct sink *k, const bale_cmd_word *w)
 {
-	if (!k->counting && k->nops >= k->cap_ops)
-		k->overflow = true;
-	else if (!k->counting)
+	if (k->nops < k->cap_ops)
 		k->ops[k->nops] = w;
 	k->nops++;
 }
 
+/* Whether byte c is in a tool's set (val_set, known_set). */
+static inline bool in_set(const uint64_t set[2], char c)
+{
+	unsigned char b = (unsigned char)c;
+
+	return b < 128 && (set[b >> 6] >> (b & 63) & 1);
+}
+
+/* F_STRICT: whether every letter of the cluster v is one the tool knows. */
 static bool strict_cluster_ok(const struct tool *t, const char *v)
 {
 	for (const char *c = v + 1; *c; c++)
-		if (!has_char(t->short_known, *c) && !has_char(t->short_val, *c))
+		if (!in_set(t->known_set, *c))
 			return false;
 	return true;
 }
 
+/* tar's first word may be a cluster of letters without a dash: tar xzf FILE. */
+static bool oldtar_cluster(const char *v)
+{
+	if (!v[0])
+		return false;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z')))
+			return false;
+	return true;
+}
+
+/* A tool no table describes: every "-x" word an option taking no value. */
+static const struct tool generic_tool = {.name = ""};
+
 /*
- * Reads words[from..to) with tool `t`'s table. With `wrapper`, stops at the first operand
- * and returns its index (to when none). Otherwise fills the sink and returns `to`.
+ * Reads words[from..to) with tool `t`'s table (NULL: generic_tool) into the sink. With
+ * `wrapper`, stops at the first operand and returns its index (to when none); otherwise
+ * returns `to`. Most words are operands, told by their first byte.
  */
 static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t from, size_t to,
 			    struct sink *k, bool wrapper)
 {
-	static const struct tool generic = {.name = ""};
-	bool done = false, want_sub, posix;
 	uint16_t flags;
+	bool want_sub, posix;
+	size_t i = from;
 
 	if (!t)
-		t = &generic;
+		t = &generic_tool;
 	flags = t->flags;
 	want_sub = (flags & F_SUBCMD) && !wrapper;
 	posix = (flags & F_POSIX) || wrapper;
-	if (k)
-		k->sub = BALE_CMD_NONE;
-	for (size_t i = from; i < to; i++) {
-		const char *v = w[i].value;
-		bool dash = false, plus = false, operand;
+	k->sub = BALE_CMD_NONE;
+	if ((flags & F_OLDTAR) && i < to && oldtar_cluster(w[i].value)) {
+		/* tar xzf FILE: the letters' values come in the next words */
+		for (const char *c = w[from].value; *c; c++) {
+			const char *value = NULL;
 
-		if (done) {
-			if (k)
-				emit_operand(k, &w[i]);
-			continue;
+			if (in_set(t->val_set, *c) && i + 1 < to)
+				value = w[++i].value;
+			emit_short(k, *c, value, from, '-');
 		}
-		/*
-		 * Most words are operands, told by their first byte: only one starting with '-'
-		 * or '+' (or tar's first word) is read further.
-		 */
-		operand = v[0] != '-' && v[0] != '+' && !((flags & F_OLDTAR) && i == from);
-		if (!operand) {
-			dash = v[0] == '-' && v[1] != '\0';
-			plus = (flags & F_PLUS) && v[0] == '+' && v[1] != '\0';
+		i++;
+	}
+	for (; i < to; i++) {
+		const char *v = w[i].value;
+
+		if ((v[0] == '-' || (v[0] == '+' && (flags & F_PLUS))) && v[1] != '\0') {
 			if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
-				done = true;
 				if (wrapper)
 					return i + 1 < to ? i + 1 : to;
-				continue;
+				i++;
+				break;
 			}
-			if ((flags & F_DASH) && strcmp(v, "-") == 0) {
-				if (k)
-					emit_opt(k, v, 1, NULL, i);
-				continue;
-			}
-			if ((flags & F_OLDTAR) && i == from && !dash && v[0] &&
-			    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
-				strlen(v)) {
-				/* tar xzf FILE: the letters' values come in the next words */
-				for (const char *c = v; *c; c++) {
-					const char *value = NULL;
+			if (v[0] == '-' && (flags & F_STRICT) && !strict_cluster_ok(t, v))
+				goto operand;
+			if (v[0] == '-' && (v[1] == '-' || (flags & F_LONG1))) {
+				/* One pass finds the '=' and, without one, the end: the name's
+				 * length. */
+				const char *end = strchrnul(v, '='), *value = NULL;
+				size_t nlen = (size_t)(end - v), at = i;
 
-					if (has_char(t->short_val, *c) && i + 1 < to)
-						value = w[++i].value;
-					if (k)
-						emit_short(k, *c, value, from, '-');
+				if ((flags & F_LONG1) && v[1] != '-' && t->prefix_val &&
+				    strchr(t->prefix_val, v[1]) && v[2] &&
+				    !long_takes_value(t, v, strlen(v))) {
+					/* mvn -Dkey=value, -Pprofile, -T4 */
+					value = v + 2;
+					nlen = 2;
+				} else if (*end) {
+					value = end + 1;
+				} else if (long_takes_value(t, v, nlen) && i + 1 < to) {
+					value = w[++i].value;
+				}
+				emit_opt(k, v, nlen, value, at);
+				if (t->end_opts && in_list(t->end_opts, v, nlen)) {
+					i++;
+					break;
 				}
 				continue;
 			}
-			operand = !dash && !plus;
-			if (dash && (flags & F_STRICT) && !strict_cluster_ok(t, v))
-				operand = true;
-		}
-		if (operand) {
-			if (want_sub && k && k->sub == BALE_CMD_NONE) {
-				k->sub = i;
-				continue;
-			}
-			if (posix) {
-				if (wrapper)
-					return i;
-				done = true;
-			}
-			if (k)
-				emit_operand(k, &w[i]);
-			continue;
-		}
-		if (dash && (v[1] == '-' || (flags & F_LONG1))) {
-			/* One pass finds the '=' and, without one, the end: the name's length. */
-			const char *end = strchrnul(v, '='), *eq = *end ? end : NULL;
-			size_t nlen = (size_t)(end - v), at = i;
-			const char *value = NULL;
+			/* A cluster: -abc, -ovalue, -o value; +o for F_PLUS. */
+			for (size_t j = 1; v[j]; j++) {
+				char c = v[j];
 
-			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
-			    v[2] && !long_takes_value(t, v, strlen(v))) {
-				/* mvn -Dkey=value, -Pprofile, -T4 */
-				value = v + 2;
-				nlen = 2;
-			} else if (eq) {
-				value = eq + 1;
-			} else if (long_takes_value(t, v, nlen)) {
-				if (i + 1 < to)
-					value = w[++i].value;
-			}
-			if (k)
-				emit_opt(k, v, nlen, value, at);
-			if (t->end_opts && in_list(t->end_opts, v, nlen))
-				done = true;
-			continue;
-		}
-		/* A cluster: -abc, -ovalue, -o value; +o for F_PLUS. */
-		for (size_t j = 1; v[j]; j++) {
-			char c = v[j];
+				if (in_set(t->val_set, c)) {
+					const char *value = NULL;
+					char name[3] = {v[0], c, '\0'};
+					size_t at = i;
 
-			if (has_char(t->short_val, c)) {
-				const char *value = NULL;
-				char name[3] = {v[0], c, '\0'};
-				size_t at = i;
-
-				if (v[j + 1])
-					value = v + j + 1;
-				else if (i + 1 < to)
-					value = w[++i].value;
-				if (k)
+					if (v[j + 1])
+						value = v + j + 1;
+					else if (i + 1 < to)
+						value = w[++i].value;
 					emit_short(k, c, value, at, v[0]);
-				if (t->end_opts && in_list(t->end_opts, name, 2))
-					done = true;
-				break;
-			}
-			if (k)
+					if (t->end_opts && in_list(t->end_opts, name, 2)) {
+						i++;
+						goto rest;
+					}
+					break;
+				}
 				emit_short(k, c, NULL, i, v[0]);
+			}
+			continue;
 		}
+		if (v[0] == '-' && v[1] == '\0' && (flags & F_DASH)) {
+			emit_opt(k, v, 1, NULL, i); /* su - */
+			continue;
+		}
+	operand:
+		if (want_sub && k->sub == BALE_CMD_NONE) {
+			k->sub = i;
+			continue;
+		}
+		if (posix) {
+			if (wrapper)
+				return i;
+			break;
+		}
+		emit_operand(k, &w[i]);
 	}
+rest:
+	/* After "--", an end option or (POSIX) the first operand: operands only. */
+	for (; i < to; i++)
+		emit_operand(k, &w[i]);
 	return to;
 }
 
@@ -1672,6 +1693,7 @@ static bool assignment_like(const char *v)
 static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, size_t n,
 		     const char **name_override)
 {
+	struct sink counted = {0}; /* a wrapper's own options are only skipped */
 	size_t j;
 
 	*name_override = NULL;
@@ -1682,12 +1704,12 @@ static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, siz
 			for (size_t k = i + 1; k < n && w[k].value[0] == '-'; k++)
 				if (strchr(w[k].value, 'v') || strchr(w[k].value, 'V'))
 					return BALE_CMD_NONE;
-		j = parse_options(t, w, i + 1, n, NULL, true);
+		j = parse_options(t, w, i + 1, n, &counted, true);
 		for (unsigned s = 0; s < t->skip && j < n; s++)
 			j++;
 		return j < n ? j : BALE_CMD_NONE;
 	case K_ENV:
-		j = parse_options(t, w, i + 1, n, NULL, true);
+		j = parse_options(t, w, i + 1, n, &counted, true);
 		while (j < n && assignment_like(w[j].value))
 			j++;
 		return j < n ? j : BALE_CMD_NONE;
@@ -1707,7 +1729,7 @@ static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, siz
 			}
 			if (v[0] != '-' || strcmp(v, "-c") == 0)
 				return BALE_CMD_NONE;
-			if (has_char("WX", v[1]) && v[2] == '\0')
+			if ((v[1] == 'W' || v[1] == 'X') && v[2] == '\0')
 				j++;
 		}
 		return BALE_CMD_NONE;
@@ -1915,7 +1937,8 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		/*
 		 * Fill the arrays in the arena at once: operands, at most one per word, then
 		 * options (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A
-		 * command with more is read again: counted, then filled.
+		 * command with more has them counted all the same: it is read again into an
+		 * array of that size.
 		 */
 		k.cap_opts = OPTS_IN_PLACE;
 		if (!(k.ops = bale_arena_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
@@ -1924,29 +1947,22 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		parse_options(t, w, i + 1, n, &k, false);
 		if (k.err)
 			return k.err;
-		if (!k.overflow) {
+		if (k.nopts <= k.cap_opts) {
 			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
 				   k.nopts * sizeof(*k.opts));
-			if (!k.nopts)
-				k.opts = NULL;
-			if (!k.nops)
-				k.ops = NULL;
 		} else {
-			k = (struct sink){.arena = arena, .counting = true};
-			parse_options(t, w, i + 1, n, &k, false);
-			if (k.nopts &&
-			    !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+			if (!(k.opts = bale_arena_alloc(arena, k.nopts * sizeof(*k.opts))))
 				return BALE_ENOMEM;
-			if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
-				return BALE_ENOMEM;
-			k.counting = false;
 			k.cap_opts = k.nopts;
-			k.cap_ops = k.nops;
 			k.nopts = k.nops = 0;
 			parse_options(t, w, i + 1, n, &k, false);
 			if (k.err)
 				return k.err;
 		}
+		if (!k.nopts)
+			k.opts = NULL;
+		if (!k.nops)
+			k.ops = NULL;
 	}
 	cmd->opts = k.opts;
 	cmd->nopts = k.nopts;
