@@ -862,7 +862,7 @@ static size_t row_hash(struct name_key k, size_t n)
 	return (size_t)(h >> (64 - ROW_SLOTS_LOG2));
 }
 
-static void index_long_options(void);
+static void index_lists(void);
 
 /* Adds the bytes of `set` (NULL for none) to `bits`; options are ASCII. */
 static void add_to_set(uint64_t bits[2], const char *set)
@@ -893,7 +893,7 @@ static void index_rows(void)
 		add_to_set(t->known_set, t->short_val);
 		add_to_set(t->known_set, t->short_known);
 	}
-	index_long_options();
+	index_lists();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
 }
 
@@ -978,18 +978,6 @@ bool cmd_is_shell_name(const char *name)
 	return t == &t_sh;
 }
 
-bool cmd_tools_sorted(void)
-{
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
-		size_t n = strlen(rows[i].name);
-
-		if (n == 0 || n > ROW_NAME_MAX ||
-		    (i > 0 && strcmp(rows[i - 1].name, rows[i].name) >= 0))
-			return false;
-	}
-	return true;
-}
-
 /* --- option parsing ----------------------------------------------------------------------- */
 
 static bool in_list(const char *const *list, const char *s, size_t n)
@@ -1007,33 +995,36 @@ static bool in_list(const char *const *list, const char *s, size_t n)
 
 /*
  * Whether a long option takes a value is asked of every long option, and the lists run to
- * 80 names (curl): one hash table holds every (list, option) pair of the tool rows, built
- * once with the rows' index. Every tool parse_options() reads is a row's (or has no list).
+ * 80 names (curl); a subcommand is looked up in its tool's aliases (31 for npm). One hash
+ * table holds every (list, name) pair of the tool rows' long_val and aliases lists, built once
+ * with the rows' index. Every tool parse_options() reads is a row's (or has no list).
  */
-#define LONG_SLOTS   2048
-#define LONG_ENTRIES 1024
-struct long_entry {
-	const char *const *list;
+#define LIST_SLOTS   2048
+#define LIST_ENTRIES 1024
+struct list_entry {
+	const void *list; /* a long_val or an aliases array */
 	const char *name;
+	const char *to; /* aliases: the canonical subcommand */
 	size_t len;
 };
-static struct long_entry long_entries[LONG_ENTRIES];
-static uint16_t long_slots[LONG_SLOTS]; /* entry index + 1, 0 is empty */
-static bool long_overflow;		/* more names than LONG_ENTRIES: lists are scanned */
+static struct list_entry list_entries[LIST_ENTRIES];
+static uint16_t list_slots[LIST_SLOTS]; /* entry index + 1, 0 is empty */
+static bool list_overflow;		/* more names than LIST_ENTRIES: lists are scanned */
 
-static size_t long_hash(const char *const *list, const char *s, size_t n)
+static size_t list_hash(const void *list, const char *s, size_t n)
 {
 	uint32_t h = (uint32_t)((uintptr_t)list >> 3) * 2654435761u;
 
 	h += (uint32_t)n * 97u + (unsigned char)s[n - 1] * 31u + (unsigned char)s[n / 2] * 7u +
 	     (unsigned char)s[n > 2 ? 2 : 0];
-	return (h ^ (h >> 13)) & (LONG_SLOTS - 1);
+	return (h ^ (h >> 13)) & (LIST_SLOTS - 1);
 }
 
-static const struct long_entry *long_find(const char *const *list, const char *s, size_t n)
+/* The entry of the n > 0 bytes at s in list, or NULL. */
+static const struct list_entry *list_find(const void *list, const char *s, size_t n)
 {
-	for (size_t h = long_hash(list, s, n); long_slots[h]; h = (h + 1) & (LONG_SLOTS - 1)) {
-		const struct long_entry *e = &long_entries[long_slots[h] - 1u];
+	for (size_t h = list_hash(list, s, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1)) {
+		const struct list_entry *e = &list_entries[list_slots[h] - 1u];
 
 		if (e->list == list && e->len == n && memcmp(e->name, s, n) == 0)
 			return e;
@@ -1041,29 +1032,51 @@ static const struct long_entry *long_find(const char *const *list, const char *s
 	return NULL;
 }
 
-static void index_long_options(void)
+/* Adds name to list's entries unless there already; false when the table is full. */
+static bool list_add(size_t *used, const void *list, const char *name, const char *to)
+{
+	size_t n = strlen(name), h;
+
+	if (n == 0 || list_find(list, name, n))
+		return true;
+	if (*used == LIST_ENTRIES)
+		return false;
+	list_entries[*used] = (struct list_entry){list, name, to, n};
+	for (h = list_hash(list, name, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1))
+		;
+	list_slots[h] = (uint16_t)++ * used;
+	return true;
+}
+
+static void index_lists(void)
 {
 	size_t used = 0;
+	bool ok = true;
 
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows) && !long_overflow; i++) {
-		const char *const *list = rows[i].tool->long_val;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows) && ok; i++) {
+		const struct tool *t = rows[i].tool;
 
-		for (const char *const *o = list; o && *o; o++) {
-			size_t n = strlen(*o), h;
-
-			if (n == 0 || long_find(list, *o, n))
-				continue;
-			if (used == LONG_ENTRIES) {
-				long_overflow = true;
-				break;
-			}
-			long_entries[used] = (struct long_entry){list, *o, n};
-			for (h = long_hash(list, *o, n); long_slots[h];
-			     h = (h + 1) & (LONG_SLOTS - 1))
-				;
-			long_slots[h] = (uint16_t)++used;
-		}
+		for (const char *const *o = t->long_val; ok && o && *o; o++)
+			ok = list_add(&used, t->long_val, *o, NULL);
+		for (const struct alias *a = t->aliases; ok && a && a->from; a++)
+			ok = list_add(&used, t->aliases, a->from, a->to);
 	}
+	list_overflow = !ok;
+}
+
+bool cmd_tools_sorted(void)
+{
+	index_tables();
+	if (list_overflow) /* correct, but slower: raise LIST_ENTRIES */
+		return false;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
+		size_t n = strlen(rows[i].name);
+
+		if (n == 0 || n > ROW_NAME_MAX ||
+		    (i > 0 && strcmp(rows[i - 1].name, rows[i].name) >= 0))
+			return false;
+	}
+	return true;
 }
 
 /* True when the n bytes at s name one of t's long options that take a value. */
@@ -1072,9 +1085,9 @@ static bool long_takes_value(const struct tool *t, const char *s, size_t n)
 	if (!t->long_val || n == 0)
 		return false;
 	index_tables();
-	if (long_overflow)
+	if (list_overflow)
 		return in_list(t->long_val, s, n);
-	return long_find(t->long_val, s, n) != NULL;
+	return list_find(t->long_val, s, n) != NULL;
 }
 
 /*
@@ -1350,9 +1363,8 @@ static void split_at_ops(bale_pkg *p, const char *spec, const char *set)
 
 static const char *const vcs_schemes[] = {"git+", "hg+", "svn+", "bzr+", "git://", NULL};
 
-static void parse_pip(bale_pkg *p, const char *spec)
+static void parse_pip(bale_pkg *p, const char *spec, size_t n)
 {
-	size_t n = strlen(spec);
 	bool vcs = false;
 
 	for (const char *const *s = vcs_schemes; *s; s++)
@@ -1418,9 +1430,8 @@ static void parse_pip(bale_pkg *p, const char *spec)
 	}
 }
 
-static void parse_npm(bale_pkg *p, const char *spec)
+static void parse_npm(bale_pkg *p, const char *spec, size_t n)
 {
-	size_t n = strlen(spec);
 	/* git URLs and npm's hosted-git shorthands (github:user/repo#v1.0): '#ref' pins them */
 	static const char *const git[] = {"git://",  "git+ssh://", "git+http://", "git+https://",
 					  "github:", "gitlab:",	   "bitbucket:",  "gist:",
@@ -1479,9 +1490,8 @@ static void parse_npm(bale_pkg *p, const char *spec)
 }
 
 /* dnf/yum: name-version[-release][.arch]; the version part starts with a digit. */
-static void parse_rpm(bale_pkg *p, const char *spec)
+static void parse_rpm(bale_pkg *p, const char *spec, size_t n)
 {
-	size_t n = strlen(spec);
 	bool any_digit = false, all_ok = true;
 	const char *dash = strchr(spec, '-');
 
@@ -1524,14 +1534,12 @@ static void parse_rpm(bale_pkg *p, const char *spec)
 	}
 }
 
-void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
+/* bale_pkg_parse() of the n bytes of spec (NUL-terminated there). */
+static void pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec, size_t n)
 {
-	size_t n;
+	const char *sep;
 
 	memset(out, 0, sizeof(*out));
-	if (!spec)
-		spec = "";
-	n = strlen(spec);
 	out->spec = spec;
 	out->name = spec;
 	out->name_len = n;
@@ -1540,17 +1548,9 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 		if (is_local_path(spec) || ends_with(spec, n, ".deb")) {
 			out->source = BALE_PKG_FILE;
 			out->pinned = true;
-		} else if (strchr(spec, '=')) {
-			const char *eq = strchr(spec, '=');
-
-			out->name_len = (size_t)(eq - spec);
-			set_version(out, "=", eq + 1);
-			out->pinned = true;
-		} else if (strchr(spec, '/')) {
-			const char *sl = strchr(spec, '/');
-
-			out->name_len = (size_t)(sl - spec);
-			set_version(out, "/", sl + 1);
+		} else if ((sep = strchr(spec, '=')) != NULL || (sep = strchr(spec, '/')) != NULL) {
+			out->name_len = (size_t)(sep - spec);
+			set_version(out, *sep == '=' ? "=" : "/", sep + 1);
 			out->pinned = true;
 		}
 		break;
@@ -1564,10 +1564,10 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 		out->pinned = strchr(spec, '=') || strchr(spec, '~');
 		break;
 	case BALE_PKG_PIP:
-		parse_pip(out, spec);
+		parse_pip(out, spec, n);
 		break;
 	case BALE_PKG_NPM:
-		parse_npm(out, spec);
+		parse_npm(out, spec, n);
 		break;
 	case BALE_PKG_GEM: {
 		const char *colon = strchr(spec, ':');
@@ -1583,7 +1583,7 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 		break;
 	}
 	case BALE_PKG_RPM:
-		parse_rpm(out, spec);
+		parse_rpm(out, spec, n);
 		break;
 	case BALE_PKG_ZYPPER:
 		if (ends_with(spec, n, ".rpm")) {
@@ -1650,15 +1650,27 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 	}
 }
 
+void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
+{
+	if (!spec)
+		spec = "";
+	pkg_parse(out, manager, spec, strlen(spec));
+}
+
 /* --- analysis ----------------------------------------------------------------------------- */
 
-static const char *canonical_subcmd(const struct tool *t, const char *sub)
+/* The canonical name of the subcommand `sub` (n bytes) of tool t. */
+static const char *canonical_subcmd(const struct tool *t, const char *sub, size_t n)
 {
-	if (t && t->aliases)
-		for (const struct alias *a = t->aliases; a->from; a++)
-			if (a->from[0] == sub[0] && a->from[1] == sub[1] &&
-			    strcmp(a->from, sub) == 0)
-				return a->to;
+	const struct list_entry *e;
+
+	if (!t || !t->aliases || n == 0)
+		return sub;
+	if (!list_overflow)
+		return (e = list_find(t->aliases, sub, n)) != NULL ? e->to : sub;
+	for (const struct alias *a = t->aliases; a->from; a++)
+		if (strcmp(a->from, sub) == 0)
+			return a->to;
 	return sub;
 }
 
@@ -1809,7 +1821,7 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 	for (size_t i = from; i < nops; i++) {
 		bale_pkg *p = &pkgs[i - from];
 
-		bale_pkg_parse(p, (bale_pkg_manager)t->manager, ops[i]->value);
+		pkg_parse(p, (bale_pkg_manager)t->manager, ops[i]->value, ops[i]->len);
 		p->word = ops[i];
 		if (module) {
 			/* dnf module install name:stream[/profile] */
@@ -1970,7 +1982,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	cmd->noperands = k.nops;
 	if (k.sub != BALE_CMD_NONE) {
 		cmd->subcommand_word = k.sub;
-		cmd->subcommand = canonical_subcmd(t, w[k.sub].value);
+		cmd->subcommand = canonical_subcmd(t, w[k.sub].value, w[k.sub].len);
 	} else if (t && t->default_subcmd) {
 		cmd->subcommand = t->default_subcmd;
 	}
