@@ -1021,7 +1021,7 @@ static size_t list_hash(const void *list, const char *s, size_t n)
 }
 
 /* The entry of the n > 0 bytes at s in list, or NULL. */
-static const struct list_entry *list_find(const void *list, const char *s, size_t n)
+static inline const struct list_entry *list_find(const void *list, const char *s, size_t n)
 {
 	for (size_t h = list_hash(list, s, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1)) {
 		const struct list_entry *e = &list_entries[list_slots[h] - 1u];
@@ -1895,22 +1895,26 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	struct sink k = {0};
 
 	memset(nested, 0, sizeof(*nested));
-	/* Every field of the reading, set (the parser does not zero the command). */
-	cmd->name = "";
-	cmd->arg0 = 0;
+	/*
+	 * Every field of the reading is set (the parser does not zero the command): these here,
+	 * the others below once known. After a failure the parse gives no command back.
+	 */
 	cmd->wrappers = NULL;
 	cmd->nwrappers = 0;
 	cmd->subcommand = NULL;
 	cmd->subcommand_word = BALE_CMD_NONE;
-	cmd->opts = NULL;
-	cmd->nopts = 0;
-	cmd->operands = NULL;
-	cmd->noperands = 0;
 	cmd->pkgs = NULL;
 	cmd->npkgs = 0;
-	cmd->known_tool = false;
-	if (n == 0)
+	if (n == 0) {
+		cmd->name = "";
+		cmd->arg0 = 0;
+		cmd->opts = NULL;
+		cmd->nopts = 0;
+		cmd->operands = NULL;
+		cmd->noperands = 0;
+		cmd->known_tool = false;
 		return 0;
+	}
 	name = tool_name(w[0].value, w[0].len, &t);
 	while (t && ((1u << t->kind) & UNWRAP_KINDS) && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
 		const char *override;
