@@ -1561,7 +1561,9 @@ static void pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec,
 			break;
 		}
 		split_at_ops(out, spec, "=~<>");
-		out->pinned = strchr(spec, '=') || strchr(spec, '~');
+		/* no operator byte at all (most packages): nothing to look for */
+		out->pinned =
+		    spec[out->name_len] != '\0' && (strchr(spec, '=') || strchr(spec, '~'));
 		break;
 	case BALE_PKG_PIP:
 		parse_pip(out, spec, n);
@@ -1815,7 +1817,7 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 	} else if (t->manager == BALE_PKG_CARGO) {
 		version_opt = find_opt(cmd, "--version");
 	}
-	pkgs = bale_arena_calloc(arena, nops - from, sizeof(*pkgs));
+	pkgs = bale_arena_alloc(arena, (nops - from) * sizeof(*pkgs)); /* pkg_parse() clears each */
 	if (!pkgs)
 		return BALE_ENOMEM;
 	for (size_t i = from; i < nops; i++) {
