@@ -61,7 +61,7 @@ struct tool {
 	 * Filled once by index_tables() from short_val and short_known, so an option letter is
 	 * one bit test: bytes that take a value, and (F_STRICT) every byte the tool knows.
 	 */
-	uint64_t val_set[2], known_set[2];
+	uint64_t val_set[4], known_set[4];
 };
 
 /* The kinds that run another command, unwrapped by cmd_analyze(). */
@@ -831,9 +831,10 @@ struct name_key {
 static struct name_key row_keys[BALE_ARRAY_SIZE(rows)];
 
 /*
- * The n bytes at s (1 <= n <= ROW_NAME_MAX), read without going past them: 8 to 16 bytes as
- * their first and last eight (overlapping), 4 to 7 as their first and last four, 1 to 3 as
- * their first, middle and last byte. Two names of the same length are equal when their keys are.
+ * The n > 0 bytes at s, read without going past them: 8 or more as their first and last eight
+ * (overlapping up to 16), 4 to 7 as their first and last four, 1 to 3 as their first, middle
+ * and last byte. Two names of the same length up to 16 bytes are equal when their keys are;
+ * longer ones need their middle compared too.
  */
 static inline struct name_key name_key(const char *s, size_t n)
 {
@@ -864,12 +865,11 @@ static size_t row_hash(struct name_key k, size_t n)
 
 static void index_lists(void);
 
-/* Adds the bytes of `set` (NULL for none) to `bits`; options are ASCII. */
-static void add_to_set(uint64_t bits[2], const char *set)
+/* Adds the bytes of `set` (NULL for none) to `bits`, a set of the 256 byte values. */
+static void add_to_set(uint64_t bits[4], const char *set)
 {
 	for (; set && *set; set++)
-		if ((unsigned char)*set < 128)
-			bits[(unsigned char)*set >> 6] |= (uint64_t)1 << (*set & 63);
+		bits[(unsigned char)*set >> 6] |= (uint64_t)1 << ((unsigned char)*set & 63);
 }
 
 static void index_rows(void)
@@ -888,7 +888,8 @@ static void index_rows(void)
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
 		struct tool *t = rows[i].tool;
 
-		t->val_set[0] = t->val_set[1] = t->known_set[0] = t->known_set[1] = 0;
+		memset(t->val_set, 0, sizeof(t->val_set));
+		memset(t->known_set, 0, sizeof(t->known_set));
 		add_to_set(t->val_set, t->short_val);
 		add_to_set(t->known_set, t->short_val);
 		add_to_set(t->known_set, t->short_known);
@@ -999,34 +1000,37 @@ static bool in_list(const char *const *list, const char *s, size_t n)
  * table holds every (list, name) pair of the tool rows' long_val and aliases lists, built once
  * with the rows' index. Every tool parse_options() reads is a row's (or has no list).
  */
-#define LIST_SLOTS   2048
-#define LIST_ENTRIES 1024
+#define LIST_SLOTS_LOG2 11
+#define LIST_SLOTS	(1u << LIST_SLOTS_LOG2)
+#define LIST_ENTRIES	1024
 struct list_entry {
 	const void *list; /* a long_val or an aliases array */
 	const char *name;
 	const char *to; /* aliases: the canonical subcommand */
+	struct name_key key;
 	size_t len;
 };
 static struct list_entry list_entries[LIST_ENTRIES];
 static uint16_t list_slots[LIST_SLOTS]; /* entry index + 1, 0 is empty */
 static bool list_overflow;		/* more names than LIST_ENTRIES: lists are scanned */
 
-static size_t list_hash(const void *list, const char *s, size_t n)
+static size_t list_hash(const void *list, struct name_key k, size_t n)
 {
-	uint32_t h = (uint32_t)((uintptr_t)list >> 3) * 2654435761u;
+	uint64_t h = ((uintptr_t)list >> 3) * 0xff51afd7ed558ccdu + k.lo + k.hi * 31u + n;
 
-	h += (uint32_t)n * 97u + (unsigned char)s[n - 1] * 31u + (unsigned char)s[n / 2] * 7u +
-	     (unsigned char)s[n > 2 ? 2 : 0];
-	return (h ^ (h >> 13)) & (LIST_SLOTS - 1);
+	return (size_t)((h * 0x9e3779b97f4a7c15u) >> (64 - LIST_SLOTS_LOG2));
 }
 
 /* The entry of the n > 0 bytes at s in list, or NULL. */
 static inline const struct list_entry *list_find(const void *list, const char *s, size_t n)
 {
-	for (size_t h = list_hash(list, s, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1)) {
+	struct name_key k = name_key(s, n);
+
+	for (size_t h = list_hash(list, k, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1)) {
 		const struct list_entry *e = &list_entries[list_slots[h] - 1u];
 
-		if (e->list == list && e->len == n && memcmp(e->name, s, n) == 0)
+		if (e->list == list && e->len == n && e->key.lo == k.lo && e->key.hi == k.hi &&
+		    (n <= 16 || memcmp(e->name + 8, s + 8, n - 16) == 0))
 			return e;
 	}
 	return NULL;
@@ -1041,8 +1045,9 @@ static bool list_add(size_t *used, const void *list, const char *name, const cha
 		return true;
 	if (*used == LIST_ENTRIES)
 		return false;
-	list_entries[*used] = (struct list_entry){list, name, to, n};
-	for (h = list_hash(list, name, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1))
+	list_entries[*used] = (struct list_entry){list, name, to, name_key(name, n), n};
+	for (h = list_hash(list, list_entries[*used].key, n); list_slots[h];
+	     h = (h + 1) & (LIST_SLOTS - 1))
 		;
 	list_slots[h] = (uint16_t)++ * used;
 	return true;
@@ -1144,13 +1149,14 @@ static const char short_names[2][256][3] = {{SHORT_256('-')}, {SHORT_256('+')}};
 #undef SHORT_64
 #undef SHORT_256
 
-static inline void emit_short(struct sink *k, char c, const char *value, size_t word, char dash)
+/* names: the row of short_names for the cluster's first byte. */
+static inline void emit_short(struct sink *k, const char (*names)[3], char c, const char *value,
+			      size_t word)
 {
 	if (k->nopts < k->cap_opts) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
-		/* Clusters start with '-' or, for F_PLUS tools, '+'. */
-		o->name = short_names[dash == '+'][(unsigned char)c];
+		o->name = names[(unsigned char)c];
 		o->value = value;
 		o->word = word;
 	}
@@ -1165,11 +1171,11 @@ static inline void emit_operand(struct sink *k, const bale_cmd_word *w)
 }
 
 /* Whether byte c is in a tool's set (val_set, known_set). */
-static inline bool in_set(const uint64_t set[2], char c)
+static inline bool in_set(const uint64_t set[4], char c)
 {
 	unsigned char b = (unsigned char)c;
 
-	return b < 128 && (set[b >> 6] >> (b & 63) & 1);
+	return set[b >> 6] >> (b & 63) & 1;
 }
 
 /* F_STRICT: whether every letter of the cluster v is one the tool knows. */
@@ -1206,6 +1212,7 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 	uint16_t flags;
 	bool want_sub, posix;
 	size_t i = from;
+	const char(*names)[3]; /* the short option names of a cluster's first byte */
 
 	if (!t)
 		t = &generic_tool;
@@ -1220,7 +1227,7 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 
 			if (in_set(t->val_set, *c) && i + 1 < to)
 				value = w[++i].value;
-			emit_short(k, *c, value, from, '-');
+			emit_short(k, short_names[0], *c, value, from);
 		}
 		i++;
 	}
@@ -1261,6 +1268,7 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 				continue;
 			}
 			/* A cluster: -abc, -ovalue, -o value; +o for F_PLUS. */
+			names = short_names[v[0] == '+'];
 			for (size_t j = 1; v[j]; j++) {
 				char c = v[j];
 
@@ -1273,14 +1281,14 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 						value = v + j + 1;
 					else if (i + 1 < to)
 						value = w[++i].value;
-					emit_short(k, c, value, at, v[0]);
+					emit_short(k, names, c, value, at);
 					if (t->end_opts && in_list(t->end_opts, name, 2)) {
 						i++;
 						goto rest;
 					}
 					break;
 				}
-				emit_short(k, c, NULL, i, v[0]);
+				emit_short(k, names, c, NULL, i);
 			}
 			continue;
 		}
