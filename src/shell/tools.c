@@ -1000,7 +1000,7 @@ static bool in_list(const char *const *list, const char *s, size_t n)
  * table holds every (list, name) pair of the tool rows' long_val and aliases lists, built once
  * with the rows' index. Every tool parse_options() reads is a row's (or has no list).
  */
-#define LIST_SLOTS_LOG2 11
+#define LIST_SLOTS_LOG2 12
 #define LIST_SLOTS	(1u << LIST_SLOTS_LOG2)
 #define LIST_ENTRIES	1024
 struct list_entry {
@@ -1089,7 +1089,7 @@ static bool long_takes_value(const struct tool *t, const char *s, size_t n)
 {
 	if (!t->long_val || n == 0)
 		return false;
-	index_tables();
+	/* A tool with a list is a row's, found by find_row(): the tables are built. */
 	if (list_overflow)
 		return in_list(t->long_val, s, n);
 	return list_find(t->long_val, s, n) != NULL;
