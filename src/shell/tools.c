@@ -1686,11 +1686,15 @@ static const char *canonical_subcmd(const struct tool *t, const char *sub, size_
 
 /*
  * True when option name `o` is `name`. Rules ask for options by name on every command: names
- * share their dashes, so the second byte settles most before a call.
+ * share their dashes ("-x", "--name"), so the bytes up to the first letter after them settle
+ * most before a call.
  */
 static inline bool opt_is(const char *o, const char *name)
 {
-	return o[0] == name[0] && (o[0] == '\0' || (o[1] == name[1] && strcmp(o, name) == 0));
+	return o[0] == name[0] &&
+	       (o[0] == '\0' ||
+		(o[1] == name[1] &&
+		 (o[1] == '\0' || (o[2] == name[2] && (o[2] == '\0' || strcmp(o, name) == 0)))));
 }
 
 static const bale_cmd_opt *find_opt(const bale_cmd *cmd, const char *name)
