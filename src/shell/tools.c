@@ -1206,8 +1206,10 @@ static const struct tool generic_tool = {.name = ""};
  * `wrapper`, stops at the first operand and returns its index (to when none); otherwise
  * returns `to`. Most words are operands, told by their first byte.
  */
-static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t from, size_t to,
-			    struct sink *k, bool wrapper)
+static inline __attribute__((always_inline)) size_t parse_options(const struct tool *t,
+								  const bale_cmd_word *w,
+								  size_t from, size_t to,
+								  struct sink *k, bool wrapper)
 {
 	uint16_t flags;
 	bool want_sub, posix;
@@ -1306,13 +1308,34 @@ static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t
 				return i;
 			break;
 		}
+		/* A run of operands (apt-get install a b c), up to a word that may be an option. */
 		emit_operand(k, &w[i]);
+		while (i + 1 < to && w[i + 1].value[0] != '-' &&
+		       !(w[i + 1].value[0] == '+' && (flags & F_PLUS)))
+			emit_operand(k, &w[++i]);
 	}
 rest:
 	/* After "--", an end option or (POSIX) the first operand: operands only. */
 	for (; i < to; i++)
 		emit_operand(k, &w[i]);
 	return to;
+}
+
+/*
+ * parse_options() compiled for each of its two uses, `wrapper` a constant in each: reading a
+ * command's words (every command with an option), and skipping a wrapper's own options.
+ */
+static __attribute__((noinline)) void read_options(const struct tool *t, const bale_cmd_word *w,
+						   size_t from, size_t to, struct sink *k)
+{
+	parse_options(t, w, from, to, k, false);
+}
+
+static __attribute__((noinline)) size_t skip_wrapper_options(const struct tool *t,
+							     const bale_cmd_word *w, size_t from,
+							     size_t to, struct sink *k)
+{
+	return parse_options(t, w, from, to, k, true);
 }
 
 /* --- packages ----------------------------------------------------------------------------- */
@@ -1730,12 +1753,12 @@ static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, siz
 			for (size_t k = i + 1; k < n && w[k].value[0] == '-'; k++)
 				if (strchr(w[k].value, 'v') || strchr(w[k].value, 'V'))
 					return BALE_CMD_NONE;
-		j = parse_options(t, w, i + 1, n, &counted, true);
+		j = skip_wrapper_options(t, w, i + 1, n, &counted);
 		for (unsigned s = 0; s < t->skip && j < n; s++)
 			j++;
 		return j < n ? j : BALE_CMD_NONE;
 	case K_ENV:
-		j = parse_options(t, w, i + 1, n, &counted, true);
+		j = skip_wrapper_options(t, w, i + 1, n, &counted);
 		while (j < n && assignment_like(w[j].value))
 			j++;
 		return j < n ? j : BALE_CMD_NONE;
@@ -1974,7 +1997,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 		if (!(k.ops = bale_arena_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
 		    !(k.opts = bale_arena_alloc(arena, k.cap_opts * sizeof(*k.opts))))
 			return BALE_ENOMEM;
-		parse_options(t, w, i + 1, n, &k, false);
+		read_options(t, w, i + 1, n, &k);
 		if (k.err)
 			return k.err;
 		if (k.nopts <= k.cap_opts) {
@@ -1985,7 +2008,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 				return BALE_ENOMEM;
 			k.cap_opts = k.nopts;
 			k.nopts = k.nops = 0;
-			parse_options(t, w, i + 1, n, &k, false);
+			read_options(t, w, i + 1, n, &k);
 			if (k.err)
 				return k.err;
 		}
