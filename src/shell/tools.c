@@ -1988,21 +1988,25 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 			return k.err;
 	} else { /* some words, so cap_ops > 0 */
 		/*
-		 * Fill the arrays in the arena at once: operands, at most one per word, then
-		 * options (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A
-		 * command with more has them counted all the same: it is read again into an
-		 * array of that size.
+		 * Fill the arrays in the arena at once, in one block: operands, at most one per
+		 * word, then options (the block's end, trimmed after), up to OPTS_IN_PLACE of
+		 * them. A command with more has them counted all the same: it is read again into
+		 * an array of that size.
 		 */
+		size_t ops_size = k.cap_ops * sizeof(*k.ops);
+
+		_Static_assert(sizeof(*k.ops) % _Alignof(bale_cmd_opt) == 0,
+			       "options placed after the operands are aligned");
 		k.cap_opts = OPTS_IN_PLACE;
-		if (!(k.ops = bale_arena_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
-		    !(k.opts = bale_arena_alloc(arena, k.cap_opts * sizeof(*k.opts))))
+		if (!(k.ops = bale_arena_alloc(arena, ops_size + k.cap_opts * sizeof(*k.opts))))
 			return BALE_ENOMEM;
+		k.opts = (bale_cmd_opt *)((char *)k.ops + ops_size);
 		read_options(t, w, i + 1, n, &k);
 		if (k.err)
 			return k.err;
 		if (k.nopts <= k.cap_opts) {
-			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
-				   k.nopts * sizeof(*k.opts));
+			cmd_shrink(arena, k.ops, ops_size + k.cap_opts * sizeof(*k.opts),
+				   ops_size + k.nopts * sizeof(*k.opts));
 		} else {
 			if (!(k.opts = bale_arena_alloc(arena, k.nopts * sizeof(*k.opts))))
 				return BALE_ENOMEM;
