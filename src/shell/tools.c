@@ -954,18 +954,28 @@ static const struct row *variant_row(const char *base, size_t n)
 /*
  * The tool the `len` bytes at `word` name: its file name, normalized by variant_row(). Returns
  * the table row's name (static) or `word`'s base name, and the tool when known. Every command
- * asks: the '/' is found from the end (the word's length is known), and the table is asked
- * before the rarer spellings.
+ * asks, most of them naming a tool as it is: the whole word is looked up first (no row name
+ * holds a '/', so a word found is its own base name), and only a word not found is searched
+ * for its last '/'.
  */
 static inline const char *tool_name(const char *word, size_t len, const struct tool **tool)
 {
-	const char *slash = memrchr(word, '/', len), *base = slash ? slash + 1 : word;
-	size_t n = (size_t)(word + len - base);
-	const struct row *r = find_row(base, n);
+	const struct row *r = find_row(word, len);
+	const char *base = word;
+	size_t n = len;
 
-	if (!r && !(r = variant_row(base, n))) {
-		*tool = NULL;
-		return base;
+	if (!r) {
+		const char *slash = memrchr(word, '/', len);
+
+		if (slash) {
+			base = slash + 1;
+			n = (size_t)(word + len - base);
+			r = find_row(base, n);
+		}
+		if (!r && !(r = variant_row(base, n))) {
+			*tool = NULL;
+			return base;
+		}
 	}
 	*tool = r->tool;
 	return r->name;
@@ -1069,6 +1079,10 @@ static void index_lists(void)
 	list_overflow = !ok;
 }
 
+/*
+ * For the unit tests: the rows are sorted (for a reader), their names fit name_key() and hold
+ * no '/' (tool_name() looks whole words up), and the list table holds every list's names.
+ */
 bool cmd_tools_sorted(void)
 {
 	index_tables();
@@ -1077,7 +1091,7 @@ bool cmd_tools_sorted(void)
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
 		size_t n = strlen(rows[i].name);
 
-		if (n == 0 || n > ROW_NAME_MAX ||
+		if (n == 0 || n > ROW_NAME_MAX || strchr(rows[i].name, '/') ||
 		    (i > 0 && strcmp(rows[i - 1].name, rows[i].name) >= 0))
 			return false;
 	}
