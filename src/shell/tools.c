@@ -1260,10 +1260,8 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 			if (v[0] == '-' && (flags & F_STRICT) && !strict_cluster_ok(t, v))
 				goto operand;
 			if (v[0] == '-' && (v[1] == '-' || (flags & F_LONG1))) {
-				/* One pass finds the '=' and, without one, the end: the name's
-				 * length. */
-				const char *end = strchrnul(v, '='), *value = NULL;
-				size_t nlen = (size_t)(end - v), at = i;
+				const char *value = NULL, *eq;
+				size_t nlen = w[i].len, at = i;
 
 				if ((flags & F_LONG1) && v[1] != '-' && t->prefix_val &&
 				    strchr(t->prefix_val, v[1]) && v[2] &&
@@ -1271,10 +1269,19 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 					/* mvn -Dkey=value, -Pprofile, -T4 */
 					value = v + 2;
 					nlen = 2;
-				} else if (*end) {
-					value = end + 1;
-				} else if (long_takes_value(t, v, nlen) && i + 1 < to) {
-					value = w[++i].value;
+				} else if (long_takes_value(t, v, nlen)) {
+					/* the whole word names one (no name holds a '='): no '=' to
+					 * find */
+					if (i + 1 < to)
+						value = w[++i].value;
+				} else if (*(eq = strchrnul(v, '=')) != '\0') {
+					value = eq + 1; /* --name=value */
+					nlen = (size_t)(eq - v);
+				} else if ((size_t)(eq - v) != nlen) {
+					/* a NUL inside the word ends its name */
+					nlen = (size_t)(eq - v);
+					if (long_takes_value(t, v, nlen) && i + 1 < to)
+						value = w[++i].value;
 				}
 				emit_opt(k, v, nlen, value, at);
 				if (t->end_opts && in_list(t->end_opts, v, nlen)) {
