@@ -936,19 +936,26 @@ static bool is_version_suffix(const char *s, size_t n)
  * The row of a name that is none as it is written: wrapper scripts named as their tool
  * (gradlew -> gradle) and interpreters with their version (pip3.11 -> pip, python3 -> python).
  */
-static const struct row *variant_row(const char *base, size_t n)
+static inline const struct row *variant_row(const char *base, size_t n)
 {
-	if (n == 7 && memcmp(base, "gradlew", 7) == 0)
-		return find_row("gradle", 6);
-	if (n == 7 && memcmp(base, "bundler", 7) == 0)
-		return find_row("bundle", 6);
-	if (n == 4 && memcmp(base, "mvnw", 4) == 0)
-		return find_row("mvn", 3);
-	if (n > 3 && n < 24 && memcmp(base, "pip", 3) == 0 && is_version_suffix(base + 3, n - 3))
-		return find_row("pip", 3);
-	if (n > 6 && n < 24 && memcmp(base, "python", 6) == 0 && is_version_suffix(base + 6, n - 6))
-		return find_row("python", 6);
-	return NULL;
+	switch (base[0]) { /* most names are none of these: one test (base[n] is a NUL) */
+	case 'g':
+		return n == 7 && memcmp(base, "gradlew", 7) == 0 ? find_row("gradle", 6) : NULL;
+	case 'b':
+		return n == 7 && memcmp(base, "bundler", 7) == 0 ? find_row("bundle", 6) : NULL;
+	case 'm':
+		return n == 4 && memcmp(base, "mvnw", 4) == 0 ? find_row("mvn", 3) : NULL;
+	case 'p':
+		if (n > 3 && n < 24 && memcmp(base, "pip", 3) == 0 &&
+		    is_version_suffix(base + 3, n - 3))
+			return find_row("pip", 3);
+		if (n > 6 && n < 24 && memcmp(base, "python", 6) == 0 &&
+		    is_version_suffix(base + 6, n - 6))
+			return find_row("python", 6);
+		return NULL;
+	default:
+		return NULL;
+	}
 }
 
 /*
@@ -2169,7 +2176,7 @@ const char *bale_cmd_flag_value(const bale_cmd *cmd, ...)
 	const char *name;
 	const bale_cmd_opt *last = NULL;
 
-	if (!cmd)
+	if (!cmd || cmd->nopts == 0) /* most commands: no names to walk */
 		return NULL;
 	va_start(ap, cmd);
 	while ((name = va_arg(ap, const char *)) != NULL) {
