@@ -1868,8 +1868,14 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 		   strcmp(ops[0]->value, "install") == 0) {
 		from = 1;
 		module = true;
-	} else if (!in_list(t->pkg_subcmds, sub, strlen(sub))) {
-		return 0;
+	} else {
+		/* sub is a C string: a first byte, then a strcmp, settle each of the few names */
+		const char *const *o = t->pkg_subcmds;
+
+		while (*o && !((*o)[0] == sub[0] && strcmp(*o, sub) == 0))
+			o++;
+		if (!*o)
+			return 0;
 	}
 	if (nops <= from)
 		return 0;
