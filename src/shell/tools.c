@@ -66,6 +66,8 @@ struct tool {
 
 /* The kinds that run another command, unwrapped by cmd_analyze(). */
 #define UNWRAP_KINDS (1u << K_WRAPPER | 1u << K_ENV | 1u << K_COMMAND | 1u << K_PYTHON)
+/* The kinds that run a script of their own (sh -c, su -c, eval), read by cmd_analyze(). */
+#define SCRIPT_KINDS (1u << K_SHELL | 1u << K_SU | 1u << K_EVAL)
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define A(...) ((const struct alias[]){__VA_ARGS__, {NULL, NULL}})
@@ -1033,7 +1035,7 @@ static bool list_overflow;		/* more names than LIST_ENTRIES: lists are scanned *
 
 static size_t list_hash(const void *list, struct name_key k, size_t n)
 {
-	uint64_t h = ((uintptr_t)list >> 3) * 0xff51afd7ed558ccdu + k.lo + k.hi * 31u + n;
+	uint64_t h = (uintptr_t)list + k.lo + k.hi * 31u + n;
 
 	return (size_t)((h * 0x9e3779b97f4a7c15u) >> (64 - LIST_SLOTS_LOG2));
 }
@@ -1957,6 +1959,74 @@ static void read_operands(bale_arena *arena, const struct tool *t, const bale_cm
 		k->ops[i] = &w[from + i];
 }
 
+/*
+ * The script a command of a SCRIPT_KINDS tool runs, into nested: sh -c's operand (or its
+ * standard input), su -c's value, eval's operands joined. Fails only with BALE_ENOMEM.
+ */
+static int own_script(bale_arena *arena, const bale_cmd *cmd, const struct tool *t,
+		      struct cmd_nested *nested)
+{
+	const bale_cmd_word *w = cmd->words;
+
+	if (t->kind == K_SHELL) {
+		bool dash_c = false, dash_s = false;
+
+		for (size_t o = 0; o < cmd->nopts; o++) {
+			if (strcmp(cmd->opts[o].name, "-c") == 0)
+				dash_c = true;
+			else if (strcmp(cmd->opts[o].name, "-s") == 0)
+				dash_s = true;
+		}
+		if (dash_c && cmd->noperands > 0) {
+			const bale_cmd_word *sw = cmd->operands[0];
+
+			if (!(sw->flags & BALE_WORD_SUBST)) {
+				nested->text = sw->value;
+				nested->len = sw->len;
+				nested->line = sw->line;
+				nested->col = sw->col;
+			}
+		} else if (!dash_c && (cmd->noperands == 0 || dash_s)) {
+			nested->stdin_script = true;
+		}
+	} else if (t->kind == K_SU) {
+		const bale_cmd_opt *c = find_opt(cmd, "-c");
+
+		if (!c)
+			c = find_opt(cmd, "--command");
+		if (c && c->value && !(w[c->word].flags & BALE_WORD_SUBST)) {
+			nested->text = c->value;
+			nested->len = strlen(c->value);
+			nested->line = w[c->word].line;
+			nested->col = w[c->word].col;
+		}
+	} else if (t->kind == K_EVAL && cmd->noperands > 0) {
+		size_t len = 0, at = 0;
+		char *text;
+		bool subst = false;
+
+		for (size_t o = 0; o < cmd->noperands; o++) {
+			len += cmd->operands[o]->len + 1;
+			subst |= (cmd->operands[o]->flags & BALE_WORD_SUBST) != 0;
+		}
+		if (!subst) {
+			text = bale_arena_alloc(arena, len);
+			if (!text)
+				return BALE_ENOMEM;
+			for (size_t o = 0; o < cmd->noperands; o++) {
+				memcpy(text + at, cmd->operands[o]->value, cmd->operands[o]->len);
+				at += cmd->operands[o]->len;
+				text[at++] = o + 1 < cmd->noperands ? ' ' : '\0';
+			}
+			nested->text = text;
+			nested->len = len - 1;
+			nested->line = cmd->operands[0]->line;
+			nested->col = cmd->operands[0]->col;
+		}
+	}
+	return 0;
+}
+
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 {
 	const bale_cmd_word *w = cmd->words;
@@ -2068,63 +2138,9 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	if (fill_packages(arena, cmd, t) != 0)
 		return BALE_ENOMEM;
 
-	/* A script of its own. */
-	if (t && t->kind == K_SHELL) {
-		bool dash_c = false, dash_s = false;
-
-		for (size_t o = 0; o < cmd->nopts; o++) {
-			if (strcmp(cmd->opts[o].name, "-c") == 0)
-				dash_c = true;
-			else if (strcmp(cmd->opts[o].name, "-s") == 0)
-				dash_s = true;
-		}
-		if (dash_c && cmd->noperands > 0) {
-			const bale_cmd_word *sw = cmd->operands[0];
-
-			if (!(sw->flags & BALE_WORD_SUBST)) {
-				nested->text = sw->value;
-				nested->len = sw->len;
-				nested->line = sw->line;
-				nested->col = sw->col;
-			}
-		} else if (!dash_c && (cmd->noperands == 0 || dash_s)) {
-			nested->stdin_script = true;
-		}
-	} else if (t && t->kind == K_SU) {
-		const bale_cmd_opt *c = find_opt(cmd, "-c");
-
-		if (!c)
-			c = find_opt(cmd, "--command");
-		if (c && c->value && !(w[c->word].flags & BALE_WORD_SUBST)) {
-			nested->text = c->value;
-			nested->len = strlen(c->value);
-			nested->line = w[c->word].line;
-			nested->col = w[c->word].col;
-		}
-	} else if (t && t->kind == K_EVAL && cmd->noperands > 0) {
-		size_t len = 0, at = 0;
-		char *text;
-		bool subst = false;
-
-		for (size_t o = 0; o < cmd->noperands; o++) {
-			len += cmd->operands[o]->len + 1;
-			subst |= (cmd->operands[o]->flags & BALE_WORD_SUBST) != 0;
-		}
-		if (!subst) {
-			text = bale_arena_alloc(arena, len);
-			if (!text)
-				return BALE_ENOMEM;
-			for (size_t o = 0; o < cmd->noperands; o++) {
-				memcpy(text + at, cmd->operands[o]->value, cmd->operands[o]->len);
-				at += cmd->operands[o]->len;
-				text[at++] = o + 1 < cmd->noperands ? ' ' : '\0';
-			}
-			nested->text = text;
-			nested->len = len - 1;
-			nested->line = cmd->operands[0]->line;
-			nested->col = cmd->operands[0]->col;
-		}
-	}
+	/* A script of its own (most tools run none: one test). */
+	if (t && ((1u << t->kind) & SCRIPT_KINDS) && own_script(arena, cmd, t, nested) != 0)
+		return BALE_ENOMEM;
 	if (nested->text)
 		place_script(nested, w, n);
 	return 0;
