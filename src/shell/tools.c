@@ -57,17 +57,24 @@ struct tool {
 	int manager; /* bale_pkg_manager, -1 for none */
 	const char *default_subcmd;
 	const char *const *end_opts; /* options after which the rest are operands (python -m) */
+	/*
+	 * Filled once by index_tables() from short_val and short_known, so an option letter is
+	 * one bit test: bytes that take a value, and (F_STRICT) every byte the tool knows.
+	 */
+	uint64_t val_set[4], known_set[4];
 };
 
 /* The kinds that run another command, unwrapped by cmd_analyze(). */
 #define UNWRAP_KINDS (1u << K_WRAPPER | 1u << K_ENV | 1u << K_COMMAND | 1u << K_PYTHON)
+/* The kinds that run a script of their own (sh -c, su -c, eval), read by cmd_analyze(). */
+#define SCRIPT_KINDS (1u << K_SHELL | 1u << K_SU | 1u << K_EVAL)
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define A(...) ((const struct alias[]){__VA_ARGS__, {NULL, NULL}})
 
 /* --- package managers --------------------------------------------------------------------- */
 
-static const struct tool t_apt_get = {
+static struct tool t_apt_get = {
     .name = "apt-get",
     .flags = F_SUBCMD,
     .short_val = "octa",
@@ -77,7 +84,7 @@ static const struct tool t_apt_get = {
     .manager = BALE_PKG_APT,
 };
 
-static const struct tool t_apt = {
+static struct tool t_apt = {
     .name = "apt",
     .flags = F_SUBCMD,
     .short_val = "octa",
@@ -87,7 +94,7 @@ static const struct tool t_apt = {
     .manager = BALE_PKG_APT,
 };
 
-static const struct tool t_aptitude = {
+static struct tool t_aptitude = {
     .name = "aptitude",
     .flags = F_SUBCMD,
     .short_val = "otFwS",
@@ -96,7 +103,7 @@ static const struct tool t_aptitude = {
     .manager = BALE_PKG_APT,
 };
 
-static const struct tool t_apk = {
+static struct tool t_apk = {
     .name = "apk",
     .flags = F_SUBCMD,
     .short_val = "XptU",
@@ -107,7 +114,7 @@ static const struct tool t_apk = {
     .manager = BALE_PKG_APK,
 };
 
-static const struct tool t_pip = {
+static struct tool t_pip = {
     .name = "pip",
     .flags = F_SUBCMD,
     .short_val = "rceiftbC",
@@ -125,7 +132,7 @@ static const struct tool t_pip = {
     .manager = BALE_PKG_PIP,
 };
 
-static const struct tool t_npm = {
+static struct tool t_npm = {
     .name = "npm",
     .flags = F_SUBCMD,
     .short_val = "wC",
@@ -146,7 +153,7 @@ static const struct tool t_npm = {
     .manager = BALE_PKG_NPM,
 };
 
-static const struct tool t_yarn = {
+static struct tool t_yarn = {
     .name = "yarn",
     .flags = F_SUBCMD,
     .long_val = L("--cwd", "--modules-folder", "--cache-folder", "--global-folder",
@@ -157,7 +164,7 @@ static const struct tool t_yarn = {
     .default_subcmd = "install",
 };
 
-static const struct tool t_pnpm = {
+static struct tool t_pnpm = {
     .name = "pnpm",
     .flags = F_SUBCMD,
     .short_val = "CF",
@@ -170,7 +177,7 @@ static const struct tool t_pnpm = {
     .manager = BALE_PKG_NPM,
 };
 
-static const struct tool t_gem = {
+static struct tool t_gem = {
     .name = "gem",
     .flags = F_SUBCMD,
     .short_val = "vinsPgC",
@@ -204,7 +211,7 @@ static const struct alias rpm_aliases[] = {
     {"reinst", "reinstall"},  {NULL, NULL},
 };
 
-static const struct tool t_dnf = {
+static struct tool t_dnf = {
     .name = "dnf",
     .flags = F_SUBCMD,
     .short_val = "cRdex",
@@ -214,7 +221,7 @@ static const struct tool t_dnf = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_yum = {
+static struct tool t_yum = {
     .name = "yum",
     .flags = F_SUBCMD,
     .short_val = "cRdex",
@@ -224,7 +231,7 @@ static const struct tool t_yum = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_microdnf = {
+static struct tool t_microdnf = {
     .name = "microdnf",
     .flags = F_SUBCMD,
     .long_val = rpm_long_val,
@@ -233,7 +240,7 @@ static const struct tool t_microdnf = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_tdnf = {
+static struct tool t_tdnf = {
     .name = "tdnf",
     .flags = F_SUBCMD,
     .short_val = "cRdex",
@@ -243,7 +250,7 @@ static const struct tool t_tdnf = {
     .manager = BALE_PKG_RPM,
 };
 
-static const struct tool t_zypper = {
+static struct tool t_zypper = {
     .name = "zypper",
     .flags = F_SUBCMD,
     .short_val = "cRDCtrpf",
@@ -259,7 +266,7 @@ static const struct tool t_zypper = {
     .manager = BALE_PKG_ZYPPER,
 };
 
-static const struct tool t_conda = {
+static struct tool t_conda = {
     .name = "conda",
     .flags = F_SUBCMD,
     .short_val = "cnpC",
@@ -269,7 +276,7 @@ static const struct tool t_conda = {
     .manager = BALE_PKG_CONDA,
 };
 
-static const struct tool t_go = {
+static struct tool t_go = {
     .name = "go",
     .flags = F_SUBCMD | F_LONG1,
     .long_val =
@@ -283,7 +290,7 @@ static const struct tool t_go = {
     .manager = BALE_PKG_GO,
 };
 
-static const struct tool t_cargo = {
+static struct tool t_cargo = {
     .name = "cargo",
     .flags = F_SUBCMD,
     .short_val = "FjpZ",
@@ -298,7 +305,7 @@ static const struct tool t_cargo = {
     .manager = BALE_PKG_CARGO,
 };
 
-static const struct tool t_mvn = {
+static struct tool t_mvn = {
     .name = "mvn",
     .flags = F_LONG1,
     .long_val = L("-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-P",
@@ -308,7 +315,7 @@ static const struct tool t_mvn = {
     .prefix_val = "DPT",
 };
 
-static const struct tool t_gradle = {
+static struct tool t_gradle = {
     .name = "gradle",
     .short_val = "bcgpxDPIm",
     .long_val =
@@ -319,7 +326,7 @@ static const struct tool t_gradle = {
 	  "--configuration-cache-problems"),
 };
 
-static const struct tool t_bundle = {
+static struct tool t_bundle = {
     .name = "bundle",
     .flags = F_SUBCMD,
     .short_val = "jg",
@@ -330,7 +337,7 @@ static const struct tool t_bundle = {
     .default_subcmd = "install",
 };
 
-static const struct tool t_composer = {
+static struct tool t_composer = {
     .name = "composer",
     .flags = F_SUBCMD,
     .short_val = "d",
@@ -344,7 +351,7 @@ static const struct tool t_composer = {
 
 /* --- downloads ---------------------------------------------------------------------------- */
 
-static const struct tool t_curl = {
+static struct tool t_curl = {
     .name = "curl",
     .short_val = "odHXuAexTwFbcCrmKyYzQEUtPD",
     .long_val =
@@ -372,7 +379,7 @@ static const struct tool t_curl = {
 	  "--rate", "--trace-config"),
 };
 
-static const struct tool t_wget = {
+static struct tool t_wget = {
     .name = "wget",
     .short_val = "OoaPtTwUeiBlARDIXQn",
     .long_val =
@@ -394,25 +401,25 @@ static const struct tool t_wget = {
 
 /* --- files and users ---------------------------------------------------------------------- */
 
-static const struct tool t_chmod = {
+static struct tool t_chmod = {
     .name = "chmod",
     .flags = F_STRICT,
     .short_known = "Rcfv",
     .long_val = L("--reference"),
 };
 
-static const struct tool t_chown = {
+static struct tool t_chown = {
     .name = "chown",
     .short_known = "RcfvhHLP",
     .long_val = L("--from", "--reference"),
 };
 
-static const struct tool t_chgrp = {
+static struct tool t_chgrp = {
     .name = "chgrp",
     .long_val = L("--reference"),
 };
 
-static const struct tool t_useradd = {
+static struct tool t_useradd = {
     .name = "useradd",
     .short_val = "bcdefgGkKpsuRPZF",
     .long_val = L("--base-dir", "--comment", "--home-dir", "--home", "--expiredate", "--inactive",
@@ -420,7 +427,7 @@ static const struct tool t_useradd = {
 		  "--root", "--prefix", "--selinux-user", "--selinux-range"),
 };
 
-static const struct tool t_usermod = {
+static struct tool t_usermod = {
     .name = "usermod",
     .short_val = "cdefgGlpsuRPZ",
     .long_val =
@@ -430,7 +437,7 @@ static const struct tool t_usermod = {
 };
 
 /* Debian's adduser (long options) and BusyBox's (short ones) in one table. */
-static const struct tool t_adduser = {
+static struct tool t_adduser = {
     .name = "adduser",
     .short_val = "hgsGuk",
     .long_val = L("--uid", "--gid", "--home", "--shell", "--gecos", "--comment", "--ingroup",
@@ -438,60 +445,60 @@ static const struct tool t_adduser = {
 		  "--add-extra-groups-to", "--extrausers-group"),
 };
 
-static const struct tool t_groupadd = {
+static struct tool t_groupadd = {
     .name = "groupadd",
     .short_val = "gKpRP",
     .long_val = L("--gid", "--key", "--password", "--root", "--prefix", "--users"),
 };
 
-static const struct tool t_addgroup = {
+static struct tool t_addgroup = {
     .name = "addgroup",
     .short_val = "g",
     .long_val = L("--gid", "--firstgid", "--lastgid", "--conf"),
 };
 
-static const struct tool t_rm = {
+static struct tool t_rm = {
     .name = "rm",
 };
 
-static const struct tool t_cd = {
+static struct tool t_cd = {
     .name = "cd",
     .flags = F_POSIX,
 };
 
-static const struct tool t_mkdir = {
+static struct tool t_mkdir = {
     .name = "mkdir",
     .short_val = "mZ",
     .long_val = L("--mode", "--context"),
 };
 
-static const struct tool t_cp = {
+static struct tool t_cp = {
     .name = "cp",
     .short_val = "St",
     .long_val = L("--suffix", "--target-directory", "--backup", "--preserve", "--no-preserve",
 		  "--reflink", "--sparse", "--update", "--context"),
 };
 
-static const struct tool t_mv = {
+static struct tool t_mv = {
     .name = "mv",
     .short_val = "St",
     .long_val = L("--suffix", "--target-directory", "--backup", "--update", "--context"),
 };
 
-static const struct tool t_ln = {
+static struct tool t_ln = {
     .name = "ln",
     .short_val = "St",
     .long_val = L("--suffix", "--target-directory", "--backup"),
 };
 
-static const struct tool t_install = {
+static struct tool t_install = {
     .name = "install",
     .short_val = "gmoStZ",
     .long_val = L("--group", "--mode", "--owner", "--suffix", "--target-directory",
 		  "--strip-program", "--backup", "--context"),
 };
 
-static const struct tool t_tar = {
+static struct tool t_tar = {
     .name = "tar",
     .flags = F_OLDTAR,
     .short_val = "fCTXIbKLNV",
@@ -505,7 +512,7 @@ static const struct tool t_tar = {
 	  "--index-file", "--quoting-style", "--quote-chars", "--no-quote-chars", "--pax-option"),
 };
 
-static const struct tool t_git = {
+static struct tool t_git = {
     .name = "git",
     .flags = F_SUBCMD,
     .short_val = "Ccbojum",
@@ -517,7 +524,7 @@ static const struct tool t_git = {
 		  "--shallow-since", "--recurse-submodules-default", "--ref-format"),
 };
 
-static const struct tool t_find = {
+static struct tool t_find = {
     .name = "find",
     .flags = F_LONG1,
     .long_val = L("-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-type",
@@ -527,13 +534,13 @@ static const struct tool t_find = {
 		  "-printf", "-fprintf", "-fprint", "-fprint0", "-fls", "-used", "-context"),
 };
 
-static const struct tool t_set = {
+static struct tool t_set = {
     .name = "set",
     .flags = F_PLUS,
     .short_val = "o",
 };
 
-static const struct tool t_echo = {
+static struct tool t_echo = {
     .name = "echo",
     .flags = F_POSIX | F_NODASH2 | F_STRICT,
     .short_known = "neE",
@@ -541,7 +548,7 @@ static const struct tool t_echo = {
 
 /* --- shells and interpreters -------------------------------------------------------------- */
 
-static const struct tool t_sh = {
+static struct tool t_sh = {
     .name = "sh",
     .kind = K_SHELL,
     .flags = F_POSIX | F_PLUS,
@@ -549,7 +556,7 @@ static const struct tool t_sh = {
     .long_val = L("--rcfile", "--init-file"),
 };
 
-static const struct tool t_python = {
+static struct tool t_python = {
     .name = "python",
     .kind = K_PYTHON,
     .flags = F_POSIX,
@@ -558,7 +565,7 @@ static const struct tool t_python = {
     .end_opts = L("-m", "-c"),
 };
 
-static const struct tool t_su = {
+static struct tool t_su = {
     .name = "su",
     .kind = K_SU,
     .flags = F_DASH,
@@ -567,7 +574,7 @@ static const struct tool t_su = {
 		  "--session-command"),
 };
 
-static const struct tool t_eval = {
+static struct tool t_eval = {
     .name = "eval",
     .kind = K_EVAL,
     .flags = F_POSIX,
@@ -575,7 +582,7 @@ static const struct tool t_eval = {
 
 /* --- wrappers ----------------------------------------------------------------------------- */
 
-static const struct tool t_sudo = {
+static struct tool t_sudo = {
     .name = "sudo",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -584,14 +591,14 @@ static const struct tool t_sudo = {
 		  "--type", "--command-timeout", "--other-user", "--chroot"),
 };
 
-static const struct tool t_doas = {
+static struct tool t_doas = {
     .name = "doas",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
     .short_val = "uC",
 };
 
-static const struct tool t_env = {
+static struct tool t_env = {
     .name = "env",
     .kind = K_ENV,
     .flags = F_POSIX,
@@ -600,7 +607,7 @@ static const struct tool t_env = {
 		  "--ignore-signal"),
 };
 
-static const struct tool t_nice = {
+static struct tool t_nice = {
     .name = "nice",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -608,13 +615,13 @@ static const struct tool t_nice = {
     .long_val = L("--adjustment"),
 };
 
-static const struct tool t_nohup = {
+static struct tool t_nohup = {
     .name = "nohup",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
 };
 
-static const struct tool t_time = {
+static struct tool t_time = {
     .name = "time",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -622,7 +629,7 @@ static const struct tool t_time = {
     .long_val = L("--format", "--output"),
 };
 
-static const struct tool t_timeout = {
+static struct tool t_timeout = {
     .name = "timeout",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -631,7 +638,7 @@ static const struct tool t_timeout = {
     .long_val = L("--kill-after", "--signal"),
 };
 
-static const struct tool t_xargs = {
+static struct tool t_xargs = {
     .name = "xargs",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -640,26 +647,26 @@ static const struct tool t_xargs = {
 		  "--max-chars", "--process-slot-var", "--replace", "--eof"),
 };
 
-static const struct tool t_exec = {
+static struct tool t_exec = {
     .name = "exec",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
     .short_val = "a",
 };
 
-static const struct tool t_command = {
+static struct tool t_command = {
     .name = "command",
     .kind = K_COMMAND,
     .flags = F_POSIX,
 };
 
-static const struct tool t_builtin = {
+static struct tool t_builtin = {
     .name = "builtin",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
 };
 
-static const struct tool t_stdbuf = {
+static struct tool t_stdbuf = {
     .name = "stdbuf",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -667,7 +674,7 @@ static const struct tool t_stdbuf = {
     .long_val = L("--input", "--output", "--error"),
 };
 
-static const struct tool t_ionice = {
+static struct tool t_ionice = {
     .name = "ionice",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -675,14 +682,14 @@ static const struct tool t_ionice = {
     .long_val = L("--class", "--classdata", "--pid"),
 };
 
-static const struct tool t_gosu = {
+static struct tool t_gosu = {
     .name = "gosu",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
     .skip = 1,
 };
 
-static const struct tool t_chroot = {
+static struct tool t_chroot = {
     .name = "chroot",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -690,13 +697,13 @@ static const struct tool t_chroot = {
     .long_val = L("--userspec", "--groups"),
 };
 
-static const struct tool t_busybox = {
+static struct tool t_busybox = {
     .name = "busybox",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
 };
 
-static const struct tool t_fakeroot = {
+static struct tool t_fakeroot = {
     .name = "fakeroot",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -704,7 +711,7 @@ static const struct tool t_fakeroot = {
     .long_val = L("--lib", "--faked"),
 };
 
-static const struct tool t_unshare = {
+static struct tool t_unshare = {
     .name = "unshare",
     .kind = K_WRAPPER,
     .flags = F_POSIX,
@@ -712,7 +719,7 @@ static const struct tool t_unshare = {
     .long_val = L("--setuid", "--setgid", "--root", "--wd", "--map-user", "--map-group"),
 };
 
-static const struct tool t_runuser = {
+static struct tool t_runuser = {
     .name = "runuser",
     .kind = K_SU,
     .flags = F_DASH,
@@ -724,7 +731,7 @@ static const struct tool t_runuser = {
 /* Sorted by name (strcmp), so a reader finds a tool; looked up through row_slots. */
 static const struct row {
 	const char *name;
-	const struct tool *tool;
+	struct tool *tool; /* its byte sets are filled by index_tables() */
 } rows[] = {
     {"addgroup", &t_addgroup},
     {"adduser", &t_adduser},
@@ -805,10 +812,14 @@ static const struct row {
 
 /*
  * Every command looks its tool up: a hash table of the rows (built once) finds one with a
- * single comparison. The hash reads the length and three bytes, not the whole name: tool names
- * are short and differ there. Slots hold a row's index + 1, 0 is empty.
+ * single comparison. Tool names are short: a name of up to ROW_NAME_MAX bytes is packed into
+ * two words (name_key), which with its length stand for it exactly, so the hash and the
+ * comparison read a few words, not the name byte by byte. Slots hold a row's index + 1, 0 is
+ * empty.
  */
-#define ROW_SLOTS 512
+#define ROW_SLOTS_LOG2 9
+#define ROW_SLOTS      (1u << ROW_SLOTS_LOG2)
+#define ROW_NAME_MAX   16
 static uint8_t row_slots[ROW_SLOTS];
 static uint8_t row_lens[BALE_ARRAY_SIZE(rows)];
 _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_SLOTS,
@@ -816,27 +827,76 @@ _Static_assert(BALE_ARRAY_SIZE(rows) < 256 && 4 * BALE_ARRAY_SIZE(rows) <= ROW_S
 static pthread_once_t row_slots_once = PTHREAD_ONCE_INIT;
 static bool rows_indexed; /* set (release) once row_slots is built: then no pthread_once call */
 
-static size_t row_hash(const char *name, size_t n)
-{
-	uint32_t h = (uint32_t)n * 97u + (unsigned char)name[0] * 31u +
-		     (unsigned char)name[n - 1] * 7u + (unsigned char)name[n / 2];
+struct name_key {
+	uint64_t lo, hi;
+};
+static struct name_key row_keys[BALE_ARRAY_SIZE(rows)];
 
-	return (h ^ (h >> 5)) & (ROW_SLOTS - 1);
+/*
+ * The n > 0 bytes at s, read without going past them: 8 or more as their first and last eight
+ * (overlapping up to 16), 4 to 7 as their first and last four, 1 to 3 as their first, middle
+ * and last byte. Two names of the same length up to 16 bytes are equal when their keys are;
+ * longer ones need their middle compared too.
+ */
+static inline struct name_key name_key(const char *s, size_t n)
+{
+	struct name_key k = {0, 0};
+
+	if (n >= 8) {
+		memcpy(&k.lo, s, 8);
+		memcpy(&k.hi, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		k.lo = a | (uint64_t)b << 32;
+	} else {
+		k.lo = (unsigned char)s[0] | (unsigned)(unsigned char)s[n / 2] << 8 |
+		       (unsigned)(unsigned char)s[n - 1] << 16;
+	}
+	return k;
 }
 
-static void index_long_options(void);
+static size_t row_hash(struct name_key k, size_t n)
+{
+	uint64_t h = (k.lo + k.hi * 31u + n) * 0x9e3779b97f4a7c15u;
+
+	return (size_t)(h >> (64 - ROW_SLOTS_LOG2));
+}
+
+static void index_lists(void);
+
+/* Adds the bytes of `set` (NULL for none) to `bits`, a set of the 256 byte values. */
+static void add_to_set(uint64_t bits[4], const char *set)
+{
+	for (; set && *set; set++)
+		bits[(unsigned char)*set >> 6] |= (uint64_t)1 << ((unsigned char)*set & 63);
+}
 
 static void index_rows(void)
 {
 	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
-		size_t n = strlen(rows[i].name), h = row_hash(rows[i].name, n);
+		size_t n = strlen(rows[i].name), h;
 
-		while (row_slots[h])
-			h = (h + 1) & (ROW_SLOTS - 1);
-		row_slots[h] = (uint8_t)(i + 1);
+		if (n == 0 || n > ROW_NAME_MAX)
+			continue; /* cmd_tools_sorted() fails for such a row */
+		row_keys[i] = name_key(rows[i].name, n);
 		row_lens[i] = (uint8_t)n;
+		for (h = row_hash(row_keys[i], n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1))
+			;
+		row_slots[h] = (uint8_t)(i + 1);
 	}
-	index_long_options();
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
+		struct tool *t = rows[i].tool;
+
+		memset(t->val_set, 0, sizeof(t->val_set));
+		memset(t->known_set, 0, sizeof(t->known_set));
+		add_to_set(t->val_set, t->short_val);
+		add_to_set(t->known_set, t->short_val);
+		add_to_set(t->known_set, t->short_known);
+	}
+	index_lists();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
 }
 
@@ -847,21 +907,19 @@ static inline void index_tables(void)
 		pthread_once(&row_slots_once, index_rows);
 }
 
-/* The row named by the n bytes at name (not NUL-terminated there); n > 0. */
-static const struct row *find_row(const char *name, size_t n)
+/* The row named by the n bytes at name (not NUL-terminated there). */
+static inline const struct row *find_row(const char *name, size_t n)
 {
+	struct name_key k;
+
+	if (n == 0 || n > ROW_NAME_MAX)
+		return NULL;
 	index_tables();
-	for (size_t h = row_hash(name, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
+	k = name_key(name, n);
+	for (size_t h = row_hash(k, n); row_slots[h]; h = (h + 1) & (ROW_SLOTS - 1)) {
 		size_t r = row_slots[h] - 1u;
 
-		size_t j = 0;
-
-		/* Names are a few bytes: compared in place, cheaper than a memcmp call. */
-		if (row_lens[r] != n)
-			continue;
-		while (j < n && rows[r].name[j] == name[j])
-			j++;
-		if (j == n)
+		if (row_lens[r] == n && row_keys[r].lo == k.lo && row_keys[r].hi == k.hi)
 			return &rows[r];
 	}
 	return NULL;
@@ -877,40 +935,57 @@ static bool is_version_suffix(const char *s, size_t n)
 }
 
 /*
- * The tool `word` names: its file name, with versions dropped for interpreters (pip3.11 ->
- * pip, python3 -> python) and wrappers scripts named as their tool (./gradlew -> gradle).
- * Returns the table row's name (static) or `word`'s base name, and the tool when known.
- * Every command asks: the name is read in place, in one pass.
+ * The row of a name that is none as it is written: wrapper scripts named as their tool
+ * (gradlew -> gradle) and interpreters with their version (pip3.11 -> pip, python3 -> python).
  */
-static const char *tool_name(const char *word, const struct tool **tool)
+static inline const struct row *variant_row(const char *base, size_t n)
 {
-	const char *base = word, *key;
-	const struct row *r;
-	size_t n, klen, i;
+	switch (base[0]) { /* most names are none of these: one test (base[n] is a NUL) */
+	case 'g':
+		return n == 7 && memcmp(base, "gradlew", 7) == 0 ? find_row("gradle", 6) : NULL;
+	case 'b':
+		return n == 7 && memcmp(base, "bundler", 7) == 0 ? find_row("bundle", 6) : NULL;
+	case 'm':
+		return n == 4 && memcmp(base, "mvnw", 4) == 0 ? find_row("mvn", 3) : NULL;
+	case 'p':
+		if (n > 3 && n < 24 && memcmp(base, "pip", 3) == 0 &&
+		    is_version_suffix(base + 3, n - 3))
+			return find_row("pip", 3);
+		if (n > 6 && n < 24 && memcmp(base, "python", 6) == 0 &&
+		    is_version_suffix(base + 6, n - 6))
+			return find_row("python", 6);
+		return NULL;
+	default:
+		return NULL;
+	}
+}
 
-	/* The file name: after the last '/' (one pass, no calls: names are short). */
-	for (i = 0; word[i]; i++)
-		if (word[i] == '/')
-			base = word + i + 1;
-	n = (size_t)(word + i - base);
-	*tool = NULL;
-	if (n == 0 || n >= 24)
-		return base;
-	key = base;
-	klen = n;
-	if (n == 7 && memcmp(base, "gradlew", 7) == 0)
-		key = "gradle", klen = 6;
-	else if (n == 7 && memcmp(base, "bundler", 7) == 0)
-		key = "bundle", klen = 6;
-	else if (n == 4 && memcmp(base, "mvnw", 4) == 0)
-		key = "mvn", klen = 3;
-	else if (n >= 3 && memcmp(base, "pip", 3) == 0 && is_version_suffix(base + 3, n - 3))
-		klen = 3;
-	else if (n >= 6 && memcmp(base, "python", 6) == 0 && is_version_suffix(base + 6, n - 6))
-		klen = 6;
-	r = find_row(key, klen);
-	if (!r)
-		return base;
+/*
+ * The tool the `len` bytes at `word` name: its file name, normalized by variant_row(). Returns
+ * the table row's name (static) or `word`'s base name, and the tool when known. Every command
+ * asks, most of them naming a tool as it is: the whole word is looked up first (no row name
+ * holds a '/', so a word found is its own base name), and only a word not found is searched
+ * for its last '/'.
+ */
+static inline const char *tool_name(const char *word, size_t len, const struct tool **tool)
+{
+	const struct row *r = find_row(word, len);
+	const char *base = word;
+	size_t n = len;
+
+	if (!r) {
+		const char *slash = memrchr(word, '/', len);
+
+		if (slash) {
+			base = slash + 1;
+			n = (size_t)(word + len - base);
+			r = find_row(base, n);
+		}
+		if (!r && !(r = variant_row(base, n))) {
+			*tool = NULL;
+			return base;
+		}
+	}
 	*tool = r->tool;
 	return r->name;
 }
@@ -919,16 +994,8 @@ bool cmd_is_shell_name(const char *name)
 {
 	const struct tool *t;
 
-	tool_name(name, &t);
+	tool_name(name, strlen(name), &t);
 	return t == &t_sh;
-}
-
-bool cmd_tools_sorted(void)
-{
-	for (size_t i = 1; i < BALE_ARRAY_SIZE(rows); i++)
-		if (strcmp(rows[i - 1].name, rows[i].name) >= 0)
-			return false;
-	return true;
 }
 
 /* --- option parsing ----------------------------------------------------------------------- */
@@ -948,63 +1015,96 @@ static bool in_list(const char *const *list, const char *s, size_t n)
 
 /*
  * Whether a long option takes a value is asked of every long option, and the lists run to
- * 80 names (curl): one hash table holds every (list, option) pair of the tool rows, built
- * once with the rows' index. Every tool parse_options() reads is a row's (or has no list).
+ * 80 names (curl); a subcommand is looked up in its tool's aliases (31 for npm). One hash
+ * table holds every (list, name) pair of the tool rows' long_val and aliases lists, built once
+ * with the rows' index. Every tool parse_options() reads is a row's (or has no list).
  */
-#define LONG_SLOTS   2048
-#define LONG_ENTRIES 1024
-struct long_entry {
-	const char *const *list;
+#define LIST_SLOTS_LOG2 12
+#define LIST_SLOTS	(1u << LIST_SLOTS_LOG2)
+#define LIST_ENTRIES	1024
+struct list_entry {
+	const void *list; /* a long_val or an aliases array */
 	const char *name;
+	const char *to; /* aliases: the canonical subcommand */
+	struct name_key key;
 	size_t len;
 };
-static struct long_entry long_entries[LONG_ENTRIES];
-static uint16_t long_slots[LONG_SLOTS]; /* entry index + 1, 0 is empty */
-static bool long_overflow;		/* more names than LONG_ENTRIES: lists are scanned */
+static struct list_entry list_entries[LIST_ENTRIES];
+static uint16_t list_slots[LIST_SLOTS]; /* entry index + 1, 0 is empty */
+static bool list_overflow;		/* more names than LIST_ENTRIES: lists are scanned */
 
-static size_t long_hash(const char *const *list, const char *s, size_t n)
+static size_t list_hash(const void *list, struct name_key k, size_t n)
 {
-	uint32_t h = (uint32_t)((uintptr_t)list >> 3) * 2654435761u;
+	uint64_t h = (uintptr_t)list + k.lo + k.hi * 31u + n;
 
-	h += (uint32_t)n * 97u + (unsigned char)s[n - 1] * 31u + (unsigned char)s[n / 2] * 7u +
-	     (unsigned char)s[n > 2 ? 2 : 0];
-	return (h ^ (h >> 13)) & (LONG_SLOTS - 1);
+	return (size_t)((h * 0x9e3779b97f4a7c15u) >> (64 - LIST_SLOTS_LOG2));
 }
 
-static const struct long_entry *long_find(const char *const *list, const char *s, size_t n)
+/* The entry of the n > 0 bytes at s in list, or NULL. */
+static inline const struct list_entry *list_find(const void *list, const char *s, size_t n)
 {
-	for (size_t h = long_hash(list, s, n); long_slots[h]; h = (h + 1) & (LONG_SLOTS - 1)) {
-		const struct long_entry *e = &long_entries[long_slots[h] - 1u];
+	struct name_key k = name_key(s, n);
 
-		if (e->list == list && e->len == n && memcmp(e->name, s, n) == 0)
+	for (size_t h = list_hash(list, k, n); list_slots[h]; h = (h + 1) & (LIST_SLOTS - 1)) {
+		const struct list_entry *e = &list_entries[list_slots[h] - 1u];
+
+		if (e->list == list && e->len == n && e->key.lo == k.lo && e->key.hi == k.hi &&
+		    (n <= 16 || memcmp(e->name + 8, s + 8, n - 16) == 0))
 			return e;
 	}
 	return NULL;
 }
 
-static void index_long_options(void)
+/* Adds name to list's entries unless there already; false when the table is full. */
+static bool list_add(size_t *used, const void *list, const char *name, const char *to)
+{
+	size_t n = strlen(name), h;
+
+	if (n == 0 || list_find(list, name, n))
+		return true;
+	if (*used == LIST_ENTRIES)
+		return false;
+	list_entries[*used] = (struct list_entry){list, name, to, name_key(name, n), n};
+	for (h = list_hash(list, list_entries[*used].key, n); list_slots[h];
+	     h = (h + 1) & (LIST_SLOTS - 1))
+		;
+	list_slots[h] = (uint16_t)++ * used;
+	return true;
+}
+
+static void index_lists(void)
 {
 	size_t used = 0;
+	bool ok = true;
 
-	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows) && !long_overflow; i++) {
-		const char *const *list = rows[i].tool->long_val;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows) && ok; i++) {
+		const struct tool *t = rows[i].tool;
 
-		for (const char *const *o = list; o && *o; o++) {
-			size_t n = strlen(*o), h;
-
-			if (n == 0 || long_find(list, *o, n))
-				continue;
-			if (used == LONG_ENTRIES) {
-				long_overflow = true;
-				break;
-			}
-			long_entries[used] = (struct long_entry){list, *o, n};
-			for (h = long_hash(list, *o, n); long_slots[h];
-			     h = (h + 1) & (LONG_SLOTS - 1))
-				;
-			long_slots[h] = (uint16_t)++used;
-		}
+		for (const char *const *o = t->long_val; ok && o && *o; o++)
+			ok = list_add(&used, t->long_val, *o, NULL);
+		for (const struct alias *a = t->aliases; ok && a && a->from; a++)
+			ok = list_add(&used, t->aliases, a->from, a->to);
 	}
+	list_overflow = !ok;
+}
+
+/*
+ * For the unit tests: the rows are sorted (for a reader), their names fit name_key() and hold
+ * no '/' (tool_name() looks whole words up), and the list table holds every list's names.
+ */
+bool cmd_tools_sorted(void)
+{
+	index_tables();
+	if (list_overflow) /* correct, but slower: raise LIST_ENTRIES */
+		return false;
+	for (size_t i = 0; i < BALE_ARRAY_SIZE(rows); i++) {
+		size_t n = strlen(rows[i].name);
+
+		if (n == 0 || n > ROW_NAME_MAX || strchr(rows[i].name, '/') ||
+		    (i > 0 && strcmp(rows[i - 1].name, rows[i].name) >= 0))
+			return false;
+	}
+	return true;
 }
 
 /* True when the n bytes at s name one of t's long options that take a value. */
@@ -1012,21 +1112,19 @@ static bool long_takes_value(const struct tool *t, const char *s, size_t n)
 {
 	if (!t->long_val || n == 0)
 		return false;
-	index_tables();
-	if (long_overflow)
+	/* A tool with a list is a row's, found by find_row(): the tables are built. */
+	if (list_overflow)
 		return in_list(t->long_val, s, n);
-	return long_find(t->long_val, s, n) != NULL;
+	return list_find(t->long_val, s, n) != NULL;
 }
 
-static bool has_char(const char *set, char c)
-{
-	return set && c && strchr(set, c) != NULL;
-}
-
+/*
+ * Where parse_options() puts what it reads: room for cap_opts options and cap_ops operands.
+ * Every option and operand is counted, stored or not: with no room (cap 0) it only counts,
+ * and a count over the room tells the caller to make more and read again.
+ */
 struct sink {
 	bale_arena *arena;
-	bool counting;
-	bool overflow; /* filling: more than cap_opts options or cap_ops operands came */
 	bale_cmd_opt *opts;
 	size_t nopts, cap_opts;
 	const bale_cmd_word **ops;
@@ -1038,9 +1136,7 @@ struct sink {
 static inline void emit_opt(struct sink *k, const char *name, size_t nlen, const char *value,
 			    size_t word)
 {
-	if (!k->counting && k->nopts >= k->cap_opts) {
-		k->overflow = true;
-	} else if (!k->counting) {
+	if (k->nopts < k->cap_opts) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
 		if (name[nlen] == '\0') {
@@ -1076,163 +1172,200 @@ static const char short_names[2][256][3] = {{SHORT_256('-')}, {SHORT_256('+')}};
 #undef SHORT_64
 #undef SHORT_256
 
-static void emit_short(struct sink *k, char c, const char *value, size_t word, char dash)
+/* names: the row of short_names for the cluster's first byte. */
+static inline void emit_short(struct sink *k, const char (*names)[3], char c, const char *value,
+			      size_t word)
 {
-	if (!k->counting && k->nopts >= k->cap_opts) {
-		k->overflow = true;
-	} else if (!k->counting) {
+	if (k->nopts < k->cap_opts) {
 		bale_cmd_opt *o = &k->opts[k->nopts];
 
-		/* Clusters start with '-' or, for F_PLUS tools, '+'. */
-		o->name = short_names[dash == '+'][(unsigned char)c];
+		o->name = names[(unsigned char)c];
 		o->value = value;
 		o->word = word;
 	}
 	k->nopts++;
 }
 
-static void emit_operand(struct sink *k, const bale_cmd_word *w)
+static inline void emit_operand(struct sink *k, const bale_cmd_word *w)
 {
-	if (!k->counting && k->nops >= k->cap_ops)
-		k->overflow = true;
-	else if (!k->counting)
+	if (k->nops < k->cap_ops)
 		k->ops[k->nops] = w;
 	k->nops++;
 }
 
+/* Whether byte c is in a tool's set (val_set, known_set). */
+static inline bool in_set(const uint64_t set[4], char c)
+{
+	unsigned char b = (unsigned char)c;
+
+	return set[b >> 6] >> (b & 63) & 1;
+}
+
+/* F_STRICT: whether every letter of the cluster v is one the tool knows. */
 static bool strict_cluster_ok(const struct tool *t, const char *v)
 {
 	for (const char *c = v + 1; *c; c++)
-		if (!has_char(t->short_known, *c) && !has_char(t->short_val, *c))
+		if (!in_set(t->known_set, *c))
 			return false;
 	return true;
 }
 
-/*
- * Reads words[from..to) with tool `t`'s table. With `wrapper`, stops at the first operand
- * and returns its index (to when none). Otherwise fills the sink and returns `to`.
- */
-static size_t parse_options(const struct tool *t, const bale_cmd_word *w, size_t from, size_t to,
-			    struct sink *k, bool wrapper)
+/* tar's first word may be a cluster of letters without a dash: tar xzf FILE. */
+static bool oldtar_cluster(const char *v)
 {
-	static const struct tool generic = {.name = ""};
-	bool done = false, want_sub, posix;
+	if (!v[0])
+		return false;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z')))
+			return false;
+	return true;
+}
+
+/* A tool no table describes: every "-x" word an option taking no value. */
+static const struct tool generic_tool = {.name = ""};
+
+/*
+ * Reads words[from..to) with tool `t`'s table (NULL: generic_tool) into the sink. With
+ * `wrapper`, stops at the first operand and returns its index (to when none); otherwise
+ * returns `to`. Most words are operands, told by their first byte.
+ */
+static inline __attribute__((always_inline)) size_t parse_options(const struct tool *t,
+								  const bale_cmd_word *w,
+								  size_t from, size_t to,
+								  struct sink *k, bool wrapper)
+{
 	uint16_t flags;
+	bool want_sub, posix;
+	size_t i = from;
+	const char(*names)[3]; /* the short option names of a cluster's first byte */
 
 	if (!t)
-		t = &generic;
+		t = &generic_tool;
 	flags = t->flags;
 	want_sub = (flags & F_SUBCMD) && !wrapper;
 	posix = (flags & F_POSIX) || wrapper;
-	if (k)
-		k->sub = BALE_CMD_NONE;
-	for (size_t i = from; i < to; i++) {
-		const char *v = w[i].value;
-		bool dash = false, plus = false, operand;
+	k->sub = BALE_CMD_NONE;
+	if ((flags & F_OLDTAR) && i < to && oldtar_cluster(w[i].value)) {
+		/* tar xzf FILE: the letters' values come in the next words */
+		for (const char *c = w[from].value; *c; c++) {
+			const char *value = NULL;
 
-		if (done) {
-			if (k)
-				emit_operand(k, &w[i]);
-			continue;
+			if (in_set(t->val_set, *c) && i + 1 < to)
+				value = w[++i].value;
+			emit_short(k, short_names[0], *c, value, from);
 		}
-		/*
-		 * Most words are operands, told by their first byte: only one starting with '-'
-		 * or '+' (or tar's first word) is read further.
-		 */
-		operand = v[0] != '-' && v[0] != '+' && !((flags & F_OLDTAR) && i == from);
-		if (!operand) {
-			dash = v[0] == '-' && v[1] != '\0';
-			plus = (flags & F_PLUS) && v[0] == '+' && v[1] != '\0';
+		i++;
+	}
+	for (; i < to; i++) {
+		const char *v = w[i].value;
+
+		if ((v[0] == '-' || (v[0] == '+' && (flags & F_PLUS))) && v[1] != '\0') {
 			if (v[0] == '-' && v[1] == '-' && v[2] == '\0' && !(flags & F_NODASH2)) {
-				done = true;
 				if (wrapper)
 					return i + 1 < to ? i + 1 : to;
-				continue;
+				i++;
+				break;
 			}
-			if ((flags & F_DASH) && strcmp(v, "-") == 0) {
-				if (k)
-					emit_opt(k, v, 1, NULL, i);
-				continue;
-			}
-			if ((flags & F_OLDTAR) && i == from && !dash && v[0] &&
-			    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
-				strlen(v)) {
-				/* tar xzf FILE: the letters' values come in the next words */
-				for (const char *c = v; *c; c++) {
-					const char *value = NULL;
+			if (v[0] == '-' && (flags & F_STRICT) && !strict_cluster_ok(t, v))
+				goto operand;
+			if (v[0] == '-' && (v[1] == '-' || (flags & F_LONG1))) {
+				const char *value = NULL, *eq;
+				size_t nlen = w[i].len, at = i;
 
-					if (has_char(t->short_val, *c) && i + 1 < to)
+				if ((flags & F_LONG1) && v[1] != '-' && t->prefix_val &&
+				    strchr(t->prefix_val, v[1]) && v[2] &&
+				    !long_takes_value(t, v, strlen(v))) {
+					/* mvn -Dkey=value, -Pprofile, -T4 */
+					value = v + 2;
+					nlen = 2;
+				} else if (long_takes_value(t, v, nlen)) {
+					/* the whole word names one (no name holds a '='): no '=' to
+					 * find */
+					if (i + 1 < to)
 						value = w[++i].value;
-					if (k)
-						emit_short(k, *c, value, from, '-');
+				} else if (*(eq = strchrnul(v, '=')) != '\0') {
+					value = eq + 1; /* --name=value */
+					nlen = (size_t)(eq - v);
+				} else if ((size_t)(eq - v) != nlen) {
+					/* a NUL inside the word ends its name */
+					nlen = (size_t)(eq - v);
+					if (long_takes_value(t, v, nlen) && i + 1 < to)
+						value = w[++i].value;
+				}
+				emit_opt(k, v, nlen, value, at);
+				if (t->end_opts && in_list(t->end_opts, v, nlen)) {
+					i++;
+					break;
 				}
 				continue;
 			}
-			operand = !dash && !plus;
-			if (dash && (flags & F_STRICT) && !strict_cluster_ok(t, v))
-				operand = true;
-		}
-		if (operand) {
-			if (want_sub && k && k->sub == BALE_CMD_NONE) {
-				k->sub = i;
-				continue;
+			/* A cluster: -abc, -ovalue, -o value; +o for F_PLUS. */
+			names = short_names[v[0] == '+'];
+			for (size_t j = 1; v[j]; j++) {
+				char c = v[j];
+
+				if (in_set(t->val_set, c)) {
+					const char *value = NULL;
+					char name[3] = {v[0], c, '\0'};
+					size_t at = i;
+
+					if (v[j + 1])
+						value = v + j + 1;
+					else if (i + 1 < to)
+						value = w[++i].value;
+					emit_short(k, names, c, value, at);
+					if (t->end_opts && in_list(t->end_opts, name, 2)) {
+						i++;
+						goto rest;
+					}
+					break;
+				}
+				emit_short(k, names, c, NULL, i);
 			}
-			if (posix) {
-				if (wrapper)
-					return i;
-				done = true;
-			}
-			if (k)
-				emit_operand(k, &w[i]);
 			continue;
 		}
-		if (dash && (v[1] == '-' || (flags & F_LONG1))) {
-			/* One pass finds the '=' and, without one, the end: the name's length. */
-			const char *end = strchrnul(v, '='), *eq = *end ? end : NULL;
-			size_t nlen = (size_t)(end - v), at = i;
-			const char *value = NULL;
-
-			if ((flags & F_LONG1) && v[1] != '-' && has_char(t->prefix_val, v[1]) &&
-			    v[2] && !long_takes_value(t, v, strlen(v))) {
-				/* mvn -Dkey=value, -Pprofile, -T4 */
-				value = v + 2;
-				nlen = 2;
-			} else if (eq) {
-				value = eq + 1;
-			} else if (long_takes_value(t, v, nlen)) {
-				if (i + 1 < to)
-					value = w[++i].value;
-			}
-			if (k)
-				emit_opt(k, v, nlen, value, at);
-			if (t->end_opts && in_list(t->end_opts, v, nlen))
-				done = true;
+		if (v[0] == '-' && v[1] == '\0' && (flags & F_DASH)) {
+			emit_opt(k, v, 1, NULL, i); /* su - */
 			continue;
 		}
-		/* A cluster: -abc, -ovalue, -o value; +o for F_PLUS. */
-		for (size_t j = 1; v[j]; j++) {
-			char c = v[j];
-
-			if (has_char(t->short_val, c)) {
-				const char *value = NULL;
-				char name[3] = {v[0], c, '\0'};
-				size_t at = i;
-
-				if (v[j + 1])
-					value = v + j + 1;
-				else if (i + 1 < to)
-					value = w[++i].value;
-				if (k)
-					emit_short(k, c, value, at, v[0]);
-				if (t->end_opts && in_list(t->end_opts, name, 2))
-					done = true;
-				break;
-			}
-			if (k)
-				emit_short(k, c, NULL, i, v[0]);
+	operand:
+		if (want_sub && k->sub == BALE_CMD_NONE) {
+			k->sub = i;
+			continue;
 		}
+		if (posix) {
+			if (wrapper)
+				return i;
+			break;
+		}
+		/* A run of operands (apt-get install a b c), up to a word that may be an option. */
+		emit_operand(k, &w[i]);
+		while (i + 1 < to && w[i + 1].value[0] != '-' &&
+		       !(w[i + 1].value[0] == '+' && (flags & F_PLUS)))
+			emit_operand(k, &w[++i]);
 	}
+rest:
+	/* After "--", an end option or (POSIX) the first operand: operands only. */
+	for (; i < to; i++)
+		emit_operand(k, &w[i]);
 	return to;
+}
+
+/*
+ * parse_options() compiled for each of its two uses, `wrapper` a constant in each: reading a
+ * command's words (every command with an option), and skipping a wrapper's own options.
+ */
+static __attribute__((noinline)) void read_options(const struct tool *t, const bale_cmd_word *w,
+						   size_t from, size_t to, struct sink *k)
+{
+	parse_options(t, w, from, to, k, false);
+}
+
+static __attribute__((noinline)) size_t skip_wrapper_options(const struct tool *t,
+							     const bale_cmd_word *w, size_t from,
+							     size_t to, struct sink *k)
+{
+	return parse_options(t, w, from, to, k, true);
 }
 
 /* --- packages ----------------------------------------------------------------------------- */
@@ -1291,9 +1424,8 @@ static void split_at_ops(bale_pkg *p, const char *spec, const char *set)
 
 static const char *const vcs_schemes[] = {"git+", "hg+", "svn+", "bzr+", "git://", NULL};
 
-static void parse_pip(bale_pkg *p, const char *spec)
+static void parse_pip(bale_pkg *p, const char *spec, size_t n)
 {
-	size_t n = strlen(spec);
 	bool vcs = false;
 
 	for (const char *const *s = vcs_schemes; *s; s++)
@@ -1359,9 +1491,8 @@ static void parse_pip(bale_pkg *p, const char *spec)
 	}
 }
 
-static void parse_npm(bale_pkg *p, const char *spec)
+static void parse_npm(bale_pkg *p, const char *spec, size_t n)
 {
-	size_t n = strlen(spec);
 	/* git URLs and npm's hosted-git shorthands (github:user/repo#v1.0): '#ref' pins them */
 	static const char *const git[] = {"git://",  "git+ssh://", "git+http://", "git+https://",
 					  "github:", "gitlab:",	   "bitbucket:",  "gist:",
@@ -1420,9 +1551,8 @@ static void parse_npm(bale_pkg *p, const char *spec)
 }
 
 /* dnf/yum: name-version[-release][.arch]; the version part starts with a digit. */
-static void parse_rpm(bale_pkg *p, const char *spec)
+static void parse_rpm(bale_pkg *p, const char *spec, size_t n)
 {
-	size_t n = strlen(spec);
 	bool any_digit = false, all_ok = true;
 	const char *dash = strchr(spec, '-');
 
@@ -1465,14 +1595,12 @@ static void parse_rpm(bale_pkg *p, const char *spec)
 	}
 }
 
-void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
+/* bale_pkg_parse() of the n bytes of spec (NUL-terminated there). */
+static void pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec, size_t n)
 {
-	size_t n;
+	const char *sep;
 
 	memset(out, 0, sizeof(*out));
-	if (!spec)
-		spec = "";
-	n = strlen(spec);
 	out->spec = spec;
 	out->name = spec;
 	out->name_len = n;
@@ -1481,17 +1609,9 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 		if (is_local_path(spec) || ends_with(spec, n, ".deb")) {
 			out->source = BALE_PKG_FILE;
 			out->pinned = true;
-		} else if (strchr(spec, '=')) {
-			const char *eq = strchr(spec, '=');
-
-			out->name_len = (size_t)(eq - spec);
-			set_version(out, "=", eq + 1);
-			out->pinned = true;
-		} else if (strchr(spec, '/')) {
-			const char *sl = strchr(spec, '/');
-
-			out->name_len = (size_t)(sl - spec);
-			set_version(out, "/", sl + 1);
+		} else if ((sep = strchr(spec, '=')) != NULL || (sep = strchr(spec, '/')) != NULL) {
+			out->name_len = (size_t)(sep - spec);
+			set_version(out, *sep == '=' ? "=" : "/", sep + 1);
 			out->pinned = true;
 		}
 		break;
@@ -1502,13 +1622,15 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 			break;
 		}
 		split_at_ops(out, spec, "=~<>");
-		out->pinned = strchr(spec, '=') || strchr(spec, '~');
+		/* no operator byte at all (most packages): nothing to look for */
+		out->pinned =
+		    spec[out->name_len] != '\0' && (strchr(spec, '=') || strchr(spec, '~'));
 		break;
 	case BALE_PKG_PIP:
-		parse_pip(out, spec);
+		parse_pip(out, spec, n);
 		break;
 	case BALE_PKG_NPM:
-		parse_npm(out, spec);
+		parse_npm(out, spec, n);
 		break;
 	case BALE_PKG_GEM: {
 		const char *colon = strchr(spec, ':');
@@ -1524,7 +1646,7 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 		break;
 	}
 	case BALE_PKG_RPM:
-		parse_rpm(out, spec);
+		parse_rpm(out, spec, n);
 		break;
 	case BALE_PKG_ZYPPER:
 		if (ends_with(spec, n, ".rpm")) {
@@ -1591,25 +1713,41 @@ void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
 	}
 }
 
+void bale_pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec)
+{
+	if (!spec)
+		spec = "";
+	pkg_parse(out, manager, spec, strlen(spec));
+}
+
 /* --- analysis ----------------------------------------------------------------------------- */
 
-static const char *canonical_subcmd(const struct tool *t, const char *sub)
+/* The canonical name of the subcommand `sub` (n bytes) of tool t. */
+static const char *canonical_subcmd(const struct tool *t, const char *sub, size_t n)
 {
-	if (t && t->aliases)
-		for (const struct alias *a = t->aliases; a->from; a++)
-			if (a->from[0] == sub[0] && a->from[1] == sub[1] &&
-			    strcmp(a->from, sub) == 0)
-				return a->to;
+	const struct list_entry *e;
+
+	if (!t || !t->aliases || n == 0)
+		return sub;
+	if (!list_overflow)
+		return (e = list_find(t->aliases, sub, n)) != NULL ? e->to : sub;
+	for (const struct alias *a = t->aliases; a->from; a++)
+		if (strcmp(a->from, sub) == 0)
+			return a->to;
 	return sub;
 }
 
 /*
  * True when option name `o` is `name`. Rules ask for options by name on every command: names
- * share their dashes, so the second byte settles most before a call.
+ * share their dashes ("-x", "--name"), so the bytes up to the first letter after them settle
+ * most before a call.
  */
 static inline bool opt_is(const char *o, const char *name)
 {
-	return o[0] == name[0] && (o[0] == '\0' || (o[1] == name[1] && strcmp(o, name) == 0));
+	return o[0] == name[0] &&
+	       (o[0] == '\0' ||
+		(o[1] == name[1] &&
+		 (o[1] == '\0' || (o[2] == name[2] && (o[2] == '\0' || strcmp(o, name) == 0)))));
 }
 
 static const bale_cmd_opt *find_opt(const bale_cmd *cmd, const char *name)
@@ -1634,6 +1772,7 @@ static bool assignment_like(const char *v)
 static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, size_t n,
 		     const char **name_override)
 {
+	struct sink counted = {0}; /* a wrapper's own options are only skipped */
 	size_t j;
 
 	*name_override = NULL;
@@ -1644,12 +1783,12 @@ static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, siz
 			for (size_t k = i + 1; k < n && w[k].value[0] == '-'; k++)
 				if (strchr(w[k].value, 'v') || strchr(w[k].value, 'V'))
 					return BALE_CMD_NONE;
-		j = parse_options(t, w, i + 1, n, NULL, true);
+		j = skip_wrapper_options(t, w, i + 1, n, &counted);
 		for (unsigned s = 0; s < t->skip && j < n; s++)
 			j++;
 		return j < n ? j : BALE_CMD_NONE;
 	case K_ENV:
-		j = parse_options(t, w, i + 1, n, NULL, true);
+		j = skip_wrapper_options(t, w, i + 1, n, &counted);
 		while (j < n && assignment_like(w[j].value))
 			j++;
 		return j < n ? j : BALE_CMD_NONE;
@@ -1669,7 +1808,7 @@ static size_t unwrap(const struct tool *t, const bale_cmd_word *w, size_t i, siz
 			}
 			if (v[0] != '-' || strcmp(v, "-c") == 0)
 				return BALE_CMD_NONE;
-			if (has_char("WX", v[1]) && v[2] == '\0')
+			if ((v[1] == 'W' || v[1] == 'X') && v[2] == '\0')
 				j++;
 		}
 		return BALE_CMD_NONE;
@@ -1731,8 +1870,14 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 		   strcmp(ops[0]->value, "install") == 0) {
 		from = 1;
 		module = true;
-	} else if (!in_list(t->pkg_subcmds, sub, strlen(sub))) {
-		return 0;
+	} else {
+		/* sub is a C string: a first byte, then a strcmp, settle each of the few names */
+		const char *const *o = t->pkg_subcmds;
+
+		while (*o && !((*o)[0] == sub[0] && strcmp(*o, sub) == 0))
+			o++;
+		if (!*o)
+			return 0;
 	}
 	if (nops <= from)
 		return 0;
@@ -1743,13 +1888,13 @@ static int fill_packages(bale_arena *arena, bale_cmd *cmd, const struct tool *t)
 	} else if (t->manager == BALE_PKG_CARGO) {
 		version_opt = find_opt(cmd, "--version");
 	}
-	pkgs = bale_arena_calloc(arena, nops - from, sizeof(*pkgs));
+	pkgs = bale_arena_alloc(arena, (nops - from) * sizeof(*pkgs)); /* pkg_parse() clears each */
 	if (!pkgs)
 		return BALE_ENOMEM;
 	for (size_t i = from; i < nops; i++) {
 		bale_pkg *p = &pkgs[i - from];
 
-		bale_pkg_parse(p, (bale_pkg_manager)t->manager, ops[i]->value);
+		pkg_parse(p, (bale_pkg_manager)t->manager, ops[i]->value, ops[i]->len);
 		p->word = ops[i];
 		if (module) {
 			/* dnf module install name:stream[/profile] */
@@ -1814,6 +1959,74 @@ static void read_operands(bale_arena *arena, const struct tool *t, const bale_cm
 		k->ops[i] = &w[from + i];
 }
 
+/*
+ * The script a command of a SCRIPT_KINDS tool runs, into nested: sh -c's operand (or its
+ * standard input), su -c's value, eval's operands joined. Fails only with BALE_ENOMEM.
+ */
+static int own_script(bale_arena *arena, const bale_cmd *cmd, const struct tool *t,
+		      struct cmd_nested *nested)
+{
+	const bale_cmd_word *w = cmd->words;
+
+	if (t->kind == K_SHELL) {
+		bool dash_c = false, dash_s = false;
+
+		for (size_t o = 0; o < cmd->nopts; o++) {
+			if (strcmp(cmd->opts[o].name, "-c") == 0)
+				dash_c = true;
+			else if (strcmp(cmd->opts[o].name, "-s") == 0)
+				dash_s = true;
+		}
+		if (dash_c && cmd->noperands > 0) {
+			const bale_cmd_word *sw = cmd->operands[0];
+
+			if (!(sw->flags & BALE_WORD_SUBST)) {
+				nested->text = sw->value;
+				nested->len = sw->len;
+				nested->line = sw->line;
+				nested->col = sw->col;
+			}
+		} else if (!dash_c && (cmd->noperands == 0 || dash_s)) {
+			nested->stdin_script = true;
+		}
+	} else if (t->kind == K_SU) {
+		const bale_cmd_opt *c = find_opt(cmd, "-c");
+
+		if (!c)
+			c = find_opt(cmd, "--command");
+		if (c && c->value && !(w[c->word].flags & BALE_WORD_SUBST)) {
+			nested->text = c->value;
+			nested->len = strlen(c->value);
+			nested->line = w[c->word].line;
+			nested->col = w[c->word].col;
+		}
+	} else if (t->kind == K_EVAL && cmd->noperands > 0) {
+		size_t len = 0, at = 0;
+		char *text;
+		bool subst = false;
+
+		for (size_t o = 0; o < cmd->noperands; o++) {
+			len += cmd->operands[o]->len + 1;
+			subst |= (cmd->operands[o]->flags & BALE_WORD_SUBST) != 0;
+		}
+		if (!subst) {
+			text = bale_arena_alloc(arena, len);
+			if (!text)
+				return BALE_ENOMEM;
+			for (size_t o = 0; o < cmd->noperands; o++) {
+				memcpy(text + at, cmd->operands[o]->value, cmd->operands[o]->len);
+				at += cmd->operands[o]->len;
+				text[at++] = o + 1 < cmd->noperands ? ' ' : '\0';
+			}
+			nested->text = text;
+			nested->len = len - 1;
+			nested->line = cmd->operands[0]->line;
+			nested->col = cmd->operands[0]->col;
+		}
+	}
+	return 0;
+}
+
 int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 {
 	const bale_cmd_word *w = cmd->words;
@@ -1823,23 +2036,27 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	struct sink k = {0};
 
 	memset(nested, 0, sizeof(*nested));
-	/* Every field of the reading, set (the parser does not zero the command). */
-	cmd->name = "";
-	cmd->arg0 = 0;
+	/*
+	 * Every field of the reading is set (the parser does not zero the command): these here,
+	 * the others below once known. After a failure the parse gives no command back.
+	 */
 	cmd->wrappers = NULL;
 	cmd->nwrappers = 0;
 	cmd->subcommand = NULL;
 	cmd->subcommand_word = BALE_CMD_NONE;
-	cmd->opts = NULL;
-	cmd->nopts = 0;
-	cmd->operands = NULL;
-	cmd->noperands = 0;
 	cmd->pkgs = NULL;
 	cmd->npkgs = 0;
-	cmd->known_tool = false;
-	if (n == 0)
+	if (n == 0) {
+		cmd->name = "";
+		cmd->arg0 = 0;
+		cmd->opts = NULL;
+		cmd->nopts = 0;
+		cmd->operands = NULL;
+		cmd->noperands = 0;
+		cmd->known_tool = false;
 		return 0;
-	name = tool_name(w[0].value, &t);
+	}
+	name = tool_name(w[0].value, w[0].len, &t);
 	while (t && ((1u << t->kind) & UNWRAP_KINDS) && nwrappers < BALE_ARRAY_SIZE(wrappers)) {
 		const char *override;
 		size_t next = unwrap(t, w, i, n, &override);
@@ -1848,7 +2065,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 			break;
 		wrappers[nwrappers++] = i;
 		i = next;
-		name = tool_name(w[i].value, &t);
+		name = tool_name(w[i].value, w[i].len, &t);
 		if (override) {
 			name = override;
 			t = &t_pip;
@@ -1875,40 +2092,38 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 			return k.err;
 	} else { /* some words, so cap_ops > 0 */
 		/*
-		 * Fill the arrays in the arena at once: operands, at most one per word, then
-		 * options (the last allocation, trimmed after), up to OPTS_IN_PLACE of them. A
-		 * command with more is read again: counted, then filled.
+		 * Fill the arrays in the arena at once, in one block: operands, at most one per
+		 * word, then options (the block's end, trimmed after), up to OPTS_IN_PLACE of
+		 * them. A command with more has them counted all the same: it is read again into
+		 * an array of that size.
 		 */
+		size_t ops_size = k.cap_ops * sizeof(*k.ops);
+
+		_Static_assert(sizeof(*k.ops) % _Alignof(bale_cmd_opt) == 0,
+			       "options placed after the operands are aligned");
 		k.cap_opts = OPTS_IN_PLACE;
-		if (!(k.ops = bale_arena_alloc(arena, k.cap_ops * sizeof(*k.ops))) ||
-		    !(k.opts = bale_arena_alloc(arena, k.cap_opts * sizeof(*k.opts))))
+		if (!(k.ops = bale_arena_alloc(arena, ops_size + k.cap_opts * sizeof(*k.opts))))
 			return BALE_ENOMEM;
-		parse_options(t, w, i + 1, n, &k, false);
+		k.opts = (bale_cmd_opt *)((char *)k.ops + ops_size);
+		read_options(t, w, i + 1, n, &k);
 		if (k.err)
 			return k.err;
-		if (!k.overflow) {
-			cmd_shrink(arena, k.opts, k.cap_opts * sizeof(*k.opts),
-				   k.nopts * sizeof(*k.opts));
-			if (!k.nopts)
-				k.opts = NULL;
-			if (!k.nops)
-				k.ops = NULL;
+		if (k.nopts <= k.cap_opts) {
+			cmd_shrink(arena, k.ops, ops_size + k.cap_opts * sizeof(*k.opts),
+				   ops_size + k.nopts * sizeof(*k.opts));
 		} else {
-			k = (struct sink){.arena = arena, .counting = true};
-			parse_options(t, w, i + 1, n, &k, false);
-			if (k.nopts &&
-			    !(k.opts = bale_arena_calloc(arena, k.nopts, sizeof(*k.opts))))
+			if (!(k.opts = bale_arena_alloc(arena, k.nopts * sizeof(*k.opts))))
 				return BALE_ENOMEM;
-			if (k.nops && !(k.ops = bale_arena_calloc(arena, k.nops, sizeof(*k.ops))))
-				return BALE_ENOMEM;
-			k.counting = false;
 			k.cap_opts = k.nopts;
-			k.cap_ops = k.nops;
 			k.nopts = k.nops = 0;
-			parse_options(t, w, i + 1, n, &k, false);
+			read_options(t, w, i + 1, n, &k);
 			if (k.err)
 				return k.err;
 		}
+		if (!k.nopts)
+			k.opts = NULL;
+		if (!k.nops)
+			k.ops = NULL;
 	}
 	cmd->opts = k.opts;
 	cmd->nopts = k.nopts;
@@ -1916,70 +2131,16 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested)
 	cmd->noperands = k.nops;
 	if (k.sub != BALE_CMD_NONE) {
 		cmd->subcommand_word = k.sub;
-		cmd->subcommand = canonical_subcmd(t, w[k.sub].value);
+		cmd->subcommand = canonical_subcmd(t, w[k.sub].value, w[k.sub].len);
 	} else if (t && t->default_subcmd) {
 		cmd->subcommand = t->default_subcmd;
 	}
 	if (fill_packages(arena, cmd, t) != 0)
 		return BALE_ENOMEM;
 
-	/* A script of its own. */
-	if (t && t->kind == K_SHELL) {
-		bool dash_c = false, dash_s = false;
-
-		for (size_t o = 0; o < cmd->nopts; o++) {
-			if (strcmp(cmd->opts[o].name, "-c") == 0)
-				dash_c = true;
-			else if (strcmp(cmd->opts[o].name, "-s") == 0)
-				dash_s = true;
-		}
-		if (dash_c && cmd->noperands > 0) {
-			const bale_cmd_word *sw = cmd->operands[0];
-
-			if (!(sw->flags & BALE_WORD_SUBST)) {
-				nested->text = sw->value;
-				nested->len = sw->len;
-				nested->line = sw->line;
-				nested->col = sw->col;
-			}
-		} else if (!dash_c && (cmd->noperands == 0 || dash_s)) {
-			nested->stdin_script = true;
-		}
-	} else if (t && t->kind == K_SU) {
-		const bale_cmd_opt *c = find_opt(cmd, "-c");
-
-		if (!c)
-			c = find_opt(cmd, "--command");
-		if (c && c->value && !(w[c->word].flags & BALE_WORD_SUBST)) {
-			nested->text = c->value;
-			nested->len = strlen(c->value);
-			nested->line = w[c->word].line;
-			nested->col = w[c->word].col;
-		}
-	} else if (t && t->kind == K_EVAL && cmd->noperands > 0) {
-		size_t len = 0, at = 0;
-		char *text;
-		bool subst = false;
-
-		for (size_t o = 0; o < cmd->noperands; o++) {
-			len += cmd->operands[o]->len + 1;
-			subst |= (cmd->operands[o]->flags & BALE_WORD_SUBST) != 0;
-		}
-		if (!subst) {
-			text = bale_arena_alloc(arena, len);
-			if (!text)
-				return BALE_ENOMEM;
-			for (size_t o = 0; o < cmd->noperands; o++) {
-				memcpy(text + at, cmd->operands[o]->value, cmd->operands[o]->len);
-				at += cmd->operands[o]->len;
-				text[at++] = o + 1 < cmd->noperands ? ' ' : '\0';
-			}
-			nested->text = text;
-			nested->len = len - 1;
-			nested->line = cmd->operands[0]->line;
-			nested->col = cmd->operands[0]->col;
-		}
-	}
+	/* A script of its own (most tools run none: one test). */
+	if (t && ((1u << t->kind) & SCRIPT_KINDS) && own_script(arena, cmd, t, nested) != 0)
+		return BALE_ENOMEM;
 	if (nested->text)
 		place_script(nested, w, n);
 	return 0;
@@ -2037,7 +2198,7 @@ const char *bale_cmd_flag_value(const bale_cmd *cmd, ...)
 	const char *name;
 	const bale_cmd_opt *last = NULL;
 
-	if (!cmd)
+	if (!cmd || cmd->nopts == 0) /* most commands: no names to walk */
 		return NULL;
 	va_start(ap, cmd);
 	while ((name = va_arg(ap, const char *)) != NULL) {
@@ -2081,7 +2242,9 @@ bool bale_cmd_has_wrapper(const bale_cmd *cmd, const char *name)
 	for (size_t i = 0; i < cmd->nwrappers; i++) {
 		const struct tool *t;
 
-		if (strcmp(tool_name(cmd->words[cmd->wrappers[i]].value, &t), name) == 0)
+		const bale_cmd_word *wr = &cmd->words[cmd->wrappers[i]];
+
+		if (strcmp(tool_name(wr->value, wr->len, &t), name) == 0)
 			return true;
 	}
 	return false;
@@ -2106,7 +2269,7 @@ const char *bale_cmd_assignment(const bale_cmd *cmd, const char *name)
 		       end = i + 1 < cmd->nwrappers ? cmd->wrappers[i + 1] : cmd->arg0;
 		const struct tool *t;
 
-		tool_name(cmd->words[at].value, &t);
+		tool_name(cmd->words[at].value, cmd->words[at].len, &t);
 		if (t != &t_env)
 			continue;
 		for (size_t k = at + 1; k < end; k++) {
