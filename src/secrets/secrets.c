@@ -748,7 +748,20 @@ static void attach_name(const char *text, size_t i, bale_secret_match *out)
 static const bool anchor_byte[256] = {
     ['-'] = true, ['='] = true, [':'] = true, ['_'] = true, ['A'] = true};
 
-/* The first anchor in text[i, len), or len. */
+/* next_anchor() with no SIMD: four bytes a step, one test of the four. */
+static size_t next_anchor_bytes(const char *text, size_t len, size_t i)
+{
+	for (; i + 4 <= len; i += 4)
+		if (anchor_byte[(unsigned char)text[i]] | anchor_byte[(unsigned char)text[i + 1]] |
+		    anchor_byte[(unsigned char)text[i + 2]] |
+		    anchor_byte[(unsigned char)text[i + 3]])
+			break;
+	while (i < len && !anchor_byte[(unsigned char)text[i]])
+		i++;
+	return i;
+}
+
+/* The first anchor in text[i, len), or len: 16 bytes a step where SSE2 is compiled in. */
 static size_t next_anchor(const char *text, size_t len, size_t i)
 {
 #if defined(__SSE2__)
@@ -767,19 +780,35 @@ static size_t next_anchor(const char *text, size_t len, size_t i)
 	}
 #undef ANCHORS
 #endif
-	/* Four bytes a step, with no SIMD: one test of the four. */
-	for (; i + 4 <= len; i += 4)
-		if (anchor_byte[(unsigned char)text[i]] | anchor_byte[(unsigned char)text[i + 1]] |
-		    anchor_byte[(unsigned char)text[i + 2]] |
-		    anchor_byte[(unsigned char)text[i + 3]])
-			break;
-	while (i < len && !anchor_byte[(unsigned char)text[i]])
-		i++;
-	return i;
+	return next_anchor_bytes(text, len, i);
 }
 
 /* How many bytes the candidate filters read past their last position: the 'B' of "-----B". */
 #define CANDIDATE_PAST 5
+
+/* Whether p[0] (with p[1, 5] readable) may be a trigger. */
+static bool is_candidate(const char *p)
+{
+	switch (p[0]) {
+	case '=':
+	case ':':
+		return true;
+	case '-':
+		return p[4] == '-' && p[5] == 'B';
+	default:
+		return first_group[(unsigned char)p[0]] & second_of[(unsigned char)p[1]];
+	}
+}
+
+/* candidates16() with no SIMD. */
+static unsigned candidates_bytes(const char *p)
+{
+	unsigned mask = 0;
+
+	for (unsigned k = 0; k < 16; k++)
+		mask |= (unsigned)is_candidate(p + k) << k;
+	return mask;
+}
 
 #if defined(__SSE2__)
 /* A bit per position of p[0, 16) that may be a trigger; p[0, 16 + CANDIDATE_PAST) is readable. */
@@ -799,28 +828,7 @@ static inline __attribute__((always_inline)) unsigned candidates16(const char *p
 	return (unsigned)_mm_movemask_epi8(OR(OR(upper, lower), OR(key, marks)));
 }
 #else
-/* Whether p[0] (with p[1, 5] readable) may be a trigger. */
-static bool is_candidate(const char *p)
-{
-	switch (p[0]) {
-	case '=':
-	case ':':
-		return true;
-	case '-':
-		return p[4] == '-' && p[5] == 'B';
-	default:
-		return first_group[(unsigned char)p[0]] & second_of[(unsigned char)p[1]];
-	}
-}
-
-static unsigned candidates16(const char *p)
-{
-	unsigned mask = 0;
-
-	for (unsigned k = 0; k < 16; k++)
-		mask |= (unsigned)is_candidate(p + k) << k;
-	return mask;
-}
+#define candidates16 candidates_bytes
 #endif
 #undef LOAD
 #undef EQ
@@ -995,13 +1003,35 @@ static __attribute__((noinline)) bool scan16(const char *text, size_t len, size_
 	return scan(text, len, from, out, 16, next_anchor, candidates16);
 }
 
-bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
+/* The scan of a processor with no SIMD, kept in every build so that tests can compare it. */
+static __attribute__((noinline)) bool scan_bytes(const char *text, size_t len, size_t from,
+						 bale_secret_match *out)
 {
+	return scan(text, len, from, out, 16, next_anchor_bytes, candidates_bytes);
+}
+
+bool bale_secret_find_with(bale_secret_scan how, const char *text, size_t len, size_t from,
+			   bale_secret_match *out)
+{
+	switch (how) {
+	case BALE_SECRET_SCAN_BYTES:
+		return scan_bytes(text, len, from, out);
+	case BALE_SECRET_SCAN_16:
+		return scan16(text, len, from, out);
+	case BALE_SECRET_SCAN_BEST:
+	case BALE_SECRET_SCAN_AVX2:
+		break;
+	}
 #ifdef HAVE_SCAN_AVX2
 	if (__builtin_cpu_supports("avx2"))
 		return scan_avx2(text, len, from, out);
 #endif
 	return scan16(text, len, from, out);
+}
+
+bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_match *out)
+{
+	return bale_secret_find_with(BALE_SECRET_SCAN_BEST, text, len, from, out);
 }
 
 /* --- files -------------------------------------------------------------------------------- */

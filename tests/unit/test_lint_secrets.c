@@ -19,12 +19,39 @@
 #include "secrets/secrets.h"
 #include "util/util.h"
 
+/* The scans bale_secret_find() chooses from by processor; each test below runs all of them. */
+static const bale_secret_scan scans[] = {BALE_SECRET_SCAN_AVX2, BALE_SECRET_SCAN_16,
+					 BALE_SECRET_SCAN_BYTES};
+static const char *const scan_names[] = {"AVX2", "16-byte", "byte"};
+
+/* bale_secret_find(), after checking that every scan finds the same in text[from, len). */
+static bool find_in(const char *text, size_t len, size_t from, bale_secret_match *m)
+{
+	bool found = bale_secret_find(text, len, from, m);
+
+	for (size_t k = 0; k < sizeof(scans) / sizeof(scans[0]); k++) {
+		bale_secret_match o;
+		bool f = bale_secret_find_with(scans[k], text, len, from, &o);
+
+		if (f != found ||
+		    (found && (o.kind != m->kind || o.start != m->start || o.len != m->len ||
+			       o.end != m->end || o.name != m->name || o.name_len != m->name_len)))
+			fail_msg(
+			    "the %s scan finds %s at %zu, the default scan %s at %zu, from %zu in "
+			    "\"%.*s\"",
+			    scan_names[k], f ? o.what : "nothing", f ? o.start : 0,
+			    found ? m->what : "nothing", found ? m->start : 0, from, (int)len,
+			    text);
+	}
+	return found;
+}
+
 /* The first secret in `text`, or NULL; *what gets its description. */
 static const char *find(const char *text, const char **what, char *value, size_t size)
 {
 	bale_secret_match m;
 
-	if (!bale_secret_find(text, strlen(text), 0, &m))
+	if (!find_in(text, strlen(text), 0, &m))
 		return NULL;
 	*what = m.what;
 	snprintf(value, size, "%.*s", (int)m.len, text + m.start);
@@ -192,12 +219,105 @@ static void test_scanning_resumes_after_each_match(void **state)
 	size_t n = 0, from = 0;
 
 	(void)state;
-	while (bale_secret_find(text, strlen(text), from, &m)) {
+	while (find_in(text, strlen(text), from, &m)) {
 		n++;
 		assert_true(m.end > from);
 		from = m.end;
 	}
 	assert_int_equal(n, 2);
+}
+
+/*
+ * The scans find the same, match for match, in texts put together at random from pieces of
+ * secrets, the bytes the scans stop at, and other bytes, each text in a buffer of its own
+ * length (so that a read past its end shows under AddressSanitizer).
+ */
+static void test_every_scan_finds_the_same(void **state)
+{
+	static const char *const pieces[] = {"AKIAIOSFODNN7EXAMPLE",
+					     "AIza",
+					     "ghp_",
+					     "github_pat_",
+					     "glpat-",
+					     "xoxb-",
+					     "sk_live_",
+					     "npm_",
+					     "pypi-",
+					     "Zq3mK8vR2pX7tL0wN5yB4cH9jD6fG1sQZq3m",
+					     "password",
+					     "TOKEN",
+					     "=",
+					     ":",
+					     "-",
+					     "_",
+					     "A",
+					     "B",
+					     " ",
+					     "\n",
+					     "\"",
+					     "'",
+					     "-----BEGIN RSA PRIVATE KEY-----",
+					     "-----B",
+					     "https://",
+					     "user:",
+					     "hunter22",
+					     "@example.com",
+					     "Authorization: Bearer ",
+					     "Basic ",
+					     "$TOKEN",
+					     "${{ secrets.X }}",
+					     "<password>",
+					     "xxx",
+					     "g",
+					     "h",
+					     "x",
+					     "o",
+					     "r",
+					     "k",
+					     "n",
+					     "p",
+					     "y"};
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	size_t matches = 0;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		char text[400];
+		size_t len = 0, from = 0;
+		char *exact;
+		bale_secret_match m;
+
+		for (int n = 0; n < 24; n++) {
+			const char *piece;
+			size_t plen;
+
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			if (seed % 8 == 0) {
+				/* any byte at all, now and then */
+				if (len + 1 > sizeof(text))
+					break;
+				text[len++] = (char)(seed >> 32);
+				continue;
+			}
+			piece = pieces[(seed >> 8) % (sizeof(pieces) / sizeof(pieces[0]))];
+			plen = strlen(piece);
+			if (len + plen > sizeof(text) || (seed >> 40) % 24 < (uint64_t)n / 2)
+				break;
+			memcpy(text + len, piece, plen);
+			len += plen;
+		}
+		exact = malloc(len ? len : 1);
+		assert_non_null(exact);
+		memcpy(exact, text, len);
+		while (from < len && find_in(exact, len, from, &m)) {
+			assert_true(m.end > from && m.end <= len);
+			matches++;
+			from = m.end;
+		}
+		free(exact);
+	}
+	/* The pieces make secrets often: a run that found none would compare nothing. */
+	assert_true(matches > 5000);
 }
 
 static void test_names_read_as_credentials(void **state)
@@ -386,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_every_token_shape_is_found),
 	    cmocka_unit_test(test_secrets_are_found_wherever_they_fall),
 	    cmocka_unit_test(test_scanning_resumes_after_each_match),
+	    cmocka_unit_test(test_every_scan_finds_the_same),
 	    cmocka_unit_test(test_names_read_as_credentials),
 	    cmocka_unit_test(test_files_named_for_credentials),
 	    cmocka_unit_test(test_context_files_are_read_to_confirm_keys_and_tokens),
