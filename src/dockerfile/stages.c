@@ -486,7 +486,7 @@ struct seen_names {
 	char *ptr; /* small, or malloc'd once they outgrow it */
 	size_t len, cap;
 	char small[256];
-	bale_buf value; /* the word last expanded: its memory serves every word */
+	bale_buf work; /* the expander's memory for inner words, reused by every word */
 };
 
 static bool seen_contains(const struct seen_names *seen, const char *name, size_t len)
@@ -579,7 +579,10 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 	return true;
 }
 
-/* Expands `word` at (scope, pos). With `fields`, splits into *fields; else sets *out. */
+/*
+ * Expands `word` at (scope, pos). With `fields`, splits into *fields; else, names only (`seen`
+ * set), only looks the names up; else sets *out.
+ */
 static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
 		     bool raw, char **out, bale_words *fields, bale_expansion *rec,
 		     struct seen_names *seen)
@@ -600,7 +603,7 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	if (fields)
 		rc = bale_shell_expand_words(fields, word, strlen(word), &opts);
 	else if (seen)
-		rc = bale_shell_expand_word_buf(&seen->value, word, strlen(word), &opts);
+		rc = bale_shell_expand_names(&seen->work, word, strlen(word), &opts);
 	else
 		rc = bale_shell_expand_word(out, word, strlen(word), &opts);
 	if (x.err) {
@@ -1572,7 +1575,7 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 		return expand_error(j->st, j->index);
 	}
 	if (j->seen)
-		return 0; /* the value is in j->seen->value, not to be kept */
+		return 0; /* names only: no value was made */
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
 		if (value != word)
 			free(value);
@@ -1748,7 +1751,7 @@ int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t in
 	seen.ptr = seen.small;
 	seen.len = 0;
 	seen.cap = sizeof(seen.small);
-	seen.value = (bale_buf)BALE_BUF_INIT;
+	seen.work = (bale_buf)BALE_BUF_INIT;
 
 	/* Of rec only `undefined` is filled: it is `out` itself, so the names are appended. */
 	rec.undefined = *out;
@@ -1756,6 +1759,6 @@ int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t in
 	*out = rec.undefined;
 	if (seen.ptr != seen.small)
 		free(seen.ptr);
-	bale_buf_release(&seen.value);
+	bale_buf_release(&seen.work);
 	return rc;
 }

@@ -121,6 +121,11 @@ struct expander {
 	bale_words *words;
 	bale_buf word;
 	bool in_word;
+	/*
+	 * Names only (bale_shell_expand_names): the text of the top level is counted, not kept;
+	 * scratch.max is then the cap less what was counted, so every check is as it would be.
+	 */
+	bool names_only;
 	struct matcher *m; /* allocated by the first pattern operation */
 };
 
@@ -223,11 +228,32 @@ static int push_field(struct expander *ex)
 	return 0;
 }
 
+/*
+ * Names only: `n` bytes of the result at the top level, where scratch holds nothing, are
+ * counted against the cap rather than written. Inner words are still built: patterns and
+ * messages are made of them.
+ */
+static int drop(struct expander *ex, size_t n)
+{
+	if (n > ex->scratch.max)
+		return buf_failed(ex, BALE_ELIMIT);
+	ex->scratch.max -= n;
+	return 0;
+}
+
+/* Appends to scratch, the text of the current level. */
+static int put_scratch(struct expander *ex, const char *p, size_t n)
+{
+	if (ex->names_only && !ex->depth)
+		return drop(ex, n);
+	return put(ex, &ex->scratch, p, n);
+}
+
 /* Text that stays in the current field: quoted or escaped text, or plain runes but spaces. */
 static int emit(struct expander *ex, bool split, const char *p, size_t n)
 {
 	if (!split)
-		return put(ex, &ex->scratch, p, n);
+		return put_scratch(ex, p, n);
 	ex->in_word = true;
 	return put(ex, &ex->word, p, n);
 }
@@ -277,7 +303,7 @@ static int emit_expansion(struct expander *ex, bool split, const char *p, size_t
 	int rc = 0;
 
 	if (!split)
-		return put(ex, &ex->scratch, p, n);
+		return put_scratch(ex, p, n);
 	while (i < n && !rc) {
 		unsigned char c = (unsigned char)p[i];
 		uint32_t cp;
@@ -316,7 +342,11 @@ static int emit_piece(struct expander *ex, bool split, bool raw, const struct pi
 	int rc;
 
 	if (!pc->ptr) {
-		/* Already where a scratch level wants it. */
+		/* Already where a scratch level wants it, unless it is to be counted only. */
+		if (!split && ex->names_only && !ex->depth) {
+			bale_buf_truncate(&ex->scratch, pc->mark);
+			return drop(ex, pc->len);
+		}
 		if (!split)
 			return 0;
 		rc = raw ? emit(ex, true, ex->scratch.ptr + pc->mark, pc->len)
@@ -1346,6 +1376,7 @@ static int expander_init(struct expander *ex, const char *word, size_t len,
 	ex->depth = 0;
 	ex->words = NULL;
 	ex->in_word = false;
+	ex->names_only = false;
 	ex->m = NULL;
 	ex->esc = opts->escape ? opts->escape : '\\';
 	if (ex->esc != '\\' && ex->esc != '`')
@@ -1473,20 +1504,22 @@ void bale_words_release(bale_words *words)
 
 /*
  * The expander's part of expand_word for a word that is not all plain text (its first `plain`
- * bytes are): the result is left in `res`, whose memory the expander writes into.
+ * bytes are): the result is left in `res`, whose memory the expander writes into. Names only,
+ * no result is built, and `res` serves the inner words of ${...}.
  */
 static int expand_word_into(bale_buf *res, const char *word, size_t len, size_t plain,
-			    const bale_shell_opts *opts)
+			    const bale_shell_opts *opts, bool names_only)
 {
 	struct expander ex;
 	int rc;
 
 	if ((rc = expander_init(&ex, word, len, opts)) != 0)
 		return rc;
+	ex.names_only = names_only;
 	ex.scratch.ptr = res->ptr;
 	ex.scratch.alloc = res->alloc;
 	/* The result is usually about as long as the word: one allocation. */
-	if (bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
+	if (!names_only && bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
 		rc = buf_failed(&ex, ex.scratch.err);
 		goto out;
 	}
@@ -1526,26 +1559,26 @@ int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_
 		(*out)[len] = '\0';
 		return 0;
 	}
-	if ((rc = expand_word_into(&res, word, len, plain, opts)) == 0 &&
+	if ((rc = expand_word_into(&res, word, len, plain, opts, false)) == 0 &&
 	    !(*out = bale_buf_detach(&res, NULL)))
 		rc = bale_error_oom();
 	bale_buf_release(&res);
 	return rc;
 }
 
-int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
-			       const bale_shell_opts *opts)
+int bale_shell_expand_names(bale_buf *work, const char *word, size_t len,
+			    const bale_shell_opts *opts)
 {
 	size_t plain;
 
-	if (!out || (!word && len))
-		return bale_error_set(BALE_EINVAL,
-				      "bale_shell_expand_word_buf: no word or no output");
-	out->len = 0;
+	if (!work || (!word && len))
+		return bale_error_set(BALE_EINVAL, "bale_shell_expand_names: no word or no buffer");
+	/* Plain text reads no variable and cannot fail. */
 	plain = plain_prefix(word, len, opts, false);
 	if (plain == len)
-		return bale_buf_add(out, word, len) ? bale_error_oom() : 0;
-	return expand_word_into(out, word, len, plain, opts);
+		return 0;
+	work->len = 0;
+	return expand_word_into(work, word, len, plain, opts, true);
 }
 
 int bale_shell_expand_words(bale_words *out, const char *word, size_t len,
