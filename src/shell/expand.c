@@ -48,6 +48,7 @@ enum {
 	C_BACKSLASH = 4, /* the default escape */
 	C_BACKTICK = 8,	 /* the escape under `# escape=`` */
 	C_DQUOTE = 16,	 /* special inside double quotes: $ " */
+	C_NAME = 32,	 /* may be in a variable name: ASCII letters, digits, '_' */
 };
 
 static const unsigned char byte_class[128] = {
@@ -62,6 +63,69 @@ static const unsigned char byte_class[128] = {
     ['\v'] = C_SPACE,
     ['\f'] = C_SPACE,
     ['\r'] = C_SPACE,
+    ['0'] = C_NAME,
+    ['1'] = C_NAME,
+    ['2'] = C_NAME,
+    ['3'] = C_NAME,
+    ['4'] = C_NAME,
+    ['5'] = C_NAME,
+    ['6'] = C_NAME,
+    ['7'] = C_NAME,
+    ['8'] = C_NAME,
+    ['9'] = C_NAME,
+    ['A'] = C_NAME,
+    ['B'] = C_NAME,
+    ['C'] = C_NAME,
+    ['D'] = C_NAME,
+    ['E'] = C_NAME,
+    ['F'] = C_NAME,
+    ['G'] = C_NAME,
+    ['H'] = C_NAME,
+    ['I'] = C_NAME,
+    ['J'] = C_NAME,
+    ['K'] = C_NAME,
+    ['L'] = C_NAME,
+    ['M'] = C_NAME,
+    ['N'] = C_NAME,
+    ['O'] = C_NAME,
+    ['P'] = C_NAME,
+    ['Q'] = C_NAME,
+    ['R'] = C_NAME,
+    ['S'] = C_NAME,
+    ['T'] = C_NAME,
+    ['U'] = C_NAME,
+    ['V'] = C_NAME,
+    ['W'] = C_NAME,
+    ['X'] = C_NAME,
+    ['Y'] = C_NAME,
+    ['Z'] = C_NAME,
+    ['_'] = C_NAME,
+    ['a'] = C_NAME,
+    ['b'] = C_NAME,
+    ['c'] = C_NAME,
+    ['d'] = C_NAME,
+    ['e'] = C_NAME,
+    ['f'] = C_NAME,
+    ['g'] = C_NAME,
+    ['h'] = C_NAME,
+    ['i'] = C_NAME,
+    ['j'] = C_NAME,
+    ['k'] = C_NAME,
+    ['l'] = C_NAME,
+    ['m'] = C_NAME,
+    ['n'] = C_NAME,
+    ['o'] = C_NAME,
+    ['p'] = C_NAME,
+    ['q'] = C_NAME,
+    ['r'] = C_NAME,
+    ['s'] = C_NAME,
+    ['t'] = C_NAME,
+    ['u'] = C_NAME,
+    ['v'] = C_NAME,
+    ['w'] = C_NAME,
+    ['x'] = C_NAME,
+    ['y'] = C_NAME,
+    ['z'] = C_NAME,
 };
 
 /*
@@ -197,8 +261,7 @@ static inline bool is_invalid(const char *s, size_t width, uint32_t cp)
 static inline bool is_name_rune(uint32_t cp)
 {
 	if (cp < 0x80)
-		return cp == '_' || (cp >= '0' && cp <= '9') ||
-		       ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+		return byte_class[cp] & C_NAME;
 	return bale_shell_is_letter(cp) || bale_shell_is_digit(cp);
 }
 
@@ -404,7 +467,7 @@ static size_t read_name(struct expander *ex)
 	if (ex->pos >= ex->len)
 		return 0;
 	w = rune_at(ex->src + ex->pos, ex->len - ex->pos, &cp);
-	if (bale_shell_is_digit(cp)) {
+	if (cp - '0' < 10 || (cp >= 0x80 && bale_shell_is_digit(cp))) {
 		do {
 			ex->pos += w;
 			if (ex->pos >= ex->len)
@@ -418,14 +481,16 @@ static size_t read_name(struct expander *ex)
 		return w;
 	}
 	while (is_name_rune(cp)) {
-		ex->pos += w;
+		const unsigned char *s = (const unsigned char *)ex->src;
+		size_t i = ex->pos + w;
+
 		/* ASCII names, the usual case, without decoding. */
-		while (ex->pos < ex->len && (unsigned char)ex->src[ex->pos] < 0x80 &&
-		       is_name_rune((unsigned char)ex->src[ex->pos]))
-			ex->pos++;
-		if (ex->pos >= ex->len)
+		while (i < ex->len && s[i] < 0x80 && (byte_class[s[i]] & C_NAME))
+			i++;
+		ex->pos = i;
+		if (i >= ex->len)
 			break;
-		w = rune_at(ex->src + ex->pos, ex->len - ex->pos, &cp);
+		w = rune_at(ex->src + i, ex->len - i, &cp);
 	}
 	return ex->pos - start;
 }
