@@ -90,35 +90,54 @@ struct bale_stages {
 
 /* --- the hash table ----------------------------------------------------------------------- */
 
-/* One multiply-and-fold step of hash_key(). */
+/* One multiply-and-fold step of the hashes. */
 static uint64_t hash_mix(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * 0xff51afd7ed558ccdull;
 	return h ^ (h >> 32);
 }
 
+/*
+ * A name looked up in the table: its hash is the name's alone, worked out once, and each scope
+ * it is looked up in is mixed in after (scope_hash()). A lookup tries the name in several
+ * scopes, and a definition goes in two.
+ */
+struct key {
+	const char *name;
+	size_t len;
+	uint64_t hash;
+};
+
 /* The name is taken eight bytes at a time: names are long enough for a byte loop to show. */
-static uint64_t hash_key(uint32_t scope, const char *name, size_t len)
+static struct key key_of(const char *name, size_t len)
 {
-	uint64_t h = ((uint64_t)scope + 1) * 0x9E3779B97F4A7C15ull ^ len, w = 0;
+	struct key k = {name, len, 0x9E3779B97F4A7C15ull ^ len};
+	uint64_t w = 0;
 	size_t i = 0;
 
 	for (; len - i >= 8; i += 8) {
 		memcpy(&w, name + i, 8);
-		h = hash_mix(h, w);
+		k.hash = hash_mix(k.hash, w);
 	}
 	if (i < len) {
 		w = 0;
-		for (size_t k = 0; i + k < len; k++)
-			w |= (uint64_t)(unsigned char)name[i + k] << (8 * k);
-		h = hash_mix(h, w);
+		for (size_t b = 0; i + b < len; b++)
+			w |= (uint64_t)(unsigned char)name[i + b] << (8 * b);
+		k.hash = hash_mix(k.hash, w);
 	}
+	return k;
+}
+
+static uint64_t scope_hash(const struct key *k, uint32_t scope)
+{
+	uint64_t h = hash_mix(k->hash, (uint64_t)scope + 1);
+
 	return h ^ (h >> 29);
 }
 
-/* map_find() with the key's hash_key() already known. */
-static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, const char *name,
-				     size_t len, uint64_t h)
+/* map_find() with the key's scope_hash() already known. */
+static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, const struct key *k,
+				     uint64_t h)
 {
 	size_t mask, i;
 
@@ -132,16 +151,15 @@ static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, cons
 		if (!slot)
 			return NULL;
 		e = &st->entries[slot - 1];
-		if (e->hash == h && e->scope == scope && e->name_len == len &&
-		    memcmp(e->name, name, len) == 0)
+		if (e->hash == h && e->scope == scope && e->name_len == k->len &&
+		    memcmp(e->name, k->name, k->len) == 0)
 			return e;
 	}
 }
 
-static struct entry *map_find(const bale_stages *st, uint32_t scope, const char *name, size_t len)
+static struct entry *map_find(const bale_stages *st, uint32_t scope, const struct key *k)
 {
-	return st->nslots ? map_find_hashed(st, scope, name, len, hash_key(scope, name, len))
-			  : NULL;
+	return st->nslots ? map_find_hashed(st, scope, k, scope_hash(k, scope)) : NULL;
 }
 
 /*
@@ -167,16 +185,16 @@ static int map_grow(bale_stages *st)
 	return 0;
 }
 
-/* Finds or adds the entry of (scope, name); `name` must live as long as the stages. */
-static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, size_t len)
+/* Finds or adds the entry of (scope, key); the key's name must live as long as the stages. */
+static struct entry *map_get(bale_stages *st, uint32_t scope, const struct key *k)
 {
-	uint64_t h = hash_key(scope, name, len);
-	struct entry *e = map_find_hashed(st, scope, name, len, h);
+	uint64_t h = scope_hash(k, scope);
+	struct entry *e = map_find_hashed(st, scope, k, h);
 	size_t i;
 
 	if (e)
 		return e;
-	if (st->nentries >= UINT32_MAX - 1 || len > UINT32_MAX) {
+	if (st->nentries >= UINT32_MAX - 1 || k->len > UINT32_MAX) {
 		bale_error_set(BALE_ELIMIT, "%s: too many variables", st->file);
 		return NULL;
 	}
@@ -193,8 +211,8 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	e = &st->entries[st->nentries];
 	memset(e, 0, sizeof(*e));
 	e->scope = scope;
-	e->name = name;
-	e->name_len = (uint32_t)len;
+	e->name = k->name;
+	e->name_len = (uint32_t)k->len;
 	e->hash = h;
 	e->stage = BALE_NO_STAGE;
 	for (i = (size_t)e->hash & (st->nslots - 1); st->slots[i]; i = (i + 1) & (st->nslots - 1))
@@ -246,8 +264,8 @@ static int push_def(bale_stages *st, struct entry *e, uint64_t pos, const char *
 static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
 		   const char *value)
 {
-	size_t len = strlen(name);
-	struct entry *e = map_get(st, scope, name, len);
+	struct key k = key_of(name, strlen(name));
+	struct entry *e = map_get(st, scope, &k);
 	int rc;
 
 	if (!e)
@@ -256,7 +274,7 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 		return rc;
 	if (scope != 0 && scope < SCOPE_DEFINERS) {
 		/* map_get() may move the entries: `e` is not used past this point. */
-		struct entry *d = map_get(st, SCOPE_DEFINERS, name, len);
+		struct entry *d = map_get(st, SCOPE_DEFINERS, &k);
 
 		if (!d)
 			return BALE_ENOMEM;
@@ -300,11 +318,10 @@ static bool is_ancestor(const bale_stages *st, size_t t, size_t s)
 	return st->tin[t] <= st->tin[s] && st->tout[s] <= st->tout[t];
 }
 
-/* The final definition of `name` in stage `t` (which defines it). */
-static void final_def(const bale_stages *st, size_t t, const char *name, size_t len,
-		      struct found *out)
+/* The final definition of the key's name in stage `t` (which defines it). */
+static void final_def(const bale_stages *st, size_t t, const struct key *k, struct found *out)
 {
-	struct entry *e = map_find(st, (uint32_t)(t + 1), name, len);
+	struct entry *e = map_find(st, (uint32_t)(t + 1), k);
 	const struct def *d = e ? def_before(e, POS_END) : NULL;
 
 	out->declared = d != NULL;
@@ -324,7 +341,8 @@ static void final_def(const bale_stages *st, size_t t, const char *name, size_t 
 static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *name,
 		  size_t len, struct found *out)
 {
-	struct entry *e = map_find(st, scope, name, len), *definers;
+	struct key k = key_of(name, len);
+	struct entry *e = map_find(st, scope, &k), *definers;
 	const struct def *d = e ? def_before(e, pos) : NULL;
 	size_t s, t, stop;
 
@@ -347,15 +365,15 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		out->value = e->memo_value;
 		return 0;
 	}
-	definers = map_find(st, SCOPE_DEFINERS, name, len);
+	definers = map_find(st, SCOPE_DEFINERS, &k);
 	if (!definers)
 		return 0;
 	s = scope - 1;
 	if (definers->ndefs <= DEFINERS_SCAN) {
-		for (size_t k = definers->ndefs; k-- > 0;) {
-			t = (size_t)definers->defs[k].pos;
+		for (size_t n = definers->ndefs; n-- > 0;) {
+			t = (size_t)definers->defs[n].pos;
 			if (t < s && is_ancestor(st, t, s)) {
-				final_def(st, t, name, len, out);
+				final_def(st, t, &k, out);
 				break;
 			}
 		}
@@ -363,10 +381,10 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		goto remember;
 	}
 	for (t = base_stage(st, s); t != BALE_NO_STAGE; t = base_stage(st, t)) {
-		struct entry *te = map_find(st, (uint32_t)(t + 1), name, len);
+		struct entry *te = map_find(st, (uint32_t)(t + 1), &k);
 
 		if (te && te->ndefs) {
-			final_def(st, t, name, len, out);
+			final_def(st, t, &k, out);
 			break;
 		}
 		if (te && te->memo_done) {
@@ -382,7 +400,8 @@ remember:
 	/* Every stage from `s` up to (not including) where the answer was found inherits it. */
 	for (t = s; t != stop && t != BALE_NO_STAGE; t = base_stage(st, t)) {
 		char *copy = bale_arena_strndup(&st->arena, name, len);
-		struct entry *m = copy ? map_get(st, (uint32_t)(t + 1), copy, len) : NULL;
+		struct key kc = {copy, len, k.hash};
+		struct entry *m = copy ? map_get(st, (uint32_t)(t + 1), &kc) : NULL;
 
 		if (!m)
 			return BALE_ENOMEM;
@@ -862,7 +881,8 @@ static int global_args(bale_stages *st)
 
 static int intern_name(bale_stages *st, const char *name, size_t stage)
 {
-	struct entry *e = map_get(st, SCOPE_NAMES, name, strlen(name));
+	struct key k = key_of(name, strlen(name));
+	struct entry *e = map_get(st, SCOPE_NAMES, &k);
 
 	if (!e)
 		return BALE_ENOMEM;
@@ -874,6 +894,7 @@ static size_t find_name(const bale_stages *st, const char *name, bool fold)
 {
 	char buf[256], *folded = NULL;
 	struct entry *e;
+	struct key k;
 	size_t len = strlen(name);
 
 	if (fold) {
@@ -884,7 +905,8 @@ static size_t find_name(const bale_stages *st, const char *name, bool fold)
 			folded[i] = (char)tolower((unsigned char)name[i]);
 		name = folded;
 	}
-	e = map_find(st, SCOPE_NAMES, name, len);
+	k = key_of(name, len);
+	e = map_find(st, SCOPE_NAMES, &k);
 	if (folded && folded != buf)
 		free(folded);
 	return e ? e->stage : BALE_NO_STAGE;
