@@ -157,6 +157,36 @@ static void find_bad_text(struct parser *p)
 }
 
 /*
+ * memchr(s, '\n', n). Lines are short, some thirty bytes: SSE2, where it is there, answers them
+ * in a step or two, with no call; the last bytes of the input are read as the sixteen that end
+ * it, so nothing past it is read.
+ */
+static inline const char *find_newline(const char *s, size_t n)
+{
+#if defined(__SSE2__)
+	const __m128i nl = _mm_set1_epi8('\n');
+	size_t i = 0;
+	unsigned bits;
+
+	for (; n - i >= 16; i += 16) {
+		bits = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)), nl));
+		if (bits)
+			return s + i + __builtin_ctz(bits);
+	}
+	if (i == n)
+		return NULL;
+	if (n >= 16) {
+		bits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			   _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), nl)) >>
+		       (16 - (n - i));
+		return bits ? s + i + __builtin_ctz(bits) : NULL;
+	}
+#endif
+	return memchr(s, '\n', n);
+}
+
+/*
  * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
  * at the end, or on a text error, which is then in p->err: callers check it after their loops.
  */
@@ -167,7 +197,7 @@ static inline __attribute__((always_inline)) bool next_line(struct parser *p, st
 
 	if (p->pos >= p->len || p->err)
 		return false;
-	nl = memchr(p->src + p->pos, '\n', p->len - p->pos);
+	nl = find_newline(p->src + p->pos, p->len - p->pos);
 	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
 	out->ptr = p->src + p->pos;
 	out->len = len;
