@@ -108,23 +108,34 @@ struct key {
 	uint64_t hash;
 };
 
-/* The name is taken eight bytes at a time: names are long enough for a byte loop to show. */
+/*
+ * The name is taken eight bytes at a time: names are long enough for a byte loop to show. The
+ * bytes past the last eight are read as loads that overlap those before, never past the end.
+ */
 static struct key key_of(const char *name, size_t len)
 {
 	struct key k = {name, len, 0x9E3779B97F4A7C15ull ^ len};
 	uint64_t w = 0;
+	uint32_t lo, hi;
 	size_t i = 0;
 
 	for (; len - i >= 8; i += 8) {
 		memcpy(&w, name + i, 8);
 		k.hash = hash_mix(k.hash, w);
 	}
-	if (i < len) {
-		w = 0;
-		for (size_t b = 0; i + b < len; b++)
-			w |= (uint64_t)(unsigned char)name[i + b] << (8 * b);
-		k.hash = hash_mix(k.hash, w);
+	if (i == len)
+		return k;
+	if (len >= 8) {
+		memcpy(&w, name + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(&lo, name, 4);
+		memcpy(&hi, name + len - 4, 4);
+		w = lo | (uint64_t)hi << 32;
+	} else {
+		w = (uint64_t)(unsigned char)name[0] | (uint64_t)(unsigned char)name[len / 2] << 8 |
+		    (uint64_t)(unsigned char)name[len - 1] << 16;
 	}
+	k.hash = hash_mix(k.hash, w);
 	return k;
 }
 
