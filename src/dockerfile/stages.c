@@ -54,6 +54,7 @@ struct entry {
 
 struct bale_stages {
 	bale_arena arena;
+	bale_buf value; /* expand_value()'s memory, reused by every value */
 	const bale_dockerfile *df;
 	const char *file;
 	int escape;
@@ -611,10 +612,10 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 
 /*
  * Expands `word` at (scope, pos). With `fields`, splits into *fields; else, names only (`seen`
- * set), only looks the names up; else sets *out.
+ * set), only looks the names up; else puts the value in `res`.
  */
 static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
-		     bool raw, char **out, bale_words *fields, bale_expansion *rec,
+		     bool raw, bale_buf *res, bale_words *fields, bale_expansion *rec,
 		     struct seen_names *seen)
 {
 	struct expand_ctx x = {st, memo, scope, pos, rec, seen, 0};
@@ -635,17 +636,8 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	else if (seen)
 		rc = bale_shell_expand_names(&seen->work, word, strlen(word), &opts);
 	else
-		rc = bale_shell_expand_word(out, word, strlen(word), &opts);
-	if (x.err) {
-		if (!rc) {
-			if (out) {
-				free(*out);
-				*out = NULL;
-			}
-		}
-		return x.err;
-	}
-	return rc;
+		rc = bale_shell_expand_word_buf(res, word, strlen(word), &opts);
+	return x.err ? x.err : rc;
 }
 
 /*
@@ -666,23 +658,32 @@ static bool expands_to_itself(const char *word)
 
 /*
  * expand_at() of one word (not raw) into the stages' memory: the word itself when nothing in it
- * expands, which is most words, so they cost no copy.
+ * expands, which is most words, so they cost no copy; else a copy of the value, made in
+ * st->value, whose memory serves every such word.
  */
 static int expand_value(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
 			const char **out)
 {
-	char *value;
 	int rc;
 
 	if (expands_to_itself(word)) {
 		*out = word;
 		return 0;
 	}
-	if ((rc = expand_at(st, memo, scope, pos, word, false, &value, NULL, NULL, NULL)) != 0)
+	if ((rc = expand_at(st, memo, scope, pos, word, false, &st->value, NULL, NULL, NULL)) != 0)
 		return rc;
-	*out = bale_arena_strdup(&st->arena, value);
-	free(value);
+	*out = bale_arena_strdup(&st->arena, st->value.ptr);
 	return *out ? 0 : bale_error_oom();
+}
+
+/* A malloc'd copy of the value expand_at() left in `res`, which is released. */
+static char *detach_value(bale_buf *res)
+{
+	char *value = bale_buf_detach(res, NULL);
+
+	if (!value)
+		bale_error_oom();
+	return value;
 }
 
 /* The position-prefixed message of a failed expansion in instruction `i`. */
@@ -1440,6 +1441,7 @@ int bale_dockerfile_stages(bale_stages **out, const bale_dockerfile *df,
 	*out = NULL;
 	if (!st)
 		return bale_error_oom();
+	st->value = (bale_buf)BALE_BUF_INIT;
 	st->df = df;
 	st->file = bale_dockerfile_filename(df);
 	st->escape = bale_dockerfile_escape(df);
@@ -1476,6 +1478,7 @@ void bale_stages_free(bale_stages *st)
 {
 	if (!st)
 		return;
+	bale_buf_release(&st->value);
 	bale_arena_release(&st->arena);
 	free(st);
 }
@@ -1559,14 +1562,18 @@ int bale_stages_expand_word(char **out, const bale_stages *st, size_t index, con
 	uint64_t pos;
 	int rc;
 
+	bale_buf res = BALE_BUF_INIT;
+
 	*out = NULL;
 	if ((rc = check_index(st, index)) != 0)
 		return rc;
 	scope_of(st, index, &scope, &pos);
 	/* Lookups without memo only read the model. */
-	if (expand_at((bale_stages *)st, false, scope, pos, word, false, out, NULL, vars, NULL))
+	if (expand_at((bale_stages *)st, false, scope, pos, word, false, &res, NULL, vars, NULL)) {
+		bale_buf_release(&res);
 		return expand_error(st, index);
-	return 0;
+	}
+	return (*out = detach_value(&res)) ? 0 : BALE_ENOMEM;
 }
 
 int bale_stages_expand_fields(bale_words *out, const bale_stages *st, size_t index,
@@ -1596,6 +1603,7 @@ struct exp_job {
 static int add_word(struct exp_job *j, const char *field, size_t item, const char *word, bool raw)
 {
 	bale_expanded_word *w;
+	bale_buf res = BALE_BUF_INIT;
 	char *value = NULL;
 
 	if (!word)
@@ -1603,9 +1611,12 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 	if (expands_to_itself(word)) {
 		/* The common word: shared as it is, without the expander or a copy. */
 		value = (char *)word;
-	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
+	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &res, NULL,
 			     j->out, j->seen)) {
+		bale_buf_release(&res);
 		return expand_error(j->st, j->index);
+	} else if (!j->seen && !(value = detach_value(&res))) {
+		return BALE_ENOMEM;
 	}
 	if (j->seen)
 		return 0; /* names only: no value was made */

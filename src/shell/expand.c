@@ -1631,6 +1631,21 @@ int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_
 	return rc;
 }
 
+int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
+			       const bale_shell_opts *opts)
+{
+	size_t plain;
+
+	if (!out || (!word && len))
+		return bale_error_set(BALE_EINVAL,
+				      "bale_shell_expand_word_buf: no word or no output");
+	out->len = 0;
+	plain = plain_prefix(word, len, opts, false);
+	if (plain == len)
+		return bale_buf_add(out, word, len) ? bale_error_oom() : 0;
+	return expand_word_into(out, word, len, plain, opts, false);
+}
+
 int bale_shell_expand_names(bale_buf *work, const char *word, size_t len,
 			    const bale_shell_opts *opts)
 {

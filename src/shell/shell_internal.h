@@ -17,6 +17,13 @@ bool bale_shell_is_letter(uint32_t cp);
 bool bale_shell_is_digit(uint32_t cp);
 
 /*
+ * bale_shell_expand_word() with the result in `out` (its text replaced, NUL-terminated) rather
+ * than in a new string: a caller expanding many words reuses one buffer's memory.
+ */
+int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
+			       const bale_shell_opts *opts);
+
+/*
  * bale_shell_expand_word() for its lookups only: the same calls of opts->lookup in the same
  * order, and the same return code, but no result is built. `work` is memory for the inner
  * words of ${...}, kept by a caller expanding many words; its text is not the result.
