@@ -19,6 +19,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 struct ctx {
 	bale_arena *arena;
@@ -489,6 +492,39 @@ static int parse_kvps(struct ctx *c, bale_command *out, const char *cmd)
 
 /* --- RUN --mount -------------------------------------------------------------------------- */
 
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 16) that is ',' or '"'. */
+static unsigned csv_stops16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
+							_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+}
+#endif
+
+/*
+ * strcspn(s + i, ",\"") + i, `n` being strlen(s). Fields are short: SSE2, where it is there,
+ * tests sixteen bytes a step with no call, the last ones read as the sixteen that end `s`.
+ */
+static size_t csv_plain_end(const char *s, size_t n, size_t i)
+{
+#if defined(__SSE2__)
+	unsigned bits;
+
+	for (; n - i >= 16; i += 16)
+		if ((bits = csv_stops16(s + i)) != 0)
+			return i + (size_t)__builtin_ctz(bits);
+	if (i < n && n >= 16) {
+		bits = csv_stops16(s + n - 16) >> (16 - (n - i));
+		return bits ? i + (size_t)__builtin_ctz(bits) : n;
+	}
+#endif
+	while (i < n && s[i] != ',' && s[i] != '"')
+		i++;
+	return i;
+}
+
 int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *nout, char *err,
 		  size_t err_cap)
 {
@@ -544,7 +580,7 @@ int df_csv_fields(bale_arena *arena, const char *s, char ***fields_out, size_t *
 		} else {
 			size_t start = i;
 
-			i += strcspn(s + i, ",\"");
+			i = csv_plain_end(s, n, i);
 			if (s[i] == '"') {
 				snprintf(err, err_cap,
 					 "parse error on line 1, column %zu: bare \" in "
