@@ -459,38 +459,9 @@ static const unsigned char run_stop[128] = {
     [' '] = 1,	['\''] = 3, ['"'] = 3,	['\\'] = 3, ['`'] = 3,
 };
 
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Nonzero when one of the eight bytes of `x` is `c` (or, has_below, is under `n` <= 0x80). */
-static uint64_t has_byte(uint64_t x, unsigned char c)
-{
-	uint64_t v = x ^ (ONES * c);
-
-	return (v - ONES) & ~v & HIGHS;
-}
-
-static uint64_t has_below(uint64_t x, unsigned char n)
-{
-	return (x - ONES * n) & ~x & HIGHS;
-}
-
-/*
- * Whether eight bytes may hold one that ends a plain run (see plain_run()): a test that never
- * misses one, and seldom flags a byte that is not (a control character, `$`, ...).
- */
-static bool may_end_run(uint64_t x, bool quoted)
-{
-	uint64_t m = (x & HIGHS) | has_byte(x, '\\') | has_byte(x, '`');
-
-	/* Outside quotes: white space and both quotes are all under 0x28. */
-	m |= quoted ? has_byte(x, '\'') | has_byte(x, '"') : has_below(x, 0x28);
-	return m != 0;
-}
-
 #if defined(__SSE2__)
 /*
- * may_end_run() of sixteen bytes at once: a bit per byte that may end a run. A signed compare
+ * Where SSE2 is there, sixteen bytes at a time: a bit per byte that may end a run. A signed compare
  * with 0x28 takes in the bytes of 0x80 and above as well as white space and quotes.
  */
 static unsigned may_end_run16(const char *p, bool quoted)
@@ -506,6 +477,37 @@ static unsigned may_end_run16(const char *p, bool quoted)
 		m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x28)));
 	return (unsigned)_mm_movemask_epi8(m) | (unsigned)_mm_movemask_epi8(v);
 }
+#else
+/* Without SSE2, eight bytes at a time as one 64-bit word. */
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when one of the eight bytes of `x` is under `n` <= 0x80. */
+static uint64_t has_below(uint64_t x, unsigned char n)
+{
+	return (x - ONES * n) & ~x & HIGHS;
+}
+
+/* Nonzero when one of the eight bytes of `x` is `c`. */
+static uint64_t has_byte(uint64_t x, unsigned char c)
+{
+	uint64_t v = x ^ (ONES * c);
+
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/*
+ * Whether eight bytes may hold one that ends a plain run (see plain_run()): a test that never
+ * misses one, and seldom flags a byte that is not (a control character, `$`, ...).
+ */
+static bool may_end_run(uint64_t x, bool quoted)
+{
+	uint64_t m = (x & HIGHS) | has_byte(x, '\\') | has_byte(x, '`');
+
+	/* Outside quotes: white space and both quotes are all under 0x28. */
+	m |= quoted ? has_byte(x, '\'') | has_byte(x, '"') : has_below(x, 0x28);
+	return m != 0;
+}
 #endif
 
 /*
@@ -520,22 +522,34 @@ static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint3
 
 	for (;;) {
 		size_t stop;
-		uint64_t x;
 
 #if defined(__SSE2__)
-		/* Sixteen bytes a step where SSE2 is there, up to the first that may end it. */
-		while (len - pos >= 16) {
-			unsigned bits = may_end_run16(s + pos, quote != 0);
-
+		/*
+		 * Sixteen bytes a step where SSE2 is there, up to the first that may end it; the
+		 * last bytes are read as the sixteen that end `s`.
+		 */
+		for (unsigned bits;; pos += 16) {
+			if (len - pos >= 16) {
+				bits = may_end_run16(s + pos, quote != 0);
+			} else if (pos < len && len >= 16) {
+				bits =
+				    may_end_run16(s + len - 16, quote != 0) >> (16 - (len - pos));
+				if (!bits)
+					return len;
+			} else {
+				break;
+			}
 			if (bits) {
 				pos += (size_t)__builtin_ctz(bits);
 				break;
 			}
-			pos += 16;
 		}
-#endif
+#else
+		uint64_t x;
+
 		while (len - pos >= 8 && (memcpy(&x, s + pos, 8), !may_end_run(x, quote != 0)))
 			pos += 8;
+#endif
 		stop = len - pos > 8 ? pos + 8 : len;
 		for (; pos < stop; pos++) {
 			unsigned char c = (unsigned char)s[pos];
@@ -750,6 +764,18 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 	return p->word.err;
 }
 
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 16) that is under 0x21: a control character or a space. */
+static unsigned under_0x21(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return ~(unsigned)_mm_movemask_epi8(
+		   _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x21)), v)) &
+	       0xffff;
+}
+#endif
+
 /* BuildKit's parseStringsWhitespaceDelimited: split on runs of [\t\v\f\r ]. */
 static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, const char *s,
 				 size_t len)
@@ -760,25 +786,30 @@ static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, co
 	if (len == 0)
 		return 0;
 	for (size_t i = 0; i <= len; i++) {
-		uint64_t x;
-
 #if defined(__SSE2__)
-		/* Sixteen bytes a step where SSE2 is there: the first under 0x21 ends it. */
-		while (len - i >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-			unsigned above = (unsigned)_mm_movemask_epi8(
-			    _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x21)), v));
-
-			if (above != 0xffff) {
-				i += (size_t)__builtin_ctz(~above);
+		/*
+		 * Sixteen bytes a step where SSE2 is there: the first under 0x21 ends it. The last
+		 * bytes are read as the sixteen that end `s`.
+		 */
+		for (unsigned low;; i += 16) {
+			if (len - i >= 16)
+				low = under_0x21(s + i);
+			else if (i < len && len >= 16)
+				low = under_0x21(s + len - 16) >> (16 - (len - i));
+			else
+				break;
+			if (low || len - i <= 16) {
+				i = low ? i + (size_t)__builtin_ctz(low) : len;
 				break;
 			}
-			i += 16;
 		}
-#endif
+#else
+		uint64_t x;
+
 		/* Eight bytes at a time while none is a control character or a space. */
 		while (len - i >= 8 && (memcpy(&x, s + i, 8), !has_below(x, 0x21)))
 			i += 8;
+#endif
 		if (i < len && !is_re_space(s[i]))
 			continue;
 		if ((rc = push_arg(p, lc, s + start, i - start)) != 0)
