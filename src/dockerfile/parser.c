@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define ONBUILD_MAX_DEPTH 16
 
@@ -154,6 +157,36 @@ static void find_bad_text(struct parser *p)
 }
 
 /*
+ * memchr(s, '\n', n). Lines are short, some thirty bytes: SSE2, where it is there, answers them
+ * in a step or two, with no call; the last bytes of the input are read as the sixteen that end
+ * it, so nothing past it is read.
+ */
+static inline const char *find_newline(const char *s, size_t n)
+{
+#if defined(__SSE2__)
+	const __m128i nl = _mm_set1_epi8('\n');
+	size_t i = 0;
+	unsigned bits;
+
+	for (; n - i >= 16; i += 16) {
+		bits = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)), nl));
+		if (bits)
+			return s + i + __builtin_ctz(bits);
+	}
+	if (i == n)
+		return NULL;
+	if (n >= 16) {
+		bits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			   _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), nl)) >>
+		       (16 - (n - i));
+		return bits ? s + i + __builtin_ctz(bits) : NULL;
+	}
+#endif
+	return memchr(s, '\n', n);
+}
+
+/*
  * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
  * at the end, or on a text error, which is then in p->err: callers check it after their loops.
  */
@@ -164,7 +197,7 @@ static inline __attribute__((always_inline)) bool next_line(struct parser *p, st
 
 	if (p->pos >= p->len || p->err)
 		return false;
-	nl = memchr(p->src + p->pos, '\n', p->len - p->pos);
+	nl = find_newline(p->src + p->pos, p->len - p->pos);
 	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
 	out->ptr = p->src + p->pos;
 	out->len = len;
@@ -176,6 +209,33 @@ static inline __attribute__((always_inline)) bool next_line(struct parser *p, st
 		return false;
 	}
 	return true;
+}
+
+/*
+ * bale_unicode_space_prefix() of the `len` bytes at `s`, in the input. Lines are indented with
+ * blanks and tabs: where SSE2 is there, the first sixteen bytes are tested at once, read from
+ * the input even past the line's end while the input goes on that far.
+ */
+static inline size_t line_indent(const struct parser *p, const char *s, size_t len)
+{
+#if defined(__SSE2__)
+	if ((size_t)(p->src + p->len - s) >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+		unsigned blanks = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+		size_t n = (size_t)__builtin_ctz(~blanks);
+
+		if (n >= len)
+			return len;
+		/* What the inline function hands on: other white space, or past sixteen blanks. */
+		if (n == 16 || (unsigned char)s[n] >= 0x80 || (s[n] >= '\n' && s[n] <= '\r'))
+			return bale_unicode_space_prefix_from(s, len, n);
+		return n;
+	}
+#else
+	(void)p;
+#endif
+	return bale_unicode_space_prefix(s, len);
 }
 
 /*
@@ -219,6 +279,33 @@ static bool has_heredoc_marker(const char *s, size_t len)
 static bool is_re_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/*
+ * The first byte of s[i, end) that is [\t\v\f\r ], or `end`: the end of the instruction's
+ * keyword. Where SSE2 is there and sixteen bytes are, they are tested at once.
+ */
+static size_t word_end(const char *s, size_t i, size_t end)
+{
+#if defined(__SSE2__)
+	if (end - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* \t to \r are those that stay under 5 once \t is taken off, but \n. */
+		__m128i ctl = _mm_cmpeq_epi8(
+		    _mm_min_epu8(_mm_sub_epi8(v, _mm_set1_epi8('\t')), _mm_set1_epi8(4)),
+		    _mm_sub_epi8(v, _mm_set1_epi8('\t')));
+		unsigned bits = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+				 _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')), ctl)));
+
+		if (bits)
+			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
+	}
+#endif
+	while (i < end && !is_re_space(s[i]))
+		i++;
+	return i;
 }
 
 /*
@@ -426,20 +513,41 @@ static const unsigned char run_stop[128] = {
     [' '] = 1,	['\''] = 3, ['"'] = 3,	['\\'] = 3, ['`'] = 3,
 };
 
+#if defined(__SSE2__)
+/*
+ * Where SSE2 is there, sixteen bytes at a time: a bit per byte that may end a run. A signed compare
+ * with 0x28 takes in the bytes of 0x80 and above as well as white space and quotes.
+ */
+static unsigned may_end_run16(const char *p, bool quoted)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8('`')));
+
+	if (quoted)
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
+						 _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+	else
+		m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x28)));
+	return (unsigned)_mm_movemask_epi8(m) | (unsigned)_mm_movemask_epi8(v);
+}
+#else
+/* Without SSE2, eight bytes at a time as one 64-bit word. */
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* Nonzero when one of the eight bytes of `x` is `c` (or, has_below, is under `n` <= 0x80). */
+/* Nonzero when one of the eight bytes of `x` is under `n` <= 0x80. */
+static uint64_t has_below(uint64_t x, unsigned char n)
+{
+	return (x - ONES * n) & ~x & HIGHS;
+}
+
+/* Nonzero when one of the eight bytes of `x` is `c`. */
 static uint64_t has_byte(uint64_t x, unsigned char c)
 {
 	uint64_t v = x ^ (ONES * c);
 
 	return (v - ONES) & ~v & HIGHS;
-}
-
-static uint64_t has_below(uint64_t x, unsigned char n)
-{
-	return (x - ONES * n) & ~x & HIGHS;
 }
 
 /*
@@ -454,6 +562,7 @@ static bool may_end_run(uint64_t x, bool quoted)
 	m |= quoted ? has_byte(x, '\'') | has_byte(x, '"') : has_below(x, 0x28);
 	return m != 0;
 }
+#endif
 
 /*
  * The end of the run of ASCII bytes from `pos` that parse_words() and extract_flags() copy as
@@ -467,10 +576,34 @@ static size_t plain_run(const char *s, size_t len, size_t pos, int escape, uint3
 
 	for (;;) {
 		size_t stop;
+
+#if defined(__SSE2__)
+		/*
+		 * Sixteen bytes a step where SSE2 is there, up to the first that may end it; the
+		 * last bytes are read as the sixteen that end `s`.
+		 */
+		for (unsigned bits;; pos += 16) {
+			if (len - pos >= 16) {
+				bits = may_end_run16(s + pos, quote != 0);
+			} else if (pos < len && len >= 16) {
+				bits =
+				    may_end_run16(s + len - 16, quote != 0) >> (16 - (len - pos));
+				if (!bits)
+					return len;
+			} else {
+				break;
+			}
+			if (bits) {
+				pos += (size_t)__builtin_ctz(bits);
+				break;
+			}
+		}
+#else
 		uint64_t x;
 
 		while (len - pos >= 8 && (memcpy(&x, s + pos, 8), !may_end_run(x, quote != 0)))
 			pos += 8;
+#endif
 		stop = len - pos > 8 ? pos + 8 : len;
 		for (; pos < stop; pos++) {
 			unsigned char c = (unsigned char)s[pos];
@@ -685,6 +818,18 @@ static int parse_words(struct parser *p, const char *s, size_t len, df_strvec *o
 	return p->word.err;
 }
 
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 16) that is under 0x21: a control character or a space. */
+static unsigned under_0x21(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return ~(unsigned)_mm_movemask_epi8(
+		   _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x21)), v)) &
+	       0xffff;
+}
+#endif
+
 /* BuildKit's parseStringsWhitespaceDelimited: split on runs of [\t\v\f\r ]. */
 static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, const char *s,
 				 size_t len)
@@ -695,11 +840,30 @@ static int parse_whitespace_list(struct parser *p, const struct line_ctx *lc, co
 	if (len == 0)
 		return 0;
 	for (size_t i = 0; i <= len; i++) {
+#if defined(__SSE2__)
+		/*
+		 * Sixteen bytes a step where SSE2 is there: the first under 0x21 ends it. The last
+		 * bytes are read as the sixteen that end `s`.
+		 */
+		for (unsigned low;; i += 16) {
+			if (len - i >= 16)
+				low = under_0x21(s + i);
+			else if (i < len && len >= 16)
+				low = under_0x21(s + len - 16) >> (16 - (len - i));
+			else
+				break;
+			if (low || len - i <= 16) {
+				i = low ? i + (size_t)__builtin_ctz(low) : len;
+				break;
+			}
+		}
+#else
 		uint64_t x;
 
 		/* Eight bytes at a time while none is a control character or a space. */
 		while (len - i >= 8 && (memcpy(&x, s + i, 8), !has_below(x, 0x21)))
 			i += 8;
+#endif
 		if (i < len && !is_re_space(s[i]))
 			continue;
 		if ((rc = push_arg(p, lc, s + start, i - start)) != 0)
@@ -897,9 +1061,7 @@ static int parse_line(struct parser *p, const struct line_ctx *lc, const char *l
 
 	start = bale_unicode_space_prefix(line, len);
 	end = start + trim_right(line + start, len - start);
-	cmd_end = start;
-	while (cmd_end < end && !is_re_space(line[cmd_end]))
-		cmd_end++;
+	cmd_end = word_end(line, start, end);
 	rest_start = cmd_end;
 	while (rest_start < end && is_re_space(line[rest_start]))
 		rest_start++;
@@ -1543,7 +1705,7 @@ static int run(struct parser *p)
 		/* One scan of the leading white space for the comment test and the column. */
 		full_len = len;
 		len = trim_newline(s, len);
-		lead = bale_unicode_space_prefix(s, len);
+		lead = line_indent(p, s, len);
 		comment = lead < len && s[lead] == '#';
 		if (comment && (rc = add_comment(p, s, full_len)) != 0)
 			return rc;
@@ -1587,7 +1749,7 @@ static int run(struct parser *p)
 			 * nothing but white space before the line end (trimmed newlines are ASCII,
 			 * so no character straddles it).
 			 */
-			skip = bale_unicode_space_prefix(pl.ptr, pl.len);
+			skip = line_indent(p, pl.ptr, pl.len);
 			if (skip < pl.len && pl.ptr[skip] == '#')
 				continue;
 			l = trim_line(p, pl.ptr, pl.len, &goes_on);

@@ -54,6 +54,7 @@ struct entry {
 
 struct bale_stages {
 	bale_arena arena;
+	bale_buf value; /* expand_value()'s memory, reused by every value */
 	const bale_dockerfile *df;
 	const char *file;
 	int escape;
@@ -90,35 +91,65 @@ struct bale_stages {
 
 /* --- the hash table ----------------------------------------------------------------------- */
 
-/* One multiply-and-fold step of hash_key(). */
+/* One multiply-and-fold step of the hashes. */
 static uint64_t hash_mix(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * 0xff51afd7ed558ccdull;
 	return h ^ (h >> 32);
 }
 
-/* The name is taken eight bytes at a time: names are long enough for a byte loop to show. */
-static uint64_t hash_key(uint32_t scope, const char *name, size_t len)
+/*
+ * A name looked up in the table: its hash is the name's alone, worked out once, and each scope
+ * it is looked up in is mixed in after (scope_hash()). A lookup tries the name in several
+ * scopes, and a definition goes in two.
+ */
+struct key {
+	const char *name;
+	size_t len;
+	uint64_t hash;
+};
+
+/*
+ * The name is taken eight bytes at a time: names are long enough for a byte loop to show. The
+ * bytes past the last eight are read as loads that overlap those before, never past the end.
+ */
+static struct key key_of(const char *name, size_t len)
 {
-	uint64_t h = ((uint64_t)scope + 1) * 0x9E3779B97F4A7C15ull ^ len, w = 0;
+	struct key k = {name, len, 0x9E3779B97F4A7C15ull ^ len};
+	uint64_t w = 0;
+	uint32_t lo, hi;
 	size_t i = 0;
 
 	for (; len - i >= 8; i += 8) {
 		memcpy(&w, name + i, 8);
-		h = hash_mix(h, w);
+		k.hash = hash_mix(k.hash, w);
 	}
-	if (i < len) {
-		w = 0;
-		for (size_t k = 0; i + k < len; k++)
-			w |= (uint64_t)(unsigned char)name[i + k] << (8 * k);
-		h = hash_mix(h, w);
+	if (i == len)
+		return k;
+	if (len >= 8) {
+		memcpy(&w, name + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(&lo, name, 4);
+		memcpy(&hi, name + len - 4, 4);
+		w = lo | (uint64_t)hi << 32;
+	} else {
+		w = (uint64_t)(unsigned char)name[0] | (uint64_t)(unsigned char)name[len / 2] << 8 |
+		    (uint64_t)(unsigned char)name[len - 1] << 16;
 	}
+	k.hash = hash_mix(k.hash, w);
+	return k;
+}
+
+static uint64_t scope_hash(const struct key *k, uint32_t scope)
+{
+	uint64_t h = hash_mix(k->hash, (uint64_t)scope + 1);
+
 	return h ^ (h >> 29);
 }
 
-/* map_find() with the key's hash_key() already known. */
-static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, const char *name,
-				     size_t len, uint64_t h)
+/* map_find() with the key's scope_hash() already known. */
+static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, const struct key *k,
+				     uint64_t h)
 {
 	size_t mask, i;
 
@@ -132,16 +163,15 @@ static struct entry *map_find_hashed(const bale_stages *st, uint32_t scope, cons
 		if (!slot)
 			return NULL;
 		e = &st->entries[slot - 1];
-		if (e->hash == h && e->scope == scope && e->name_len == len &&
-		    memcmp(e->name, name, len) == 0)
+		if (e->hash == h && e->scope == scope && e->name_len == k->len &&
+		    memcmp(e->name, k->name, k->len) == 0)
 			return e;
 	}
 }
 
-static struct entry *map_find(const bale_stages *st, uint32_t scope, const char *name, size_t len)
+static struct entry *map_find(const bale_stages *st, uint32_t scope, const struct key *k)
 {
-	return st->nslots ? map_find_hashed(st, scope, name, len, hash_key(scope, name, len))
-			  : NULL;
+	return st->nslots ? map_find_hashed(st, scope, k, scope_hash(k, scope)) : NULL;
 }
 
 /*
@@ -167,16 +197,16 @@ static int map_grow(bale_stages *st)
 	return 0;
 }
 
-/* Finds or adds the entry of (scope, name); `name` must live as long as the stages. */
-static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, size_t len)
+/* Finds or adds the entry of (scope, key); the key's name must live as long as the stages. */
+static struct entry *map_get(bale_stages *st, uint32_t scope, const struct key *k)
 {
-	uint64_t h = hash_key(scope, name, len);
-	struct entry *e = map_find_hashed(st, scope, name, len, h);
+	uint64_t h = scope_hash(k, scope);
+	struct entry *e = map_find_hashed(st, scope, k, h);
 	size_t i;
 
 	if (e)
 		return e;
-	if (st->nentries >= UINT32_MAX - 1 || len > UINT32_MAX) {
+	if (st->nentries >= UINT32_MAX - 1 || k->len > UINT32_MAX) {
 		bale_error_set(BALE_ELIMIT, "%s: too many variables", st->file);
 		return NULL;
 	}
@@ -193,8 +223,8 @@ static struct entry *map_get(bale_stages *st, uint32_t scope, const char *name, 
 	e = &st->entries[st->nentries];
 	memset(e, 0, sizeof(*e));
 	e->scope = scope;
-	e->name = name;
-	e->name_len = (uint32_t)len;
+	e->name = k->name;
+	e->name_len = (uint32_t)k->len;
 	e->hash = h;
 	e->stage = BALE_NO_STAGE;
 	for (i = (size_t)e->hash & (st->nslots - 1); st->slots[i]; i = (i + 1) & (st->nslots - 1))
@@ -246,8 +276,8 @@ static int push_def(bale_stages *st, struct entry *e, uint64_t pos, const char *
 static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t pos,
 		   const char *value)
 {
-	size_t len = strlen(name);
-	struct entry *e = map_get(st, scope, name, len);
+	struct key k = key_of(name, strlen(name));
+	struct entry *e = map_get(st, scope, &k);
 	int rc;
 
 	if (!e)
@@ -256,7 +286,7 @@ static int add_def(bale_stages *st, uint32_t scope, const char *name, uint64_t p
 		return rc;
 	if (scope != 0 && scope < SCOPE_DEFINERS) {
 		/* map_get() may move the entries: `e` is not used past this point. */
-		struct entry *d = map_get(st, SCOPE_DEFINERS, name, len);
+		struct entry *d = map_get(st, SCOPE_DEFINERS, &k);
 
 		if (!d)
 			return BALE_ENOMEM;
@@ -300,11 +330,10 @@ static bool is_ancestor(const bale_stages *st, size_t t, size_t s)
 	return st->tin[t] <= st->tin[s] && st->tout[s] <= st->tout[t];
 }
 
-/* The final definition of `name` in stage `t` (which defines it). */
-static void final_def(const bale_stages *st, size_t t, const char *name, size_t len,
-		      struct found *out)
+/* The final definition of the key's name in stage `t` (which defines it). */
+static void final_def(const bale_stages *st, size_t t, const struct key *k, struct found *out)
 {
-	struct entry *e = map_find(st, (uint32_t)(t + 1), name, len);
+	struct entry *e = map_find(st, (uint32_t)(t + 1), k);
 	const struct def *d = e ? def_before(e, POS_END) : NULL;
 
 	out->declared = d != NULL;
@@ -324,7 +353,8 @@ static void final_def(const bale_stages *st, size_t t, const char *name, size_t 
 static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *name,
 		  size_t len, struct found *out)
 {
-	struct entry *e = map_find(st, scope, name, len), *definers;
+	struct key k = key_of(name, len);
+	struct entry *e = map_find(st, scope, &k), *definers;
 	const struct def *d = e ? def_before(e, pos) : NULL;
 	size_t s, t, stop;
 
@@ -347,15 +377,15 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		out->value = e->memo_value;
 		return 0;
 	}
-	definers = map_find(st, SCOPE_DEFINERS, name, len);
+	definers = map_find(st, SCOPE_DEFINERS, &k);
 	if (!definers)
 		return 0;
 	s = scope - 1;
 	if (definers->ndefs <= DEFINERS_SCAN) {
-		for (size_t k = definers->ndefs; k-- > 0;) {
-			t = (size_t)definers->defs[k].pos;
+		for (size_t n = definers->ndefs; n-- > 0;) {
+			t = (size_t)definers->defs[n].pos;
 			if (t < s && is_ancestor(st, t, s)) {
-				final_def(st, t, name, len, out);
+				final_def(st, t, &k, out);
 				break;
 			}
 		}
@@ -363,10 +393,10 @@ static int lookup(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, cons
 		goto remember;
 	}
 	for (t = base_stage(st, s); t != BALE_NO_STAGE; t = base_stage(st, t)) {
-		struct entry *te = map_find(st, (uint32_t)(t + 1), name, len);
+		struct entry *te = map_find(st, (uint32_t)(t + 1), &k);
 
 		if (te && te->ndefs) {
-			final_def(st, t, name, len, out);
+			final_def(st, t, &k, out);
 			break;
 		}
 		if (te && te->memo_done) {
@@ -382,7 +412,8 @@ remember:
 	/* Every stage from `s` up to (not including) where the answer was found inherits it. */
 	for (t = s; t != stop && t != BALE_NO_STAGE; t = base_stage(st, t)) {
 		char *copy = bale_arena_strndup(&st->arena, name, len);
-		struct entry *m = copy ? map_get(st, (uint32_t)(t + 1), copy, len) : NULL;
+		struct key kc = {copy, len, k.hash};
+		struct entry *m = copy ? map_get(st, (uint32_t)(t + 1), &kc) : NULL;
 
 		if (!m)
 			return BALE_ENOMEM;
@@ -486,7 +517,7 @@ struct seen_names {
 	char *ptr; /* small, or malloc'd once they outgrow it */
 	size_t len, cap;
 	char small[256];
-	bale_buf value; /* the word last expanded: its memory serves every word */
+	bale_buf work; /* the expander's memory for inner words, reused by every word */
 };
 
 static bool seen_contains(const struct seen_names *seen, const char *name, size_t len)
@@ -579,9 +610,12 @@ static bool lookup_var(void *vctx, const char *name, size_t len, const char **va
 	return true;
 }
 
-/* Expands `word` at (scope, pos). With `fields`, splits into *fields; else sets *out. */
+/*
+ * Expands `word` at (scope, pos). With `fields`, splits into *fields; else, names only (`seen`
+ * set), only looks the names up; else puts the value in `res`.
+ */
 static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
-		     bool raw, char **out, bale_words *fields, bale_expansion *rec,
+		     bool raw, bale_buf *res, bale_words *fields, bale_expansion *rec,
 		     struct seen_names *seen)
 {
 	struct expand_ctx x = {st, memo, scope, pos, rec, seen, 0};
@@ -600,19 +634,10 @@ static int expand_at(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, c
 	if (fields)
 		rc = bale_shell_expand_words(fields, word, strlen(word), &opts);
 	else if (seen)
-		rc = bale_shell_expand_word_buf(&seen->value, word, strlen(word), &opts);
+		rc = bale_shell_expand_names(&seen->work, word, strlen(word), &opts);
 	else
-		rc = bale_shell_expand_word(out, word, strlen(word), &opts);
-	if (x.err) {
-		if (!rc) {
-			if (out) {
-				free(*out);
-				*out = NULL;
-			}
-		}
-		return x.err;
-	}
-	return rc;
+		rc = bale_shell_expand_word_buf(res, word, strlen(word), &opts);
+	return x.err ? x.err : rc;
 }
 
 /*
@@ -633,23 +658,32 @@ static bool expands_to_itself(const char *word)
 
 /*
  * expand_at() of one word (not raw) into the stages' memory: the word itself when nothing in it
- * expands, which is most words, so they cost no copy.
+ * expands, which is most words, so they cost no copy; else a copy of the value, made in
+ * st->value, whose memory serves every such word.
  */
 static int expand_value(bale_stages *st, bool memo, uint32_t scope, uint64_t pos, const char *word,
 			const char **out)
 {
-	char *value;
 	int rc;
 
 	if (expands_to_itself(word)) {
 		*out = word;
 		return 0;
 	}
-	if ((rc = expand_at(st, memo, scope, pos, word, false, &value, NULL, NULL, NULL)) != 0)
+	if ((rc = expand_at(st, memo, scope, pos, word, false, &st->value, NULL, NULL, NULL)) != 0)
 		return rc;
-	*out = bale_arena_strdup(&st->arena, value);
-	free(value);
+	*out = bale_arena_strdup(&st->arena, st->value.ptr);
 	return *out ? 0 : bale_error_oom();
+}
+
+/* A malloc'd copy of the value expand_at() left in `res`, which is released. */
+static char *detach_value(bale_buf *res)
+{
+	char *value = bale_buf_detach(res, NULL);
+
+	if (!value)
+		bale_error_oom();
+	return value;
 }
 
 /* The position-prefixed message of a failed expansion in instruction `i`. */
@@ -859,7 +893,8 @@ static int global_args(bale_stages *st)
 
 static int intern_name(bale_stages *st, const char *name, size_t stage)
 {
-	struct entry *e = map_get(st, SCOPE_NAMES, name, strlen(name));
+	struct key k = key_of(name, strlen(name));
+	struct entry *e = map_get(st, SCOPE_NAMES, &k);
 
 	if (!e)
 		return BALE_ENOMEM;
@@ -871,6 +906,7 @@ static size_t find_name(const bale_stages *st, const char *name, bool fold)
 {
 	char buf[256], *folded = NULL;
 	struct entry *e;
+	struct key k;
 	size_t len = strlen(name);
 
 	if (fold) {
@@ -881,7 +917,8 @@ static size_t find_name(const bale_stages *st, const char *name, bool fold)
 			folded[i] = (char)tolower((unsigned char)name[i]);
 		name = folded;
 	}
-	e = map_find(st, SCOPE_NAMES, name, len);
+	k = key_of(name, len);
+	e = map_find(st, SCOPE_NAMES, &k);
 	if (folded && folded != buf)
 		free(folded);
 	return e ? e->stage : BALE_NO_STAGE;
@@ -1404,6 +1441,7 @@ int bale_dockerfile_stages(bale_stages **out, const bale_dockerfile *df,
 	*out = NULL;
 	if (!st)
 		return bale_error_oom();
+	st->value = (bale_buf)BALE_BUF_INIT;
 	st->df = df;
 	st->file = bale_dockerfile_filename(df);
 	st->escape = bale_dockerfile_escape(df);
@@ -1440,6 +1478,7 @@ void bale_stages_free(bale_stages *st)
 {
 	if (!st)
 		return;
+	bale_buf_release(&st->value);
 	bale_arena_release(&st->arena);
 	free(st);
 }
@@ -1523,14 +1562,18 @@ int bale_stages_expand_word(char **out, const bale_stages *st, size_t index, con
 	uint64_t pos;
 	int rc;
 
+	bale_buf res = BALE_BUF_INIT;
+
 	*out = NULL;
 	if ((rc = check_index(st, index)) != 0)
 		return rc;
 	scope_of(st, index, &scope, &pos);
 	/* Lookups without memo only read the model. */
-	if (expand_at((bale_stages *)st, false, scope, pos, word, false, out, NULL, vars, NULL))
+	if (expand_at((bale_stages *)st, false, scope, pos, word, false, &res, NULL, vars, NULL)) {
+		bale_buf_release(&res);
 		return expand_error(st, index);
-	return 0;
+	}
+	return (*out = detach_value(&res)) ? 0 : BALE_ENOMEM;
 }
 
 int bale_stages_expand_fields(bale_words *out, const bale_stages *st, size_t index,
@@ -1560,6 +1603,7 @@ struct exp_job {
 static int add_word(struct exp_job *j, const char *field, size_t item, const char *word, bool raw)
 {
 	bale_expanded_word *w;
+	bale_buf res = BALE_BUF_INIT;
 	char *value = NULL;
 
 	if (!word)
@@ -1567,12 +1611,15 @@ static int add_word(struct exp_job *j, const char *field, size_t item, const cha
 	if (expands_to_itself(word)) {
 		/* The common word: shared as it is, without the expander or a copy. */
 		value = (char *)word;
-	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &value, NULL,
+	} else if (expand_at((bale_stages *)j->st, false, j->scope, j->pos, word, raw, &res, NULL,
 			     j->out, j->seen)) {
+		bale_buf_release(&res);
 		return expand_error(j->st, j->index);
+	} else if (!j->seen && !(value = detach_value(&res))) {
+		return BALE_ENOMEM;
 	}
 	if (j->seen)
-		return 0; /* the value is in j->seen->value, not to be kept */
+		return 0; /* names only: no value was made */
 	if (BALE_ARRAY_RESERVE(j->out->words, j->out->alloc, j->out->nwords + 1)) {
 		if (value != word)
 			free(value);
@@ -1748,7 +1795,7 @@ int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t in
 	seen.ptr = seen.small;
 	seen.len = 0;
 	seen.cap = sizeof(seen.small);
-	seen.value = (bale_buf)BALE_BUF_INIT;
+	seen.work = (bale_buf)BALE_BUF_INIT;
 
 	/* Of rec only `undefined` is filled: it is `out` itself, so the names are appended. */
 	rec.undefined = *out;
@@ -1756,6 +1803,6 @@ int bale_stages_undefined_vars(bale_words *out, const bale_stages *st, size_t in
 	*out = rec.undefined;
 	if (seen.ptr != seen.small)
 		free(seen.ptr);
-	bale_buf_release(&seen.value);
+	bale_buf_release(&seen.work);
 	return rc;
 }

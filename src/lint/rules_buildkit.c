@@ -912,11 +912,12 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	size_t image_stage = BALE_NO_STAGE;
 	const char *stage_image = NULL, *stage_image_vars = NULL;
+	/* The names of every instruction, appended one after the other: one list for the file. */
+	bale_words undefined = BALE_WORDS_INIT;
 
 	for (size_t i = 0; i < ctx->ninstrs && !ctx->err; i++) {
-		size_t s = lint_stage_of(ctx, i);
+		size_t s = lint_stage_of(ctx, i), first = undefined.n;
 		bale_instr_kind kind = ctx->instrs[i].kind;
-		bale_words undefined = BALE_WORDS_INIT;
 		const char *image = NULL, *image_vars = NULL;
 		int rc;
 
@@ -935,7 +936,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 		rc = bale_stages_undefined_vars(&undefined, ctx->stages, i);
 		if (rc == BALE_ENOMEM)
 			ctx->err = rc;
-		if (!rc && undefined.n && ctx->stage_list[s].base_env_unknown) {
+		if (!rc && undefined.n > first && ctx->stage_list[s].base_env_unknown) {
 			/* The same for every instruction of the stage: looked up once. */
 			if (s != image_stage) {
 				size_t from = chain_image(ctx, s);
@@ -949,7 +950,7 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 			image = stage_image;
 			image_vars = stage_image_vars;
 		}
-		for (size_t k = 0; !rc && k < undefined.n; k++) {
+		for (size_t k = first; !rc && k < undefined.n; k++) {
 			const char *name = undefined.v[k];
 			struct suggest sg = {.name = name, .dist = 3};
 
@@ -964,8 +965,8 @@ static void check_undefined_var(struct lint_ctx *ctx, const bale_rule *rule)
 				    image ? " (unless the base image " : "", image ? image : "",
 				    image ? " sets it)" : "");
 		}
-		bale_words_release(&undefined);
 	}
+	bale_words_release(&undefined);
 }
 
 static const char *const undefined_var_aliases[] = {"UndefinedVar", NULL};

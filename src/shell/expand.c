@@ -48,6 +48,7 @@ enum {
 	C_BACKSLASH = 4, /* the default escape */
 	C_BACKTICK = 8,	 /* the escape under `# escape=`` */
 	C_DQUOTE = 16,	 /* special inside double quotes: $ " */
+	C_NAME = 32,	 /* may be in a variable name: ASCII letters, digits, '_' */
 };
 
 static const unsigned char byte_class[128] = {
@@ -62,6 +63,69 @@ static const unsigned char byte_class[128] = {
     ['\v'] = C_SPACE,
     ['\f'] = C_SPACE,
     ['\r'] = C_SPACE,
+    ['0'] = C_NAME,
+    ['1'] = C_NAME,
+    ['2'] = C_NAME,
+    ['3'] = C_NAME,
+    ['4'] = C_NAME,
+    ['5'] = C_NAME,
+    ['6'] = C_NAME,
+    ['7'] = C_NAME,
+    ['8'] = C_NAME,
+    ['9'] = C_NAME,
+    ['A'] = C_NAME,
+    ['B'] = C_NAME,
+    ['C'] = C_NAME,
+    ['D'] = C_NAME,
+    ['E'] = C_NAME,
+    ['F'] = C_NAME,
+    ['G'] = C_NAME,
+    ['H'] = C_NAME,
+    ['I'] = C_NAME,
+    ['J'] = C_NAME,
+    ['K'] = C_NAME,
+    ['L'] = C_NAME,
+    ['M'] = C_NAME,
+    ['N'] = C_NAME,
+    ['O'] = C_NAME,
+    ['P'] = C_NAME,
+    ['Q'] = C_NAME,
+    ['R'] = C_NAME,
+    ['S'] = C_NAME,
+    ['T'] = C_NAME,
+    ['U'] = C_NAME,
+    ['V'] = C_NAME,
+    ['W'] = C_NAME,
+    ['X'] = C_NAME,
+    ['Y'] = C_NAME,
+    ['Z'] = C_NAME,
+    ['_'] = C_NAME,
+    ['a'] = C_NAME,
+    ['b'] = C_NAME,
+    ['c'] = C_NAME,
+    ['d'] = C_NAME,
+    ['e'] = C_NAME,
+    ['f'] = C_NAME,
+    ['g'] = C_NAME,
+    ['h'] = C_NAME,
+    ['i'] = C_NAME,
+    ['j'] = C_NAME,
+    ['k'] = C_NAME,
+    ['l'] = C_NAME,
+    ['m'] = C_NAME,
+    ['n'] = C_NAME,
+    ['o'] = C_NAME,
+    ['p'] = C_NAME,
+    ['q'] = C_NAME,
+    ['r'] = C_NAME,
+    ['s'] = C_NAME,
+    ['t'] = C_NAME,
+    ['u'] = C_NAME,
+    ['v'] = C_NAME,
+    ['w'] = C_NAME,
+    ['x'] = C_NAME,
+    ['y'] = C_NAME,
+    ['z'] = C_NAME,
 };
 
 /*
@@ -121,6 +185,11 @@ struct expander {
 	bale_words *words;
 	bale_buf word;
 	bool in_word;
+	/*
+	 * Names only (bale_shell_expand_names): the text of the top level is counted, not kept;
+	 * scratch.max is then the cap less what was counted, so every check is as it would be.
+	 */
+	bool names_only;
 	struct matcher *m; /* allocated by the first pattern operation */
 };
 
@@ -192,8 +261,7 @@ static inline bool is_invalid(const char *s, size_t width, uint32_t cp)
 static inline bool is_name_rune(uint32_t cp)
 {
 	if (cp < 0x80)
-		return cp == '_' || (cp >= '0' && cp <= '9') ||
-		       ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+		return byte_class[cp] & C_NAME;
 	return bale_shell_is_letter(cp) || bale_shell_is_digit(cp);
 }
 
@@ -223,11 +291,32 @@ static int push_field(struct expander *ex)
 	return 0;
 }
 
+/*
+ * Names only: `n` bytes of the result at the top level, where scratch holds nothing, are
+ * counted against the cap rather than written. Inner words are still built: patterns and
+ * messages are made of them.
+ */
+static int drop(struct expander *ex, size_t n)
+{
+	if (n > ex->scratch.max)
+		return buf_failed(ex, BALE_ELIMIT);
+	ex->scratch.max -= n;
+	return 0;
+}
+
+/* Appends to scratch, the text of the current level. */
+static int put_scratch(struct expander *ex, const char *p, size_t n)
+{
+	if (ex->names_only && !ex->depth)
+		return drop(ex, n);
+	return put(ex, &ex->scratch, p, n);
+}
+
 /* Text that stays in the current field: quoted or escaped text, or plain runes but spaces. */
 static int emit(struct expander *ex, bool split, const char *p, size_t n)
 {
 	if (!split)
-		return put(ex, &ex->scratch, p, n);
+		return put_scratch(ex, p, n);
 	ex->in_word = true;
 	return put(ex, &ex->word, p, n);
 }
@@ -277,7 +366,7 @@ static int emit_expansion(struct expander *ex, bool split, const char *p, size_t
 	int rc = 0;
 
 	if (!split)
-		return put(ex, &ex->scratch, p, n);
+		return put_scratch(ex, p, n);
 	while (i < n && !rc) {
 		unsigned char c = (unsigned char)p[i];
 		uint32_t cp;
@@ -316,7 +405,11 @@ static int emit_piece(struct expander *ex, bool split, bool raw, const struct pi
 	int rc;
 
 	if (!pc->ptr) {
-		/* Already where a scratch level wants it. */
+		/* Already where a scratch level wants it, unless it is to be counted only. */
+		if (!split && ex->names_only && !ex->depth) {
+			bale_buf_truncate(&ex->scratch, pc->mark);
+			return drop(ex, pc->len);
+		}
 		if (!split)
 			return 0;
 		rc = raw ? emit(ex, true, ex->scratch.ptr + pc->mark, pc->len)
@@ -374,7 +467,7 @@ static size_t read_name(struct expander *ex)
 	if (ex->pos >= ex->len)
 		return 0;
 	w = rune_at(ex->src + ex->pos, ex->len - ex->pos, &cp);
-	if (bale_shell_is_digit(cp)) {
+	if (cp - '0' < 10 || (cp >= 0x80 && bale_shell_is_digit(cp))) {
 		do {
 			ex->pos += w;
 			if (ex->pos >= ex->len)
@@ -388,14 +481,16 @@ static size_t read_name(struct expander *ex)
 		return w;
 	}
 	while (is_name_rune(cp)) {
-		ex->pos += w;
+		const unsigned char *s = (const unsigned char *)ex->src;
+		size_t i = ex->pos + w;
+
 		/* ASCII names, the usual case, without decoding. */
-		while (ex->pos < ex->len && (unsigned char)ex->src[ex->pos] < 0x80 &&
-		       is_name_rune((unsigned char)ex->src[ex->pos]))
-			ex->pos++;
-		if (ex->pos >= ex->len)
+		while (i < ex->len && s[i] < 0x80 && (byte_class[s[i]] & C_NAME))
+			i++;
+		ex->pos = i;
+		if (i >= ex->len)
 			break;
-		w = rune_at(ex->src + ex->pos, ex->len - ex->pos, &cp);
+		w = rune_at(ex->src + i, ex->len - i, &cp);
 	}
 	return ex->pos - start;
 }
@@ -1346,6 +1441,7 @@ static int expander_init(struct expander *ex, const char *word, size_t len,
 	ex->depth = 0;
 	ex->words = NULL;
 	ex->in_word = false;
+	ex->names_only = false;
 	ex->m = NULL;
 	ex->esc = opts->escape ? opts->escape : '\\';
 	if (ex->esc != '\\' && ex->esc != '`')
@@ -1473,20 +1569,22 @@ void bale_words_release(bale_words *words)
 
 /*
  * The expander's part of expand_word for a word that is not all plain text (its first `plain`
- * bytes are): the result is left in `res`, whose memory the expander writes into.
+ * bytes are): the result is left in `res`, whose memory the expander writes into. Names only,
+ * no result is built, and `res` serves the inner words of ${...}.
  */
 static int expand_word_into(bale_buf *res, const char *word, size_t len, size_t plain,
-			    const bale_shell_opts *opts)
+			    const bale_shell_opts *opts, bool names_only)
 {
 	struct expander ex;
 	int rc;
 
 	if ((rc = expander_init(&ex, word, len, opts)) != 0)
 		return rc;
+	ex.names_only = names_only;
 	ex.scratch.ptr = res->ptr;
 	ex.scratch.alloc = res->alloc;
 	/* The result is usually about as long as the word: one allocation. */
-	if (bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
+	if (!names_only && bale_buf_grow(&ex.scratch, len < ex.max ? len : ex.max) != 0) {
 		rc = buf_failed(&ex, ex.scratch.err);
 		goto out;
 	}
@@ -1526,7 +1624,7 @@ int bale_shell_expand_word(char **out, const char *word, size_t len, const bale_
 		(*out)[len] = '\0';
 		return 0;
 	}
-	if ((rc = expand_word_into(&res, word, len, plain, opts)) == 0 &&
+	if ((rc = expand_word_into(&res, word, len, plain, opts, false)) == 0 &&
 	    !(*out = bale_buf_detach(&res, NULL)))
 		rc = bale_error_oom();
 	bale_buf_release(&res);
@@ -1545,7 +1643,22 @@ int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
 	plain = plain_prefix(word, len, opts, false);
 	if (plain == len)
 		return bale_buf_add(out, word, len) ? bale_error_oom() : 0;
-	return expand_word_into(out, word, len, plain, opts);
+	return expand_word_into(out, word, len, plain, opts, false);
+}
+
+int bale_shell_expand_names(bale_buf *work, const char *word, size_t len,
+			    const bale_shell_opts *opts)
+{
+	size_t plain;
+
+	if (!work || (!word && len))
+		return bale_error_set(BALE_EINVAL, "bale_shell_expand_names: no word or no buffer");
+	/* Plain text reads no variable and cannot fail. */
+	plain = plain_prefix(word, len, opts, false);
+	if (plain == len)
+		return 0;
+	work->len = 0;
+	return expand_word_into(work, word, len, plain, opts, true);
 }
 
 int bale_shell_expand_words(bale_words *out, const char *word, size_t len,

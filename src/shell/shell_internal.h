@@ -23,4 +23,12 @@ bool bale_shell_is_digit(uint32_t cp);
 int bale_shell_expand_word_buf(bale_buf *out, const char *word, size_t len,
 			       const bale_shell_opts *opts);
 
+/*
+ * bale_shell_expand_word() for its lookups only: the same calls of opts->lookup in the same
+ * order, and the same return code, but no result is built. `work` is memory for the inner
+ * words of ${...}, kept by a caller expanding many words; its text is not the result.
+ */
+int bale_shell_expand_names(bale_buf *work, const char *word, size_t len,
+			    const bale_shell_opts *opts);
+
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "bale/shell.h"
+#include "shell/shell_internal.h"
 #include "util/unicode.h"
 #include "util/util.h"
 
@@ -946,6 +947,51 @@ static void test_result_size_is_capped(void **state)
 	env_release(&e);
 }
 
+/*
+ * bale_shell_expand_names() looks up what expansion looks up, in the same order, and fails
+ * where it fails: nested words, patterns, quotes, escapes, raw modes and the size cap.
+ */
+static void test_names_only_matches_expansion(void **state)
+{
+	static const char *const words[] = {
+	    "plain",	"$A",		"${A}x$B",	 "'$A'\"$B\"",
+	    "\\$A$",	"${A:-$B}",	"${U-${V:+$A}}", "${A#$B}",
+	    "${K%%k*}", "${K//k/$A}",	"${U:?$B}",	 "${A:?}",
+	    "${U",	"'open",	"\"$A",		 "${A/",
+	    "$A$K$K$K", "${U:-$K$K}$K", "x${K#}${K}",	 "${A:+\"$K$K\"}"};
+	char *kb = repeat("k", 1000, "");
+	bale_buf work = BALE_BUF_INIT;
+
+	(void)state;
+	for (int mode = 0; mode < 3; mode++) {
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			struct env full = ENV_INIT, names = ENV_INIT;
+			bale_shell_opts fo = opts_for(&full), no = opts_for(&names);
+			char *out = NULL, *w = exact_copy(words[i], strlen(words[i]));
+			int frc, nrc;
+
+			env_set(&full, "A", "a");
+			env_set(&full, "K", kb);
+			env_set(&names, "A", "a");
+			env_set(&names, "K", kb);
+			fo.max_len = no.max_len = 2500;
+			fo.raw_quotes = no.raw_quotes = mode == 1;
+			fo.raw_escapes = no.raw_escapes = mode == 2;
+			frc = bale_shell_expand_word(&out, w, strlen(words[i]), &fo);
+			nrc = bale_shell_expand_names(&work, w, strlen(words[i]), &no);
+			assert_int_equal(frc, nrc);
+			assert_int_equal(full.log.len, names.log.len);
+			assert_memory_equal(full.log.ptr, names.log.ptr, full.log.len);
+			free(out);
+			free(w);
+			env_release(&full);
+			env_release(&names);
+		}
+	}
+	bale_buf_release(&work);
+	free(kb);
+}
+
 static void test_no_read_past_len(void **state)
 {
 	static const char *const words[] = {
@@ -1006,6 +1052,7 @@ int main(void)
 	    cmocka_unit_test(test_deep_nesting_is_bounded),
 	    cmocka_unit_test(test_long_words_are_linear),
 	    cmocka_unit_test(test_result_size_is_capped),
+	    cmocka_unit_test(test_names_only_matches_expansion),
 	    cmocka_unit_test(test_no_read_past_len),
 	};
 
