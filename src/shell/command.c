@@ -102,6 +102,11 @@ struct heredoc {
 };
 
 struct lexer {
+	/*
+	 * The text, s[len] its NUL (a terminator, where NUL bytes inside it are plain text):
+	 * runs are scanned up to the first byte that stops them with no bound check per byte.
+	 * Every lexer is made by lexer_init(), whose callers see to it. pos never passes len.
+	 */
 	const char *s;
 	size_t len, pos;
 	/*
@@ -138,11 +143,15 @@ struct lexer {
 	struct heredoc *pending[MAX_PENDING_HEREDOCS];
 };
 
-/* A lexer with every field zero but the (unread) heredocs pending: lexers are made per script
- * and per script string. */
-static void lexer_init(struct lexer *lx)
+/*
+ * A lexer over `text`, whose text[len] must be a NUL, with every other field zero but the
+ * (unread) heredocs pending: lexers are made per script and per script string.
+ */
+static void lexer_init(struct lexer *lx, const char *text, size_t len)
 {
 	memset(lx, 0, offsetof(struct lexer, pending));
+	lx->s = text;
+	lx->len = len;
 }
 
 enum kw {
@@ -706,14 +715,46 @@ static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_
 
 /* --- the lexer ---------------------------------------------------------------------------- */
 
-/* Bytes that end or change an unquoted word. */
-enum { W_END = 1, W_CHANGE, W_GLOB };
+/*
+ * Bytes that end or change an unquoted word. W_NUL, NUL, stops scan_run() at the text's
+ * terminator; a NUL byte inside the text is plain.
+ */
+enum { W_END = 1, W_CHANGE, W_GLOB, W_NUL };
 static const unsigned char word_special[256] = {
-    [' '] = W_END,    ['\t'] = W_END,	 ['\n'] = W_END,    ['\r'] = W_END,   [';'] = W_END,
-    ['&'] = W_END,    ['|'] = W_END,	 [')'] = W_END,	    ['<'] = W_END,    ['>'] = W_END,
-    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE, ['$'] = W_CHANGE,
-    ['`'] = W_CHANGE, ['*'] = W_GLOB,	 ['?'] = W_GLOB,    ['['] = W_GLOB,
+    ['\0'] = W_NUL,   [' '] = W_END,	['\t'] = W_END,	   ['\n'] = W_END,    ['\r'] = W_END,
+    [';'] = W_END,    ['&'] = W_END,	['|'] = W_END,	   [')'] = W_END,     ['<'] = W_END,
+    ['>'] = W_END,    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE,
+    ['$'] = W_CHANGE, ['`'] = W_CHANGE, ['*'] = W_GLOB,	   ['?'] = W_GLOB,    ['['] = W_GLOB,
 };
+
+/* The blanks between tokens. */
+static const unsigned char is_blank[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1};
+
+/*
+ * The end of the run of bytes from `i` that are in `table` (table[c] != 0) when `in`, or not in
+ * it otherwise: the first offset whose byte leaves the run, else `n`. `s[n]` must be a NUL
+ * that leaves every run, and `i` at most `n`: no bound is checked per byte (this is the
+ * lexer's inner loop). A run of bytes not in a table goes on over a NUL byte before `n`.
+ */
+static inline __attribute__((always_inline)) size_t scan_run(const char *s, size_t i, size_t n,
+							     const unsigned char *table, bool in)
+{
+	if (in) {
+		/* table[0] is 0: the terminator ends the run. */
+		while (table[(unsigned char)s[i]])
+			i++;
+		return i;
+	}
+	for (;;) {
+		/* table[0] is not 0: the terminator ends the run, and NUL bytes inside it stop here
+		 * too, to be skipped. */
+		while (!table[(unsigned char)s[i]])
+			i++;
+		if (s[i] != '\0' || i >= n)
+			return i;
+		i++;
+	}
+}
 
 static bool at(const struct lexer *lx, size_t off, char c)
 {
@@ -1140,7 +1181,8 @@ static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq)
 }
 
 /* Bytes that end a run of plain text inside double quotes. */
-static const bool dq_special[256] = {['"'] = true, ['\\'] = true, ['$'] = true, ['`'] = true};
+static const unsigned char dq_special[256] = {
+    ['\0'] = 1, ['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1};
 
 /* "...". lx->pos is at the opening quote. In a heredoc delimiter nothing is expanded. */
 static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
@@ -1152,11 +1194,9 @@ static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
 	e->lit = false;
 	lx->pos++;
 	while (!p->stop) {
-		size_t run = lx->pos;
+		size_t run = scan_run(lx->s, lx->pos, lx->len, dq_special, false);
 		char c;
 
-		while (run < lx->len && !dq_special[(unsigned char)lx->s[run]])
-			run++;
 		add(p, lx->s + lx->pos, run - lx->pos);
 		lx->pos = run;
 		if (lx->pos >= lx->len) {
@@ -1222,6 +1262,7 @@ static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq)
 		}
 		text[n++] = c;
 	}
+	text[n] = '\0'; /* the lexer's terminator: n is below the i - start bytes of text */
 	if (i >= lx->len) {
 		syntax_error(p, start, "unterminated backquote");
 		lx->pos = lx->len;
@@ -1345,13 +1386,11 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 static void lex_word(struct parser *p, struct token *t)
 {
 	struct lexer *lx = p->lx;
-	size_t start = lx->pos, plain = start;
+	size_t start = lx->pos, plain = scan_run(lx->s, start, lx->len, word_special, false);
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
 
 	/* Most words are plain text up to a blank or an operator. */
-	while (plain < lx->len && !word_special[(unsigned char)lx->s[plain]])
-		plain++;
 	if (plain_word_ends(lx, start, plain) && !p->stop) {
 		t->kind = TK_WORD;
 		t->w = push_plain_word(p, start, plain);
@@ -1378,18 +1417,16 @@ static void lex_word(struct parser *p, struct token *t)
 		add(p, lx->s + start, lx->pos - start);
 	}
 	while (lx->pos < lx->len && !p->stop) {
-		unsigned char c = (unsigned char)lx->s[lx->pos];
+		size_t run = scan_run(lx->s, lx->pos, lx->len, word_special, false);
+		unsigned char c;
 
-		if (!word_special[c]) {
-			size_t run = lx->pos + 1;
-
-			while (run < lx->len && !word_special[(unsigned char)lx->s[run]])
-				run++;
+		if (run > lx->pos) {
 			if (!e.in_place)
 				add(p, lx->s + lx->pos, run - lx->pos);
 			lx->pos = run;
 			continue;
 		}
+		c = (unsigned char)lx->s[lx->pos];
 		/* '(' may end the word too: then the copy was not needed, and is harmless. */
 		if (e.in_place && word_special[c] == W_CHANGE) {
 			e.in_place = false;
@@ -1488,9 +1525,7 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 	size_t n = lx->len;
 
 	for (;;) {
-		while (lx->pos < n &&
-		       (s[lx->pos] == ' ' || s[lx->pos] == '\t' || s[lx->pos] == '\r'))
-			lx->pos++;
+		lx->pos = scan_run(s, lx->pos, n, is_blank, true);
 		if (lx->pos + 1 < n && s[lx->pos] == '\\' && s[lx->pos + 1] == '\n') {
 			lx->pos += 2;
 			continue;
@@ -1613,9 +1648,6 @@ out:
 	lx->has_tok = true;
 }
 
-/* The blanks between tokens. */
-static const bool is_blank[256] = {[' '] = true, ['\t'] = true, ['\r'] = true};
-
 /*
  * The next token. Most are plain words after a few blanks: read here, in a function small
  * enough to keep the lexer in registers; the rest (operators, newlines, comments, IO numbers,
@@ -1634,8 +1666,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	size_t n = lx->len, i = lx->pos, e;
 	unsigned char c;
 
-	while (i < n && is_blank[(unsigned char)s[i]])
-		i++;
+	i = scan_run(s, i, n, is_blank, true);
 	lx->pos = i;
 	*start = i;
 	if (i >= n || p->stop)
@@ -1643,8 +1674,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	c = (unsigned char)s[i];
 	if (word_special[c] || c == '#' || (c >= '0' && c <= '9'))
 		return false;
-	for (e = i; e < n && !word_special[(unsigned char)s[e]];)
-		e++;
+	e = scan_run(s, i + 1, n, word_special, false);
 	*end = e;
 	return plain_word_ends(lx, i, e);
 }
@@ -1877,9 +1907,7 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 		struct wtmp e = {0};
 		size_t mark = p->s->ncmds, smark = p->scratch.len;
 
-		lexer_init(&sub);
-		sub.s = hd->pub.body;
-		sub.len = hd->pub.len;
+		lexer_init(&sub, hd->pub.body, hd->pub.len); /* a C string, see read_heredocs() */
 		sub.base_line = sub.mark_line = hd->pub.line;
 		sub.base_col = sub.mark_col = 1;
 		sub.flat = p->flat || (saved && saved->flat);
@@ -3108,7 +3136,9 @@ static struct span parse_list(struct parser *p, unsigned stops)
 /*
  * Parses `text` as a script of its own (a substitution's, sh -c's, a heredoc's): commands
  * found at its top level get `owner` as parent; its assignments do not leak out. With `flat`
- * (text whose lines are not the source's), everything in it is placed at line:col.
+ * (text whose lines are not the source's), everything in it is placed at line:col. text[len]
+ * is a NUL, as the lexer needs: every text is a C string (a word's value, a heredoc body, a
+ * copy made for it).
  */
 static void parse_string(struct parser *p, const char *text, size_t len, struct place at,
 			 size_t owner, uint32_t ctxbit)
@@ -3119,9 +3149,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, struct 
 
 	if (!enter(p, saved ? saved->pos : 0))
 		return;
-	lexer_init(&sub);
-	sub.s = text;
-	sub.len = len;
+	lexer_init(&sub, text, len);
 	sub.base_line = sub.mark_line = at.line ? at.line : 1;
 	sub.base_col = sub.mark_col = at.col ? at.col : 1;
 	sub.flat = at.flat || p->flat || (saved && saved->flat);
@@ -3366,6 +3394,7 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 	struct parser p;
 	struct lexer lx;
 	bale_cmd_script *s = NULL;
+	char *copy;
 	int rc;
 
 	if (!out || (!script && len))
@@ -3375,9 +3404,16 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 		return rc;
 	parser_init(&p, s, opts);
 	parser_set_input_size(&p, len);
-	lexer_init(&lx);
-	lx.s = script ? script : "";
-	lx.len = len;
+	/* The caller's text need not end with a NUL, as the lexer's must: it reads a copy. */
+	copy = bale_arena_alloc(&s->arena, len + 1);
+	if (!copy) {
+		p.err = BALE_ENOMEM;
+		return parser_finish(&p, out);
+	}
+	if (len)
+		memcpy(copy, script, len);
+	copy[len] = '\0';
+	lexer_init(&lx, copy, len);
 	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
 	lx.base_col = lx.mark_col = opts && opts->col ? opts->col : 1;
 	parse_top(&p, &lx);
@@ -3595,10 +3631,9 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			total += ins->heredocs[i].content ? strlen(ins->heredocs[i].content) : 0;
 		parser_set_input_size(&p, total);
 	}
-	lexer_init(&lx);
+	lexer_init(&lx, "", 0);
 	lx.base_line = lx.mark_line = instr->start_line ? instr->start_line : 1;
 	lx.base_col = lx.mark_col = instr->start_col ? instr->start_col : 1;
-	lx.s = "";
 	if (ins->json) {
 		parse_exec_form(&p, &lx, ins);
 		return parser_finish(&p, out);
@@ -3617,7 +3652,7 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			s->not_shell = true;
 			return parser_finish(&p, out);
 		}
-		lx.s = body;
+		lx.s = body; /* body[blen] is its NUL, as the lexer needs */
 		lx.len = blen;
 		lx.base_line = lx.mark_line = h->start_line;
 		lx.base_col = lx.mark_col = 1;
@@ -3669,6 +3704,21 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			lx.segs = segs;
 			lx.nsegs = nsegs;
 		}
+	}
+	/*
+	 * The lexer's text must end with a NUL. The arguments are C strings; a window over the
+	 * logical line ends at its NUL unless white space was trimmed after it: then a copy.
+	 */
+	if (lx.s[lx.len] != '\0') {
+		char *copy = bale_arena_alloc(&s->arena, lx.len + 1);
+
+		if (!copy) {
+			p.err = BALE_ENOMEM;
+			return parser_finish(&p, out);
+		}
+		memcpy(copy, lx.s, lx.len);
+		copy[lx.len] = '\0';
+		lx.s = copy;
 	}
 	parse_top(&p, &lx);
 	return parser_finish(&p, out);
