@@ -2652,17 +2652,19 @@ static struct span parse_simple(struct parser *p)
 			advance(p);
 			split_top(p);
 			nwords++;
-			if (nwords == 1 && nassigns == 0 && p->nr == base_r &&
-			    tok_is_op(peek(p), OP_LPAREN)) {
-				/* name ( ) compound-command: the name goes before more is read */
-				p->nw = base_w;
-				scratch_truncate(p, sbase);
-				advance(p);
-				if (!accept_op(p, OP_RPAREN))
-					expect_error(p, "')' in a function definition");
-				return parse_function_body(p);
-			}
 			continue;
+		}
+		if (tok_is_op(t, OP_LPAREN) && nwords == 1 && nassigns == 0 && p->nr == base_r) {
+			/*
+			 * name ( ) compound-command: '(' right after the name (a plain word after
+			 * it would have been read above), the name goes before more is read.
+			 */
+			p->nw = base_w;
+			scratch_truncate(p, sbase);
+			advance(p);
+			if (!accept_op(p, OP_RPAREN))
+				expect_error(p, "')' in a function definition");
+			return parse_function_body(p);
 		}
 		if (t->kind == TK_IONUM) {
 			int fd = t->ionum;
