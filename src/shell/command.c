@@ -1517,6 +1517,92 @@ done:
 /* Reads the bodies of the heredocs waiting for them; lx->pos is after a newline or at the end. */
 static void read_heredocs(struct parser *p);
 
+/*
+ * The operator at s[i] (before the text's NUL), its length in *len; -1 when none. The bytes
+ * after s[i] are read while they match, so never past the NUL. In a heredoc delimiter, <( and
+ * >( are operators too: elsewhere they start a word (process substitution).
+ */
+static inline int lex_op(const char *s, size_t i, bool delim, size_t *len)
+{
+	char c1 = s[i + 1];
+
+	*len = 1;
+	switch (s[i]) {
+	case '&':
+		if (c1 == '&')
+			return *len = 2, OP_AND_IF;
+		if (c1 == '>')
+			return s[i + 2] == '>' ? (*len = 3, OP_AND_DGREAT)
+					       : (*len = 2, OP_AND_GREAT);
+		return OP_AMP;
+	case '|':
+		if (c1 == '|')
+			return *len = 2, OP_OR_IF;
+		if (c1 == '&')
+			return *len = 2, OP_PIPE_AMP;
+		return OP_PIPE;
+	case ';':
+		if (c1 == ';')
+			return s[i + 2] == '&' ? (*len = 3, OP_DSEMI_AMP) : (*len = 2, OP_DSEMI);
+		if (c1 == '&')
+			return *len = 2, OP_SEMI_AMP;
+		return OP_SEMI;
+	case '(':
+		return OP_LPAREN;
+	case ')':
+		return OP_RPAREN;
+	case '<':
+		if (c1 == '(' && !delim)
+			return -1;
+		if (c1 == '<') {
+			if (s[i + 2] == '<')
+				return *len = 3, OP_TLESS;
+			if (s[i + 2] == '-')
+				return *len = 3, OP_DLESSDASH;
+			return *len = 2, OP_DLESS;
+		}
+		if (c1 == '&')
+			return *len = 2, OP_LESSAND;
+		if (c1 == '>')
+			return *len = 2, OP_LESSGREAT;
+		return OP_LESS;
+	case '>':
+		if (c1 == '(' && !delim)
+			return -1;
+		if (c1 == '>')
+			return *len = 2, OP_DGREAT;
+		if (c1 == '&')
+			return *len = 2, OP_GREATAND;
+		if (c1 == '|')
+			return *len = 2, OP_CLOBBER;
+		return OP_GREAT;
+	default:
+		return -1;
+	}
+}
+
+/* Reads the operator at offset i (before the end) as the next token, if there is one. */
+static inline bool lex_op_token(struct parser *p, size_t i)
+{
+	struct lexer *lx = p->lx;
+	struct token *t = &lx->tok;
+	size_t len;
+	int op = lex_op(lx->s, i, lx->delim_mode, &len);
+
+	if (op < 0)
+		return false;
+	t->cmd_mark = p->s->ncmds;
+	t->kind = TK_OP;
+	t->op = op;
+	t->w = 0;
+	t->ionum = 0;
+	t->start = i;
+	t->end = i + len;
+	lx->pos = t->end;
+	lx->has_tok = true;
+	return true;
+}
+
 static __attribute__((noinline)) void lex_token_full(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1546,100 +1632,32 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 			read_heredocs(p);
 		goto out;
 	}
-	switch (s[lx->pos]) {
-	case '\n':
+	if (s[lx->pos] == '\n') {
 		lx->pos++;
 		t.kind = TK_NEWLINE;
 		t.end = lx->pos;
 		if (lx->npending)
 			read_heredocs(p);
 		goto out;
-	case '&':
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, '&'))
-			t.op = OP_AND_IF;
-		else if (at(lx, lx->pos + 1, '>'))
-			t.op = at(lx, lx->pos + 2, '>') ? OP_AND_DGREAT : OP_AND_GREAT;
-		else
-			t.op = OP_AMP;
-		break;
-	case '|':
-		t.kind = TK_OP;
-		t.op = at(lx, lx->pos + 1, '|')	  ? OP_OR_IF
-		       : at(lx, lx->pos + 1, '&') ? OP_PIPE_AMP
-						  : OP_PIPE;
-		break;
-	case ';':
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, ';'))
-			t.op = at(lx, lx->pos + 2, '&') ? OP_DSEMI_AMP : OP_DSEMI;
-		else
-			t.op = at(lx, lx->pos + 1, '&') ? OP_SEMI_AMP : OP_SEMI;
-		break;
-	case '(':
-		t.kind = TK_OP;
-		t.op = OP_LPAREN;
-		break;
-	case ')':
-		t.kind = TK_OP;
-		t.op = OP_RPAREN;
-		break;
-	case '<':
-		if (at(lx, lx->pos + 1, '(') && !lx->delim_mode)
-			break; /* <(...) is a word */
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, '<')) {
-			if (at(lx, lx->pos + 2, '<'))
-				t.op = OP_TLESS;
-			else if (at(lx, lx->pos + 2, '-'))
-				t.op = OP_DLESSDASH;
-			else
-				t.op = OP_DLESS;
-		} else if (at(lx, lx->pos + 1, '&')) {
-			t.op = OP_LESSAND;
-		} else if (at(lx, lx->pos + 1, '>')) {
-			t.op = OP_LESSGREAT;
-		} else {
-			t.op = OP_LESS;
-		}
-		break;
-	case '>':
-		if (at(lx, lx->pos + 1, '(') && !lx->delim_mode)
-			break;
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, '>'))
-			t.op = OP_DGREAT;
-		else if (at(lx, lx->pos + 1, '&'))
-			t.op = OP_GREATAND;
-		else if (at(lx, lx->pos + 1, '|'))
-			t.op = OP_CLOBBER;
-		else
-			t.op = OP_GREAT;
-		break;
-	default:
-		if (s[lx->pos] >= '0' && s[lx->pos] <= '9') {
-			size_t i = lx->pos;
-			long v = 0;
-
-			while (i < n && s[i] >= '0' && s[i] <= '9') {
-				if (v < 100000)
-					v = v * 10 + (s[i] - '0');
-				i++;
-			}
-			if (i < n && (s[i] == '<' || s[i] == '>') && !at(lx, i + 1, '(')) {
-				t.kind = TK_IONUM;
-				t.ionum = (int)v;
-				lx->pos = i;
-				t.end = i;
-				goto out;
-			}
-		}
-		break;
 	}
-	if (t.kind == TK_OP) {
-		lx->pos += strlen(op_text[t.op]);
-		t.end = lx->pos;
-		goto out;
+	if (lex_op_token(p, lx->pos))
+		return;
+	if (s[lx->pos] >= '0' && s[lx->pos] <= '9') {
+		size_t i = lx->pos;
+		long v = 0;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			if (v < 100000)
+				v = v * 10 + (s[i] - '0');
+			i++;
+		}
+		if (i < n && (s[i] == '<' || s[i] == '>') && !at(lx, i + 1, '(')) {
+			t.kind = TK_IONUM;
+			t.ionum = (int)v;
+			lx->pos = i;
+			t.end = i;
+			goto out;
+		}
 	}
 	lex_word(p, &t);
 	t.end = lx->pos;
@@ -1682,8 +1700,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 static void lex_token(struct parser *p)
 {
 	struct lexer *lx = p->lx;
-	const char *s = lx->s;
-	size_t n = lx->len, i, end;
+	size_t i, end;
 
 	if (next_plain_word(p, &i, &end)) {
 		struct token *t = &lx->tok;
@@ -1698,39 +1715,8 @@ static void lex_token(struct parser *p)
 		lx->has_tok = true;
 		return;
 	}
-	if (i < n && !p->stop) {
-		struct token *t = &lx->tok;
-		unsigned char c = (unsigned char)s[i];
-		int op = -1;
-
-		if (c == '&' || c == '|' || c == ';') {
-			/* The operators between commands, but for the longer ones (&>, ;;, |&). */
-			char c1 = i + 1 < n ? s[i + 1] : '\0';
-
-			if (c == '&' && c1 == '&')
-				op = OP_AND_IF;
-			else if (c == '|' && c1 == '|')
-				op = OP_OR_IF;
-			else if (c == '|' && c1 != '&')
-				op = OP_PIPE;
-			else if (c == ';' && c1 != ';' && c1 != '&')
-				op = OP_SEMI;
-			else if (c == '&' && c1 != '>')
-				op = OP_AMP;
-		}
-		if (op >= 0) {
-			t->cmd_mark = p->s->ncmds;
-			t->kind = TK_OP;
-			t->op = op;
-			t->w = 0;
-			t->ionum = 0;
-			t->start = i;
-			t->end = i + (op == OP_AND_IF || op == OP_OR_IF ? 2 : 1);
-			lx->pos = t->end;
-			lx->has_tok = true;
-			return;
-		}
-	}
+	if (i < lx->len && !p->stop && lex_op_token(p, i))
+		return;
 	lex_token_full(p);
 }
 
@@ -2624,16 +2610,21 @@ static struct span parse_simple(struct parser *p)
 		/*
 		 * After the name, a run of plain words is read here, one after the other, without a
 		 * token each: nothing in them splits, and none is an assignment or a reserved word.
+		 * The operator that ends most commands is read right where the run stopped.
 		 */
-		while (nwords > 0 && !p->lx->has_tok && next_plain_word(p, &ws, &we)) {
-			size_t w = push_plain_word(p, ws, we);
+		if (nwords > 0 && !p->lx->has_tok) {
+			while (next_plain_word(p, &ws, &we)) {
+				size_t w = push_plain_word(p, ws, we);
 
-			if (w == BALE_CMD_NONE)
-				break;
-			/* its role is R_WORD already: the entry starts zeroed */
-			p->lx->last_start = ws;
-			p->lx->last_end = we;
-			nwords++;
+				if (w == BALE_CMD_NONE)
+					break;
+				/* its role is R_WORD already: the entry starts zeroed */
+				p->lx->last_start = ws;
+				p->lx->last_end = we;
+				nwords++;
+			}
+			if (ws < p->lx->len && !p->stop && !p->lx->has_tok)
+				lex_op_token(p, ws);
 		}
 		t = peek(p);
 		if (p->stop)
