@@ -110,9 +110,10 @@ struct lexer {
 	const char *s;
 	size_t len, pos;
 	/*
-	 * A copy of s in the script's arena (made at the first word that needs it) where the
-	 * values of words left in place end with a NUL written over the byte after them. That
-	 * byte ended the word (a blank, an operator or the end), so it is in no word left in place.
+	 * A copy of s in the script's arena (made at the first word left in place, by
+	 * lexer_vals()) where the values of words left in place end with a NUL written over the
+	 * byte after them. That byte ended the word (a blank, an operator or the end), so it is in
+	 * no word left in place.
 	 */
 	char *vals;
 	size_t last_start, last_end; /* the last token consumed */
@@ -188,13 +189,15 @@ enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP }; /* R_WORD first: a zeroed entr
 
 /*
  * A word on the stack. Its head is the public bale_cmd_word (`pub`), with its fields named here
- * too, so that a finished command copies it whole; `value` is set only then.
+ * too, so that a finished command copies it whole. A word left in place has its `value` at
+ * once, in the lexer's copy of its text (vals), ended there when the word is copied out; so it
+ * needs no lexer then. Other words get theirs when copied out.
  */
 struct wtmp {
 	union {
 		bale_cmd_word pub;
 		struct {
-			const char *value; /* unset before the word is copied out */
+			const char *value; /* left in place: in vals (writable); else unset */
 			const char *raw;
 			size_t vlen; /* of the value */
 			size_t raw_len;
@@ -1339,6 +1342,24 @@ static inline bool plain_word_ends(const struct lexer *lx, size_t start, size_t 
 	       end - start <= IN_PLACE_MAX;
 }
 
+/* The lexer's copy of its text where the values of words left in place are ended (vals). */
+static __attribute__((noinline)) char *lexer_make_vals(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+
+	if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1))) {
+		oom(p);
+		return NULL;
+	}
+	memcpy(lx->vals, lx->s, lx->len + 1); /* with its NUL */
+	return lx->vals;
+}
+
+static inline char *lexer_vals(struct parser *p)
+{
+	return p->lx->vals ? p->lx->vals : lexer_make_vals(p);
+}
+
 /*
  * Pushes the plain word [start, end) of the lexer's text: nothing nests in it, so its entry is
  * written on the stack at once, value left in place. Returns its entry (BALE_CMD_NONE without
@@ -1349,8 +1370,9 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 {
 	struct lexer *lx = p->lx;
 	uint32_t line, col, end_line, end_col;
+	char *vals = lexer_vals(p);
 
-	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
+	if (!vals || BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
@@ -1368,6 +1390,7 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 		lx_end_pos(lx, start, end, &end_line, &end_col);
 	}
 	p->w[p->nw] = (struct wtmp){.voff = p->scratch.len,
+				    .value = vals + start,
 				    .vlen = end - start,
 				    .raw = lx->s + start,
 				    .raw_len = end - start,
@@ -1507,6 +1530,13 @@ done:
 		add(p, e.raw, e.raw_len);
 	}
 	e.vlen = e.in_place ? e.raw_len : p->scratch.len - e.voff;
+	if (e.in_place) {
+		char *vals = lexer_vals(p);
+
+		if (!vals)
+			return; /* no token: p->stop is set */
+		e.value = vals + start;
+	}
 	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
 		e.kw = KW_UNREAD;
@@ -1976,40 +2006,15 @@ static void split_top(struct parser *p)
 			p->w[k].flags |= BALE_WORD_SPLIT;
 }
 
-/*
- * Copies a word into the arena. Nested substitutions repeat their text in every enclosing
- * word, so the bytes copied per script are bounded: past the bound, BALE_ELIMIT.
- */
-static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
+/* copy_word() for a word whose value is not left in place: copied into the arena. */
+static __attribute__((noinline)) int copy_word_out(struct parser *p, bale_cmd_word *out,
+						   const struct wtmp *e)
 {
-	struct lexer *lx = p->lx;
-	const char *v;
-	bool shared;
-	size_t cost;
+	const char *v = word_value(p, e);
+	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
+	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
 	char *value;
 
-	if (e->in_place && lx && (uintptr_t)e->raw >= (uintptr_t)lx->s &&
-	    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
-		/* Most words: their value is their text, ended in the lexer's copy of it. */
-		if (e->vlen > p->copy_budget)
-			return BALE_ELIMIT;
-		p->copy_budget -= e->vlen;
-		if (!lx->vals) {
-			if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1)))
-				return BALE_ENOMEM;
-			if (lx->len)
-				memcpy(lx->vals, lx->s, lx->len);
-			lx->vals[lx->len] = '\0';
-		}
-		value = lx->vals + (e->raw - lx->s);
-		value[e->vlen] = '\0';
-		*out = e->pub;
-		out->value = out->raw = value;
-		return 0;
-	}
-	v = word_value(p, e);
-	shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
-	cost = e->vlen + (shared ? 0 : e->raw_len);
 	if (cost > p->copy_budget)
 		return BALE_ELIMIT;
 	p->copy_budget -= cost;
@@ -2024,6 +2029,25 @@ static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct w
 		if (!out->raw)
 			return BALE_ENOMEM;
 	}
+	return 0;
+}
+
+/*
+ * Copies a word into the arena, or most words, left in place: their value, their text in the
+ * lexer's copy, is ended there. Nested substitutions repeat their text in every enclosing word,
+ * so the bytes copied per script are bounded: past the bound, BALE_ELIMIT. The bytes of words
+ * left in place add up in *placed, for the caller to count at once.
+ */
+static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e,
+			    size_t *placed)
+{
+	if (!e->value)
+		return copy_word_out(p, out, e);
+	*out = e->pub;
+	out->raw = e->value;
+	*placed += e->vlen;
+	/* vals is the script's own writable copy (struct lexer): `value` is const only outside. */
+	((char *)e->value)[e->vlen] = '\0';
 	return 0;
 }
 
@@ -2216,10 +2240,8 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 			    size_t given_assigns, size_t mark, uint32_t line, uint32_t col)
 {
 	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top = p->nw, placed = 0;
-	struct lexer *lx = p->lx;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
-	uintptr_t src, src_end;
 	bale_cmd *c;
 	struct cmd_nested nested;
 	const char *text_src;
@@ -2238,37 +2260,14 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	/*
-	 * The bounds of the lexer's text held in locals: the NUL written in its copy may alias any
-	 * field, which would otherwise be read again at every word. copy_word() may make the copy.
-	 */
-	src = (uintptr_t)lx->s;
-	src_end = src + lx->len;
 	for (size_t i = base_w; i < top && rc == 0; i++) {
 		const struct wtmp *e = &p->w[i];
-		char *vals = lx->vals;
 
-		if (e->role == R_WORD && e->in_place && vals && (uintptr_t)e->raw >= src &&
-		    (uintptr_t)e->raw + e->raw_len <= src_end) {
-			/* copy_word()'s common case, inline; its cost is counted below. */
-			char *value = vals + ((uintptr_t)e->raw - src);
-
-			value[e->vlen] = '\0';
-			placed += e->vlen;
-			words[nwords] = e->pub;
-			words[nwords].value = words[nwords].raw = value;
-			nwords++;
-		} else if (e->role == R_WORD) {
-			rc = copy_word(p, &words[nwords++], e);
-		} else if (e->role == R_ASSIGN && nassigns < given_assigns) {
-			rc = copy_word(p, &assigns[nassigns++], e);
-		}
+		if (e->role == R_WORD)
+			rc = copy_word(p, &words[nwords++], e, &placed);
+		else if (e->role == R_ASSIGN && nassigns < given_assigns)
+			rc = copy_word(p, &assigns[nassigns++], e, &placed);
 	}
-	/* Costs only add up: the bound is passed now if it would have been at any word. */
-	if (rc == 0 && placed > p->copy_budget)
-		rc = BALE_ELIMIT;
-	else if (rc == 0)
-		p->copy_budget -= placed;
 	if (nwords == 0)
 		words = NULL;
 	for (size_t i = 0; i < nredirs && rc == 0; i++) {
@@ -2278,10 +2277,15 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		redirs[i].fd = r->fd;
 		redirs[i].heredoc = r->hd ? &r->hd->pub : NULL;
 		if (r->target != BALE_CMD_NONE)
-			rc = copy_word(p, &redirs[i].target, &p->w[r->target]);
+			rc = copy_word(p, &redirs[i].target, &p->w[r->target], &placed);
 		else
 			redirs[i].target.value = redirs[i].target.raw = "";
 	}
+	/* Costs only add up: the bound is passed now if it would have been at any word. */
+	if (rc == 0 && placed > p->copy_budget)
+		rc = BALE_ELIMIT;
+	else if (rc == 0)
+		p->copy_budget -= placed;
 	if (rc == BALE_ELIMIT) {
 		syntax_error(p, p->lx->last_end,
 			     "script too large to model (words repeat over %zu bytes)",
