@@ -415,6 +415,12 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 	}
 }
 
+/* True when offset `off` lies in the window of the last answer (never in a flat or mapped one). */
+static inline bool in_window(const struct lexer *lx, size_t off)
+{
+	return off - lx->win_lo < lx->win_hi - lx->win_lo;
+}
+
 /*
  * The line and column of offset `off` of the lexer's text. Every word asks twice: the common
  * case, an offset in the segment of the last answer, is answered here without a call.
@@ -426,7 +432,7 @@ static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t
 		off += lx->map_off;
 		lx = lx->map;
 	}
-	if (off - lx->win_lo >= lx->win_hi - lx->win_lo) {
+	if (!in_window(lx, off)) {
 		size_t h = lx->seg_hint + 1;
 
 		/* Words move forward: the next segment, or else a search. */
@@ -453,7 +459,7 @@ static inline void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32
 			      uint32_t *col)
 {
 	/* In the window (a lexer neither flat nor mapped), one column past. */
-	if (end > start && end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
+	if (end > start && in_window(lx, end - 1)) {
 		*line = lx->win_line;
 		*col = lx->win_col + (uint32_t)(end - lx->win_lo);
 		return;
@@ -720,9 +726,9 @@ static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_
 
 /*
  * Bytes that end or change an unquoted word. W_NUL, NUL, stops scan_run() at the text's
- * terminator; a NUL byte inside the text is plain.
+ * terminator; a NUL byte inside the text is plain. The classes up to W_NUL end a word.
  */
-enum { W_END = 1, W_CHANGE, W_GLOB, W_NUL };
+enum { W_END = 1, W_NUL, W_CHANGE, W_GLOB };
 static const unsigned char word_special[256] = {
     ['\0'] = W_NUL,   [' '] = W_END,	['\t'] = W_END,	   ['\n'] = W_END,    ['\r'] = W_END,
     [';'] = W_END,    ['&'] = W_END,	['|'] = W_END,	   [')'] = W_END,     ['<'] = W_END,
@@ -1333,12 +1339,13 @@ static __attribute__((noinline)) uint8_t classify_keyword(const char *raw, size_
 	return KW_NONE;
 }
 
-/* True when the plain text [start, end) is a whole word: it ends at a blank, an operator or the
- * end. */
+/*
+ * True when the plain text [start, end), as scan_run() ends it, is a whole word: it ends at a
+ * blank, an operator or the end (the text's NUL: scan_run() stops at no other).
+ */
 static inline bool plain_word_ends(const struct lexer *lx, size_t start, size_t end)
 {
-	return end > start &&
-	       (end == lx->len || word_special[(unsigned char)lx->s[end]] == W_END) &&
+	return end > start && word_special[(unsigned char)lx->s[end]] <= W_NUL &&
 	       end - start <= IN_PLACE_MAX;
 }
 
@@ -1378,10 +1385,9 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 	}
 	/* Positions first, the entry in one store after: its byte fields would alias the lexer's.
 	 */
-	if (start - lx->win_lo < lx->win_hi - lx->win_lo &&
-	    end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
-		/* Both ends in the window (a lexer neither flat nor mapped): lx_pos() and
-		 * lx_end_pos() in one. */
+	if (in_window(lx, start) && in_window(lx, end - 1)) {
+		/* Both ends in the window (end - 1 from start on): lx_pos() and lx_end_pos() in
+		 * one. */
 		line = end_line = lx->win_line;
 		col = lx->win_col + (uint32_t)(start - lx->win_lo);
 		end_col = lx->win_col + (uint32_t)(end - lx->win_lo);
