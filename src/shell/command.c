@@ -1395,19 +1395,30 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 		lx_pos(lx, start, &line, &col);
 		lx_end_pos(lx, start, end, &end_line, &end_col);
 	}
-	p->w[p->nw] = (struct wtmp){.voff = p->scratch.len,
-				    .value = vals + start,
-				    .vlen = end - start,
-				    .raw = lx->s + start,
-				    .raw_len = end - start,
-				    .line = line,
-				    .col = col,
-				    .end_line = end_line,
-				    .end_col = end_col,
-				    .lit = true,
-				    .kw = lx->delim_mode ? KW_NONE : KW_UNREAD,
-				    .in_place = true};
-	lx->pos = end;
+	{
+		/* Every field is set, none twice (a zeroed entry first cost more): most words come
+		 * this way. The byte fields go last: they would alias the lexer's. */
+		struct wtmp *w = &p->w[p->nw];
+		const char *raw = lx->s + start;
+		size_t voff = p->scratch.len;
+		uint8_t kw = lx->delim_mode ? KW_NONE : KW_UNREAD;
+
+		lx->pos = end;
+		w->value = vals + start;
+		w->raw = raw;
+		w->vlen = w->raw_len = end - start;
+		w->line = line;
+		w->col = col;
+		w->flags = 0;
+		w->end_line = end_line;
+		w->end_col = end_col;
+		w->voff = voff;
+		w->lit = true;
+		w->kw = kw;
+		w->may_split = w->split_done = false;
+		w->in_place = true;
+		w->role = R_WORD;
+	}
 	return p->nw++;
 }
 
@@ -2627,8 +2638,8 @@ static struct span parse_simple(struct parser *p)
 				size_t w = push_plain_word(p, ws, we);
 
 				if (w == BALE_CMD_NONE)
-					break;
-				/* its role is R_WORD already: the entry starts zeroed */
+					break; /* out of memory: p->stop is set */
+				/* its role is R_WORD already */
 				p->lx->last_start = ws;
 				p->lx->last_end = we;
 				nwords++;
