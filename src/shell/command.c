@@ -2277,13 +2277,15 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	for (size_t i = base_w; i < top && rc == 0; i++) {
+	for (size_t i = base_w; i < top; i++) {
 		const struct wtmp *e = &p->w[i];
 
 		if (e->role == R_WORD)
 			rc = copy_word(p, &words[nwords++], e, &placed);
 		else if (e->role == R_ASSIGN && nassigns < given_assigns)
 			rc = copy_word(p, &assigns[nassigns++], e, &placed);
+		if (rc != 0)
+			break;
 	}
 	if (nwords == 0)
 		words = NULL;
