@@ -2618,6 +2618,7 @@ static struct span parse_simple(struct parser *p)
 	size_t sbase = t->kind == TK_WORD ? p->w[t->w].voff : p->scratch.len;
 	size_t base_r = p->nr, mark = t->cmd_mark, idx;
 	size_t nwords = 0, nassigns = 0;
+	bool redir_failed = false; /* a redirection without its word: no function name before '(' */
 	uint32_t line, col;
 
 	if (t->kind == TK_WORD && t->w != BALE_CMD_NONE) {
@@ -2668,10 +2669,12 @@ static struct span parse_simple(struct parser *p)
 			nwords++;
 			continue;
 		}
-		if (tok_is_op(t, OP_LPAREN) && nwords == 1 && nassigns == 0 && p->nr == base_r) {
+		if (tok_is_op(t, OP_LPAREN) && nwords == 1 && nassigns == 0 && p->nr == base_r &&
+		    !redir_failed) {
 			/*
 			 * name ( ) compound-command: '(' right after the name (a plain word after
-			 * it would have been read above), the name goes before more is read.
+			 * it would have been read above, a redirection counted), the name goes
+			 * before more is read.
 			 */
 			p->nw = base_w;
 			scratch_truncate(p, sbase);
@@ -2680,17 +2683,20 @@ static struct span parse_simple(struct parser *p)
 				expect_error(p, "')' in a function definition");
 			return parse_function_body(p);
 		}
-		if (t->kind == TK_IONUM) {
-			int fd = t->ionum;
+		if (t->kind == TK_IONUM || (t->kind == TK_OP && is_redir_op(t->op))) {
+			size_t nr = p->nr;
 
-			advance(p);
-			t = peek(p);
-			if (t->kind == TK_OP && is_redir_op(t->op))
-				parse_redir(p, fd);
-			continue;
-		}
-		if (t->kind == TK_OP && is_redir_op(t->op)) {
-			parse_redir(p, -1);
+			if (t->kind == TK_IONUM) {
+				int fd = t->ionum;
+
+				advance(p);
+				t = peek(p);
+				if (t->kind == TK_OP && is_redir_op(t->op))
+					parse_redir(p, fd);
+			} else {
+				parse_redir(p, -1);
+			}
+			redir_failed |= p->nr == nr;
 			continue;
 		}
 		break;
