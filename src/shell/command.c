@@ -180,9 +180,18 @@ enum kw {
 	KW_UNREAD = 0xff, /* a plain literal not yet asked: most words are never asked */
 };
 
-static const char *const kw_text[] = {
-    "",	     "{",     "}",   "!",      "if",   "then", "else", "elif",	   "fi", "do", "done",
-    "while", "until", "for", "select", "case", "esac", "in",   "function", "[[", "]]",
+/*
+ * The reserved words, with their lengths (most words asked differ in length from each; checked
+ * by cmd_keywords_indexed()).
+ */
+static const struct {
+	const char *text;
+	size_t len;
+} kw_text[] = {
+    {"", 0},	     {"{", 1},	  {"}", 1},	 {"!", 1},    {"if", 2},   {"then", 4},
+    {"else", 4},     {"elif", 4}, {"fi", 2},	 {"do", 2},   {"done", 4}, {"while", 5},
+    {"until", 5},    {"for", 3},  {"select", 6}, {"case", 4}, {"esac", 4}, {"in", 2},
+    {"function", 8}, {"[[", 2},	  {"]]", 2},
 };
 
 enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP }; /* R_WORD first: a zeroed entry is a word */
@@ -1310,11 +1319,12 @@ static const uint32_t kw_by_first[256] = {
 bool cmd_keywords_indexed(void)
 {
 	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++)
-		if (!(kw_by_first[(unsigned char)kw_text[k][0]] & (1u << k)))
+		if (!(kw_by_first[(unsigned char)kw_text[k].text[0]] & (1u << k)) ||
+		    strlen(kw_text[k].text) != kw_text[k].len)
 			return false;
 	for (size_t c = 0; c < 256; c++)
 		for (uint32_t m = kw_by_first[c]; m; m &= m - 1)
-			if ((unsigned char)kw_text[__builtin_ctz(m)][0] != c)
+			if ((unsigned char)kw_text[__builtin_ctz(m)].text[0] != c)
 				return false;
 	return true;
 }
@@ -1327,13 +1337,13 @@ static __attribute__((noinline)) uint8_t classify_keyword(const char *raw, size_
 		return KW_NONE;
 	for (uint32_t m = kw_by_first[(unsigned char)raw[0]]; m; m &= m - 1) {
 		unsigned k = (unsigned)__builtin_ctz(m);
-		const char *kw = kw_text[k];
-		size_t i = 0;
+		size_t i = 1; /* the first byte is the keyword's */
 
-		/* Stops at the keyword's NUL before reading past it. */
-		while (i < len && kw[i] != '\0' && kw[i] == raw[i])
+		if (kw_text[k].len != len)
+			continue;
+		while (i < len && kw_text[k].text[i] == raw[i])
 			i++;
-		if (i == len && kw[i] == '\0')
+		if (i == len)
 			return (uint8_t)k;
 	}
 	return KW_NONE;
@@ -2763,7 +2773,7 @@ static void expect_kw(struct parser *p, enum kw kw)
 
 	if (accept_kw(p, kw))
 		return;
-	snprintf(what, sizeof(what), "'%s'", kw_text[kw]);
+	snprintf(what, sizeof(what), "'%s'", kw_text[kw].text);
 	expect_error(p, what);
 }
 
