@@ -1393,8 +1393,7 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	/* Positions first, the entry in one store after: its byte fields would alias the lexer's.
-	 */
+	/* Positions first, then the entry: its byte fields would alias the lexer's. */
 	if (in_window(lx, start) && in_window(lx, end - 1)) {
 		/* Both ends in the window (end - 1 from start on): lx_pos() and lx_end_pos() in
 		 * one. */
@@ -1407,7 +1406,7 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 	}
 	{
 		/* Every field is set, none twice (a zeroed entry first cost more): most words come
-		 * this way. The byte fields go last: they would alias the lexer's. */
+		 * this way. The byte fields go last, after every read of the lexer. */
 		struct wtmp *w = &p->w[p->nw];
 		const char *raw = lx->s + start;
 		size_t voff = p->scratch.len;
@@ -1959,7 +1958,7 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 			char c = sub.s[sub.pos];
 
 			if (c == '\\')
-				sub.pos += 2;
+				sub.pos += sub.pos + 1 < sub.len ? 2 : 1; /* never past the end */
 			else if (c == '$')
 				lex_dollar(p, &e, true);
 			else if (c == '`')
