@@ -110,10 +110,10 @@ struct lexer {
 	const char *s;
 	size_t len, pos;
 	/*
-	 * A copy of s in the script's arena (made at the first word left in place, by
-	 * lexer_vals()) where the values of words left in place end with a NUL written over the
-	 * byte after them. That byte ended the word (a blank, an operator or the end), so it is in
-	 * no word left in place.
+	 * A copy of s in the script's arena (made before the lexer reads, by lexer_make_vals())
+	 * where the values of words left in place end with a NUL written over the byte after
+	 * them. That byte ended the word (a blank, an operator or the end), so it is in no word
+	 * left in place.
 	 */
 	char *vals;
 	size_t last_start, last_end; /* the last token consumed */
@@ -1359,7 +1359,10 @@ static inline bool plain_word_ends(const struct lexer *lx, size_t start, size_t 
 	       end - start <= IN_PLACE_MAX;
 }
 
-/* The lexer's copy of its text where the values of words left in place are ended (vals). */
+/*
+ * Makes the lexer's copy of its text where the values of words left in place are ended (vals),
+ * before any word is read: out of memory, p->stop is set and no word is.
+ */
 static __attribute__((noinline)) char *lexer_make_vals(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1372,11 +1375,6 @@ static __attribute__((noinline)) char *lexer_make_vals(struct parser *p)
 	return lx->vals;
 }
 
-static inline char *lexer_vals(struct parser *p)
-{
-	return p->lx->vals ? p->lx->vals : lexer_make_vals(p);
-}
-
 /*
  * Pushes the plain word [start, end) of the lexer's text: nothing nests in it, so its entry is
  * written on the stack at once, value left in place. Returns its entry (BALE_CMD_NONE without
@@ -1387,9 +1385,9 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 {
 	struct lexer *lx = p->lx;
 	uint32_t line, col, end_line, end_col;
-	char *vals = lexer_vals(p);
+	char *vals = lx->vals; /* made before any word is read (lexer_make_vals()) */
 
-	if (!vals || BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
+	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
@@ -1557,11 +1555,9 @@ done:
 	}
 	e.vlen = e.in_place ? e.raw_len : p->scratch.len - e.voff;
 	if (e.in_place) {
-		char *vals = lexer_vals(p);
-
-		if (!vals)
-			return; /* no token: p->stop is set */
-		e.value = vals + start;
+		if (!lx->vals)
+			return; /* out of memory (p->stop is set): no token */
+		e.value = lx->vals + start;
 	}
 	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
@@ -1954,6 +1950,7 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 		sub.base_col = sub.mark_col = 1;
 		sub.flat = p->flat || (saved && saved->flat);
 		p->lx = &sub;
+		lexer_make_vals(p);
 		while (sub.pos < sub.len && !p->stop) {
 			char c = sub.s[sub.pos];
 
@@ -3189,6 +3186,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, struct 
 		sub.map_off = at.map_off;
 	}
 	p->lx = &sub;
+	lexer_make_vals(p);
 	p->vars_scope = p->nvars;
 	p->ctx = (p->ctx | ctxbit) & ~(uint32_t)BALE_CMD_NEGATED;
 	p->nest++;
@@ -3411,6 +3409,7 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 static void parse_top(struct parser *p, struct lexer *lx)
 {
 	p->lx = lx;
+	lexer_make_vals(p);
 	while (!p->stop) {
 		parse_list(p, 0);
 		if (p->stop || peek(p)->kind == TK_EOF)
