@@ -102,12 +102,18 @@ struct heredoc {
 };
 
 struct lexer {
+	/*
+	 * The text, s[len] its NUL (a terminator, where NUL bytes inside it are plain text):
+	 * runs are scanned up to the first byte that stops them with no bound check per byte.
+	 * Every lexer is made by lexer_init(), whose callers see to it. pos never passes len.
+	 */
 	const char *s;
 	size_t len, pos;
 	/*
-	 * A copy of s in the script's arena (made at the first word that needs it) where the
-	 * values of words left in place end with a NUL written over the byte after them. That
-	 * byte ended the word (a blank, an operator or the end), so it is in no word left in place.
+	 * A copy of s in the script's arena (made before the lexer reads, by lexer_make_vals())
+	 * where the values of words left in place end with a NUL written over the byte after
+	 * them. That byte ended the word (a blank, an operator or the end), so it is in no word
+	 * left in place.
 	 */
 	char *vals;
 	size_t last_start, last_end; /* the last token consumed */
@@ -138,11 +144,15 @@ struct lexer {
 	struct heredoc *pending[MAX_PENDING_HEREDOCS];
 };
 
-/* A lexer with every field zero but the (unread) heredocs pending: lexers are made per script
- * and per script string. */
-static void lexer_init(struct lexer *lx)
+/*
+ * A lexer over `text`, whose text[len] must be a NUL, with every other field zero but the
+ * (unread) heredocs pending: lexers are made per script and per script string.
+ */
+static void lexer_init(struct lexer *lx, const char *text, size_t len)
 {
 	memset(lx, 0, offsetof(struct lexer, pending));
+	lx->s = text;
+	lx->len = len;
 }
 
 enum kw {
@@ -170,22 +180,33 @@ enum kw {
 	KW_UNREAD = 0xff, /* a plain literal not yet asked: most words are never asked */
 };
 
-static const char *const kw_text[] = {
-    "",	     "{",     "}",   "!",      "if",   "then", "else", "elif",	   "fi", "do", "done",
-    "while", "until", "for", "select", "case", "esac", "in",   "function", "[[", "]]",
+/*
+ * The reserved words, with their lengths (most words asked differ in length from each; checked
+ * by cmd_keywords_indexed()).
+ */
+static const struct {
+	const char *text;
+	size_t len;
+} kw_text[] = {
+    {"", 0},	     {"{", 1},	  {"}", 1},	 {"!", 1},    {"if", 2},   {"then", 4},
+    {"else", 4},     {"elif", 4}, {"fi", 2},	 {"do", 2},   {"done", 4}, {"while", 5},
+    {"until", 5},    {"for", 3},  {"select", 6}, {"case", 4}, {"esac", 4}, {"in", 2},
+    {"function", 8}, {"[[", 2},	  {"]]", 2},
 };
 
 enum role { R_WORD, R_ASSIGN, R_TARGET, R_DROP }; /* R_WORD first: a zeroed entry is a word */
 
 /*
  * A word on the stack. Its head is the public bale_cmd_word (`pub`), with its fields named here
- * too, so that a finished command copies it whole; `value` is set only then.
+ * too, so that a finished command copies it whole. A word left in place has its `value` at
+ * once, in the lexer's copy of its text (vals), ended there when the word is copied out; so it
+ * needs no lexer then. Other words get theirs when copied out.
  */
 struct wtmp {
 	union {
 		bale_cmd_word pub;
 		struct {
-			const char *value; /* unset before the word is copied out */
+			const char *value; /* left in place: in vals (writable); else unset */
 			const char *raw;
 			size_t vlen; /* of the value */
 			size_t raw_len;
@@ -403,6 +424,12 @@ static void lx_pos_slow(struct lexer *lx, size_t off, uint32_t *line, uint32_t *
 	}
 }
 
+/* True when offset `off` lies in the window of the last answer (never in a flat or mapped one). */
+static inline bool in_window(const struct lexer *lx, size_t off)
+{
+	return off - lx->win_lo < lx->win_hi - lx->win_lo;
+}
+
 /*
  * The line and column of offset `off` of the lexer's text. Every word asks twice: the common
  * case, an offset in the segment of the last answer, is answered here without a call.
@@ -414,7 +441,7 @@ static inline void lx_pos(struct lexer *lx, size_t off, uint32_t *line, uint32_t
 		off += lx->map_off;
 		lx = lx->map;
 	}
-	if (off - lx->win_lo >= lx->win_hi - lx->win_lo) {
+	if (!in_window(lx, off)) {
 		size_t h = lx->seg_hint + 1;
 
 		/* Words move forward: the next segment, or else a search. */
@@ -441,7 +468,7 @@ static inline void lx_end_pos(struct lexer *lx, size_t start, size_t end, uint32
 			      uint32_t *col)
 {
 	/* In the window (a lexer neither flat nor mapped), one column past. */
-	if (end > start && end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
+	if (end > start && in_window(lx, end - 1)) {
 		*line = lx->win_line;
 		*col = lx->win_col + (uint32_t)(end - lx->win_lo);
 		return;
@@ -706,14 +733,46 @@ static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_
 
 /* --- the lexer ---------------------------------------------------------------------------- */
 
-/* Bytes that end or change an unquoted word. */
-enum { W_END = 1, W_CHANGE, W_GLOB };
+/*
+ * Bytes that end or change an unquoted word. W_NUL, NUL, stops scan_run() at the text's
+ * terminator; a NUL byte inside the text is plain. The classes up to W_NUL end a word.
+ */
+enum { W_END = 1, W_NUL, W_CHANGE, W_GLOB };
 static const unsigned char word_special[256] = {
-    [' '] = W_END,    ['\t'] = W_END,	 ['\n'] = W_END,    ['\r'] = W_END,   [';'] = W_END,
-    ['&'] = W_END,    ['|'] = W_END,	 [')'] = W_END,	    ['<'] = W_END,    ['>'] = W_END,
-    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE, ['$'] = W_CHANGE,
-    ['`'] = W_CHANGE, ['*'] = W_GLOB,	 ['?'] = W_GLOB,    ['['] = W_GLOB,
+    ['\0'] = W_NUL,   [' '] = W_END,	['\t'] = W_END,	   ['\n'] = W_END,    ['\r'] = W_END,
+    [';'] = W_END,    ['&'] = W_END,	['|'] = W_END,	   [')'] = W_END,     ['<'] = W_END,
+    ['>'] = W_END,    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE,
+    ['$'] = W_CHANGE, ['`'] = W_CHANGE, ['*'] = W_GLOB,	   ['?'] = W_GLOB,    ['['] = W_GLOB,
 };
+
+/* The blanks between tokens. */
+static const unsigned char is_blank[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1};
+
+/*
+ * The end of the run of bytes from `i` that are in `table` (table[c] != 0) when `in`, or not in
+ * it otherwise: the first offset whose byte leaves the run, else `n`. `s[n]` must be a NUL
+ * that leaves every run, and `i` at most `n`: no bound is checked per byte (this is the
+ * lexer's inner loop). A run of bytes not in a table goes on over a NUL byte before `n`.
+ */
+static inline __attribute__((always_inline)) size_t scan_run(const char *s, size_t i, size_t n,
+							     const unsigned char *table, bool in)
+{
+	if (in) {
+		/* table[0] is 0: the terminator ends the run. */
+		while (table[(unsigned char)s[i]])
+			i++;
+		return i;
+	}
+	for (;;) {
+		/* table[0] is not 0: the terminator ends the run, and NUL bytes inside it stop here
+		 * too, to be skipped. */
+		while (!table[(unsigned char)s[i]])
+			i++;
+		if (s[i] != '\0' || i >= n)
+			return i;
+		i++;
+	}
+}
 
 static bool at(const struct lexer *lx, size_t off, char c)
 {
@@ -1140,7 +1199,8 @@ static void lex_dollar(struct parser *p, struct wtmp *e, bool in_dq)
 }
 
 /* Bytes that end a run of plain text inside double quotes. */
-static const bool dq_special[256] = {['"'] = true, ['\\'] = true, ['$'] = true, ['`'] = true};
+static const unsigned char dq_special[256] = {
+    ['\0'] = 1, ['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1};
 
 /* "...". lx->pos is at the opening quote. In a heredoc delimiter nothing is expanded. */
 static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
@@ -1152,11 +1212,9 @@ static void lex_dquote(struct parser *p, struct wtmp *e, bool delim)
 	e->lit = false;
 	lx->pos++;
 	while (!p->stop) {
-		size_t run = lx->pos;
+		size_t run = scan_run(lx->s, lx->pos, lx->len, dq_special, false);
 		char c;
 
-		while (run < lx->len && !dq_special[(unsigned char)lx->s[run]])
-			run++;
 		add(p, lx->s + lx->pos, run - lx->pos);
 		lx->pos = run;
 		if (lx->pos >= lx->len) {
@@ -1222,6 +1280,7 @@ static void lex_backtick(struct parser *p, struct wtmp *e, bool in_dq)
 		}
 		text[n++] = c;
 	}
+	text[n] = '\0'; /* the lexer's terminator: n is below the i - start bytes of text */
 	if (i >= lx->len) {
 		syntax_error(p, start, "unterminated backquote");
 		lx->pos = lx->len;
@@ -1260,11 +1319,12 @@ static const uint32_t kw_by_first[256] = {
 bool cmd_keywords_indexed(void)
 {
 	for (size_t k = 1; k < BALE_ARRAY_SIZE(kw_text); k++)
-		if (!(kw_by_first[(unsigned char)kw_text[k][0]] & (1u << k)))
+		if (!(kw_by_first[(unsigned char)kw_text[k].text[0]] & (1u << k)) ||
+		    strlen(kw_text[k].text) != kw_text[k].len)
 			return false;
 	for (size_t c = 0; c < 256; c++)
 		for (uint32_t m = kw_by_first[c]; m; m &= m - 1)
-			if ((unsigned char)kw_text[__builtin_ctz(m)][0] != c)
+			if ((unsigned char)kw_text[__builtin_ctz(m)].text[0] != c)
 				return false;
 	return true;
 }
@@ -1277,25 +1337,42 @@ static __attribute__((noinline)) uint8_t classify_keyword(const char *raw, size_
 		return KW_NONE;
 	for (uint32_t m = kw_by_first[(unsigned char)raw[0]]; m; m &= m - 1) {
 		unsigned k = (unsigned)__builtin_ctz(m);
-		const char *kw = kw_text[k];
-		size_t i = 0;
+		size_t i = 1; /* the first byte is the keyword's */
 
-		/* Stops at the keyword's NUL before reading past it. */
-		while (i < len && kw[i] != '\0' && kw[i] == raw[i])
+		if (kw_text[k].len != len)
+			continue;
+		while (i < len && kw_text[k].text[i] == raw[i])
 			i++;
-		if (i == len && kw[i] == '\0')
+		if (i == len)
 			return (uint8_t)k;
 	}
 	return KW_NONE;
 }
 
-/* True when the plain text [start, end) is a whole word: it ends at a blank, an operator or the
- * end. */
+/*
+ * True when the plain text [start, end), as scan_run() ends it, is a whole word: it ends at a
+ * blank, an operator or the end (the text's NUL: scan_run() stops at no other).
+ */
 static inline bool plain_word_ends(const struct lexer *lx, size_t start, size_t end)
 {
-	return end > start &&
-	       (end == lx->len || word_special[(unsigned char)lx->s[end]] == W_END) &&
+	return end > start && word_special[(unsigned char)lx->s[end]] <= W_NUL &&
 	       end - start <= IN_PLACE_MAX;
+}
+
+/*
+ * Makes the lexer's copy of its text where the values of words left in place are ended (vals),
+ * before any word is read: out of memory, p->stop is set and no word is.
+ */
+static __attribute__((noinline)) char *lexer_make_vals(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+
+	if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1))) {
+		oom(p);
+		return NULL;
+	}
+	memcpy(lx->vals, lx->s, lx->len + 1); /* with its NUL */
+	return lx->vals;
 }
 
 /*
@@ -1308,17 +1385,16 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 {
 	struct lexer *lx = p->lx;
 	uint32_t line, col, end_line, end_col;
+	char *vals = lx->vals; /* made before any word is read (lexer_make_vals()) */
 
 	if (BALE_ARRAY_RESERVE(p->w, p->aw, p->nw + 1) != 0) {
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	/* Positions first, the entry in one store after: its byte fields would alias the lexer's.
-	 */
-	if (start - lx->win_lo < lx->win_hi - lx->win_lo &&
-	    end - 1 - lx->win_lo < lx->win_hi - lx->win_lo) {
-		/* Both ends in the window (a lexer neither flat nor mapped): lx_pos() and
-		 * lx_end_pos() in one. */
+	/* Positions first, then the entry: its byte fields would alias the lexer's. */
+	if (in_window(lx, start) && in_window(lx, end - 1)) {
+		/* Both ends in the window (end - 1 from start on): lx_pos() and lx_end_pos() in
+		 * one. */
 		line = end_line = lx->win_line;
 		col = lx->win_col + (uint32_t)(start - lx->win_lo);
 		end_col = lx->win_col + (uint32_t)(end - lx->win_lo);
@@ -1326,18 +1402,30 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 		lx_pos(lx, start, &line, &col);
 		lx_end_pos(lx, start, end, &end_line, &end_col);
 	}
-	p->w[p->nw] = (struct wtmp){.voff = p->scratch.len,
-				    .vlen = end - start,
-				    .raw = lx->s + start,
-				    .raw_len = end - start,
-				    .line = line,
-				    .col = col,
-				    .end_line = end_line,
-				    .end_col = end_col,
-				    .lit = true,
-				    .kw = lx->delim_mode ? KW_NONE : KW_UNREAD,
-				    .in_place = true};
-	lx->pos = end;
+	{
+		/* Every field is set, none twice (a zeroed entry first cost more): most words come
+		 * this way. The byte fields go last, after every read of the lexer. */
+		struct wtmp *w = &p->w[p->nw];
+		const char *raw = lx->s + start;
+		size_t voff = p->scratch.len;
+		uint8_t kw = lx->delim_mode ? KW_NONE : KW_UNREAD;
+
+		lx->pos = end;
+		w->value = vals + start;
+		w->raw = raw;
+		w->vlen = w->raw_len = end - start;
+		w->line = line;
+		w->col = col;
+		w->flags = 0;
+		w->end_line = end_line;
+		w->end_col = end_col;
+		w->voff = voff;
+		w->lit = true;
+		w->kw = kw;
+		w->may_split = w->split_done = false;
+		w->in_place = true;
+		w->role = R_WORD;
+	}
 	return p->nw++;
 }
 
@@ -1345,13 +1433,11 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 static void lex_word(struct parser *p, struct token *t)
 {
 	struct lexer *lx = p->lx;
-	size_t start = lx->pos, plain = start;
+	size_t start = lx->pos, plain = scan_run(lx->s, start, lx->len, word_special, false);
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
 
 	/* Most words are plain text up to a blank or an operator. */
-	while (plain < lx->len && !word_special[(unsigned char)lx->s[plain]])
-		plain++;
 	if (plain_word_ends(lx, start, plain) && !p->stop) {
 		t->kind = TK_WORD;
 		t->w = push_plain_word(p, start, plain);
@@ -1378,18 +1464,16 @@ static void lex_word(struct parser *p, struct token *t)
 		add(p, lx->s + start, lx->pos - start);
 	}
 	while (lx->pos < lx->len && !p->stop) {
-		unsigned char c = (unsigned char)lx->s[lx->pos];
+		size_t run = scan_run(lx->s, lx->pos, lx->len, word_special, false);
+		unsigned char c;
 
-		if (!word_special[c]) {
-			size_t run = lx->pos + 1;
-
-			while (run < lx->len && !word_special[(unsigned char)lx->s[run]])
-				run++;
+		if (run > lx->pos) {
 			if (!e.in_place)
 				add(p, lx->s + lx->pos, run - lx->pos);
 			lx->pos = run;
 			continue;
 		}
+		c = (unsigned char)lx->s[lx->pos];
 		/* '(' may end the word too: then the copy was not needed, and is harmless. */
 		if (e.in_place && word_special[c] == W_CHANGE) {
 			e.in_place = false;
@@ -1470,6 +1554,11 @@ done:
 		add(p, e.raw, e.raw_len);
 	}
 	e.vlen = e.in_place ? e.raw_len : p->scratch.len - e.voff;
+	if (e.in_place) {
+		if (!lx->vals)
+			return; /* out of memory (p->stop is set): no token */
+		e.value = lx->vals + start;
+	}
 	lx_end_pos(lx, start, lx->pos, &e.end_line, &e.end_col);
 	if (e.lit && !delim)
 		e.kw = KW_UNREAD;
@@ -1480,6 +1569,92 @@ done:
 /* Reads the bodies of the heredocs waiting for them; lx->pos is after a newline or at the end. */
 static void read_heredocs(struct parser *p);
 
+/*
+ * The operator at s[i] (before the text's NUL), its length in *len; -1 when none. The bytes
+ * after s[i] are read while they match, so never past the NUL. In a heredoc delimiter, <( and
+ * >( are operators too: elsewhere they start a word (process substitution).
+ */
+static inline int lex_op(const char *s, size_t i, bool delim, size_t *len)
+{
+	char c1 = s[i + 1];
+
+	*len = 1;
+	switch (s[i]) {
+	case '&':
+		if (c1 == '&')
+			return *len = 2, OP_AND_IF;
+		if (c1 == '>')
+			return s[i + 2] == '>' ? (*len = 3, OP_AND_DGREAT)
+					       : (*len = 2, OP_AND_GREAT);
+		return OP_AMP;
+	case '|':
+		if (c1 == '|')
+			return *len = 2, OP_OR_IF;
+		if (c1 == '&')
+			return *len = 2, OP_PIPE_AMP;
+		return OP_PIPE;
+	case ';':
+		if (c1 == ';')
+			return s[i + 2] == '&' ? (*len = 3, OP_DSEMI_AMP) : (*len = 2, OP_DSEMI);
+		if (c1 == '&')
+			return *len = 2, OP_SEMI_AMP;
+		return OP_SEMI;
+	case '(':
+		return OP_LPAREN;
+	case ')':
+		return OP_RPAREN;
+	case '<':
+		if (c1 == '(' && !delim)
+			return -1;
+		if (c1 == '<') {
+			if (s[i + 2] == '<')
+				return *len = 3, OP_TLESS;
+			if (s[i + 2] == '-')
+				return *len = 3, OP_DLESSDASH;
+			return *len = 2, OP_DLESS;
+		}
+		if (c1 == '&')
+			return *len = 2, OP_LESSAND;
+		if (c1 == '>')
+			return *len = 2, OP_LESSGREAT;
+		return OP_LESS;
+	case '>':
+		if (c1 == '(' && !delim)
+			return -1;
+		if (c1 == '>')
+			return *len = 2, OP_DGREAT;
+		if (c1 == '&')
+			return *len = 2, OP_GREATAND;
+		if (c1 == '|')
+			return *len = 2, OP_CLOBBER;
+		return OP_GREAT;
+	default:
+		return -1;
+	}
+}
+
+/* Reads the operator at offset i (before the end) as the next token, if there is one. */
+static inline bool lex_op_token(struct parser *p, size_t i)
+{
+	struct lexer *lx = p->lx;
+	struct token *t = &lx->tok;
+	size_t len;
+	int op = lex_op(lx->s, i, lx->delim_mode, &len);
+
+	if (op < 0)
+		return false;
+	t->cmd_mark = p->s->ncmds;
+	t->kind = TK_OP;
+	t->op = op;
+	t->w = 0;
+	t->ionum = 0;
+	t->start = i;
+	t->end = i + len;
+	lx->pos = t->end;
+	lx->has_tok = true;
+	return true;
+}
+
 static __attribute__((noinline)) void lex_token_full(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1488,9 +1663,7 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 	size_t n = lx->len;
 
 	for (;;) {
-		while (lx->pos < n &&
-		       (s[lx->pos] == ' ' || s[lx->pos] == '\t' || s[lx->pos] == '\r'))
-			lx->pos++;
+		lx->pos = scan_run(s, lx->pos, n, is_blank, true);
 		if (lx->pos + 1 < n && s[lx->pos] == '\\' && s[lx->pos + 1] == '\n') {
 			lx->pos += 2;
 			continue;
@@ -1511,100 +1684,32 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 			read_heredocs(p);
 		goto out;
 	}
-	switch (s[lx->pos]) {
-	case '\n':
+	if (s[lx->pos] == '\n') {
 		lx->pos++;
 		t.kind = TK_NEWLINE;
 		t.end = lx->pos;
 		if (lx->npending)
 			read_heredocs(p);
 		goto out;
-	case '&':
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, '&'))
-			t.op = OP_AND_IF;
-		else if (at(lx, lx->pos + 1, '>'))
-			t.op = at(lx, lx->pos + 2, '>') ? OP_AND_DGREAT : OP_AND_GREAT;
-		else
-			t.op = OP_AMP;
-		break;
-	case '|':
-		t.kind = TK_OP;
-		t.op = at(lx, lx->pos + 1, '|')	  ? OP_OR_IF
-		       : at(lx, lx->pos + 1, '&') ? OP_PIPE_AMP
-						  : OP_PIPE;
-		break;
-	case ';':
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, ';'))
-			t.op = at(lx, lx->pos + 2, '&') ? OP_DSEMI_AMP : OP_DSEMI;
-		else
-			t.op = at(lx, lx->pos + 1, '&') ? OP_SEMI_AMP : OP_SEMI;
-		break;
-	case '(':
-		t.kind = TK_OP;
-		t.op = OP_LPAREN;
-		break;
-	case ')':
-		t.kind = TK_OP;
-		t.op = OP_RPAREN;
-		break;
-	case '<':
-		if (at(lx, lx->pos + 1, '(') && !lx->delim_mode)
-			break; /* <(...) is a word */
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, '<')) {
-			if (at(lx, lx->pos + 2, '<'))
-				t.op = OP_TLESS;
-			else if (at(lx, lx->pos + 2, '-'))
-				t.op = OP_DLESSDASH;
-			else
-				t.op = OP_DLESS;
-		} else if (at(lx, lx->pos + 1, '&')) {
-			t.op = OP_LESSAND;
-		} else if (at(lx, lx->pos + 1, '>')) {
-			t.op = OP_LESSGREAT;
-		} else {
-			t.op = OP_LESS;
-		}
-		break;
-	case '>':
-		if (at(lx, lx->pos + 1, '(') && !lx->delim_mode)
-			break;
-		t.kind = TK_OP;
-		if (at(lx, lx->pos + 1, '>'))
-			t.op = OP_DGREAT;
-		else if (at(lx, lx->pos + 1, '&'))
-			t.op = OP_GREATAND;
-		else if (at(lx, lx->pos + 1, '|'))
-			t.op = OP_CLOBBER;
-		else
-			t.op = OP_GREAT;
-		break;
-	default:
-		if (s[lx->pos] >= '0' && s[lx->pos] <= '9') {
-			size_t i = lx->pos;
-			long v = 0;
-
-			while (i < n && s[i] >= '0' && s[i] <= '9') {
-				if (v < 100000)
-					v = v * 10 + (s[i] - '0');
-				i++;
-			}
-			if (i < n && (s[i] == '<' || s[i] == '>') && !at(lx, i + 1, '(')) {
-				t.kind = TK_IONUM;
-				t.ionum = (int)v;
-				lx->pos = i;
-				t.end = i;
-				goto out;
-			}
-		}
-		break;
 	}
-	if (t.kind == TK_OP) {
-		lx->pos += strlen(op_text[t.op]);
-		t.end = lx->pos;
-		goto out;
+	if (lex_op_token(p, lx->pos))
+		return;
+	if (s[lx->pos] >= '0' && s[lx->pos] <= '9') {
+		size_t i = lx->pos;
+		long v = 0;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			if (v < 100000)
+				v = v * 10 + (s[i] - '0');
+			i++;
+		}
+		if (i < n && (s[i] == '<' || s[i] == '>') && !at(lx, i + 1, '(')) {
+			t.kind = TK_IONUM;
+			t.ionum = (int)v;
+			lx->pos = i;
+			t.end = i;
+			goto out;
+		}
 	}
 	lex_word(p, &t);
 	t.end = lx->pos;
@@ -1612,9 +1717,6 @@ out:
 	lx->tok = t;
 	lx->has_tok = true;
 }
-
-/* The blanks between tokens. */
-static const bool is_blank[256] = {[' '] = true, ['\t'] = true, ['\r'] = true};
 
 /*
  * The next token. Most are plain words after a few blanks: read here, in a function small
@@ -1634,8 +1736,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	size_t n = lx->len, i = lx->pos, e;
 	unsigned char c;
 
-	while (i < n && is_blank[(unsigned char)s[i]])
-		i++;
+	i = scan_run(s, i, n, is_blank, true);
 	lx->pos = i;
 	*start = i;
 	if (i >= n || p->stop)
@@ -1643,8 +1744,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	c = (unsigned char)s[i];
 	if (word_special[c] || c == '#' || (c >= '0' && c <= '9'))
 		return false;
-	for (e = i; e < n && !word_special[(unsigned char)s[e]];)
-		e++;
+	e = scan_run(s, i + 1, n, word_special, false);
 	*end = e;
 	return plain_word_ends(lx, i, e);
 }
@@ -1652,8 +1752,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 static void lex_token(struct parser *p)
 {
 	struct lexer *lx = p->lx;
-	const char *s = lx->s;
-	size_t n = lx->len, i, end;
+	size_t i, end;
 
 	if (next_plain_word(p, &i, &end)) {
 		struct token *t = &lx->tok;
@@ -1668,39 +1767,8 @@ static void lex_token(struct parser *p)
 		lx->has_tok = true;
 		return;
 	}
-	if (i < n && !p->stop) {
-		struct token *t = &lx->tok;
-		unsigned char c = (unsigned char)s[i];
-		int op = -1;
-
-		if (c == '&' || c == '|' || c == ';') {
-			/* The operators between commands, but for the longer ones (&>, ;;, |&). */
-			char c1 = i + 1 < n ? s[i + 1] : '\0';
-
-			if (c == '&' && c1 == '&')
-				op = OP_AND_IF;
-			else if (c == '|' && c1 == '|')
-				op = OP_OR_IF;
-			else if (c == '|' && c1 != '&')
-				op = OP_PIPE;
-			else if (c == ';' && c1 != ';' && c1 != '&')
-				op = OP_SEMI;
-			else if (c == '&' && c1 != '>')
-				op = OP_AMP;
-		}
-		if (op >= 0) {
-			t->cmd_mark = p->s->ncmds;
-			t->kind = TK_OP;
-			t->op = op;
-			t->w = 0;
-			t->ionum = 0;
-			t->start = i;
-			t->end = i + (op == OP_AND_IF || op == OP_OR_IF ? 2 : 1);
-			lx->pos = t->end;
-			lx->has_tok = true;
-			return;
-		}
-	}
+	if (i < lx->len && !p->stop && lex_op_token(p, i))
+		return;
 	lex_token_full(p);
 }
 
@@ -1877,18 +1945,17 @@ static void process_heredoc(struct parser *p, struct heredoc *hd)
 		struct wtmp e = {0};
 		size_t mark = p->s->ncmds, smark = p->scratch.len;
 
-		lexer_init(&sub);
-		sub.s = hd->pub.body;
-		sub.len = hd->pub.len;
+		lexer_init(&sub, hd->pub.body, hd->pub.len); /* a C string, see read_heredocs() */
 		sub.base_line = sub.mark_line = hd->pub.line;
 		sub.base_col = sub.mark_col = 1;
 		sub.flat = p->flat || (saved && saved->flat);
 		p->lx = &sub;
+		lexer_make_vals(p);
 		while (sub.pos < sub.len && !p->stop) {
 			char c = sub.s[sub.pos];
 
 			if (c == '\\')
-				sub.pos += 2;
+				sub.pos += sub.pos + 1 < sub.len ? 2 : 1; /* never past the end */
 			else if (c == '$')
 				lex_dollar(p, &e, true);
 			else if (c == '`')
@@ -1962,40 +2029,15 @@ static void split_top(struct parser *p)
 			p->w[k].flags |= BALE_WORD_SPLIT;
 }
 
-/*
- * Copies a word into the arena. Nested substitutions repeat their text in every enclosing
- * word, so the bytes copied per script are bounded: past the bound, BALE_ELIMIT.
- */
-static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e)
+/* copy_word() for a word whose value is not left in place: copied into the arena. */
+static __attribute__((noinline)) int copy_word_out(struct parser *p, bale_cmd_word *out,
+						   const struct wtmp *e)
 {
-	struct lexer *lx = p->lx;
-	const char *v;
-	bool shared;
-	size_t cost;
+	const char *v = word_value(p, e);
+	bool shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
+	size_t cost = e->vlen + (shared ? 0 : e->raw_len);
 	char *value;
 
-	if (e->in_place && lx && (uintptr_t)e->raw >= (uintptr_t)lx->s &&
-	    (uintptr_t)e->raw + e->raw_len <= (uintptr_t)lx->s + lx->len) {
-		/* Most words: their value is their text, ended in the lexer's copy of it. */
-		if (e->vlen > p->copy_budget)
-			return BALE_ELIMIT;
-		p->copy_budget -= e->vlen;
-		if (!lx->vals) {
-			if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1)))
-				return BALE_ENOMEM;
-			if (lx->len)
-				memcpy(lx->vals, lx->s, lx->len);
-			lx->vals[lx->len] = '\0';
-		}
-		value = lx->vals + (e->raw - lx->s);
-		value[e->vlen] = '\0';
-		*out = e->pub;
-		out->value = out->raw = value;
-		return 0;
-	}
-	v = word_value(p, e);
-	shared = e->in_place || (e->raw_len == e->vlen && memcmp(e->raw, v, e->vlen) == 0);
-	cost = e->vlen + (shared ? 0 : e->raw_len);
 	if (cost > p->copy_budget)
 		return BALE_ELIMIT;
 	p->copy_budget -= cost;
@@ -2010,6 +2052,25 @@ static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct w
 		if (!out->raw)
 			return BALE_ENOMEM;
 	}
+	return 0;
+}
+
+/*
+ * Copies a word into the arena, or most words, left in place: their value, their text in the
+ * lexer's copy, is ended there. Nested substitutions repeat their text in every enclosing word,
+ * so the bytes copied per script are bounded: past the bound, BALE_ELIMIT. The bytes of words
+ * left in place add up in *placed, for the caller to count at once.
+ */
+static inline int copy_word(struct parser *p, bale_cmd_word *out, const struct wtmp *e,
+			    size_t *placed)
+{
+	if (!e->value)
+		return copy_word_out(p, out, e);
+	*out = e->pub;
+	out->raw = e->value;
+	*placed += e->vlen;
+	/* vals is the script's own writable copy (struct lexer): `value` is const only outside. */
+	((char *)e->value)[e->vlen] = '\0';
 	return 0;
 }
 
@@ -2202,10 +2263,8 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 			    size_t given_assigns, size_t mark, uint32_t line, uint32_t col)
 {
 	size_t nwords = 0, nassigns = 0, nredirs = p->nr - base_r, idx, top = p->nw, placed = 0;
-	struct lexer *lx = p->lx;
 	bale_cmd_word *words = NULL, *assigns = NULL;
 	bale_cmd_redir *redirs = NULL;
-	uintptr_t src, src_end;
 	bale_cmd *c;
 	struct cmd_nested nested;
 	const char *text_src;
@@ -2224,37 +2283,16 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		oom(p);
 		return BALE_CMD_NONE;
 	}
-	/*
-	 * The bounds of the lexer's text held in locals: the NUL written in its copy may alias any
-	 * field, which would otherwise be read again at every word. copy_word() may make the copy.
-	 */
-	src = (uintptr_t)lx->s;
-	src_end = src + lx->len;
-	for (size_t i = base_w; i < top && rc == 0; i++) {
+	for (size_t i = base_w; i < top; i++) {
 		const struct wtmp *e = &p->w[i];
-		char *vals = lx->vals;
 
-		if (e->role == R_WORD && e->in_place && vals && (uintptr_t)e->raw >= src &&
-		    (uintptr_t)e->raw + e->raw_len <= src_end) {
-			/* copy_word()'s common case, inline; its cost is counted below. */
-			char *value = vals + ((uintptr_t)e->raw - src);
-
-			value[e->vlen] = '\0';
-			placed += e->vlen;
-			words[nwords] = e->pub;
-			words[nwords].value = words[nwords].raw = value;
-			nwords++;
-		} else if (e->role == R_WORD) {
-			rc = copy_word(p, &words[nwords++], e);
-		} else if (e->role == R_ASSIGN && nassigns < given_assigns) {
-			rc = copy_word(p, &assigns[nassigns++], e);
-		}
+		if (e->role == R_WORD)
+			rc = copy_word(p, &words[nwords++], e, &placed);
+		else if (e->role == R_ASSIGN && nassigns < given_assigns)
+			rc = copy_word(p, &assigns[nassigns++], e, &placed);
+		if (rc != 0)
+			break;
 	}
-	/* Costs only add up: the bound is passed now if it would have been at any word. */
-	if (rc == 0 && placed > p->copy_budget)
-		rc = BALE_ELIMIT;
-	else if (rc == 0)
-		p->copy_budget -= placed;
 	if (nwords == 0)
 		words = NULL;
 	for (size_t i = 0; i < nredirs && rc == 0; i++) {
@@ -2264,10 +2302,15 @@ static size_t finish_simple(struct parser *p, size_t base_w, size_t sbase, size_
 		redirs[i].fd = r->fd;
 		redirs[i].heredoc = r->hd ? &r->hd->pub : NULL;
 		if (r->target != BALE_CMD_NONE)
-			rc = copy_word(p, &redirs[i].target, &p->w[r->target]);
+			rc = copy_word(p, &redirs[i].target, &p->w[r->target], &placed);
 		else
 			redirs[i].target.value = redirs[i].target.raw = "";
 	}
+	/* Costs only add up: the bound is passed now if it would have been at any word. */
+	if (rc == 0 && placed > p->copy_budget)
+		rc = BALE_ELIMIT;
+	else if (rc == 0)
+		p->copy_budget -= placed;
 	if (rc == BALE_ELIMIT) {
 		syntax_error(p, p->lx->last_end,
 			     "script too large to model (words repeat over %zu bytes)",
@@ -2581,6 +2624,7 @@ static struct span parse_simple(struct parser *p)
 	size_t sbase = t->kind == TK_WORD ? p->w[t->w].voff : p->scratch.len;
 	size_t base_r = p->nr, mark = t->cmd_mark, idx;
 	size_t nwords = 0, nassigns = 0;
+	bool redir_failed = false; /* a redirection without its word: no function name before '(' */
 	uint32_t line, col;
 
 	if (t->kind == TK_WORD && t->w != BALE_CMD_NONE) {
@@ -2596,16 +2640,21 @@ static struct span parse_simple(struct parser *p)
 		/*
 		 * After the name, a run of plain words is read here, one after the other, without a
 		 * token each: nothing in them splits, and none is an assignment or a reserved word.
+		 * The operator that ends most commands is read right where the run stopped.
 		 */
-		while (nwords > 0 && !p->lx->has_tok && next_plain_word(p, &ws, &we)) {
-			size_t w = push_plain_word(p, ws, we);
+		if (nwords > 0 && !p->lx->has_tok) {
+			while (next_plain_word(p, &ws, &we)) {
+				size_t w = push_plain_word(p, ws, we);
 
-			if (w == BALE_CMD_NONE)
-				break;
-			/* its role is R_WORD already: the entry starts zeroed */
-			p->lx->last_start = ws;
-			p->lx->last_end = we;
-			nwords++;
+				if (w == BALE_CMD_NONE)
+					break; /* out of memory: p->stop is set */
+				/* its role is R_WORD already */
+				p->lx->last_start = ws;
+				p->lx->last_end = we;
+				nwords++;
+			}
+			if (ws < p->lx->len && !p->stop && !p->lx->has_tok)
+				lex_op_token(p, ws);
 		}
 		t = peek(p);
 		if (p->stop)
@@ -2624,29 +2673,36 @@ static struct span parse_simple(struct parser *p)
 			advance(p);
 			split_top(p);
 			nwords++;
-			if (nwords == 1 && nassigns == 0 && p->nr == base_r &&
-			    tok_is_op(peek(p), OP_LPAREN)) {
-				/* name ( ) compound-command: the name goes before more is read */
-				p->nw = base_w;
-				scratch_truncate(p, sbase);
-				advance(p);
-				if (!accept_op(p, OP_RPAREN))
-					expect_error(p, "')' in a function definition");
-				return parse_function_body(p);
-			}
 			continue;
 		}
-		if (t->kind == TK_IONUM) {
-			int fd = t->ionum;
-
+		if (tok_is_op(t, OP_LPAREN) && nwords == 1 && nassigns == 0 && p->nr == base_r &&
+		    !redir_failed) {
+			/*
+			 * name ( ) compound-command: '(' right after the name (a plain word after
+			 * it would have been read above, a redirection counted), the name goes
+			 * before more is read.
+			 */
+			p->nw = base_w;
+			scratch_truncate(p, sbase);
 			advance(p);
-			t = peek(p);
-			if (t->kind == TK_OP && is_redir_op(t->op))
-				parse_redir(p, fd);
-			continue;
+			if (!accept_op(p, OP_RPAREN))
+				expect_error(p, "')' in a function definition");
+			return parse_function_body(p);
 		}
-		if (t->kind == TK_OP && is_redir_op(t->op)) {
-			parse_redir(p, -1);
+		if (t->kind == TK_IONUM || (t->kind == TK_OP && is_redir_op(t->op))) {
+			size_t nr = p->nr;
+
+			if (t->kind == TK_IONUM) {
+				int fd = t->ionum;
+
+				advance(p);
+				t = peek(p);
+				if (t->kind == TK_OP && is_redir_op(t->op))
+					parse_redir(p, fd);
+			} else {
+				parse_redir(p, -1);
+			}
+			redir_failed |= p->nr == nr;
 			continue;
 		}
 		break;
@@ -2713,7 +2769,7 @@ static void expect_kw(struct parser *p, enum kw kw)
 
 	if (accept_kw(p, kw))
 		return;
-	snprintf(what, sizeof(what), "'%s'", kw_text[kw]);
+	snprintf(what, sizeof(what), "'%s'", kw_text[kw].text);
 	expect_error(p, what);
 }
 
@@ -3108,7 +3164,9 @@ static struct span parse_list(struct parser *p, unsigned stops)
 /*
  * Parses `text` as a script of its own (a substitution's, sh -c's, a heredoc's): commands
  * found at its top level get `owner` as parent; its assignments do not leak out. With `flat`
- * (text whose lines are not the source's), everything in it is placed at line:col.
+ * (text whose lines are not the source's), everything in it is placed at line:col. text[len]
+ * is a NUL, as the lexer needs: every text is a C string (a word's value, a heredoc body, a
+ * copy made for it).
  */
 static void parse_string(struct parser *p, const char *text, size_t len, struct place at,
 			 size_t owner, uint32_t ctxbit)
@@ -3119,9 +3177,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, struct 
 
 	if (!enter(p, saved ? saved->pos : 0))
 		return;
-	lexer_init(&sub);
-	sub.s = text;
-	sub.len = len;
+	lexer_init(&sub, text, len);
 	sub.base_line = sub.mark_line = at.line ? at.line : 1;
 	sub.base_col = sub.mark_col = at.col ? at.col : 1;
 	sub.flat = at.flat || p->flat || (saved && saved->flat);
@@ -3130,6 +3186,7 @@ static void parse_string(struct parser *p, const char *text, size_t len, struct 
 		sub.map_off = at.map_off;
 	}
 	p->lx = &sub;
+	lexer_make_vals(p);
 	p->vars_scope = p->nvars;
 	p->ctx = (p->ctx | ctxbit) & ~(uint32_t)BALE_CMD_NEGATED;
 	p->nest++;
@@ -3352,6 +3409,7 @@ static int parser_finish(struct parser *p, bale_cmd_script **out)
 static void parse_top(struct parser *p, struct lexer *lx)
 {
 	p->lx = lx;
+	lexer_make_vals(p);
 	while (!p->stop) {
 		parse_list(p, 0);
 		if (p->stop || peek(p)->kind == TK_EOF)
@@ -3366,6 +3424,7 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 	struct parser p;
 	struct lexer lx;
 	bale_cmd_script *s = NULL;
+	char *copy;
 	int rc;
 
 	if (!out || (!script && len))
@@ -3375,9 +3434,16 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 		return rc;
 	parser_init(&p, s, opts);
 	parser_set_input_size(&p, len);
-	lexer_init(&lx);
-	lx.s = script ? script : "";
-	lx.len = len;
+	/* The caller's text need not end with a NUL, as the lexer's must: it reads a copy. */
+	copy = bale_arena_alloc(&s->arena, len + 1);
+	if (!copy) {
+		p.err = BALE_ENOMEM;
+		return parser_finish(&p, out);
+	}
+	if (len)
+		memcpy(copy, script, len);
+	copy[len] = '\0';
+	lexer_init(&lx, copy, len);
 	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
 	lx.base_col = lx.mark_col = opts && opts->col ? opts->col : 1;
 	parse_top(&p, &lx);
@@ -3595,10 +3661,9 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			total += ins->heredocs[i].content ? strlen(ins->heredocs[i].content) : 0;
 		parser_set_input_size(&p, total);
 	}
-	lexer_init(&lx);
+	lexer_init(&lx, "", 0);
 	lx.base_line = lx.mark_line = instr->start_line ? instr->start_line : 1;
 	lx.base_col = lx.mark_col = instr->start_col ? instr->start_col : 1;
-	lx.s = "";
 	if (ins->json) {
 		parse_exec_form(&p, &lx, ins);
 		return parser_finish(&p, out);
@@ -3617,7 +3682,7 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			s->not_shell = true;
 			return parser_finish(&p, out);
 		}
-		lx.s = body;
+		lx.s = body; /* body[blen] is its NUL, as the lexer needs */
 		lx.len = blen;
 		lx.base_line = lx.mark_line = h->start_line;
 		lx.base_col = lx.mark_col = 1;
@@ -3669,6 +3734,21 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 			lx.segs = segs;
 			lx.nsegs = nsegs;
 		}
+	}
+	/*
+	 * The lexer's text must end with a NUL. The arguments are C strings; a window over the
+	 * logical line ends at its NUL unless white space was trimmed after it: then a copy.
+	 */
+	if (lx.s[lx.len] != '\0') {
+		char *copy = bale_arena_alloc(&s->arena, lx.len + 1);
+
+		if (!copy) {
+			p.err = BALE_ENOMEM;
+			return parser_finish(&p, out);
+		}
+		memcpy(copy, lx.s, lx.len);
+		copy[lx.len] = '\0';
+		lx.s = copy;
 	}
 	parse_top(&p, &lx);
 	return parser_finish(&p, out);

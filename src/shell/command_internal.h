@@ -60,7 +60,8 @@ bool cmd_is_shell_name(const char *name);
 
 /* True when the tool table is sorted, as its binary search needs (for the unit tests). */
 bool cmd_tools_sorted(void);
-/* True when the first-byte index of the reserved words matches their table (for the tests). */
+/* True when the first-byte index and the lengths of the reserved words match their table (tests).
+ */
 bool cmd_keywords_indexed(void);
 
 #endif

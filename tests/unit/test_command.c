@@ -405,6 +405,25 @@ static void test_function_bodies(void **state)
 	bale_cmd_script_free(s);
 }
 
+/* '(' makes a function of the name only right after it: a line continuation may come between,
+ * a redirection (even one missing its word) may not. */
+static void test_function_paren_right_after_name(void **state)
+{
+	bale_cmd_script *s = parse_ok("f \\\n () { g; }");
+
+	(void)state;
+	assert_int_equal(count(s), 1);
+	assert_true(find(s, "g", 0)->context & BALE_CMD_IN_FUNCTION);
+	bale_cmd_script_free(s);
+	s = parse("f < ( g )");
+	assert_non_null(bale_cmd_script_error(s, NULL, NULL));
+	assert_int_equal(count(s), 2);
+	assert_int_equal(find(s, "f", 0)->context, 0);
+	assert_false(find(s, "g", 0)->context & BALE_CMD_IN_FUNCTION);
+	assert_true(find(s, "g", 0)->context & BALE_CMD_IN_SUBSHELL);
+	bale_cmd_script_free(s);
+}
+
 static void test_deeply_mixed_nesting(void **state)
 {
 	bale_cmd_script *s =
@@ -1984,6 +2003,7 @@ int main(void)
 	    cmocka_unit_test(test_loops),
 	    cmocka_unit_test(test_case_arms),
 	    cmocka_unit_test(test_function_bodies),
+	    cmocka_unit_test(test_function_paren_right_after_name),
 	    cmocka_unit_test(test_deeply_mixed_nesting),
 	    cmocka_unit_test(test_command_substitution_runs_first),
 	    cmocka_unit_test(test_backticks_nest_with_escapes),
