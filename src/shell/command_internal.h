@@ -58,7 +58,7 @@ int cmd_analyze(bale_arena *arena, bale_cmd *cmd, struct cmd_nested *nested);
 /* True when `name` (a normalized tool name) is a POSIX-like shell: sh, bash, dash, ... */
 bool cmd_is_shell_name(const char *name);
 
-/* True when the tool table is sorted, as its binary search needs (for the unit tests). */
+/* True when the tool tables are well formed, as tools.c says where it defines it (unit tests). */
 bool cmd_tools_sorted(void);
 /* True when the first-byte index and the lengths of the reserved words match their table (tests).
  */
