@@ -36,14 +36,18 @@ typedef struct bale_lint_config {
 	size_t ntrusted_registries;
 	bale_label_rule *label_schema; /* required labels and their types (DL3049-DL3058) */
 	size_t nlabel_schema;
-	bool strict_labels;	    /* labels outside the schema are reported (DL3050) */
-	bool disable_ignore_pragma; /* `# hadolint ignore=` / `# bale ignore=` have no effect */
-	int shellcheck;		    /* -1: when installed (default), 0: never, 1: required */
-	char *format;		    /* the default output format, when set */
-	char *source;		    /* the file the configuration came from, or NULL */
+	bool strict_labels;	     /* labels outside the schema are reported (DL3050) */
+	bool disable_ignore_pragma;  /* `# hadolint ignore=` / `# bale ignore=` have no effect */
+	int shellcheck;		     /* -1: when installed (default), 0: never, 1: required */
+	unsigned shellcheck_timeout; /* seconds shellcheck may take on one file (default 60) */
+	char *format;		     /* the default output format, when set */
+	char *source;		     /* the file the configuration came from, or NULL */
 } bale_lint_config;
 
-/* Defaults: failure threshold info, shellcheck when installed, nothing ignored. */
+/*
+ * Defaults: failure threshold info, shellcheck when installed (for 60 s at most a file), nothing
+ * ignored.
+ */
 BALE_EXTERN(void) bale_lint_config_init(bale_lint_config *cfg);
 BALE_EXTERN(void) bale_lint_config_release(bale_lint_config *cfg);
 
@@ -69,7 +73,7 @@ bale_lint_config_parse(bale_lint_config *cfg, const char *yaml, size_t len, cons
  * Applies environment variables: BALE_<KEY> and, when that is unset, HADOLINT_<KEY>, for
  * IGNORE, FAILURE_THRESHOLD, NOFAIL, NOCOLOR, OVERRIDE_ERROR/WARNING/INFO/STYLE,
  * TRUSTED_REGISTRIES, REQUIRE_LABELS (label:type,...), STRICT_LABELS, DISABLE_IGNORE_PRAGMA,
- * FORMAT, and bale's SHELLCHECK. Lists are comma-separated.
+ * FORMAT, and bale's SHELLCHECK and SHELLCHECK_TIMEOUT. Lists are comma-separated.
  */
 BALE_EXTERN(int) bale_lint_config_env(bale_lint_config *cfg);
 
@@ -116,9 +120,9 @@ bale_lint(bale_findings *out, const char *data, size_t len, const char *filename
  * Appends the new text to `out` (the same text when nothing applies) and sets *nfixed to the
  * number of edits. Comments and untouched lines stay byte for byte. Errors as bale_lint().
  */
-BALE_EXTERN(int) bale_lint_fix(bale_buf *out, size_t *nfixed, const char *data, size_t len,
-			       const char *filename, const bale_lint_config *cfg,
-			       const bale_lint_opts *opts);
+BALE_EXTERN(int)
+bale_lint_fix(bale_buf *out, size_t *nfixed, const char *data, size_t len, const char *filename,
+	      const bale_lint_config *cfg, const bale_lint_opts *opts);
 
 /* Every rule bale lint knows, in id order. */
 BALE_EXTERN(const bale_rule *) bale_lint_rule(size_t index);

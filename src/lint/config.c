@@ -14,13 +14,32 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#define CONFIG_MAX_SIZE ((size_t)1 << 20)
+#define CONFIG_MAX_SIZE		   ((size_t)1 << 20)
+#define SHELLCHECK_TIMEOUT_DEFAULT 60
 
 void bale_lint_config_init(bale_lint_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->failure_threshold = BALE_SEV_INFO;
 	cfg->shellcheck = -1;
+	cfg->shellcheck_timeout = SHELLCHECK_TIMEOUT_DEFAULT;
+}
+
+/* A shellcheck-timeout: whole seconds, 1 to a day. */
+static bool parse_seconds(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (unsigned)(*s - '0')) > 86400)
+			return false;
+	}
+	if (v == 0)
+		return false;
+	*out = v;
+	return true;
 }
 
 static void free_list(char **v, size_t n)
@@ -307,6 +326,9 @@ static int apply_document(const struct yctx *y, bale_lint_config *cfg)
 
 			rc = get_bool(y, v, key, &on);
 			cfg->shellcheck = on;
+		} else if (strcmp(key, "shellcheck-timeout") == 0) {
+			if (!parse_seconds(scalar(v), &cfg->shellcheck_timeout))
+				rc = yerr(y, v, "'%s' must be whole seconds, 1 to 86400", key);
 		} else {
 			rc = yerr(y, k, "unknown key '%s'", key);
 		}
@@ -569,6 +591,11 @@ int bale_lint_config_env(bale_lint_config *cfg)
 		cfg->disable_ignore_pragma = env_true(v);
 	if ((v = getenv("BALE_SHELLCHECK")))
 		cfg->shellcheck = env_true(v) ? 1 : 0;
+	if ((v = getenv("BALE_SHELLCHECK_TIMEOUT")) && !parse_seconds(v, &cfg->shellcheck_timeout))
+		return bale_error_set(BALE_EINVAL,
+				      "BALE_SHELLCHECK_TIMEOUT: '%s' is not whole seconds, 1 to "
+				      "86400",
+				      v);
 	if ((v = env("FORMAT"))) {
 		free(cfg->format);
 		cfg->format = strdup(v);

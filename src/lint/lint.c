@@ -857,9 +857,10 @@ int bale_lint(bale_findings *out, const char *data, size_t len, const char *file
 			continue;
 		r->check(&ctx, &r->meta);
 	}
-	if (!ctx.err && (rc = lint_shellcheck(&ctx)) != 0)
-		goto out_scripts;
 	rc = ctx.err;
+	/* What goes wrong with shellcheck (it fails, hangs, prints nonsense) names the file. */
+	if (!rc && ((rc = lint_shellcheck(&ctx)) != 0 || (rc = ctx.err) != 0))
+		bale_error_prefix("%s", filename);
 out_scripts:
 	lint_scripts_release(&ctx);
 	lint_pragmas_release(&pragmas);

@@ -17,12 +17,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -212,9 +215,21 @@ static int write_file(const char *path, const char *data, size_t len)
 	return rc;
 }
 
-/* Runs shellcheck on the files; its JSON goes to `out`. */
-static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n)
+static int64_t now_ms(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Runs shellcheck on the files; its JSON goes to `out`. One that has not finished after
+ * `timeout` seconds is killed: some inputs (a thousand nested subshells) take it minutes.
+ */
+static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n, unsigned timeout)
+{
+	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
 	char **argv = calloc(n + 6, sizeof(*argv));
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status, rc = 0;
@@ -244,8 +259,28 @@ static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n)
 	}
 	close(pipefd[1]);
 	for (;;) {
+		struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+		int64_t left = deadline - now_ms();
 		ssize_t got;
+		int ready;
 
+		/* At most a day (the configuration's limit), so it fits poll()'s int. */
+		if (left <= 0 || (ready = poll(&pfd, 1, (int)left)) == 0) {
+			kill(pid, SIGKILL);
+			rc = bale_error_set(BALE_ELIMIT,
+					    "shellcheck did not finish within %u s and was stopped "
+					    "(shellcheck-timeout)",
+					    timeout);
+			break;
+		}
+		if (ready < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = bale_error_set(BALE_EIO, "cannot read shellcheck's output: %s",
+					    strerror(errno));
+			kill(pid, SIGKILL);
+			break;
+		}
 		if (bale_buf_grow(out, 65536) != 0) {
 			rc = out->err;
 			break;
@@ -259,6 +294,7 @@ static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n)
 		out->ptr[out->len] = '\0';
 		if (out->len > SHELLCHECK_OUTPUT_MAX) {
 			rc = bale_error_set(BALE_ELIMIT, "shellcheck printed too much");
+			kill(pid, SIGKILL);
 			break;
 		}
 	}
@@ -441,7 +477,8 @@ int lint_shellcheck(struct lint_ctx *ctx)
 		else if ((rc = write_file(scripts[nscripts].path, text.ptr, text.len)) == 0)
 			nscripts++;
 	}
-	if (!rc && nscripts && (rc = run_shellcheck(&json, scripts, nscripts)) == 0)
+	if (!rc && nscripts &&
+	    (rc = run_shellcheck(&json, scripts, nscripts, ctx->cfg->shellcheck_timeout)) == 0)
 		report_comments(ctx, json.ptr, json.len, scripts, nscripts);
 	for (size_t i = 0; i < nscripts; i++)
 		unlink(scripts[i].path);

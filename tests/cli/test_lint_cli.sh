@@ -150,4 +150,36 @@ run "$BALE" lint --context "$TEST_TMP/no-such-dir" "$C/docker/Dockerfile"
 assert_exit "--context on a missing directory: usage error" 2
 assert_stderr_matches "--context: the message names it" "--context '.*no-such-dir': not a directory"
 
+# ---- shellcheck-timeout: a shellcheck that does not finish is stopped ------------------------
+# A stand-in for shellcheck that never prints and never ends: bale must stop it and say so.
+mkdir -p "$TEST_TMP/hang-bin"
+printf '#!/bin/sh\nexec sleep 600\n' >"$TEST_TMP/hang-bin/shellcheck"
+chmod +x "$TEST_TMP/hang-bin/shellcheck"
+printf 'FROM alpine:3.20\nRUN echo $HOME\nUSER 10001\n' >"$TEST_TMP/sc.Dockerfile"
+start=$(date +%s)
+PATH=$TEST_TMP/hang-bin:$PATH BALE_SHELLCHECK_TIMEOUT=1 run "$BALE" lint --no-color "$TEST_TMP/sc.Dockerfile"
+took=$(($(date +%s) - start))
+assert_exit "a shellcheck past shellcheck-timeout: the file could not be linted" 3
+assert_stderr_matches "a shellcheck past shellcheck-timeout: the message names the file and the limit" \
+	"sc.Dockerfile.*shellcheck did not finish within 1 s"
+if [ "$took" -le 4 ]; then
+	pass "a shellcheck past shellcheck-timeout is stopped at the limit (${took} s)"
+else
+	fail "a shellcheck past shellcheck-timeout is stopped at the limit" "took ${took} s"
+fi
+if pgrep -f "$TEST_TMP/hang-bin" >/dev/null || pgrep -x sleep -a 2>/dev/null | grep -q "sleep 600"; then
+	fail "the stopped shellcheck is not left running" "$(pgrep -a sleep)"
+else
+	pass "the stopped shellcheck is not left running"
+fi
+BALE_SHELLCHECK_TIMEOUT=0 run "$BALE" lint --no-color "$TEST_TMP/sc.Dockerfile"
+assert_exit "BALE_SHELLCHECK_TIMEOUT=0: usage error" 2
+assert_stderr_matches "BALE_SHELLCHECK_TIMEOUT=0: the message says what is wanted" \
+	"BALE_SHELLCHECK_TIMEOUT: '0' is not whole seconds"
+printf 'shellcheck-timeout: soon\n' >"$TEST_TMP/sc.yaml"
+run "$BALE" lint --no-color --config "$TEST_TMP/sc.yaml" "$TEST_TMP/sc.Dockerfile"
+assert_exit "shellcheck-timeout: soon in the configuration: an error" 2
+assert_stderr_matches "shellcheck-timeout: soon: the message names the file, line and column" \
+	"sc.yaml:1:21: 'shellcheck-timeout' must be whole seconds"
+
 finish
