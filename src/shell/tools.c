@@ -1234,16 +1234,14 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 								  size_t from, size_t to,
 								  struct sink *k, bool wrapper)
 {
-	uint16_t flags;
-	bool want_sub, posix;
+	unsigned flags;
 	size_t i = from;
 	const char(*names)[3]; /* the short option names of a cluster's first byte */
 
 	if (!t)
 		t = &generic_tool;
-	flags = t->flags;
-	want_sub = (flags & F_SUBCMD) && !wrapper;
-	posix = (flags & F_POSIX) || wrapper;
+	/* A wrapper's options end at its first operand, which is no subcommand: the command. */
+	flags = wrapper ? (t->flags | F_POSIX) & ~(unsigned)F_SUBCMD : t->flags;
 	k->sub = BALE_CMD_NONE;
 	if ((flags & F_OLDTAR) && i < to && oldtar_cluster(w[i].value)) {
 		/* tar xzf FILE: the letters' values come in the next words */
@@ -1329,11 +1327,11 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 			continue;
 		}
 	operand:
-		if (want_sub && k->sub == BALE_CMD_NONE) {
+		if ((flags & F_SUBCMD) && k->sub == BALE_CMD_NONE) {
 			k->sub = i;
 			continue;
 		}
-		if (posix) {
+		if (flags & F_POSIX) {
 			if (wrapper)
 				return i;
 			break;
