@@ -58,10 +58,11 @@ struct tool {
 	const char *default_subcmd;
 	const char *const *end_opts; /* options after which the rest are operands (python -m) */
 	/*
-	 * Filled once by index_tables() from short_val and short_known, so an option letter is
-	 * one bit test: bytes that take a value, and (F_STRICT) every byte the tool knows.
+	 * Filled once by index_tables() from short_val, short_known and prefix_val, so an option
+	 * letter is one bit test: bytes that take a value, (F_STRICT) every byte the tool knows,
+	 * and (F_LONG1) the letters of prefix_val.
 	 */
-	uint64_t val_set[4], known_set[4];
+	uint64_t val_set[4], known_set[4], prefix_set[4];
 };
 
 /* The kinds that run another command, unwrapped by cmd_analyze(). */
@@ -892,7 +893,9 @@ static void index_rows(void)
 
 		memset(t->val_set, 0, sizeof(t->val_set));
 		memset(t->known_set, 0, sizeof(t->known_set));
+		memset(t->prefix_set, 0, sizeof(t->prefix_set));
 		add_to_set(t->val_set, t->short_val);
+		add_to_set(t->prefix_set, t->prefix_val);
 		add_to_set(t->known_set, t->short_val);
 		add_to_set(t->known_set, t->short_known);
 	}
@@ -1193,7 +1196,7 @@ static inline void emit_operand(struct sink *k, const bale_cmd_word *w)
 	k->nops++;
 }
 
-/* Whether byte c is in a tool's set (val_set, known_set). */
+/* Whether byte c is in a tool's set (val_set, known_set, prefix_set). */
 static inline bool in_set(const uint64_t set[4], char c)
 {
 	unsigned char b = (unsigned char)c;
@@ -1270,8 +1273,8 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 				const char *value = NULL, *eq;
 				size_t nlen = w[i].len, at = i;
 
-				if ((flags & F_LONG1) && v[1] != '-' && t->prefix_val &&
-				    strchr(t->prefix_val, v[1]) && v[2] &&
+				if ((flags & F_LONG1) && v[1] != '-' &&
+				    in_set(t->prefix_set, v[1]) && v[2] &&
 				    !long_takes_value(t, v, strlen(v))) {
 					/* mvn -Dkey=value, -Pprofile, -T4 */
 					value = v + 2;
