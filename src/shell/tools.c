@@ -1425,7 +1425,7 @@ static void split_at_ops(bale_pkg *p, const char *spec, const char *set)
 
 static const char *const vcs_schemes[] = {"git+", "hg+", "svn+", "bzr+", "git://", NULL};
 
-static void parse_pip(bale_pkg *p, const char *spec, size_t n)
+static __attribute__((noinline)) void parse_pip(bale_pkg *p, const char *spec, size_t n)
 {
 	bool vcs = false;
 
@@ -1492,7 +1492,7 @@ static void parse_pip(bale_pkg *p, const char *spec, size_t n)
 	}
 }
 
-static void parse_npm(bale_pkg *p, const char *spec, size_t n)
+static __attribute__((noinline)) void parse_npm(bale_pkg *p, const char *spec, size_t n)
 {
 	/* git URLs and npm's hosted-git shorthands (github:user/repo#v1.0): '#ref' pins them */
 	static const char *const git[] = {"git://",  "git+ssh://", "git+http://", "git+https://",
@@ -1552,7 +1552,7 @@ static void parse_npm(bale_pkg *p, const char *spec, size_t n)
 }
 
 /* dnf/yum: name-version[-release][.arch]; the version part starts with a digit. */
-static void parse_rpm(bale_pkg *p, const char *spec, size_t n)
+static __attribute__((noinline)) void parse_rpm(bale_pkg *p, const char *spec, size_t n)
 {
 	bool any_digit = false, all_ok = true;
 	const char *dash = strchr(spec, '-');
@@ -1596,8 +1596,13 @@ static void parse_rpm(bale_pkg *p, const char *spec, size_t n)
 	}
 }
 
-/* bale_pkg_parse() of the n bytes of spec (NUL-terminated there). */
-static void pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec, size_t n)
+/*
+ * bale_pkg_parse() of the n bytes of spec (NUL-terminated there). Inlined in fill_packages()'s
+ * loop, a call fewer per package; the long parsers (pip, npm, rpm) stay out of line, so the
+ * short cases (apt, apk) do not save and restore the registers those need.
+ */
+static inline __attribute__((always_inline)) void pkg_parse(bale_pkg *out, bale_pkg_manager manager,
+							    const char *spec, size_t n)
 {
 	const char *sep;
 
