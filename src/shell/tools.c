@@ -1003,7 +1003,12 @@ bool cmd_is_shell_name(const char *name)
 
 /* --- option parsing ----------------------------------------------------------------------- */
 
-static bool in_list(const char *const *list, const char *s, size_t n)
+/*
+ * Whether the n bytes at s are a name in list. Out of line, like strict_cluster_ok() and
+ * oldtar_cluster(): parse_options() asks them for a few tools only, and inlined there they
+ * cost every command's reading registers.
+ */
+static __attribute__((noinline)) bool in_list(const char *const *list, const char *s, size_t n)
 {
 	/* Options share their leading dashes: compare the first letter before anything else. */
 	size_t k = n > 2 ? 2 : n - (n > 0);
@@ -1205,7 +1210,7 @@ static inline bool in_set(const uint64_t set[4], char c)
 }
 
 /* F_STRICT: whether every letter of the cluster v is one the tool knows. */
-static bool strict_cluster_ok(const struct tool *t, const char *v)
+static __attribute__((noinline)) bool strict_cluster_ok(const struct tool *t, const char *v)
 {
 	for (const char *c = v + 1; *c; c++)
 		if (!in_set(t->known_set, *c))
@@ -1214,7 +1219,7 @@ static bool strict_cluster_ok(const struct tool *t, const char *v)
 }
 
 /* tar's first word may be a cluster of letters without a dash: tar xzf FILE. */
-static bool oldtar_cluster(const char *v)
+static __attribute__((noinline)) bool oldtar_cluster(const char *v)
 {
 	if (!v[0])
 		return false;
