@@ -1335,8 +1335,10 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 			continue;
 		}
 	operand:
-		if ((flags & F_SUBCMD) && k->sub == BALE_CMD_NONE) {
+		if (flags & F_SUBCMD) {
 			k->sub = i;
+			flags &=
+			    ~(unsigned)F_SUBCMD; /* one subcommand: the next word is an operand */
 			continue;
 		}
 		if (flags & F_POSIX) {
