@@ -37,6 +37,7 @@ enum {
 	F_DASH = 1u << 5,    /* a lone "-" is an option (su -) */
 	F_OLDTAR = 1u << 6,  /* tar's first word may be a cluster without a dash */
 	F_NODASH2 = 1u << 7, /* "--" is an operand, not the end of options (echo) */
+	F_ENDS = 1u << 8,    /* has end_opts: set by index_tables(), tested with the others */
 };
 
 struct alias {
@@ -898,6 +899,8 @@ static void index_rows(void)
 		add_to_set(t->prefix_set, t->prefix_val);
 		add_to_set(t->known_set, t->short_val);
 		add_to_set(t->known_set, t->short_known);
+		if (t->end_opts)
+			t->flags |= F_ENDS;
 	}
 	index_lists();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
@@ -1115,10 +1118,13 @@ bool cmd_tools_sorted(void)
 	return true;
 }
 
-/* True when the n bytes at s name one of t's long options that take a value. */
+/*
+ * True when the n > 0 bytes at s name one of t's long options that take a value (parse_options()
+ * asks of option words, "--x" or "-x" at the least).
+ */
 static bool long_takes_value(const struct tool *t, const char *s, size_t n)
 {
-	if (!t->long_val || n == 0)
+	if (!t->long_val)
 		return false;
 	/* A tool with a list is a row's, found by find_row(): the tables are built. */
 	if (list_overflow)
@@ -1299,7 +1305,7 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 						value = w[++i].value;
 				}
 				emit_opt(k, v, nlen, value, at);
-				if (t->end_opts && in_list(t->end_opts, v, nlen)) {
+				if ((flags & F_ENDS) && in_list(t->end_opts, v, nlen)) {
 					i++;
 					break;
 				}
@@ -1320,7 +1326,7 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 					else if (i + 1 < to)
 						value = w[++i].value;
 					emit_short(k, names, c, value, at);
-					if (t->end_opts && in_list(t->end_opts, name, 2)) {
+					if ((flags & F_ENDS) && in_list(t->end_opts, name, 2)) {
 						i++;
 						goto rest;
 					}
