@@ -37,6 +37,7 @@ enum {
 	F_DASH = 1u << 5,    /* a lone "-" is an option (su -) */
 	F_OLDTAR = 1u << 6,  /* tar's first word may be a cluster without a dash */
 	F_NODASH2 = 1u << 7, /* "--" is an operand, not the end of options (echo) */
+	F_ENDS = 1u << 8,    /* has end_opts: set by index_tables(), tested with the others */
 };
 
 struct alias {
@@ -58,10 +59,11 @@ struct tool {
 	const char *default_subcmd;
 	const char *const *end_opts; /* options after which the rest are operands (python -m) */
 	/*
-	 * Filled once by index_tables() from short_val and short_known, so an option letter is
-	 * one bit test: bytes that take a value, and (F_STRICT) every byte the tool knows.
+	 * Filled once by index_tables() from short_val, short_known and prefix_val, so an option
+	 * letter is one bit test: bytes that take a value, (F_STRICT) every byte the tool knows,
+	 * and (F_LONG1) the letters of prefix_val.
 	 */
-	uint64_t val_set[4], known_set[4];
+	uint64_t val_set[4], known_set[4], prefix_set[4];
 };
 
 /* The kinds that run another command, unwrapped by cmd_analyze(). */
@@ -892,9 +894,13 @@ static void index_rows(void)
 
 		memset(t->val_set, 0, sizeof(t->val_set));
 		memset(t->known_set, 0, sizeof(t->known_set));
+		memset(t->prefix_set, 0, sizeof(t->prefix_set));
 		add_to_set(t->val_set, t->short_val);
+		add_to_set(t->prefix_set, t->prefix_val);
 		add_to_set(t->known_set, t->short_val);
 		add_to_set(t->known_set, t->short_known);
+		if (t->end_opts)
+			t->flags |= F_ENDS;
 	}
 	index_lists();
 	__atomic_store_n(&rows_indexed, true, __ATOMIC_RELEASE);
@@ -1000,7 +1006,12 @@ bool cmd_is_shell_name(const char *name)
 
 /* --- option parsing ----------------------------------------------------------------------- */
 
-static bool in_list(const char *const *list, const char *s, size_t n)
+/*
+ * Whether the n bytes at s are a name in list. Out of line, like strict_cluster_ok() and
+ * oldtar_cluster(): parse_options() asks them for a few tools only, and inlined there they
+ * cost every command's reading registers.
+ */
+static __attribute__((noinline)) bool in_list(const char *const *list, const char *s, size_t n)
 {
 	/* Options share their leading dashes: compare the first letter before anything else. */
 	size_t k = n > 2 ? 2 : n - (n > 0);
@@ -1107,10 +1118,13 @@ bool cmd_tools_sorted(void)
 	return true;
 }
 
-/* True when the n bytes at s name one of t's long options that take a value. */
+/*
+ * True when the n > 0 bytes at s name one of t's long options that take a value (parse_options()
+ * asks of option words, "--x" or "-x" at the least).
+ */
 static bool long_takes_value(const struct tool *t, const char *s, size_t n)
 {
-	if (!t->long_val || n == 0)
+	if (!t->long_val)
 		return false;
 	/* A tool with a list is a row's, found by find_row(): the tables are built. */
 	if (list_overflow)
@@ -1193,7 +1207,7 @@ static inline void emit_operand(struct sink *k, const bale_cmd_word *w)
 	k->nops++;
 }
 
-/* Whether byte c is in a tool's set (val_set, known_set). */
+/* Whether byte c is in a tool's set (val_set, known_set, prefix_set). */
 static inline bool in_set(const uint64_t set[4], char c)
 {
 	unsigned char b = (unsigned char)c;
@@ -1202,7 +1216,7 @@ static inline bool in_set(const uint64_t set[4], char c)
 }
 
 /* F_STRICT: whether every letter of the cluster v is one the tool knows. */
-static bool strict_cluster_ok(const struct tool *t, const char *v)
+static __attribute__((noinline)) bool strict_cluster_ok(const struct tool *t, const char *v)
 {
 	for (const char *c = v + 1; *c; c++)
 		if (!in_set(t->known_set, *c))
@@ -1211,7 +1225,7 @@ static bool strict_cluster_ok(const struct tool *t, const char *v)
 }
 
 /* tar's first word may be a cluster of letters without a dash: tar xzf FILE. */
-static bool oldtar_cluster(const char *v)
+static __attribute__((noinline)) bool oldtar_cluster(const char *v)
 {
 	if (!v[0])
 		return false;
@@ -1234,16 +1248,14 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 								  size_t from, size_t to,
 								  struct sink *k, bool wrapper)
 {
-	uint16_t flags;
-	bool want_sub, posix;
+	unsigned flags;
 	size_t i = from;
 	const char(*names)[3]; /* the short option names of a cluster's first byte */
 
 	if (!t)
 		t = &generic_tool;
-	flags = t->flags;
-	want_sub = (flags & F_SUBCMD) && !wrapper;
-	posix = (flags & F_POSIX) || wrapper;
+	/* A wrapper's options end at its first operand, which is no subcommand: the command. */
+	flags = wrapper ? (t->flags | F_POSIX) & ~(unsigned)F_SUBCMD : t->flags;
 	k->sub = BALE_CMD_NONE;
 	if ((flags & F_OLDTAR) && i < to && oldtar_cluster(w[i].value)) {
 		/* tar xzf FILE: the letters' values come in the next words */
@@ -1272,8 +1284,8 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 				const char *value = NULL, *eq;
 				size_t nlen = w[i].len, at = i;
 
-				if ((flags & F_LONG1) && v[1] != '-' && t->prefix_val &&
-				    strchr(t->prefix_val, v[1]) && v[2] &&
+				if ((flags & F_LONG1) && v[1] != '-' &&
+				    in_set(t->prefix_set, v[1]) && v[2] &&
 				    !long_takes_value(t, v, strlen(v))) {
 					/* mvn -Dkey=value, -Pprofile, -T4 */
 					value = v + 2;
@@ -1293,7 +1305,7 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 						value = w[++i].value;
 				}
 				emit_opt(k, v, nlen, value, at);
-				if (t->end_opts && in_list(t->end_opts, v, nlen)) {
+				if ((flags & F_ENDS) && in_list(t->end_opts, v, nlen)) {
 					i++;
 					break;
 				}
@@ -1314,7 +1326,7 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 					else if (i + 1 < to)
 						value = w[++i].value;
 					emit_short(k, names, c, value, at);
-					if (t->end_opts && in_list(t->end_opts, name, 2)) {
+					if ((flags & F_ENDS) && in_list(t->end_opts, name, 2)) {
 						i++;
 						goto rest;
 					}
@@ -1329,11 +1341,13 @@ static inline __attribute__((always_inline)) size_t parse_options(const struct t
 			continue;
 		}
 	operand:
-		if (want_sub && k->sub == BALE_CMD_NONE) {
+		if (flags & F_SUBCMD) {
 			k->sub = i;
+			flags &=
+			    ~(unsigned)F_SUBCMD; /* one subcommand: the next word is an operand */
 			continue;
 		}
-		if (posix) {
+		if (flags & F_POSIX) {
 			if (wrapper)
 				return i;
 			break;
@@ -1424,7 +1438,7 @@ static void split_at_ops(bale_pkg *p, const char *spec, const char *set)
 
 static const char *const vcs_schemes[] = {"git+", "hg+", "svn+", "bzr+", "git://", NULL};
 
-static void parse_pip(bale_pkg *p, const char *spec, size_t n)
+static __attribute__((noinline)) void parse_pip(bale_pkg *p, const char *spec, size_t n)
 {
 	bool vcs = false;
 
@@ -1491,7 +1505,7 @@ static void parse_pip(bale_pkg *p, const char *spec, size_t n)
 	}
 }
 
-static void parse_npm(bale_pkg *p, const char *spec, size_t n)
+static __attribute__((noinline)) void parse_npm(bale_pkg *p, const char *spec, size_t n)
 {
 	/* git URLs and npm's hosted-git shorthands (github:user/repo#v1.0): '#ref' pins them */
 	static const char *const git[] = {"git://",  "git+ssh://", "git+http://", "git+https://",
@@ -1551,7 +1565,7 @@ static void parse_npm(bale_pkg *p, const char *spec, size_t n)
 }
 
 /* dnf/yum: name-version[-release][.arch]; the version part starts with a digit. */
-static void parse_rpm(bale_pkg *p, const char *spec, size_t n)
+static __attribute__((noinline)) void parse_rpm(bale_pkg *p, const char *spec, size_t n)
 {
 	bool any_digit = false, all_ok = true;
 	const char *dash = strchr(spec, '-');
@@ -1595,8 +1609,13 @@ static void parse_rpm(bale_pkg *p, const char *spec, size_t n)
 	}
 }
 
-/* bale_pkg_parse() of the n bytes of spec (NUL-terminated there). */
-static void pkg_parse(bale_pkg *out, bale_pkg_manager manager, const char *spec, size_t n)
+/*
+ * bale_pkg_parse() of the n bytes of spec (NUL-terminated there). Inlined in fill_packages()'s
+ * loop, a call fewer per package; the long parsers (pip, npm, rpm) stay out of line, so the
+ * short cases (apt, apk) do not save and restore the registers those need.
+ */
+static inline __attribute__((always_inline)) void pkg_parse(bale_pkg *out, bale_pkg_manager manager,
+							    const char *spec, size_t n)
 {
 	const char *sep;
 
