@@ -138,69 +138,6 @@ static struct piece signed_piece(char digits[24], long long v)
 }
 
 /*
- * The pieces of the message `lf` makes of the arguments `ap`, in order, as vsnprintf would
- * write them (numbers written into digits[k]). Returns how many, with their total length in
- * *len, or 0 when vsnprintf must format it (a NULL string, a negative precision).
- */
-static size_t message_pieces(const struct lint_fmt *lf, va_list ap, struct piece *pieces,
-			     char digits[][24], size_t *len)
-{
-	size_t np = 0, total = 0;
-
-	for (size_t k = 0;; k++) {
-		struct piece conv;
-
-		pieces[np++] = (struct piece){lf->fmt + lf->lit_at[k], lf->lit_len[k]};
-		total += lf->lit_len[k];
-		switch ((enum lint_conv)lf->conv[k]) {
-		case CONV_END:
-			*len = total;
-			return np;
-		case CONV_S:
-			conv.s = va_arg(ap, const char *);
-			if (!conv.s)
-				return 0;
-			conv.n = strlen(conv.s);
-			break;
-		case CONV_PREC_S: {
-			int prec = va_arg(ap, int);
-
-			conv.s = va_arg(ap, const char *);
-			if (!conv.s || prec < 0)
-				return 0;
-			conv.n = strnlen(conv.s, (size_t)prec);
-			break;
-		}
-		case CONV_C:
-			digits[k][0] = (char)(unsigned char)va_arg(ap, int);
-			conv = (struct piece){digits[k], 1};
-			break;
-		case CONV_D:
-			conv = signed_piece(digits[k], va_arg(ap, int));
-			break;
-		case CONV_U:
-			conv = number_piece(digits[k], false, va_arg(ap, unsigned));
-			break;
-		case CONV_ZU:
-			conv = number_piece(digits[k], false, va_arg(ap, size_t));
-			break;
-		case CONV_LLD:
-			conv = signed_piece(digits[k], va_arg(ap, long long));
-			break;
-		case CONV_LLU:
-			conv = number_piece(digits[k], false, va_arg(ap, unsigned long long));
-			break;
-		case CONV_PERCENT:
-		default:
-			conv = (struct piece){"%", 1};
-			break;
-		}
-		pieces[np++] = conv;
-		total += conv.n;
-	}
-}
-
-/*
  * Copies a piece of a message to `out`; returns the end. Most pieces are a few bytes (a quote,
  * a package name), copied in two overlapping moves, without a call.
  */
@@ -230,15 +167,77 @@ static inline char *put_piece(char *out, const char *s, size_t n)
 	return out + n;
 }
 
+/*
+ * Writes the message `lf` makes of the arguments `ap` at `out`, as vsnprintf would, in one
+ * pass: returns its length, or SIZE_MAX when it needs more than `room` bytes or vsnprintf must
+ * format it (a NULL string, a negative precision).
+ */
+static size_t write_message(const struct lint_fmt *lf, va_list ap, char *out, size_t room)
+{
+	char *const start = out, *const end = out + room;
+
+	for (size_t k = 0;; k++) {
+		char digits[24];
+		struct piece conv;
+
+		if (lf->lit_len[k] > (size_t)(end - out))
+			return SIZE_MAX;
+		out = put_piece(out, lf->fmt + lf->lit_at[k], lf->lit_len[k]);
+		switch ((enum lint_conv)lf->conv[k]) {
+		case CONV_END:
+			return (size_t)(out - start);
+		case CONV_S:
+			conv.s = va_arg(ap, const char *);
+			if (!conv.s)
+				return SIZE_MAX;
+			conv.n = strlen(conv.s);
+			break;
+		case CONV_PREC_S: {
+			int prec = va_arg(ap, int);
+
+			conv.s = va_arg(ap, const char *);
+			if (!conv.s || prec < 0)
+				return SIZE_MAX;
+			conv.n = strnlen(conv.s, (size_t)prec);
+			break;
+		}
+		case CONV_C:
+			digits[0] = (char)(unsigned char)va_arg(ap, int);
+			conv = (struct piece){digits, 1};
+			break;
+		case CONV_D:
+			conv = signed_piece(digits, va_arg(ap, int));
+			break;
+		case CONV_U:
+			conv = number_piece(digits, false, va_arg(ap, unsigned));
+			break;
+		case CONV_ZU:
+			conv = number_piece(digits, false, va_arg(ap, size_t));
+			break;
+		case CONV_LLD:
+			conv = signed_piece(digits, va_arg(ap, long long));
+			break;
+		case CONV_LLU:
+			conv = number_piece(digits, false, va_arg(ap, unsigned long long));
+			break;
+		case CONV_PERCENT:
+		default:
+			conv = (struct piece){"%", 1};
+			break;
+		}
+		if (conv.n > (size_t)(end - out))
+			return SIZE_MAX;
+		out = put_piece(out, conv.s, conv.n);
+	}
+}
+
 void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
 		 uint32_t col, const char *fmt, ...)
 {
 	const struct lint_pragmas *pr = ctx->pragmas;
 	bale_location loc = {.file = ctx->list_filename, .layer = -1};
 	const struct lint_fmt *lf;
-	struct piece pieces[2 * LINT_FMT_RUNS];
-	char digits[LINT_FMT_RUNS][24];
-	size_t np = 0, len = 0;
+	size_t len = SIZE_MAX;
 	bale_severity sev;
 	va_list ap;
 	int rc;
@@ -269,19 +268,22 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	}
 	/*
 	 * lint formats one message per finding, tens of thousands for a tree: without vsnprintf's
-	 * set-up for each, and straight into the findings list, its length known first.
+	 * set-up for each, and straight into the findings list's room for it.
 	 */
 	if ((lf = cached_format(fmt))) {
+		size_t room;
+		char *out = report_findings_room(ctx->findings, &room);
+
+		if (!out) {
+			ctx->err = BALE_ENOMEM;
+			return;
+		}
 		va_start(ap, fmt);
-		np = message_pieces(lf, ap, pieces, digits, &len);
+		len = write_message(lf, ap, out, room - 1);
 		va_end(ap);
 	}
-	if (np) {
-		char *out = report_findings_add_message(ctx->findings, rule, sev, &loc, len);
-
-		for (size_t k = 0; out && k < np; k++)
-			out = put_piece(out, pieces[k].s, pieces[k].n);
-		rc = out ? 0 : BALE_ENOMEM;
+	if (len != SIZE_MAX) {
+		rc = report_findings_add_written(ctx->findings, rule, sev, &loc, len);
 	} else {
 		bale_buf msg = BALE_BUF_INIT;
 
