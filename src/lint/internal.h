@@ -89,7 +89,8 @@ struct lint_stage_info {
 	bale_image_ref ref;
 };
 
-#define LINT_TOOL_BUCKETS 64
+#define LINT_TOOL_BITS	  7
+#define LINT_TOOL_BUCKETS (1u << LINT_TOOL_BITS)
 
 /* The instruction kinds, BALE_INSTR_UNKNOWN to BALE_INSTR_WORKDIR. */
 #define LINT_NKINDS (BALE_INSTR_WORKDIR + 1)

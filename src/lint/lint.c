@@ -299,17 +299,20 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 		ctx->err = rc;
 }
 
-/* The bucket of a tool name: its first three bytes tell most tools apart. */
+/*
+ * The bucket of a tool name: its first three bytes tell most tools apart, multiplied so that
+ * every one of them moves the top bits (names share letters: a sum of them collides).
+ */
 static size_t tool_bucket(const char *name)
 {
-	size_t h = (unsigned char)name[0];
+	uint32_t key = (unsigned char)name[0];
 
 	if (name[0]) {
-		h = h * 31 + (unsigned char)name[1];
+		key |= (uint32_t)(unsigned char)name[1] << 8;
 		if (name[1])
-			h = h * 31 + (unsigned char)name[2];
+			key |= (uint32_t)(unsigned char)name[2] << 16;
 	}
-	return h & (LINT_TOOL_BUCKETS - 1);
+	return (key * UINT32_C(0x9E3779B1)) >> (32 - LINT_TOOL_BITS);
 }
 
 /* The tool named `name` in bucket `b` (its tool_bucket()), or NULL. */
