@@ -136,6 +136,8 @@ struct lint_ctx {
 	size_t tool_bucket[LINT_TOOL_BUCKETS];
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
+	/* What lives as long as the lint of the file: instr_info, stage_info, the command index. */
+	bale_arena arena;
 	int err; /* the first failure (out of memory); checks stop adding findings after it */
 };
 

@@ -330,6 +330,20 @@ static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
 	return find_tool_in(ctx, name, tool_bucket(name));
 }
 
+/*
+ * `count` elements of `size` bytes for the lint of the file, not cleared: each user sets every
+ * entry. From the context's arena, whose chunks the thread reuses file after file without a
+ * malloc. NULL when out of memory.
+ */
+static void *lint_array(struct lint_ctx *ctx, size_t count, size_t size)
+{
+	if (count > SIZE_MAX / size) {
+		bale_error_oom();
+		return NULL;
+	}
+	return bale_arena_alloc(&ctx->arena, (count ? count : 1) * size);
+}
+
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
 static void index_run_commands(struct lint_ctx *ctx)
 {
@@ -379,8 +393,8 @@ void lint_list_run_commands(struct lint_ctx *ctx)
 	}
 	if (ctx->err)
 		return;
-	ctx->run_cmds = malloc((total ? total : 1) * sizeof(*ctx->run_cmds));
-	ctx->tools = malloc((total ? total : 1) * sizeof(*ctx->tools));
+	ctx->run_cmds = lint_array(ctx, total, sizeof(*ctx->run_cmds));
+	ctx->tools = lint_array(ctx, total, sizeof(*ctx->tools));
 	if (!ctx->run_cmds || !ctx->tools) {
 		ctx->err = BALE_ENOMEM;
 		return;
@@ -434,15 +448,11 @@ const bale_image_ref *lint_base_ref(const struct lint_ctx *ctx, size_t stage)
 
 int lint_scripts_init(struct lint_ctx *ctx)
 {
-	/* malloc and each entry set: cheaper than calloc clearing the whole block first. */
-	ctx->instr_info = malloc((ctx->ninstrs ? ctx->ninstrs : 1) * sizeof(*ctx->instr_info));
-	ctx->stage_info = malloc((ctx->nstages ? ctx->nstages : 1) * sizeof(*ctx->stage_info));
+	ctx->instr_info = lint_array(ctx, ctx->ninstrs, sizeof(*ctx->instr_info));
+	ctx->stage_info = lint_array(ctx, ctx->nstages, sizeof(*ctx->stage_info));
 	if (!ctx->instr_info || !ctx->stage_info) {
-		free(ctx->instr_info);
-		free(ctx->stage_info);
 		ctx->instr_info = NULL; /* lint_scripts_release() reads no entry */
-		ctx->stage_info = NULL;
-		return bale_error_oom();
+		return BALE_ENOMEM;
 	}
 	for (size_t s = 0; s < ctx->nstages; s++)
 		ctx->stage_info[s] = (struct lint_stage_info){.ships = stage_ships(ctx, s)};
@@ -468,12 +478,9 @@ void lint_scripts_release(struct lint_ctx *ctx)
 	for (size_t i = 0; ctx->instr_info && i < ctx->ninstrs; i++)
 		if (ctx->instr_info[i].script)
 			bale_cmd_script_free(ctx->instr_info[i].script);
-	free(ctx->instr_info);
-	free(ctx->stage_info);
-	ctx->stage_info = NULL;
-	free(ctx->run_cmds);
-	free(ctx->tools);
+	bale_arena_release(&ctx->arena);
 	ctx->instr_info = NULL;
+	ctx->stage_info = NULL;
 	ctx->run_cmds = NULL;
 	ctx->tools = NULL;
 }
