@@ -28,12 +28,15 @@ enum lint_conv {
 
 /*
  * A message format, scanned once: lit_len[k] bytes of literal at fmt + lit_at[k], then the
- * conversion conv[k] (CONV_END after the last run).
+ * conversion conv[k] (CONV_END after the last run). A short run is copied as one block of 16
+ * bytes when lit_block[k] says the format (a string literal, readable up to its NUL) holds 16
+ * bytes from the run's start.
  */
 struct lint_fmt {
 	const char *fmt; /* NULL: an empty slot */
 	uint16_t lit_at[LINT_FMT_RUNS], lit_len[LINT_FMT_RUNS];
 	uint8_t conv[LINT_FMT_RUNS];
+	bool lit_block[LINT_FMT_RUNS];
 };
 
 /*
@@ -75,6 +78,7 @@ static bool scan_conversion(const char *p, enum lint_conv *conv, size_t *len)
 static bool scan_format(struct lint_fmt *lf, const char *fmt)
 {
 	const char *p = fmt;
+	size_t size = strlen(fmt) + 1; /* the bytes readable at fmt */
 
 	lf->fmt = NULL;
 	for (size_t k = 0; k < LINT_FMT_RUNS; k++) {
@@ -86,6 +90,7 @@ static bool scan_format(struct lint_fmt *lf, const char *fmt)
 			return false;
 		lf->lit_at[k] = (uint16_t)(p - fmt);
 		lf->lit_len[k] = (uint16_t)lit;
+		lf->lit_block[k] = lit > 0 && lit <= 16 && size - (size_t)(p - fmt) >= 16;
 		if (!pct) {
 			lf->conv[k] = CONV_END;
 			lf->fmt = fmt;
@@ -139,11 +144,16 @@ static struct piece signed_piece(char digits[24], long long v)
 
 /*
  * Copies a piece of a message to `out`; returns the end. Most pieces are a few bytes (a quote,
- * a package name), copied in two overlapping moves, without a call.
+ * a package name), copied in two overlapping moves, and the longer ones in blocks of 16 bytes,
+ * the last ending where the piece ends: without a call.
  */
 static inline char *put_piece(char *out, const char *s, size_t n)
 {
-	if (n >= 8 && n <= 16) {
+	if (n > 16) {
+		for (size_t b = 0; b + 16 < n; b += 16)
+			memcpy(out + b, s + b, 16);
+		memcpy(out + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
 		uint64_t a, b;
 
 		memcpy(&a, s, 8);
@@ -161,8 +171,6 @@ static inline char *put_piece(char *out, const char *s, size_t n)
 		out[0] = s[0];
 		out[n / 2] = s[n / 2];
 		out[n - 1] = s[n - 1];
-	} else if (n > 16) {
-		memcpy(out, s, n);
 	}
 	return out + n;
 }
@@ -177,12 +185,21 @@ static size_t write_message(const struct lint_fmt *lf, va_list ap, char *out, si
 	char *const start = out, *const end = out + room;
 
 	for (size_t k = 0;; k++) {
+		const char *lit = lf->fmt + lf->lit_at[k];
 		char digits[24];
 		struct piece conv;
 
-		if (lf->lit_len[k] > (size_t)(end - out))
-			return SIZE_MAX;
-		out = put_piece(out, lf->fmt + lf->lit_at[k], lf->lit_len[k]);
+		/* What the block writes past the run, the next piece overwrites or the NUL ends. */
+		if (lf->lit_block[k]) {
+			if (16 > (size_t)(end - out))
+				return SIZE_MAX;
+			memcpy(out, lit, 16);
+			out += lf->lit_len[k];
+		} else {
+			if (lf->lit_len[k] > (size_t)(end - out))
+				return SIZE_MAX;
+			out = put_piece(out, lit, lf->lit_len[k]);
+		}
 		switch ((enum lint_conv)lf->conv[k]) {
 		case CONV_END:
 			return (size_t)(out - start);
