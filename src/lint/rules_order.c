@@ -463,21 +463,24 @@ static size_t name_words(const char *name, char *lower, size_t size, size_t (*wo
 {
 	size_t n = 0, k = 0, start = 0;
 
-	for (; name[k] && k + 1 < size; k++)
-		lower[k] =
-		    (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] - 'A' + 'a' : name[k]);
-	lower[k] = '\0';
-	*len = k;
-	for (size_t p = 0; p <= k; p++) {
-		if (p < k && lower[p] != '_' && lower[p] != '-' && lower[p] != '.')
-			continue;
-		if (p > start && n < max) {
-			words[n][0] = start;
-			words[n][1] = p;
-			n++;
+	/* One pass: every ARG and ENV name comes here. */
+	for (;; k++) {
+		char c = k + 1 < size ? name[k] : '\0';
+		bool end = c == '\0';
+
+		if (end || c == '_' || c == '-' || c == '.') {
+			if (k > start && n < max) {
+				words[n][0] = start;
+				words[n][1] = k;
+				n++;
+			}
+			start = k + 1;
 		}
-		start = p + 1;
+		lower[k] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		if (end)
+			break;
 	}
+	*len = k;
 	return n;
 }
 
