@@ -206,6 +206,12 @@ bool lint_walk_reaches(struct lint_ctx *ctx, struct lint_walk *w, size_t instr);
 bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools);
 
 /*
+ * `count` zeroed elements of `size` bytes (at least one) that last until the lint of the file
+ * ends, for a rule's per-stage facts: no free. NULL when out of memory (the error is set).
+ */
+void *lint_calloc(struct lint_ctx *ctx, size_t count, size_t size);
+
+/*
  * Allocates the per-instruction shell scripts of `ctx` (ctx->ninstrs set) that lint_script()
  * fills on demand; lint_scripts_release() frees them and the command index built over them.
  */

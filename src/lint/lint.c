@@ -361,6 +361,15 @@ static void *lint_array(struct lint_ctx *ctx, size_t count, size_t size)
 	return bale_arena_alloc(&ctx->arena, (count ? count : 1) * size);
 }
 
+void *lint_calloc(struct lint_ctx *ctx, size_t count, size_t size)
+{
+	void *p = lint_array(ctx, count, size);
+
+	if (p)
+		memset(p, 0, (count ? count : 1) * size);
+	return p;
+}
+
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
 static void index_run_commands(struct lint_ctx *ctx)
 {

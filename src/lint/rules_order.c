@@ -36,11 +36,11 @@ static bool stage_has(const struct lint_ctx *ctx, size_t s, size_t before, bale_
 
 /*
  * The stages that make an image someone runs: the target, and those no other stage builds on
- * or copies from. *out is malloc'd (one flag per stage); false when out of memory.
+ * or copies from. *out is one flag per stage (lint_calloc()); false when out of memory.
  */
 static bool image_stages(struct lint_ctx *ctx, bool **out)
 {
-	bool *used = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*used));
+	bool *used = lint_calloc(ctx, ctx->nstages, sizeof(*used));
 
 	*out = used;
 	if (!used) {
@@ -271,7 +271,7 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	/* per stage, whether a WORKDIR is set by its end: stages are visited in order, and a
 	 * stage is built only on earlier ones, so one pass suffices */
-	bool *workdir = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*workdir));
+	bool *workdir = lint_calloc(ctx, ctx->nstages, sizeof(*workdir));
 	size_t stage = BALE_NO_STAGE;
 	struct lint_kinds k;
 
@@ -313,7 +313,6 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 				    bale_instr_kind_name(c->kind), dest);
 		free(owned);
 	}
-	free(workdir);
 }
 
 /* --- DL3057 HEALTHCHECK missing --------------------------------------------------------------- */
@@ -335,7 +334,6 @@ static void check_healthcheck(struct lint_ctx *ctx, const bale_rule *rule)
 		    "a hung service from a working one (add HEALTHCHECK CMD ..., or "
 		    "HEALTHCHECK NONE to say so)");
 	}
-	free(images);
 }
 
 /* --- DL3059 consecutive RUNs ------------------------------------------------------------------ */
