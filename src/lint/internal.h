@@ -431,6 +431,18 @@ static inline size_t lint_next_in(const struct lint_ctx *ctx, struct lint_kinds 
 	return lint_kinds_min(k);
 }
 
+/*
+ * True when `s` holds "://" (a URL): looked for from its ':'s, which most words have none of,
+ * at less cost than strstr()'s set-up.
+ */
+static inline bool lint_has_url(const char *s)
+{
+	for (const char *p = strchr(s, ':'); p; p = strchr(p + 1, ':'))
+		if (p[1] == '/' && p[2] == '/')
+			return true;
+	return false;
+}
+
 /* The typed view of `instr`, or NULL without stages. */
 static inline const bale_command *lint_command(const struct lint_ctx *ctx, size_t instr)
 {

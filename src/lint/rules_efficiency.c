@@ -767,7 +767,7 @@ static size_t first_source_copy(const struct lint_ctx *ctx, size_t start, size_t
 		for (size_t s = 0; s < c->copy.nsources; s++) {
 			const char *src = c->copy.sources[s];
 
-			if (strstr(src, "://") || strncmp(src, "git@", 4) == 0)
+			if (lint_has_url(src) || strncmp(src, "git@", 4) == 0)
 				continue;
 			if (copies_source(src)) {
 				*what = src;

@@ -297,7 +297,7 @@ static bool runs_program(const bale_cmd *cmd, bool from_stdin)
 static const char *url_of(const bale_cmd *cmd)
 {
 	for (size_t o = 0; o < cmd->noperands; o++)
-		if (strstr(cmd->operands[o]->value, "://"))
+		if (lint_has_url(cmd->operands[o]->value))
 			return cmd->operands[o]->value;
 	return cmd->name;
 }
@@ -537,11 +537,17 @@ static const char *rpm_tls_off(const bale_cmd *cmd)
 /* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
 static const char *trusted_source(const bale_cmd *cmd)
 {
-	for (size_t w = 0; w < cmd->nwords; w++)
-		for (const char *p = cmd->words[w].value; (p = strstr(p, "trusted=yes")); p++)
+	for (size_t w = 0; w < cmd->nwords; w++) {
+		const char *v = cmd->words[w].value;
+
+		/* A word without an '=' holds no trusted=yes: most echo words are plain text. */
+		if (!strchr(v, '='))
+			continue;
+		for (const char *p = v; (p = strstr(p, "trusted=yes")); p++)
 			if (p[11] == ']' || p[11] == ' ')
 				return "an apt source marked [trusted=yes]: package signature "
 				       "checks";
+	}
 	return NULL;
 }
 
