@@ -474,8 +474,12 @@ static bool sets_false(const bale_cmd *cmd, struct lstr key)
 		const char *v = cmd->operands[o]->value;
 		size_t vlen = strlen(v);
 
-		if (vlen >= klen && strncasecmp(v + vlen - klen, key.s, klen) == 0 &&
-		    o + 1 < cmd->noperands && is_false(cmd->operands[o + 1]->value))
+		/* The last bytes first (| 0x20 folds case): most operands are package names. */
+		if (vlen >= klen && klen &&
+		    ((unsigned char)v[vlen - 1] | 0x20) ==
+			((unsigned char)key.s[klen - 1] | 0x20) &&
+		    strncasecmp(v + vlen - klen, key.s, klen) == 0 && o + 1 < cmd->noperands &&
+		    is_false(cmd->operands[o + 1]->value))
 			return true;
 		if (vlen > klen && v[klen] == '=' && strncasecmp(v, key.s, klen) == 0 &&
 		    is_false(v + klen + 1))
