@@ -737,11 +737,14 @@ const struct lint_rule lint_rule_BL2010 = {
 /* What a chmod mode sets: other-writable (without the sticky bit) and setuid/setgid. */
 static void mode_effects(const char *mode, bool *world_writable, bool *setid)
 {
-	size_t digits = strspn(mode, "01234567");
+	unsigned long v = 0;
+	size_t digits = 0;
 
+	/* An octal mode of up to four digits, read as it is checked (no strspn, no strtoul). */
+	for (; digits <= 4 && mode[digits] >= '0' && mode[digits] <= '7'; digits++)
+		v = v * 8 + (unsigned long)(mode[digits] - '0');
 	*world_writable = *setid = false;
 	if (digits > 0 && digits <= 4 && mode[digits] == '\0') {
-		unsigned long v = strtoul(mode, NULL, 8);
 
 		*world_writable = (v & 02) && !(v & 01000);
 		*setid = (v & 06000) != 0;
