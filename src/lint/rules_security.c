@@ -488,20 +488,32 @@ static bool sets_false(const bale_cmd *cmd, struct lstr key)
 	return false;
 }
 
-/* True when an option value among `names` ("-o", "--setopt") turns a setting off or on. */
-static bool option_sets(const bale_cmd *cmd, const char *opt, struct lstr key, bool to_true)
-{
-	size_t klen = key.len;
+/* A setting an option value turns off ("Key=false"), or on with to_true ("Key=true"). */
+struct setting {
+	struct lstr key;
+	bool to_true;
+};
 
+/*
+ * True when a value of option `opt` ("-o", "--setopt") sets one of the `n` settings: the
+ * options are read once for them all.
+ */
+static bool option_sets(const bale_cmd *cmd, const char *opt, const struct setting *set, size_t n)
+{
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
 		const char *eq;
 
 		if (!v || !lint_str_eq(cmd->opts[o].name, opt) || !(eq = strchr(v, '=')))
 			continue;
-		if ((size_t)(eq - v) >= klen && strncasecmp(eq - klen, key.s, klen) == 0 &&
-		    (to_true ? is_true(eq + 1) : is_false(eq + 1)))
-			return true;
+		for (size_t s = 0; s < n; s++) {
+			size_t klen = set[s].key.len;
+
+			if ((size_t)(eq - v) >= klen &&
+			    strncasecmp(eq - klen, set[s].key.s, klen) == 0 &&
+			    (set[s].to_true ? is_true(eq + 1) : is_false(eq + 1)))
+				return true;
+		}
 	}
 	return false;
 }
@@ -520,20 +532,24 @@ static const char *npm_tls_off(const bale_cmd *cmd)
 
 static const char *apt_tls_off(const bale_cmd *cmd)
 {
+	static const struct setting settings[] = {{LSTR("AllowUnauthenticated"), true},
+						  {LSTR("AllowInsecureRepositories"), true},
+						  {LSTR("Verify-Peer"), false}};
+
 	if (lint_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
 			  "--force-yes") ||
-	    option_sets(cmd, "-o", (struct lstr)LSTR("AllowUnauthenticated"), true) ||
-	    option_sets(cmd, "-o", (struct lstr)LSTR("AllowInsecureRepositories"), true) ||
-	    option_sets(cmd, "-o", (struct lstr)LSTR("Verify-Peer"), false))
+	    option_sets(cmd, "-o", settings, BALE_ARRAY_SIZE(settings)))
 		return "apt --allow-unauthenticated: package signature checks";
 	return NULL;
 }
 
 static const char *rpm_tls_off(const bale_cmd *cmd)
 {
+	static const struct setting settings[] = {{LSTR("gpgcheck"), false},
+						  {LSTR("sslverify"), false}};
+
 	if (lint_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks") ||
-	    option_sets(cmd, "--setopt", (struct lstr)LSTR("gpgcheck"), false) ||
-	    option_sets(cmd, "--setopt", (struct lstr)LSTR("sslverify"), false))
+	    option_sets(cmd, "--setopt", settings, BALE_ARRAY_SIZE(settings)))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
 	return NULL;
 }
@@ -591,7 +607,7 @@ static const char *tls_off_in(const bale_cmd *cmd)
 	case 'g':
 		if (lint_cmd_is(cmd, "git") &&
 		    (sets_false(cmd, (struct lstr)LSTR(".sslverify")) ||
-		     option_sets(cmd, "-c", (struct lstr)LSTR(".sslverify"), false)))
+		     option_sets(cmd, "-c", &(const struct setting){LSTR(".sslverify"), false}, 1)))
 			return "git http.sslVerify false: TLS certificate checks";
 		break;
 	case 'n':
