@@ -89,7 +89,8 @@ struct lint_stage_info {
 	bale_image_ref ref;
 };
 
-#define LINT_TOOL_BUCKETS 64
+#define LINT_TOOL_BITS	  7
+#define LINT_TOOL_BUCKETS (1u << LINT_TOOL_BITS)
 
 /* The instruction kinds, BALE_INSTR_UNKNOWN to BALE_INSTR_WORKDIR. */
 #define LINT_NKINDS (BALE_INSTR_WORKDIR + 1)
@@ -135,6 +136,8 @@ struct lint_ctx {
 	size_t tool_bucket[LINT_TOOL_BUCKETS];
 	/* The build context next to the Dockerfile (for .dockerignore); NULL for stdin. */
 	const char *context_dir;
+	/* What lives as long as the lint of the file: instr_info, stage_info, the command index. */
+	bale_arena arena;
 	int err; /* the first failure (out of memory); checks stop adding findings after it */
 };
 
@@ -201,6 +204,12 @@ bool lint_walk_reaches(struct lint_ctx *ctx, struct lint_walk *w, size_t instr);
  * names as bale_cmd_is() knows them): a rule about those tools returns early when none does.
  */
 bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools);
+
+/*
+ * `count` zeroed elements of `size` bytes (at least one) that last until the lint of the file
+ * ends, for a rule's per-stage facts: no free. NULL when out of memory (the error is set).
+ */
+void *lint_calloc(struct lint_ctx *ctx, size_t count, size_t size);
 
 /*
  * Allocates the per-instruction shell scripts of `ctx` (ctx->ninstrs set) that lint_script()
@@ -420,6 +429,18 @@ static inline size_t lint_next_in(const struct lint_ctx *ctx, struct lint_kinds 
 		if (k->next[j] == i)
 			k->next[j] = lint_next_of(ctx, i);
 	return lint_kinds_min(k);
+}
+
+/*
+ * True when `s` holds "://" (a URL): looked for from its ':'s, which most words have none of,
+ * at less cost than strstr()'s set-up.
+ */
+static inline bool lint_has_url(const char *s)
+{
+	for (const char *p = strchr(s, ':'); p; p = strchr(p + 1, ':'))
+		if (p[1] == '/' && p[2] == '/')
+			return true;
+	return false;
 }
 
 /* The typed view of `instr`, or NULL without stages. */

@@ -28,12 +28,15 @@ enum lint_conv {
 
 /*
  * A message format, scanned once: lit_len[k] bytes of literal at fmt + lit_at[k], then the
- * conversion conv[k] (CONV_END after the last run).
+ * conversion conv[k] (CONV_END after the last run). A short run is copied as one block of 16
+ * bytes when lit_block[k] says the format (a string literal, readable up to its NUL) holds 16
+ * bytes from the run's start.
  */
 struct lint_fmt {
 	const char *fmt; /* NULL: an empty slot */
 	uint16_t lit_at[LINT_FMT_RUNS], lit_len[LINT_FMT_RUNS];
 	uint8_t conv[LINT_FMT_RUNS];
+	bool lit_block[LINT_FMT_RUNS];
 };
 
 /*
@@ -75,6 +78,7 @@ static bool scan_conversion(const char *p, enum lint_conv *conv, size_t *len)
 static bool scan_format(struct lint_fmt *lf, const char *fmt)
 {
 	const char *p = fmt;
+	size_t size = strlen(fmt) + 1; /* the bytes readable at fmt */
 
 	lf->fmt = NULL;
 	for (size_t k = 0; k < LINT_FMT_RUNS; k++) {
@@ -86,6 +90,7 @@ static bool scan_format(struct lint_fmt *lf, const char *fmt)
 			return false;
 		lf->lit_at[k] = (uint16_t)(p - fmt);
 		lf->lit_len[k] = (uint16_t)lit;
+		lf->lit_block[k] = lit > 0 && lit <= 16 && size - (size_t)(p - fmt) >= 16;
 		if (!pct) {
 			lf->conv[k] = CONV_END;
 			lf->fmt = fmt;
@@ -138,75 +143,17 @@ static struct piece signed_piece(char digits[24], long long v)
 }
 
 /*
- * The pieces of the message `lf` makes of the arguments `ap`, in order, as vsnprintf would
- * write them (numbers written into digits[k]). Returns how many, with their total length in
- * *len, or 0 when vsnprintf must format it (a NULL string, a negative precision).
- */
-static size_t message_pieces(const struct lint_fmt *lf, va_list ap, struct piece *pieces,
-			     char digits[][24], size_t *len)
-{
-	size_t np = 0, total = 0;
-
-	for (size_t k = 0;; k++) {
-		struct piece conv;
-
-		pieces[np++] = (struct piece){lf->fmt + lf->lit_at[k], lf->lit_len[k]};
-		total += lf->lit_len[k];
-		switch ((enum lint_conv)lf->conv[k]) {
-		case CONV_END:
-			*len = total;
-			return np;
-		case CONV_S:
-			conv.s = va_arg(ap, const char *);
-			if (!conv.s)
-				return 0;
-			conv.n = strlen(conv.s);
-			break;
-		case CONV_PREC_S: {
-			int prec = va_arg(ap, int);
-
-			conv.s = va_arg(ap, const char *);
-			if (!conv.s || prec < 0)
-				return 0;
-			conv.n = strnlen(conv.s, (size_t)prec);
-			break;
-		}
-		case CONV_C:
-			digits[k][0] = (char)(unsigned char)va_arg(ap, int);
-			conv = (struct piece){digits[k], 1};
-			break;
-		case CONV_D:
-			conv = signed_piece(digits[k], va_arg(ap, int));
-			break;
-		case CONV_U:
-			conv = number_piece(digits[k], false, va_arg(ap, unsigned));
-			break;
-		case CONV_ZU:
-			conv = number_piece(digits[k], false, va_arg(ap, size_t));
-			break;
-		case CONV_LLD:
-			conv = signed_piece(digits[k], va_arg(ap, long long));
-			break;
-		case CONV_LLU:
-			conv = number_piece(digits[k], false, va_arg(ap, unsigned long long));
-			break;
-		case CONV_PERCENT:
-		default:
-			conv = (struct piece){"%", 1};
-			break;
-		}
-		pieces[np++] = conv;
-		total += conv.n;
-	}
-}
-
-/*
  * Copies a piece of a message to `out`; returns the end. Most pieces are a few bytes (a quote,
- * a package name), copied in two overlapping moves, without a call.
+ * a package name), copied in two overlapping moves, and the longer ones in blocks of 16 bytes,
+ * the last ending where the piece ends: without a call.
  */
 static inline char *put_piece(char *out, const char *s, size_t n)
 {
-	if (n >= 8 && n <= 16) {
+	if (n > 16) {
+		for (size_t b = 0; b + 16 < n; b += 16)
+			memcpy(out + b, s + b, 16);
+		memcpy(out + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
 		uint64_t a, b;
 
 		memcpy(&a, s, 8);
@@ -224,10 +171,81 @@ static inline char *put_piece(char *out, const char *s, size_t n)
 		out[0] = s[0];
 		out[n / 2] = s[n / 2];
 		out[n - 1] = s[n - 1];
-	} else if (n > 16) {
-		memcpy(out, s, n);
 	}
 	return out + n;
+}
+
+/*
+ * Writes the message `lf` makes of the arguments `ap` at `out`, as vsnprintf would, in one
+ * pass: returns its length, or SIZE_MAX when it needs more than `room` bytes or vsnprintf must
+ * format it (a NULL string, a negative precision).
+ */
+static size_t write_message(const struct lint_fmt *lf, va_list ap, char *out, size_t room)
+{
+	char *const start = out, *const end = out + room;
+
+	for (size_t k = 0;; k++) {
+		const char *lit = lf->fmt + lf->lit_at[k];
+		char digits[24];
+		struct piece conv;
+
+		/* What the block writes past the run, the next piece overwrites or the NUL ends. */
+		if (lf->lit_block[k]) {
+			if (16 > (size_t)(end - out))
+				return SIZE_MAX;
+			memcpy(out, lit, 16);
+			out += lf->lit_len[k];
+		} else {
+			if (lf->lit_len[k] > (size_t)(end - out))
+				return SIZE_MAX;
+			out = put_piece(out, lit, lf->lit_len[k]);
+		}
+		switch ((enum lint_conv)lf->conv[k]) {
+		case CONV_END:
+			return (size_t)(out - start);
+		case CONV_S:
+			conv.s = va_arg(ap, const char *);
+			if (!conv.s)
+				return SIZE_MAX;
+			conv.n = strlen(conv.s);
+			break;
+		case CONV_PREC_S: {
+			int prec = va_arg(ap, int);
+
+			conv.s = va_arg(ap, const char *);
+			if (!conv.s || prec < 0)
+				return SIZE_MAX;
+			conv.n = strnlen(conv.s, (size_t)prec);
+			break;
+		}
+		case CONV_C:
+			digits[0] = (char)(unsigned char)va_arg(ap, int);
+			conv = (struct piece){digits, 1};
+			break;
+		case CONV_D:
+			conv = signed_piece(digits, va_arg(ap, int));
+			break;
+		case CONV_U:
+			conv = number_piece(digits, false, va_arg(ap, unsigned));
+			break;
+		case CONV_ZU:
+			conv = number_piece(digits, false, va_arg(ap, size_t));
+			break;
+		case CONV_LLD:
+			conv = signed_piece(digits, va_arg(ap, long long));
+			break;
+		case CONV_LLU:
+			conv = number_piece(digits, false, va_arg(ap, unsigned long long));
+			break;
+		case CONV_PERCENT:
+		default:
+			conv = (struct piece){"%", 1};
+			break;
+		}
+		if (conv.n > (size_t)(end - out))
+			return SIZE_MAX;
+		out = put_piece(out, conv.s, conv.n);
+	}
 }
 
 void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint32_t line,
@@ -236,9 +254,7 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	const struct lint_pragmas *pr = ctx->pragmas;
 	bale_location loc = {.file = ctx->list_filename, .layer = -1};
 	const struct lint_fmt *lf;
-	struct piece pieces[2 * LINT_FMT_RUNS];
-	char digits[LINT_FMT_RUNS][24];
-	size_t np = 0, len = 0;
+	size_t len = SIZE_MAX;
 	bale_severity sev;
 	va_list ap;
 	int rc;
@@ -269,19 +285,22 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 	}
 	/*
 	 * lint formats one message per finding, tens of thousands for a tree: without vsnprintf's
-	 * set-up for each, and straight into the findings list, its length known first.
+	 * set-up for each, and straight into the findings list's room for it.
 	 */
 	if ((lf = cached_format(fmt))) {
+		size_t room;
+		char *out = report_findings_room(ctx->findings, &room);
+
+		if (!out) {
+			ctx->err = BALE_ENOMEM;
+			return;
+		}
 		va_start(ap, fmt);
-		np = message_pieces(lf, ap, pieces, digits, &len);
+		len = write_message(lf, ap, out, room - 1);
 		va_end(ap);
 	}
-	if (np) {
-		char *out = report_findings_add_message(ctx->findings, rule, sev, &loc, len);
-
-		for (size_t k = 0; out && k < np; k++)
-			out = put_piece(out, pieces[k].s, pieces[k].n);
-		rc = out ? 0 : BALE_ENOMEM;
+	if (len != SIZE_MAX) {
+		rc = report_findings_add_written(ctx->findings, rule, sev, &loc, len);
 	} else {
 		bale_buf msg = BALE_BUF_INIT;
 
@@ -297,17 +316,20 @@ void lint_report(struct lint_ctx *ctx, const bale_rule *rule, size_t instr, uint
 		ctx->err = rc;
 }
 
-/* The bucket of a tool name: its first three bytes tell most tools apart. */
+/*
+ * The bucket of a tool name: its first three bytes tell most tools apart, multiplied so that
+ * every one of them moves the top bits (names share letters: a sum of them collides).
+ */
 static size_t tool_bucket(const char *name)
 {
-	size_t h = (unsigned char)name[0];
+	uint32_t key = (unsigned char)name[0];
 
 	if (name[0]) {
-		h = h * 31 + (unsigned char)name[1];
+		key |= (uint32_t)(unsigned char)name[1] << 8;
 		if (name[1])
-			h = h * 31 + (unsigned char)name[2];
+			key |= (uint32_t)(unsigned char)name[2] << 16;
 	}
-	return h & (LINT_TOOL_BUCKETS - 1);
+	return (key * UINT32_C(0x9E3779B1)) >> (32 - LINT_TOOL_BITS);
 }
 
 /* The tool named `name` in bucket `b` (its tool_bucket()), or NULL. */
@@ -323,6 +345,29 @@ static struct lint_tool *find_tool_in(const struct lint_ctx *ctx, const char *na
 static struct lint_tool *find_tool(const struct lint_ctx *ctx, const char *name)
 {
 	return find_tool_in(ctx, name, tool_bucket(name));
+}
+
+/*
+ * `count` elements of `size` bytes for the lint of the file, not cleared: each user sets every
+ * entry. From the context's arena, whose chunks the thread reuses file after file without a
+ * malloc. NULL when out of memory.
+ */
+static void *lint_array(struct lint_ctx *ctx, size_t count, size_t size)
+{
+	if (count > SIZE_MAX / size) {
+		bale_error_oom();
+		return NULL;
+	}
+	return bale_arena_alloc(&ctx->arena, (count ? count : 1) * size);
+}
+
+void *lint_calloc(struct lint_ctx *ctx, size_t count, size_t size)
+{
+	void *p = lint_array(ctx, count, size);
+
+	if (p)
+		memset(p, 0, (count ? count : 1) * size);
+	return p;
 }
 
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */
@@ -374,8 +419,8 @@ void lint_list_run_commands(struct lint_ctx *ctx)
 	}
 	if (ctx->err)
 		return;
-	ctx->run_cmds = malloc((total ? total : 1) * sizeof(*ctx->run_cmds));
-	ctx->tools = malloc((total ? total : 1) * sizeof(*ctx->tools));
+	ctx->run_cmds = lint_array(ctx, total, sizeof(*ctx->run_cmds));
+	ctx->tools = lint_array(ctx, total, sizeof(*ctx->tools));
 	if (!ctx->run_cmds || !ctx->tools) {
 		ctx->err = BALE_ENOMEM;
 		return;
@@ -429,15 +474,11 @@ const bale_image_ref *lint_base_ref(const struct lint_ctx *ctx, size_t stage)
 
 int lint_scripts_init(struct lint_ctx *ctx)
 {
-	/* malloc and each entry set: cheaper than calloc clearing the whole block first. */
-	ctx->instr_info = malloc((ctx->ninstrs ? ctx->ninstrs : 1) * sizeof(*ctx->instr_info));
-	ctx->stage_info = malloc((ctx->nstages ? ctx->nstages : 1) * sizeof(*ctx->stage_info));
+	ctx->instr_info = lint_array(ctx, ctx->ninstrs, sizeof(*ctx->instr_info));
+	ctx->stage_info = lint_array(ctx, ctx->nstages, sizeof(*ctx->stage_info));
 	if (!ctx->instr_info || !ctx->stage_info) {
-		free(ctx->instr_info);
-		free(ctx->stage_info);
 		ctx->instr_info = NULL; /* lint_scripts_release() reads no entry */
-		ctx->stage_info = NULL;
-		return bale_error_oom();
+		return BALE_ENOMEM;
 	}
 	for (size_t s = 0; s < ctx->nstages; s++)
 		ctx->stage_info[s] = (struct lint_stage_info){.ships = stage_ships(ctx, s)};
@@ -463,12 +504,9 @@ void lint_scripts_release(struct lint_ctx *ctx)
 	for (size_t i = 0; ctx->instr_info && i < ctx->ninstrs; i++)
 		if (ctx->instr_info[i].script)
 			bale_cmd_script_free(ctx->instr_info[i].script);
-	free(ctx->instr_info);
-	free(ctx->stage_info);
-	ctx->stage_info = NULL;
-	free(ctx->run_cmds);
-	free(ctx->tools);
+	bale_arena_release(&ctx->arena);
 	ctx->instr_info = NULL;
+	ctx->stage_info = NULL;
 	ctx->run_cmds = NULL;
 	ctx->tools = NULL;
 }

@@ -182,9 +182,8 @@ int lint_pragmas_read(struct lint_pragmas *pr, const bale_dockerfile *df, const 
 	for (size_t i = 0; i <= n; i++) {
 		size_t gap_end = i < n ? ins[i].start_offset : src_len;
 		size_t stage = BALE_NO_STAGE, run_start = pr->n;
+		bool stage_known = false;
 
-		if (stages && (i < n || i > 0))
-			stage = bale_stages_stage_of(stages, i < n ? i : i - 1);
 		for (size_t pos = prev_end; pos < gap_end;) {
 			const char *nl = memchr(src + pos, '\n', gap_end - pos);
 			size_t len = nl ? (size_t)(nl - (src + pos)) : gap_end - pos;
@@ -197,9 +196,15 @@ int lint_pragmas_read(struct lint_pragmas *pr, const bale_dockerfile *df, const 
 					if (pr->v[c].scope == LINT_PRAGMA_NEXT)
 						pr->v[c].where = SIZE_MAX;
 				run_start = pr->n;
-			} else if ((rc = parse_comment(pr, src + pos, len, i < n ? i : SIZE_MAX,
-						       stage)) != 0) {
-				return rc;
+			} else {
+				/* Most gaps hold no comment: the stage is asked for one that does.
+				 */
+				if (!stage_known && stages && (i < n || i > 0))
+					stage = bale_stages_stage_of(stages, i < n ? i : i - 1);
+				stage_known = true;
+				if ((rc = parse_comment(pr, src + pos, len, i < n ? i : SIZE_MAX,
+							stage)) != 0)
+					return rc;
 			}
 			pos += len + 1;
 		}

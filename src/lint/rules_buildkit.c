@@ -334,7 +334,10 @@ static void check_instruction_casing(struct lint_ctx *ctx, const bale_rule *rule
 
 		if (ctx->instrs[i].kind == BALE_INSTR_UNKNOWN)
 			continue;
-		if (all_lower(kw))
+		/* The parser hands a keyword written in upper case as the kind's own name. */
+		if (kw == bale_instr_kind_name(ctx->instrs[i].kind))
+			upper++;
+		else if (all_lower(kw))
 			lower++;
 		else if (all_upper(kw))
 			upper++;

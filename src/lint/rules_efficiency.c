@@ -109,12 +109,11 @@ static bool is_build_tool(const char *name, size_t len)
 	/* gcc-12, g++-12, clang-16, llvm-16, golang-1.21, golang-1.21-go */
 	static const struct lstr versioned[] = {LSTR("gcc-"),  LSTR("g++-"),	LSTR("clang-"),
 						LSTR("llvm-"), LSTR("golang-"), LSTR("rust-")};
-	size_t colon;
+	const char *colon = len ? memchr(name, ':', len) : NULL;
 
 	/* apt's name:arch */
-	for (colon = 0; colon < len && name[colon] != ':'; colon++)
-		;
-	len = colon;
+	if (colon)
+		len = (size_t)(colon - name);
 	if (!len)
 		return false;
 	for (const struct lstr *e = lstr_list_of(build_tools, name[0]); e && e->s; e++)
@@ -767,7 +766,7 @@ static size_t first_source_copy(const struct lint_ctx *ctx, size_t start, size_t
 		for (size_t s = 0; s < c->copy.nsources; s++) {
 			const char *src = c->copy.sources[s];
 
-			if (strstr(src, "://") || strncmp(src, "git@", 4) == 0)
+			if (lint_has_url(src) || strncmp(src, "git@", 4) == 0)
 				continue;
 			if (copies_source(src)) {
 				*what = src;

@@ -234,7 +234,7 @@ static void check_missing_labels(struct lint_ctx *ctx, const bale_rule *rule)
 
 	if (ctx->cfg->nlabel_schema == 0 || ctx->nstages == 0)
 		return;
-	used = calloc(ctx->nstages, sizeof(*used));
+	used = lint_calloc(ctx, ctx->nstages, sizeof(*used));
 	if (!used) {
 		ctx->err = bale_error_oom();
 		return;
@@ -261,7 +261,6 @@ static void check_missing_labels(struct lint_ctx *ctx, const bale_rule *rule)
 				    st->name_as_written ? "')" : "");
 		}
 	}
-	free(used);
 }
 
 /* --- DL3050 superfluous labels -------------------------------------------------------------- */

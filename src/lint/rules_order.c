@@ -36,11 +36,11 @@ static bool stage_has(const struct lint_ctx *ctx, size_t s, size_t before, bale_
 
 /*
  * The stages that make an image someone runs: the target, and those no other stage builds on
- * or copies from. *out is malloc'd (one flag per stage); false when out of memory.
+ * or copies from. *out is one flag per stage (lint_calloc()); false when out of memory.
  */
 static bool image_stages(struct lint_ctx *ctx, bool **out)
 {
-	bool *used = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*used));
+	bool *used = lint_calloc(ctx, ctx->nstages, sizeof(*used));
 
 	*out = used;
 	if (!used) {
@@ -271,7 +271,7 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	/* per stage, whether a WORKDIR is set by its end: stages are visited in order, and a
 	 * stage is built only on earlier ones, so one pass suffices */
-	bool *workdir = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*workdir));
+	bool *workdir = lint_calloc(ctx, ctx->nstages, sizeof(*workdir));
 	size_t stage = BALE_NO_STAGE;
 	struct lint_kinds k;
 
@@ -313,7 +313,6 @@ static void check_copy_relative(struct lint_ctx *ctx, const bale_rule *rule)
 				    bale_instr_kind_name(c->kind), dest);
 		free(owned);
 	}
-	free(workdir);
 }
 
 /* --- DL3057 HEALTHCHECK missing --------------------------------------------------------------- */
@@ -335,7 +334,6 @@ static void check_healthcheck(struct lint_ctx *ctx, const bale_rule *rule)
 		    "a hung service from a working one (add HEALTHCHECK CMD ..., or "
 		    "HEALTHCHECK NONE to say so)");
 	}
-	free(images);
 }
 
 /* --- DL3059 consecutive RUNs ------------------------------------------------------------------ */
@@ -463,21 +461,24 @@ static size_t name_words(const char *name, char *lower, size_t size, size_t (*wo
 {
 	size_t n = 0, k = 0, start = 0;
 
-	for (; name[k] && k + 1 < size; k++)
-		lower[k] =
-		    (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] - 'A' + 'a' : name[k]);
-	lower[k] = '\0';
-	*len = k;
-	for (size_t p = 0; p <= k; p++) {
-		if (p < k && lower[p] != '_' && lower[p] != '-' && lower[p] != '.')
-			continue;
-		if (p > start && n < max) {
-			words[n][0] = start;
-			words[n][1] = p;
-			n++;
+	/* One pass: every ARG and ENV name comes here. */
+	for (;; k++) {
+		char c = k + 1 < size ? name[k] : '\0';
+		bool end = c == '\0';
+
+		if (end || c == '_' || c == '-' || c == '.') {
+			if (k > start && n < max) {
+				words[n][0] = start;
+				words[n][1] = k;
+				n++;
+			}
+			start = k + 1;
 		}
-		start = p + 1;
+		lower[k] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		if (end)
+			break;
 	}
+	*len = k;
 	return n;
 }
 

@@ -343,7 +343,7 @@ static void check_copy(struct lint_ctx *ctx, const bale_rule *rule, size_t i, co
 	for (size_t s = 0; s < c->copy.nsources; s++) {
 		const char *src = c->copy.sources[s];
 
-		if (strstr(src, "://"))
+		if (lint_has_url(src))
 			continue;
 		what = bale_secret_file(src, strlen(src), &proof);
 		if (!what || !confirmed(ctx, src, proof))

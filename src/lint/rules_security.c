@@ -297,7 +297,7 @@ static bool runs_program(const bale_cmd *cmd, bool from_stdin)
 static const char *url_of(const bale_cmd *cmd)
 {
 	for (size_t o = 0; o < cmd->noperands; o++)
-		if (strstr(cmd->operands[o]->value, "://"))
+		if (lint_has_url(cmd->operands[o]->value))
 			return cmd->operands[o]->value;
 	return cmd->name;
 }
@@ -474,8 +474,12 @@ static bool sets_false(const bale_cmd *cmd, struct lstr key)
 		const char *v = cmd->operands[o]->value;
 		size_t vlen = strlen(v);
 
-		if (vlen >= klen && strncasecmp(v + vlen - klen, key.s, klen) == 0 &&
-		    o + 1 < cmd->noperands && is_false(cmd->operands[o + 1]->value))
+		/* The last bytes first (| 0x20 folds case): most operands are package names. */
+		if (vlen >= klen && klen &&
+		    ((unsigned char)v[vlen - 1] | 0x20) ==
+			((unsigned char)key.s[klen - 1] | 0x20) &&
+		    strncasecmp(v + vlen - klen, key.s, klen) == 0 && o + 1 < cmd->noperands &&
+		    is_false(cmd->operands[o + 1]->value))
 			return true;
 		if (vlen > klen && v[klen] == '=' && strncasecmp(v, key.s, klen) == 0 &&
 		    is_false(v + klen + 1))
@@ -484,20 +488,32 @@ static bool sets_false(const bale_cmd *cmd, struct lstr key)
 	return false;
 }
 
-/* True when an option value among `names` ("-o", "--setopt") turns a setting off or on. */
-static bool option_sets(const bale_cmd *cmd, const char *opt, struct lstr key, bool to_true)
-{
-	size_t klen = key.len;
+/* A setting an option value turns off ("Key=false"), or on with to_true ("Key=true"). */
+struct setting {
+	struct lstr key;
+	bool to_true;
+};
 
+/*
+ * True when a value of option `opt` ("-o", "--setopt") sets one of the `n` settings: the
+ * options are read once for them all.
+ */
+static bool option_sets(const bale_cmd *cmd, const char *opt, const struct setting *set, size_t n)
+{
 	for (size_t o = 0; o < cmd->nopts; o++) {
 		const char *v = cmd->opts[o].value;
 		const char *eq;
 
 		if (!v || !lint_str_eq(cmd->opts[o].name, opt) || !(eq = strchr(v, '=')))
 			continue;
-		if ((size_t)(eq - v) >= klen && strncasecmp(eq - klen, key.s, klen) == 0 &&
-		    (to_true ? is_true(eq + 1) : is_false(eq + 1)))
-			return true;
+		for (size_t s = 0; s < n; s++) {
+			size_t klen = set[s].key.len;
+
+			if ((size_t)(eq - v) >= klen &&
+			    strncasecmp(eq - klen, set[s].key.s, klen) == 0 &&
+			    (set[s].to_true ? is_true(eq + 1) : is_false(eq + 1)))
+				return true;
+		}
 	}
 	return false;
 }
@@ -516,20 +532,24 @@ static const char *npm_tls_off(const bale_cmd *cmd)
 
 static const char *apt_tls_off(const bale_cmd *cmd)
 {
+	static const struct setting settings[] = {{LSTR("AllowUnauthenticated"), true},
+						  {LSTR("AllowInsecureRepositories"), true},
+						  {LSTR("Verify-Peer"), false}};
+
 	if (lint_has_flag(cmd, "--allow-unauthenticated", "--allow-insecure-repositories",
 			  "--force-yes") ||
-	    option_sets(cmd, "-o", (struct lstr)LSTR("AllowUnauthenticated"), true) ||
-	    option_sets(cmd, "-o", (struct lstr)LSTR("AllowInsecureRepositories"), true) ||
-	    option_sets(cmd, "-o", (struct lstr)LSTR("Verify-Peer"), false))
+	    option_sets(cmd, "-o", settings, BALE_ARRAY_SIZE(settings)))
 		return "apt --allow-unauthenticated: package signature checks";
 	return NULL;
 }
 
 static const char *rpm_tls_off(const bale_cmd *cmd)
 {
+	static const struct setting settings[] = {{LSTR("gpgcheck"), false},
+						  {LSTR("sslverify"), false}};
+
 	if (lint_has_flag(cmd, "--nogpgcheck", "--no-gpgchecks") ||
-	    option_sets(cmd, "--setopt", (struct lstr)LSTR("gpgcheck"), false) ||
-	    option_sets(cmd, "--setopt", (struct lstr)LSTR("sslverify"), false))
+	    option_sets(cmd, "--setopt", settings, BALE_ARRAY_SIZE(settings)))
 		return "--nogpgcheck (gpgcheck=0): package signature checks";
 	return NULL;
 }
@@ -537,11 +557,17 @@ static const char *rpm_tls_off(const bale_cmd *cmd)
 /* echo "deb [trusted=yes] http://... ./" > /etc/apt/sources.list.d/x.list */
 static const char *trusted_source(const bale_cmd *cmd)
 {
-	for (size_t w = 0; w < cmd->nwords; w++)
-		for (const char *p = cmd->words[w].value; (p = strstr(p, "trusted=yes")); p++)
+	for (size_t w = 0; w < cmd->nwords; w++) {
+		const char *v = cmd->words[w].value;
+
+		/* A word without an '=' holds no trusted=yes: most echo words are plain text. */
+		if (!strchr(v, '='))
+			continue;
+		for (const char *p = v; (p = strstr(p, "trusted=yes")); p++)
 			if (p[11] == ']' || p[11] == ' ')
 				return "an apt source marked [trusted=yes]: package signature "
 				       "checks";
+	}
 	return NULL;
 }
 
@@ -581,7 +607,7 @@ static const char *tls_off_in(const bale_cmd *cmd)
 	case 'g':
 		if (lint_cmd_is(cmd, "git") &&
 		    (sets_false(cmd, (struct lstr)LSTR(".sslverify")) ||
-		     option_sets(cmd, "-c", (struct lstr)LSTR(".sslverify"), false)))
+		     option_sets(cmd, "-c", &(const struct setting){LSTR(".sslverify"), false}, 1)))
 			return "git http.sslVerify false: TLS certificate checks";
 		break;
 	case 'n':
@@ -727,11 +753,14 @@ const struct lint_rule lint_rule_BL2010 = {
 /* What a chmod mode sets: other-writable (without the sticky bit) and setuid/setgid. */
 static void mode_effects(const char *mode, bool *world_writable, bool *setid)
 {
-	size_t digits = strspn(mode, "01234567");
+	unsigned long v = 0;
+	size_t digits = 0;
 
+	/* An octal mode of up to four digits, read as it is checked (no strspn, no strtoul). */
+	for (; digits <= 4 && mode[digits] >= '0' && mode[digits] <= '7'; digits++)
+		v = v * 8 + (unsigned long)(mode[digits] - '0');
 	*world_writable = *setid = false;
 	if (digits > 0 && digits <= 4 && mode[digits] == '\0') {
-		unsigned long v = strtoul(mode, NULL, 8);
 
 		*world_writable = (v & 02) && !(v & 01000);
 		*setid = (v & 06000) != 0;

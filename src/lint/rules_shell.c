@@ -290,7 +290,7 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	/* the shell in force at the end of each stage, built in one pass: a stage inherits its
 	 * base stage's SHELL, and is built only on earlier stages */
-	enum shell_kind *ends = calloc(ctx->nstages ? ctx->nstages : 1, sizeof(*ends));
+	enum shell_kind *ends = lint_calloc(ctx, ctx->nstages, sizeof(*ends));
 	enum shell_kind shell = SHELL_PLAIN;
 	size_t stage = BALE_NO_STAGE;
 
@@ -353,7 +353,6 @@ static void check_pipefail(struct lint_ctx *ctx, const bale_rule *rule)
 			break;
 		}
 	}
-	free(ends);
 }
 
 /* --- the catalogue ---------------------------------------------------------------------------- */

@@ -31,12 +31,22 @@ int bale_severity_parse(bale_severity *out, const char *name)
 	    BALE_EINVAL, "unknown severity '%s' (use error, warning, info, style or none)", name);
 }
 
+/*
+ * strcasecmp(name, code) == 0, with no call when the first bytes differ in more than case,
+ * as they mostly do: | 0x20 maps both cases of a letter to one byte.
+ */
+static bool same_code(const char *name, const char *code)
+{
+	return ((unsigned char)name[0] | 0x20) == ((unsigned char)code[0] | 0x20) &&
+	       strcasecmp(name, code) == 0;
+}
+
 bool bale_rule_matches(const bale_rule *rule, const char *code)
 {
-	if (strcasecmp(rule->id, code) == 0 || (rule->name && strcasecmp(rule->name, code) == 0))
+	if (same_code(rule->id, code) || (rule->name && same_code(rule->name, code)))
 		return true;
 	for (const char *const *a = rule->aliases; a && *a; a++)
-		if (strcasecmp(*a, code) == 0)
+		if (same_code(*a, code))
 			return true;
 	return false;
 }
@@ -81,21 +91,17 @@ static const char *copy_file(bale_findings *f, const char *file, int *rc)
 	return f->last_file;
 }
 
-/* report_findings_add_message() when the list grows or the location has strings to copy. */
-static __attribute__((noinline)) char *add_message_slow(bale_findings *f, const bale_rule *rule,
-							bale_severity severity,
-							const bale_location *loc, size_t len)
+/* add_finding() when the list grows or the location has strings to copy. */
+static __attribute__((noinline)) int add_finding_slow(bale_findings *f, const bale_rule *rule,
+						      bale_severity severity,
+						      const bale_location *loc, const char *message)
 {
 	bale_finding *fd;
-	char *message;
 	int rc = 0;
 
 	/* A linted file has tens of findings: room for them at once, not by doubling from 8. */
 	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n < 32 ? 32 : f->n + 1))
-		return NULL;
-	if (len == SIZE_MAX || !(message = bale_arena_alloc(&f->arena, len + 1)))
-		return NULL;
-	message[len] = '\0';
+		return BALE_ENOMEM;
 	fd = &f->v[f->n];
 	fd->rule = rule;
 	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
@@ -108,46 +114,77 @@ static __attribute__((noinline)) char *add_message_slow(bale_findings *f, const 
 		fd->loc = (bale_location){.layer = -1};
 	}
 	if (rc)
-		return NULL;
+		return rc;
 	f->n++;
-	return message;
+	return 0;
 }
 
-char *report_findings_add_message(bale_findings *f, const bale_rule *rule, bale_severity severity,
-				  const bale_location *loc, size_t len)
+/* Adds a finding whose message is already in the list's arena. */
+static inline int add_finding(bale_findings *f, const bale_rule *rule, bale_severity severity,
+			      const bale_location *loc, const char *message)
 {
 	bale_finding *fd;
-	char *message;
 
 	/*
 	 * The usual finding of a linted file: room in the list, and a location that names the file
-	 * the list last noted and no path, so nothing to copy but the message. Apart, so that
-	 * this path saves no registers for the calls of the other.
+	 * the list last noted and no path, so nothing to copy. Apart, so that this path saves no
+	 * registers for the calls of the other.
 	 */
 	if (f->n >= f->alloc || f->alloc < 32 || !loc || !loc->file || loc->file != f->last_file ||
-	    loc->path || len == SIZE_MAX)
-		return add_message_slow(f, rule, severity, loc, len);
-	if (!(message = bale_arena_alloc(&f->arena, len + 1)))
-		return NULL;
-	message[len] = '\0';
+	    loc->path)
+		return add_finding_slow(f, rule, severity, loc, message);
 	fd = &f->v[f->n++];
 	fd->rule = rule;
 	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
 	fd->message = message;
 	fd->loc = *loc;
-	return message;
+	return 0;
+}
+
+/*
+ * The least room report_findings_room() gives: more than any message the rules write but one
+ * that quotes a long word, for which lint formats it apart. The head chunk's end, when it has
+ * less, is left unused: a sixteenth of a chunk at most.
+ */
+#define MESSAGE_ROOM 1024
+
+char *report_findings_room(bale_findings *f, size_t *room)
+{
+	bale_arena *a = &f->arena;
+
+	if (!a->head || a->head->size - a->used < MESSAGE_ROOM) {
+		/* A chunk with the room, taken as an allocation and given back at once. */
+		if (!bale_arena_alloc(a, MESSAGE_ROOM))
+			return NULL;
+		a->used -= MESSAGE_ROOM;
+	}
+	*room = a->head->size - a->used;
+	return (char *)a->head->data + a->used;
+}
+
+int report_findings_add_written(bale_findings *f, const bale_rule *rule, bale_severity severity,
+				const bale_location *loc, size_t len)
+{
+	/* Nothing was allocated since report_findings_room(): this is the room's start. */
+	char *message = bale_arena_alloc(&f->arena, len + 1);
+
+	if (!message)
+		return BALE_ENOMEM;
+	message[len] = '\0';
+	return add_finding(f, rule, severity, loc, message);
 }
 
 int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_severity severity,
 			     const bale_location *loc, const char *message, size_t len)
 {
-	char *copy = report_findings_add_message(f, rule, severity, loc, len);
+	char *copy;
 
-	if (!copy)
+	if (len == SIZE_MAX || !(copy = bale_arena_alloc(&f->arena, len + 1)))
 		return BALE_ENOMEM;
 	if (len)
 		memcpy(copy, message, len);
-	return 0;
+	copy[len] = '\0';
+	return add_finding(f, rule, severity, loc, copy);
 }
 
 int bale_findings_add(bale_findings *f, const bale_rule *rule, bale_severity severity,

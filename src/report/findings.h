@@ -1,7 +1,8 @@
 /*
  * findings.h: the library's own way in to a findings list, for checkers that format their
  * message themselves (lint formats one to decide nothing silences it first). The message and
- * the location's strings are copied into the list, as bale_findings_add() does.
+ * the location's strings are the list's own, as with bale_findings_add(): the rule is
+ * referenced, and the file name is copied once (report_findings_note_file()).
  */
 #ifndef BALE_REPORT_FINDINGS_H
 #define BALE_REPORT_FINDINGS_H
@@ -9,12 +10,15 @@
 #include "bale/report.h"
 
 /*
- * Adds a finding whose message is `len` bytes that the caller writes at the pointer returned,
- * for a checker that formats its message straight into the list (the list has put the NUL
- * after them); NULL when out of memory, and then no finding is added.
+ * Room for the message of the next finding, for a checker that writes it before it knows its
+ * length: *room bytes (1024 at least) at the pointer returned, NULL when out of memory. Nothing
+ * else may be added to the list until report_findings_add_written() adds the finding whose
+ * message is the first `len` bytes written there (len < *room: the list puts the NUL after
+ * them); a checker that gives up on the room just does not call it.
  */
-char *report_findings_add_message(bale_findings *findings, const bale_rule *rule,
-				  bale_severity severity, const bale_location *loc, size_t len);
+char *report_findings_room(bale_findings *findings, size_t *room);
+int report_findings_add_written(bale_findings *findings, const bale_rule *rule,
+				bale_severity severity, const bale_location *loc, size_t len);
 
 /*
  * Adds a finding whose message is the `len` bytes at `message` (no format is applied).
