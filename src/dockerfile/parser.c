@@ -50,8 +50,8 @@ struct parser {
 	bool bad_nul;  /* and it is a NUL */
 	bool directives_done;
 	bool seen[3];
-	bale_buf line;		 /* the logical line being assembled */
-	bale_line_piece *pieces; /* where each piece of `line` came from */
+	bale_line_piece *pieces; /* where each piece of the logical line came from */
+	const char **piece_src;	 /* and where its bytes are in src (both pieces_alloc long) */
 	size_t npieces, pieces_alloc;
 	const char **comments;
 	size_t ncomments, comments_alloc;
@@ -1562,13 +1562,55 @@ static int add_instruction(struct parser *p, bale_instruction **out)
 	return 0;
 }
 
-/* Notes that the logical line goes on at `off` with source line `line`, column `col`. */
-static int add_piece(struct parser *p, size_t off, uint32_t line, uint32_t col)
+/* Room for `need` pieces in both arrays, which share p->pieces_alloc. */
+static int reserve_pieces(struct parser *p, size_t need)
 {
-	if (BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, p->npieces + 1))
+	size_t alloc = p->pieces_alloc;
+	const char **src;
+
+	if (need <= alloc)
+		return 0;
+	if (BALE_ARRAY_RESERVE(p->pieces, alloc, need))
 		return BALE_ENOMEM;
+	/* No overflow: `alloc` pieces of the larger kind were allocated just now. */
+	src = realloc(p->piece_src, alloc * sizeof(*src));
+	if (!src)
+		return bale_error_oom();
+	p->piece_src = src;
+	p->pieces_alloc = alloc;
+	return 0;
+}
+
+/*
+ * Notes that the logical line goes on at `off` with source line `line`, column `col`, its bytes
+ * read from `src` (up to the next piece's offset, or the end of the line).
+ */
+static int add_piece(struct parser *p, size_t off, uint32_t line, uint32_t col, const char *src)
+{
+	if (p->npieces >= p->pieces_alloc && reserve_pieces(p, p->npieces + 1))
+		return BALE_ENOMEM;
+	p->piece_src[p->npieces] = src;
 	p->pieces[p->npieces++] = (bale_line_piece){off, line, col};
 	return 0;
+}
+
+/*
+ * The logical line of the pieces just read, `len` bytes in all, copied from the input into the
+ * arena, NUL-terminated: each byte is copied once, with no scratch buffer in between.
+ */
+static char *join_pieces(struct parser *p, size_t len)
+{
+	char *out = bale_arena_alloc(&p->df->arena, len + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t k = 0; k < p->npieces; k++) {
+		size_t end = k + 1 < p->npieces ? p->pieces[k + 1].off : len;
+
+		memcpy(out + p->pieces[k].off, p->piece_src[k], end - p->pieces[k].off);
+	}
+	out[len] = '\0';
+	return out;
 }
 
 static bool runs_commands(const bale_instruction *ins)
@@ -1605,8 +1647,9 @@ static int keep_pieces(struct parser *p, bale_instruction *ins)
 
 struct scratch {
 	bool full; /* holds buffers to hand out */
-	bale_buf line, word;
+	bale_buf word;
 	bale_line_piece *pieces;
+	const char **piece_src;
 	size_t pieces_alloc;
 	const char **comments;
 	size_t comments_alloc;
@@ -1618,9 +1661,9 @@ static void scratch_destroy(void *arg)
 	struct scratch *s = arg;
 
 	if (s->full) {
-		bale_buf_release(&s->line);
 		bale_buf_release(&s->word);
 		free(s->pieces);
+		free(s->piece_src);
 		free(s->comments);
 		df_strvec_release(&s->args);
 		df_strvec_release(&s->flags);
@@ -1643,13 +1686,12 @@ static void scratch_take(struct parser *p)
 	struct scratch *s = thread_scratch();
 
 	if (!s || !s->full) {
-		bale_buf_init(&p->line, 0);
 		bale_buf_init(&p->word, 0);
 		return;
 	}
-	p->line = s->line;
 	p->word = s->word;
 	p->pieces = s->pieces;
+	p->piece_src = s->piece_src;
 	p->pieces_alloc = s->pieces_alloc;
 	p->comments = s->comments;
 	p->comments_alloc = s->comments_alloc;
@@ -1669,16 +1711,14 @@ static void scratch_give(struct parser *p, bool ok)
 {
 	struct scratch *s = ok ? thread_scratch() : NULL;
 
-	if (s && !s->full && !p->line.err && !p->word.err && p->line.alloc <= SCRATCH_KEEP_MAX &&
-	    p->word.alloc <= SCRATCH_KEEP_MAX &&
+	if (s && !s->full && !p->word.err && p->word.alloc <= SCRATCH_KEEP_MAX &&
 	    p->pieces_alloc <= SCRATCH_KEEP_MAX / sizeof(*p->pieces) &&
 	    p->comments_alloc <= SCRATCH_KEEP_MAX / sizeof(*p->comments) &&
 	    strvec_small(&p->args) && strvec_small(&p->flags) && strvec_small(&p->words)) {
-		s->line = p->line;
 		s->word = p->word;
-		bale_buf_reset(&s->line);
 		bale_buf_reset(&s->word);
 		s->pieces = p->pieces;
+		s->piece_src = p->piece_src;
 		s->pieces_alloc = p->pieces_alloc;
 		s->comments = p->comments;
 		s->comments_alloc = p->comments_alloc;
@@ -1689,8 +1729,8 @@ static void scratch_give(struct parser *p, bool ok)
 		s->full = true;
 		return;
 	}
-	bale_buf_release(&p->line);
 	free(p->pieces);
+	free(p->piece_src);
 	bale_buf_release(&p->word);
 	df_strvec_release(&p->args);
 	df_strvec_release(&p->flags);
@@ -1702,8 +1742,7 @@ static int reserve_scratch(struct parser *p)
 {
 	const size_t n = 32;
 
-	if (bale_buf_grow(&p->line, 500) || bale_buf_grow(&p->word, 200) ||
-	    BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, n) ||
+	if (bale_buf_grow(&p->word, 200) || reserve_pieces(p, n) ||
 	    BALE_ARRAY_RESERVE(p->comments, p->comments_alloc, 8) ||
 	    df_strvec_reserve(&p->args, n) || df_strvec_reserve(&p->flags, 8) ||
 	    df_strvec_reserve(&p->words, n))
@@ -1726,6 +1765,7 @@ static int run(struct parser *p)
 		const char *s = pl.ptr, *line_base;
 		size_t len = pl.len, full_len, lead, start_offset = pl.offset;
 		uint32_t start_line = pl.lineno, start_col;
+		size_t joined_len = 0;
 		bool cont, joined, comment, empty_cont = false;
 		bale_instruction *ins;
 		struct line_ctx lc;
@@ -1762,16 +1802,16 @@ static int run(struct parser *p)
 		if (!cont && len == 0)
 			continue;
 		p->npieces = 0;
-		if ((rc = add_piece(p, 0, start_line, start_col)) != 0)
+		if ((rc = add_piece(p, 0, start_line, start_col, s)) != 0)
 			return rc;
-		/* A line that does not go on is copied as it is; others are joined in p->line. */
+		/* A line that does not go on is copied as it is; others once all pieces are known.
+		 */
 		joined = cont;
 		if (!joined) {
 			lc.orig = bale_arena_strndup(&p->df->arena, s, len);
 			lc.orig_len = len;
 		} else {
-			bale_buf_reset(&p->line);
-			bale_buf_add_fast(&p->line, s, len);
+			joined_len = len;
 		}
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
@@ -1794,17 +1834,15 @@ static int run(struct parser *p)
 				continue;
 			}
 			cont = goes_on;
-			if ((rc = add_piece(p, p->line.len, pl.lineno, 1)) != 0)
+			if ((rc = add_piece(p, joined_len, pl.lineno, 1, pl.ptr)) != 0)
 				return rc;
-			bale_buf_add_fast(&p->line, pl.ptr, l);
+			joined_len += l;
 		}
 		if (p->err)
 			return p->err;
 		if (joined) {
-			if (p->line.err)
-				return p->line.err;
-			lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
-			lc.orig_len = p->line.len;
+			lc.orig = join_pieces(p, joined_len);
+			lc.orig_len = joined_len;
 		}
 		if (!lc.orig)
 			return BALE_ENOMEM;
