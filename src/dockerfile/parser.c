@@ -987,8 +987,14 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 
 		if (!a)
 			return BALE_ENOMEM;
-		memcpy(a, p->args.v + args_from, nargs * sizeof(*a));
-		memcpy(l, p->args.lens + args_from, nargs * sizeof(*l));
+		/* A single argument (shell-form RUN, WORKDIR, USER) needs no call to copy. */
+		if (nargs == 1) {
+			a[0] = p->args.v[args_from];
+			l[0] = p->args.lens[args_from];
+		} else {
+			memcpy(a, p->args.v + args_from, nargs * sizeof(*a));
+			memcpy(l, p->args.lens + args_from, nargs * sizeof(*l));
+		}
 		ins->args = a;
 		ins->arg_lens = l;
 		ins->nargs = nargs;
