@@ -241,11 +241,37 @@ static bool parse_go_uint32(const char *s, unsigned base, uint32_t *out)
 	return true;
 }
 
-char *df_path_clean(bale_arena *arena, const char *path)
+/*
+ * Whether path.Clean() leaves `s` as it is: not empty, and no element empty, "." or ".." (which
+ * also rules out a '/' at the end, but for the root itself). Cache mount targets nearly always
+ * are, and are then not copied.
+ */
+static bool path_is_clean(const char *s)
 {
-	size_t n = strlen(path);
-	char *out = bale_arena_alloc(arena, n + 2);
+	if (*s == '/' && *++s == '\0')
+		return true;
+	for (;;) {
+		const char *e = s;
 
+		while (*e && *e != '/')
+			e++;
+		if (e == s || (s[0] == '.' && (e - s == 1 || (e - s == 2 && s[1] == '.'))))
+			return false;
+		if (!*e)
+			return true;
+		s = e + 1;
+	}
+}
+
+const char *df_path_clean(bale_arena *arena, const char *path)
+{
+	size_t n;
+	char *out;
+
+	if (path_is_clean(path))
+		return path;
+	n = strlen(path);
+	out = bale_arena_alloc(arena, n + 2);
 	if (out)
 		bale_path_clean(out, path, n);
 	return out;

@@ -1606,15 +1606,17 @@ static int add_piece(struct parser *p, size_t off, uint32_t line, uint32_t col, 
  */
 static char *join_pieces(struct parser *p, size_t len)
 {
+	/* Locals: memcpy() might write p's fields as far as the compiler knows. */
+	const bale_line_piece *pc = p->pieces;
+	const char *const *src = p->piece_src;
+	size_t last = p->npieces - 1; /* there is always a first piece */
 	char *out = bale_arena_alloc(&p->df->arena, len + 1);
 
 	if (!out)
 		return NULL;
-	for (size_t k = 0; k < p->npieces; k++) {
-		size_t end = k + 1 < p->npieces ? p->pieces[k + 1].off : len;
-
-		memcpy(out + p->pieces[k].off, p->piece_src[k], end - p->pieces[k].off);
-	}
+	for (size_t k = 0; k < last; k++)
+		memcpy(out + pc[k].off, src[k], pc[k + 1].off - pc[k].off);
+	memcpy(out + pc[last].off, src[last], len - pc[last].off);
 	out[len] = '\0';
 	return out;
 }
