@@ -1237,6 +1237,65 @@ static bool is_shell_space(unsigned char c)
 }
 
 /*
+ * The bytes the two functions below look at: one of 0x80 or above, '$', '\\', '`', a quote,
+ * and with `space` white space ([\t\n\v\f\r ]). Every other byte only goes on.
+ */
+static bool is_shell_special(unsigned char c, bool space)
+{
+	return c >= 0x80 || c == '$' || c == '\\' || c == '`' || c == '\'' || c == '"' ||
+	       (space && is_shell_space(c));
+}
+
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 16) that is_shell_special(). */
+static unsigned shell_special16(const char *p, bool space)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('$')),
+					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+				 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('`')),
+					      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
+							   _mm_cmpeq_epi8(v, _mm_set1_epi8('"')))));
+
+	if (space) {
+		/* \t to \r are those that stay under 5 once \t is taken off. */
+		__m128i t = _mm_sub_epi8(v, _mm_set1_epi8('\t'));
+
+		m = _mm_or_si128(
+		    m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+				    _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t)));
+	}
+	return (unsigned)_mm_movemask_epi8(m) | (unsigned)_mm_movemask_epi8(v);
+}
+#endif
+
+/*
+ * The first byte of s[i, len) that is_shell_special(), or `len`. Where SSE2 is there, sixteen
+ * bytes a step, the last ones read as the sixteen that end `s`: RUN lines with heredocs are
+ * long, and few of their bytes matter.
+ */
+static size_t next_shell_special(const char *s, size_t len, size_t i, bool space)
+{
+#if defined(__SSE2__)
+	for (unsigned bits;; i += 16) {
+		if (len - i >= 16) {
+			bits = shell_special16(s + i, space);
+		} else if (i < len && len >= 16) {
+			bits = shell_special16(s + len - 16, space) >> (16 - (len - i));
+			return bits ? i + (size_t)__builtin_ctz(bits) : len;
+		} else {
+			break;
+		}
+		if (bits)
+			return i + (size_t)__builtin_ctz(bits);
+	}
+#endif
+	while (i < len && !is_shell_special((unsigned char)s[i], space))
+		i++;
+	return i;
+}
+
+/*
  * Whether the shell lexer (escape '\\', quotes raw or not, no variables) would do no more with
  * `len` bytes at `s` than split them at white space outside quotes ([\t\n\v\f\r ]) and keep
  * or drop the quote characters: ASCII with no $ and no escape character (either), every quote
@@ -1248,7 +1307,7 @@ static bool is_simple_shell_text(const char *s, size_t len, bool no_space)
 
 	if (len > BALE_SHELL_DEFAULT_MAX_LEN)
 		return false;
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; (i = next_shell_special(s, len, i, no_space)) < len; i++) {
 		char c = s[i];
 
 		if ((unsigned char)c >= 0x80 || c == '$' || c == '\\' || c == '`')
@@ -1270,7 +1329,7 @@ static size_t simple_word_end(const char *s, size_t len, size_t i)
 {
 	char quote = 0;
 
-	for (; i < len; i++) {
+	for (; (i = next_shell_special(s, len, i, true)) < len; i++) {
 		if (quote) {
 			if (s[i] == quote)
 				quote = 0;
@@ -1395,6 +1454,10 @@ static int add_heredoc_word(struct parser *p, const struct line_ctx *lc, const c
 	bool found;
 	int rc;
 
+	/* A heredoc word starts with "<<" or a digit: most words are told apart by their first
+	 * byte, before any set-up. */
+	if (len == 0 || (w[0] != '<' && (w[0] < '0' || w[0] > '9')))
+		return 0;
 	if ((rc = parse_heredoc_word(p, lc, w, len, &doc, &found)) != 0 || !found)
 		return rc;
 	if (*ndocs == MAX_HEREDOCS)
