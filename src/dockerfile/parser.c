@@ -644,7 +644,6 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 	bool blank_ok = false;
 	int rc;
 
-	bale_buf_reset(&p->word);
 	for (size_t pos = 0; pos <= len; pos++) {
 		unsigned char ch = pos < len ? (unsigned char)s[pos] : 0;
 
@@ -657,6 +656,9 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 				*rest = pos;
 				return 0;
 			}
+			/* Each word starts empty, emptied only here: most instructions have no
+			 * flags. */
+			bale_buf_reset(&p->word);
 			phase = IN_WORD;
 		}
 		if (pos == len) {
@@ -677,7 +679,6 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 				if (blank_ok || p->word.len > 0)
 					if ((rc = push_word(p, &p->flags)) != 0)
 						return rc;
-				bale_buf_reset(&p->word);
 				blank_ok = false;
 				continue;
 			}
