@@ -365,10 +365,8 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 {
 	const bale_instruction *ins = c->ins;
 
-	for (size_t s = 0; s < nspecs; s++) {
-		memset(&vals[s], 0, sizeof(vals[s]));
-		vals[s].value = specs[s].def;
-	}
+	for (size_t s = 0; s < nspecs; s++)
+		vals[s] = (struct flag_value){.value = specs[s].def};
 	for (size_t i = 0; i < ins->nflags; i++) {
 		const char *arg = ins->flags[i], *eq, *value;
 		char flag_name[256], hint[160];
