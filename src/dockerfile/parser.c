@@ -189,13 +189,14 @@ static inline const char *find_newline(const char *s, size_t n)
 /*
  * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
  * at the end, or on a text error, which is then in p->err: callers check it after their loops.
+ * A text error also ends the input (p->pos goes to its end), so one test answers both.
  */
 static inline __attribute__((always_inline)) bool next_line(struct parser *p, struct phys_line *out)
 {
 	const char *nl;
 	size_t len;
 
-	if (p->pos >= p->len || p->err)
+	if (p->pos >= p->len)
 		return false;
 	nl = find_newline(p->src + p->pos, p->len - p->pos);
 	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
@@ -206,6 +207,7 @@ static inline __attribute__((always_inline)) bool next_line(struct parser *p, st
 	p->pos += len;
 	if (p->bad_at < p->pos) {
 		p->err = text_error(p, out, p->bad_at - out->offset, p->bad_nul);
+		p->pos = p->len;
 		return false;
 	}
 	return true;
