@@ -1630,7 +1630,7 @@ static int add_instruction(struct parser *p, bale_instruction **out)
 	if (df->ninstrs >= df->alloc && reserve_instrs(df, df->ninstrs + 1))
 		return BALE_ENOMEM;
 	*out = &df->instrs[df->ninstrs++];
-	memset(*out, 0, sizeof(**out));
+	**out = (bale_instruction){0};
 	return 0;
 }
 
