@@ -241,11 +241,37 @@ static bool parse_go_uint32(const char *s, unsigned base, uint32_t *out)
 	return true;
 }
 
-char *df_path_clean(bale_arena *arena, const char *path)
+/*
+ * Whether path.Clean() leaves `s` as it is: not empty, and no element empty, "." or ".." (which
+ * also rules out a '/' at the end, but for the root itself). Cache mount targets nearly always
+ * are, and are then not copied.
+ */
+static bool path_is_clean(const char *s)
 {
-	size_t n = strlen(path);
-	char *out = bale_arena_alloc(arena, n + 2);
+	if (*s == '/' && *++s == '\0')
+		return true;
+	for (;;) {
+		const char *e = s;
 
+		while (*e && *e != '/')
+			e++;
+		if (e == s || (s[0] == '.' && (e - s == 1 || (e - s == 2 && s[1] == '.'))))
+			return false;
+		if (!*e)
+			return true;
+		s = e + 1;
+	}
+}
+
+const char *df_path_clean(bale_arena *arena, const char *path)
+{
+	size_t n;
+	char *out;
+
+	if (path_is_clean(path))
+		return path;
+	n = strlen(path);
+	out = bale_arena_alloc(arena, n + 2);
 	if (out)
 		bale_path_clean(out, path, n);
 	return out;
@@ -339,10 +365,8 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 {
 	const bale_instruction *ins = c->ins;
 
-	for (size_t s = 0; s < nspecs; s++) {
-		memset(&vals[s], 0, sizeof(vals[s]));
-		vals[s].value = specs[s].def;
-	}
+	for (size_t s = 0; s < nspecs; s++)
+		vals[s] = (struct flag_value){.value = specs[s].def};
 	for (size_t i = 0; i < ins->nflags; i++) {
 		const char *arg = ins->flags[i], *eq, *value;
 		char flag_name[256], hint[160];
@@ -1279,27 +1303,17 @@ static int parse_cmd_like(struct ctx *c, bale_command *out)
 }
 
 /*
- * BuildKit's MustParseHeredoc on a COPY/ADD word: "[fd]<<[-]WORD" where WORD lexes to one
- * word, which is the heredoc's name. Returns true and sets *name and *chomp when it is one.
+ * The name of the heredoc whose word goes on with `p` (after "<<" and any '-'): the word
+ * expanded, when it makes one word. Apart from heredoc_word() and never inlined there, so that
+ * the words that start no heredoc, nearly all, cost no set-up of the expander's.
  */
-static int heredoc_word(struct ctx *c, const char *w, const char **name, bool *chomp, bool *is)
+static __attribute__((noinline)) int heredoc_name(struct ctx *c, const char *p, const char **name,
+						  bool *is)
 {
-	const char *p = w;
 	bale_shell_opts opts = {0};
 	bale_words words = BALE_WORDS_INIT;
 	int rc;
 
-	*is = false;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p[0] != '<' || p[1] != '<')
-		return 0;
-	p += 2;
-	*chomp = *p == '-';
-	if (*chomp)
-		p++;
-	if (!*p || strchr(p, '<'))
-		return 0;
 	opts.escape = '\\';
 	opts.skip_unset = true;
 	rc = bale_shell_expand_words(&words, p, strlen(p), &opts);
@@ -1315,6 +1329,28 @@ static int heredoc_word(struct ctx *c, const char *w, const char **name, bool *c
 	}
 	bale_words_release(&words);
 	return rc;
+}
+
+/*
+ * BuildKit's MustParseHeredoc on a COPY/ADD word: "[fd]<<[-]WORD" where WORD lexes to one
+ * word, which is the heredoc's name. Returns true and sets *name and *chomp when it is one.
+ */
+static int heredoc_word(struct ctx *c, const char *w, const char **name, bool *chomp, bool *is)
+{
+	const char *p = w;
+
+	*is = false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p[0] != '<' || p[1] != '<')
+		return 0;
+	p += 2;
+	*chomp = *p == '-';
+	if (*chomp)
+		p++;
+	if (!*p || strchr(p, '<'))
+		return 0;
+	return heredoc_name(c, p, name, is);
 }
 
 static char *chomp_tabs(struct ctx *c, const char *s)

@@ -24,8 +24,11 @@ int df_error_at(const char *file, const bale_instruction *ins, const char *fmt, 
 /* Appends `s` quoted as Go's %q does (for messages in BuildKit's words). */
 void df_go_quote(bale_buf *out, const char *s);
 
-/* Go's path.Clean and path.Base, into the arena. NULL when out of memory. */
-char *df_path_clean(bale_arena *arena, const char *path);
+/*
+ * Go's path.Clean and path.Base, into the arena. NULL when out of memory. df_path_clean()
+ * returns `path` itself when it is clean already (it must live as long as the arena).
+ */
+const char *df_path_clean(bale_arena *arena, const char *path);
 char *df_path_base(bale_arena *arena, const char *path);
 
 /*

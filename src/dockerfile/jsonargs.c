@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define JSON_MAX_DEPTH 10000
 
 int df_strvec_reserve(df_strvec *vec, size_t n)
@@ -343,6 +347,41 @@ static int decode_string(df_strvec *out, bale_arena *arena, const char *s, size_
 	return df_strvec_push(out, dst, w);
 }
 
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 16) that ends a plain JSON string: '"', '\\' or a control character. */
+static unsigned string_stops16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+
+	return (unsigned)_mm_movemask_epi8(
+	    _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+}
+#endif
+
+/*
+ * The first byte of s[i, len) that is '"', '\\' or a control character, or `len`. Where SSE2 is
+ * there, sixteen bytes a step, the last ones read as the sixteen that end `s`.
+ */
+static size_t plain_string_end(const char *s, size_t len, size_t i)
+{
+#if defined(__SSE2__)
+	unsigned bits;
+
+	for (; len - i >= 16; i += 16)
+		if ((bits = string_stops16(s + i)) != 0)
+			return i + (size_t)__builtin_ctz(bits);
+	if (i < len && len >= 16) {
+		bits = string_stops16(s + len - 16) >> (16 - (len - i));
+		return bits ? i + (size_t)__builtin_ctz(bits) : len;
+	}
+#endif
+	while (i < len && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20)
+		i++;
+	return i;
+}
+
 /*
  * The common exec form: an array of strings without escapes or control characters. Reads it in
  * one pass into `out` (1), or returns 0, having added nothing, when the text is anything else
@@ -360,8 +399,7 @@ static int simple_string_array(df_strvec *out, bale_arena *arena, const char *s,
 		size_t start = ++i;
 		char *str;
 
-		while (i < len && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20)
-			i++;
+		i = plain_string_end(s, len, i);
 		if (i >= len || s[i] != '"')
 			break;
 		if (!(str = bale_arena_strndup(arena, s + start, i - start)) ||

@@ -50,8 +50,8 @@ struct parser {
 	bool bad_nul;  /* and it is a NUL */
 	bool directives_done;
 	bool seen[3];
-	bale_buf line;		 /* the logical line being assembled */
-	bale_line_piece *pieces; /* where each piece of `line` came from */
+	bale_line_piece *pieces; /* where each piece of the logical line came from */
+	const char **piece_src;	 /* and where its bytes are in src (both pieces_alloc long) */
 	size_t npieces, pieces_alloc;
 	const char **comments;
 	size_t ncomments, comments_alloc;
@@ -189,13 +189,14 @@ static inline const char *find_newline(const char *s, size_t n)
 /*
  * The next physical line, its text checked (no NUL byte, valid UTF-8) by find_bad_text(). False
  * at the end, or on a text error, which is then in p->err: callers check it after their loops.
+ * A text error also ends the input (p->pos goes to its end), so one test answers both.
  */
 static inline __attribute__((always_inline)) bool next_line(struct parser *p, struct phys_line *out)
 {
 	const char *nl;
 	size_t len;
 
-	if (p->pos >= p->len || p->err)
+	if (p->pos >= p->len)
 		return false;
 	nl = find_newline(p->src + p->pos, p->len - p->pos);
 	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
@@ -206,6 +207,7 @@ static inline __attribute__((always_inline)) bool next_line(struct parser *p, st
 	p->pos += len;
 	if (p->bad_at < p->pos) {
 		p->err = text_error(p, out, p->bad_at - out->offset, p->bad_nul);
+		p->pos = p->len;
 		return false;
 	}
 	return true;
@@ -644,7 +646,6 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 	bool blank_ok = false;
 	int rc;
 
-	bale_buf_reset(&p->word);
 	for (size_t pos = 0; pos <= len; pos++) {
 		unsigned char ch = pos < len ? (unsigned char)s[pos] : 0;
 
@@ -657,6 +658,9 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 				*rest = pos;
 				return 0;
 			}
+			/* Each word starts empty, emptied only here: most instructions have no
+			 * flags. */
+			bale_buf_reset(&p->word);
 			phase = IN_WORD;
 		}
 		if (pos == len) {
@@ -677,7 +681,6 @@ static int extract_flags(struct parser *p, const char *s, size_t len, size_t *re
 				if (blank_ok || p->word.len > 0)
 					if ((rc = push_word(p, &p->flags)) != 0)
 						return rc;
-				bale_buf_reset(&p->word);
 				blank_ok = false;
 				continue;
 			}
@@ -987,8 +990,14 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 
 		if (!a)
 			return BALE_ENOMEM;
-		memcpy(a, p->args.v + args_from, nargs * sizeof(*a));
-		memcpy(l, p->args.lens + args_from, nargs * sizeof(*l));
+		/* A single argument (shell-form RUN, WORKDIR, USER) needs no call to copy. */
+		if (nargs == 1) {
+			a[0] = p->args.v[args_from];
+			l[0] = p->args.lens[args_from];
+		} else {
+			memcpy(a, p->args.v + args_from, nargs * sizeof(*a));
+			memcpy(l, p->args.lens + args_from, nargs * sizeof(*l));
+		}
 		ins->args = a;
 		ins->arg_lens = l;
 		ins->nargs = nargs;
@@ -996,6 +1005,45 @@ static int finish_instruction(struct parser *p, bale_instruction *ins, size_t fl
 	p->flags.n = flags_from;
 	p->args.n = args_from;
 	return 0;
+}
+
+/*
+ * Whether the `len` (at most 16) bytes at `s` are those at `key`, with each byte of `s` or'ed
+ * with 0x20 first when `fold` (any case against a lower-case key of letters). The bytes are read
+ * as two loads of the widest size that fits, overlapping when `len` is not twice it, never past
+ * the `len` bytes: a keyword is compared in a few steps, not byte by byte.
+ */
+static inline __attribute__((always_inline)) bool same_keyword(const char *s, const char *key,
+							       size_t len, bool fold)
+{
+	if (len >= 8) {
+		uint64_t m = fold ? 0x2020202020202020ull : 0, a, b, x, y;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(&x, key, 8);
+		memcpy(&y, key + len - 8, 8);
+		return ((a | m) ^ x) == 0 && ((b | m) ^ y) == 0;
+	}
+	if (len >= 4) {
+		uint32_t m = fold ? 0x20202020u : 0, a, b, x, y;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		memcpy(&x, key, 4);
+		memcpy(&y, key + len - 4, 4);
+		return ((a | m) ^ x) == 0 && ((b | m) ^ y) == 0;
+	}
+	if (len >= 2) {
+		uint16_t m = fold ? 0x2020u : 0, a, b, x, y;
+
+		memcpy(&a, s, 2);
+		memcpy(&b, s + len - 2, 2);
+		memcpy(&x, key, 2);
+		memcpy(&y, key + len - 2, 2);
+		return (uint16_t)(a | m) == x && (uint16_t)(b | m) == y;
+	}
+	return len == 0 || (unsigned char)(s[0] | (fold ? 0x20 : 0)) == (unsigned char)key[0];
 }
 
 /* The kind of instruction word `word` (any case); sets *name to its lower-case name. */
@@ -1015,7 +1063,7 @@ static bale_instr_kind lookup_kind(const char *word, size_t len, const char **na
 	     i < BALE_ARRAY_SIZE(instructions) && instructions[i].name[0] == first; i++) {
 		const char *n = instructions[i].name;
 
-		if (instructions[i].len == len && bale_ascii_nieq(word + 1, n + 1, len - 1)) {
+		if (instructions[i].len == len && same_keyword(word, n, len, true)) {
 			*name = n;
 			return instructions[i].kind;
 		}
@@ -1031,17 +1079,13 @@ static bale_instr_kind lookup_kind(const char *word, size_t len, const char **na
 static const char *keyword_text(struct parser *p, bale_instr_kind kind, const char *name,
 				const char *word, size_t len)
 {
-	const char *upper = bale_instr_kind_name(kind);
-	size_t k;
-
+	/* A known word has the length of its names (at most 16 bytes). */
 	if (kind != BALE_INSTR_UNKNOWN) {
-		for (k = 0; k < len && word[k] == upper[k]; k++)
-			;
-		if (k == len)
+		const char *upper = bale_instr_kind_name(kind);
+
+		if (same_keyword(word, upper, len, false))
 			return upper;
-		for (k = 0; k < len && word[k] == name[k]; k++)
-			;
-		if (k == len)
+		if (same_keyword(word, name, len, false))
 			return name;
 	}
 	return bale_arena_strndup(&p->df->arena, word, len);
@@ -1196,6 +1240,65 @@ static bool is_shell_space(unsigned char c)
 }
 
 /*
+ * The bytes the two functions below look at: one of 0x80 or above, '$', '\\', '`', a quote,
+ * and with `space` white space ([\t\n\v\f\r ]). Every other byte only goes on.
+ */
+static bool is_shell_special(unsigned char c, bool space)
+{
+	return c >= 0x80 || c == '$' || c == '\\' || c == '`' || c == '\'' || c == '"' ||
+	       (space && is_shell_space(c));
+}
+
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 16) that is_shell_special(). */
+static unsigned shell_special16(const char *p, bool space)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('$')),
+					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+				 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('`')),
+					      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
+							   _mm_cmpeq_epi8(v, _mm_set1_epi8('"')))));
+
+	if (space) {
+		/* \t to \r are those that stay under 5 once \t is taken off. */
+		__m128i t = _mm_sub_epi8(v, _mm_set1_epi8('\t'));
+
+		m = _mm_or_si128(
+		    m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+				    _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t)));
+	}
+	return (unsigned)_mm_movemask_epi8(m) | (unsigned)_mm_movemask_epi8(v);
+}
+#endif
+
+/*
+ * The first byte of s[i, len) that is_shell_special(), or `len`. Where SSE2 is there, sixteen
+ * bytes a step, the last ones read as the sixteen that end `s`: RUN lines with heredocs are
+ * long, and few of their bytes matter.
+ */
+static size_t next_shell_special(const char *s, size_t len, size_t i, bool space)
+{
+#if defined(__SSE2__)
+	for (unsigned bits;; i += 16) {
+		if (len - i >= 16) {
+			bits = shell_special16(s + i, space);
+		} else if (i < len && len >= 16) {
+			bits = shell_special16(s + len - 16, space) >> (16 - (len - i));
+			return bits ? i + (size_t)__builtin_ctz(bits) : len;
+		} else {
+			break;
+		}
+		if (bits)
+			return i + (size_t)__builtin_ctz(bits);
+	}
+#endif
+	while (i < len && !is_shell_special((unsigned char)s[i], space))
+		i++;
+	return i;
+}
+
+/*
  * Whether the shell lexer (escape '\\', quotes raw or not, no variables) would do no more with
  * `len` bytes at `s` than split them at white space outside quotes ([\t\n\v\f\r ]) and keep
  * or drop the quote characters: ASCII with no $ and no escape character (either), every quote
@@ -1207,7 +1310,7 @@ static bool is_simple_shell_text(const char *s, size_t len, bool no_space)
 
 	if (len > BALE_SHELL_DEFAULT_MAX_LEN)
 		return false;
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; (i = next_shell_special(s, len, i, no_space)) < len; i++) {
 		char c = s[i];
 
 		if ((unsigned char)c >= 0x80 || c == '$' || c == '\\' || c == '`')
@@ -1229,7 +1332,7 @@ static size_t simple_word_end(const char *s, size_t len, size_t i)
 {
 	char quote = 0;
 
-	for (; i < len; i++) {
+	for (; (i = next_shell_special(s, len, i, true)) < len; i++) {
 		if (quote) {
 			if (s[i] == quote)
 				quote = 0;
@@ -1354,6 +1457,10 @@ static int add_heredoc_word(struct parser *p, const struct line_ctx *lc, const c
 	bool found;
 	int rc;
 
+	/* A heredoc word starts with "<<" or a digit: most words are told apart by their first
+	 * byte, before any set-up. */
+	if (len == 0 || (w[0] != '<' && (w[0] < '0' || w[0] > '9')))
+		return 0;
 	if ((rc = parse_heredoc_word(p, lc, w, len, &doc, &found)) != 0 || !found)
 		return rc;
 	if (*ndocs == MAX_HEREDOCS)
@@ -1523,17 +1630,61 @@ static int add_instruction(struct parser *p, bale_instruction **out)
 	if (df->ninstrs >= df->alloc && reserve_instrs(df, df->ninstrs + 1))
 		return BALE_ENOMEM;
 	*out = &df->instrs[df->ninstrs++];
-	memset(*out, 0, sizeof(**out));
+	**out = (bale_instruction){0};
 	return 0;
 }
 
-/* Notes that the logical line goes on at `off` with source line `line`, column `col`. */
-static int add_piece(struct parser *p, size_t off, uint32_t line, uint32_t col)
+/* Room for `need` pieces in both arrays, which share p->pieces_alloc. */
+static int reserve_pieces(struct parser *p, size_t need)
 {
-	if (BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, p->npieces + 1))
+	size_t alloc = p->pieces_alloc;
+	const char **src;
+
+	if (need <= alloc)
+		return 0;
+	if (BALE_ARRAY_RESERVE(p->pieces, alloc, need))
 		return BALE_ENOMEM;
+	/* No overflow: `alloc` pieces of the larger kind were allocated just now. */
+	src = realloc(p->piece_src, alloc * sizeof(*src));
+	if (!src)
+		return bale_error_oom();
+	p->piece_src = src;
+	p->pieces_alloc = alloc;
+	return 0;
+}
+
+/*
+ * Notes that the logical line goes on at `off` with source line `line`, column `col`, its bytes
+ * read from `src` (up to the next piece's offset, or the end of the line).
+ */
+static int add_piece(struct parser *p, size_t off, uint32_t line, uint32_t col, const char *src)
+{
+	if (p->npieces >= p->pieces_alloc && reserve_pieces(p, p->npieces + 1))
+		return BALE_ENOMEM;
+	p->piece_src[p->npieces] = src;
 	p->pieces[p->npieces++] = (bale_line_piece){off, line, col};
 	return 0;
+}
+
+/*
+ * The logical line of the pieces just read, `len` bytes in all, copied from the input into the
+ * arena, NUL-terminated: each byte is copied once, with no scratch buffer in between.
+ */
+static char *join_pieces(struct parser *p, size_t len)
+{
+	/* Locals: memcpy() might write p's fields as far as the compiler knows. */
+	const bale_line_piece *pc = p->pieces;
+	const char *const *src = p->piece_src;
+	size_t last = p->npieces - 1; /* there is always a first piece */
+	char *out = bale_arena_alloc(&p->df->arena, len + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t k = 0; k < last; k++)
+		memcpy(out + pc[k].off, src[k], pc[k + 1].off - pc[k].off);
+	memcpy(out + pc[last].off, src[last], len - pc[last].off);
+	out[len] = '\0';
+	return out;
 }
 
 static bool runs_commands(const bale_instruction *ins)
@@ -1570,8 +1721,9 @@ static int keep_pieces(struct parser *p, bale_instruction *ins)
 
 struct scratch {
 	bool full; /* holds buffers to hand out */
-	bale_buf line, word;
+	bale_buf word;
 	bale_line_piece *pieces;
+	const char **piece_src;
 	size_t pieces_alloc;
 	const char **comments;
 	size_t comments_alloc;
@@ -1583,9 +1735,9 @@ static void scratch_destroy(void *arg)
 	struct scratch *s = arg;
 
 	if (s->full) {
-		bale_buf_release(&s->line);
 		bale_buf_release(&s->word);
 		free(s->pieces);
+		free(s->piece_src);
 		free(s->comments);
 		df_strvec_release(&s->args);
 		df_strvec_release(&s->flags);
@@ -1608,13 +1760,12 @@ static void scratch_take(struct parser *p)
 	struct scratch *s = thread_scratch();
 
 	if (!s || !s->full) {
-		bale_buf_init(&p->line, 0);
 		bale_buf_init(&p->word, 0);
 		return;
 	}
-	p->line = s->line;
 	p->word = s->word;
 	p->pieces = s->pieces;
+	p->piece_src = s->piece_src;
 	p->pieces_alloc = s->pieces_alloc;
 	p->comments = s->comments;
 	p->comments_alloc = s->comments_alloc;
@@ -1634,16 +1785,14 @@ static void scratch_give(struct parser *p, bool ok)
 {
 	struct scratch *s = ok ? thread_scratch() : NULL;
 
-	if (s && !s->full && !p->line.err && !p->word.err && p->line.alloc <= SCRATCH_KEEP_MAX &&
-	    p->word.alloc <= SCRATCH_KEEP_MAX &&
+	if (s && !s->full && !p->word.err && p->word.alloc <= SCRATCH_KEEP_MAX &&
 	    p->pieces_alloc <= SCRATCH_KEEP_MAX / sizeof(*p->pieces) &&
 	    p->comments_alloc <= SCRATCH_KEEP_MAX / sizeof(*p->comments) &&
 	    strvec_small(&p->args) && strvec_small(&p->flags) && strvec_small(&p->words)) {
-		s->line = p->line;
 		s->word = p->word;
-		bale_buf_reset(&s->line);
 		bale_buf_reset(&s->word);
 		s->pieces = p->pieces;
+		s->piece_src = p->piece_src;
 		s->pieces_alloc = p->pieces_alloc;
 		s->comments = p->comments;
 		s->comments_alloc = p->comments_alloc;
@@ -1654,8 +1803,8 @@ static void scratch_give(struct parser *p, bool ok)
 		s->full = true;
 		return;
 	}
-	bale_buf_release(&p->line);
 	free(p->pieces);
+	free(p->piece_src);
 	bale_buf_release(&p->word);
 	df_strvec_release(&p->args);
 	df_strvec_release(&p->flags);
@@ -1667,8 +1816,7 @@ static int reserve_scratch(struct parser *p)
 {
 	const size_t n = 32;
 
-	if (bale_buf_grow(&p->line, 500) || bale_buf_grow(&p->word, 200) ||
-	    BALE_ARRAY_RESERVE(p->pieces, p->pieces_alloc, n) ||
+	if (bale_buf_grow(&p->word, 200) || reserve_pieces(p, n) ||
 	    BALE_ARRAY_RESERVE(p->comments, p->comments_alloc, 8) ||
 	    df_strvec_reserve(&p->args, n) || df_strvec_reserve(&p->flags, 8) ||
 	    df_strvec_reserve(&p->words, n))
@@ -1691,6 +1839,7 @@ static int run(struct parser *p)
 		const char *s = pl.ptr, *line_base;
 		size_t len = pl.len, full_len, lead, start_offset = pl.offset;
 		uint32_t start_line = pl.lineno, start_col;
+		size_t joined_len = 0;
 		bool cont, joined, comment, empty_cont = false;
 		bale_instruction *ins;
 		struct line_ctx lc;
@@ -1727,16 +1876,16 @@ static int run(struct parser *p)
 		if (!cont && len == 0)
 			continue;
 		p->npieces = 0;
-		if ((rc = add_piece(p, 0, start_line, start_col)) != 0)
+		if ((rc = add_piece(p, 0, start_line, start_col, s)) != 0)
 			return rc;
-		/* A line that does not go on is copied as it is; others are joined in p->line. */
+		/* A line that does not go on is copied as it is; others once all pieces are known.
+		 */
 		joined = cont;
 		if (!joined) {
 			lc.orig = bale_arena_strndup(&p->df->arena, s, len);
 			lc.orig_len = len;
 		} else {
-			bale_buf_reset(&p->line);
-			bale_buf_add_fast(&p->line, s, len);
+			joined_len = len;
 		}
 		while (cont && next_line(p, &pl)) {
 			size_t l, skip;
@@ -1759,17 +1908,15 @@ static int run(struct parser *p)
 				continue;
 			}
 			cont = goes_on;
-			if ((rc = add_piece(p, p->line.len, pl.lineno, 1)) != 0)
+			if ((rc = add_piece(p, joined_len, pl.lineno, 1, pl.ptr)) != 0)
 				return rc;
-			bale_buf_add_fast(&p->line, pl.ptr, l);
+			joined_len += l;
 		}
 		if (p->err)
 			return p->err;
 		if (joined) {
-			if (p->line.err)
-				return p->line.err;
-			lc.orig = bale_arena_strndup(&p->df->arena, p->line.ptr, p->line.len);
-			lc.orig_len = p->line.len;
+			lc.orig = join_pieces(p, joined_len);
+			lc.orig_len = joined_len;
 		}
 		if (!lc.orig)
 			return BALE_ENOMEM;

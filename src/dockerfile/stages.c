@@ -1031,6 +1031,15 @@ static int resolve_ref(bale_stages *st, size_t s, bale_stage_ref *ref, bool allo
 	return 0;
 }
 
+/*
+ * Whether command_refs() may find a ref in `cmd`: a COPY or a RUN. Asked before the call, which
+ * most instructions then do not pay for.
+ */
+static bool may_have_refs(const bale_command *cmd)
+{
+	return cmd->kind == BALE_INSTR_COPY || cmd->kind == BALE_INSTR_RUN;
+}
+
 /* The COPY --from and mount from= refs of `cmd` (instruction `i`), added to `out`. */
 static int command_refs(bale_stages *st, size_t s, const bale_command *cmd, size_t i, bool onbuild,
 			struct ref_list *out)
@@ -1105,7 +1114,8 @@ static int resolve_refs(bale_stages *st)
 			}
 		}
 		for (size_t i = stage->instruction + 1; i < stage->end; i++)
-			if ((rc = command_refs(st, s, &st->cmds[i], i, false, &list)) != 0)
+			if (may_have_refs(&st->cmds[i]) &&
+			    (rc = command_refs(st, s, &st->cmds[i], i, false, &list)) != 0)
 				goto out;
 		if (list.n) {
 			bale_stage_ref *refs = bale_arena_alloc(&st->arena, list.n * sizeof(*refs));
@@ -1286,6 +1296,15 @@ static int scope_expand(bale_stages *st, size_t s, size_t i, uint64_t pos, const
 	return 0;
 }
 
+/*
+ * Whether scope_command() has work with `cmd`: an ENV or an ARG. Asked before the call, which
+ * the other instructions then do not pay for.
+ */
+static bool defines_vars(const bale_command *cmd)
+{
+	return cmd->kind == BALE_INSTR_ENV || cmd->kind == BALE_INSTR_ARG;
+}
+
 /* Applies the ARG/ENV definitions of `cmd` (instruction `i`) to stage `s` at `base_pos`. */
 static int scope_command(bale_stages *st, size_t s, const bale_command *cmd, size_t i,
 			 uint64_t base_pos, bool onbuild, struct var_list *vars)
@@ -1389,7 +1408,8 @@ static int scopes(bale_stages *st)
 			}
 		}
 		for (size_t i = stage->instruction + 1; i < stage->end; i++)
-			if ((rc =
+			if (defines_vars(&st->cmds[i]) &&
+			    (rc =
 				 scope_command(st, s, &st->cmds[i], i, pos_of(i, 0), false, &vars)))
 				goto out;
 		if (vars.n) {

@@ -1557,7 +1557,8 @@ static size_t plain_prefix(const char *word, size_t len, const bale_shell_opts *
 
 void bale_words_release(bale_words *words)
 {
-	if (!words)
+	/* Most lists released were never filled: no free(NULL) call for them. */
+	if (!words || !words->v)
 		return;
 	for (size_t i = 0; i < words->n; i++)
 		free(words->v[i]);
