@@ -222,7 +222,8 @@ typedef struct bale_cmd_opts {
 /*
  * Parses `len` bytes of shell. On success (even for broken shell: see bale_cmd_script_error())
  * *out is a new script; free it with bale_cmd_script_free(). Fails only with BALE_ENOMEM, or
- * BALE_EINVAL for a NULL argument.
+ * BALE_EINVAL for a NULL argument. A NUL byte in the text is the script's error; the commands
+ * before it are read, nothing after it, so no word holds a NUL.
  */
 BALE_EXTERN(int)
 bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const bale_cmd_opts *opts);

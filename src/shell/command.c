@@ -3424,7 +3424,7 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 	struct parser p;
 	struct lexer lx;
 	bale_cmd_script *s = NULL;
-	char *copy;
+	char *copy, *nul;
 	int rc;
 
 	if (!out || (!script && len))
@@ -3443,9 +3443,17 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 	if (len)
 		memcpy(copy, script, len);
 	copy[len] = '\0';
-	lexer_init(&lx, copy, len);
+	/*
+	 * A script is text. A NUL byte is the script's error, and what comes after it is not
+	 * read, so that no word holds one: readers of a word may go by its length or to its NUL.
+	 */
+	nul = len ? memchr(copy, '\0', len) : NULL;
+	lexer_init(&lx, copy, nul ? (size_t)(nul - copy) : len);
 	lx.base_line = lx.mark_line = opts && opts->line ? opts->line : 1;
 	lx.base_col = lx.mark_col = opts && opts->col ? opts->col : 1;
+	p.lx = &lx;
+	if (nul)
+		syntax_error(&p, (size_t)(nul - copy), "a NUL byte in the script");
 	parse_top(&p, &lx);
 	return parser_finish(&p, out);
 }

@@ -1874,11 +1874,19 @@ static void test_odd_bytes_and_sizes(void **state)
 	static const char nul_text[] = "echo a\0b && ls";
 	bale_cmd_script *s = NULL;
 	char *big = malloc(1 << 20);
+	uint32_t nul_line = 0, nul_col = 0;
 
 	(void)state;
+	/* A NUL byte is the script's error, at its place; the text before it is read. */
 	assert_int_equal(bale_cmd_parse(&s, nul_text, sizeof(nul_text) - 1, NULL), 0);
-	assert_int_equal(count(s), 2);
-	assert_int_equal(cmd_at(s, 0)->words[1].len, 3);
+	assert_int_equal(count(s), 1);
+	assert_int_equal(cmd_at(s, 0)->nwords, 2);
+	assert_string_equal(cmd_at(s, 0)->words[1].value, "a");
+	assert_int_equal(cmd_at(s, 0)->words[1].len, 1);
+	assert_string_equal(bale_cmd_script_error(s, &nul_line, &nul_col),
+			    "a NUL byte in the script");
+	assert_int_equal(nul_line, 1);
+	assert_int_equal(nul_col, 7);
 	bale_cmd_script_free(s);
 	/* empty and blank scripts */
 	assert_int_equal(bale_cmd_parse(&s, "", 0, NULL), 0);
