@@ -1749,6 +1749,17 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	return plain_word_ends(lx, i, e);
 }
 
+/*
+ * The next token, at offset i, where next_plain_word() found none: an operator, or else the
+ * rest (lex_token_full()).
+ */
+static inline void lex_token_rest(struct parser *p, size_t i)
+{
+	if (i < p->lx->len && !p->stop && lex_op_token(p, i))
+		return;
+	lex_token_full(p);
+}
+
 static void lex_token(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1767,9 +1778,7 @@ static void lex_token(struct parser *p)
 		lx->has_tok = true;
 		return;
 	}
-	if (i < lx->len && !p->stop && lex_op_token(p, i))
-		return;
-	lex_token_full(p);
+	lex_token_rest(p, i);
 }
 
 static struct token *peek(struct parser *p)
@@ -2640,7 +2649,8 @@ static struct span parse_simple(struct parser *p)
 		/*
 		 * After the name, a run of plain words is read here, one after the other, without a
 		 * token each: nothing in them splits, and none is an assignment or a reserved word.
-		 * The operator that ends most commands is read right where the run stopped.
+		 * The token that ends the run is read right where it stopped (the operator that
+		 * ends most commands, or a word that is not plain), not looked for again.
 		 */
 		if (nwords > 0 && !p->lx->has_tok) {
 			while (next_plain_word(p, &ws, &we)) {
@@ -2653,8 +2663,8 @@ static struct span parse_simple(struct parser *p)
 				p->lx->last_end = we;
 				nwords++;
 			}
-			if (ws < p->lx->len && !p->stop && !p->lx->has_tok)
-				lex_op_token(p, ws);
+			if (!p->lx->has_tok)
+				lex_token_rest(p, ws);
 		}
 		t = peek(p);
 		if (p->stop)
