@@ -1755,8 +1755,18 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
  */
 static inline void lex_token_rest(struct parser *p, size_t i)
 {
-	if (i < p->lx->len && !p->stop && lex_op_token(p, i))
+	struct lexer *lx = p->lx;
+
+	if (i < lx->len) {
+		if (!p->stop && lex_op_token(p, i))
+			return;
+	} else if (!lx->npending) {
+		/* The end, with no heredoc body to read: lex_token_full()'s TK_EOF at once. */
+		lx->tok = (struct token){
+		    .kind = TK_EOF, .start = i, .end = lx->len, .cmd_mark = p->s->ncmds};
+		lx->has_tok = true;
 		return;
+	}
 	lex_token_full(p);
 }
 
