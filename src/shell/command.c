@@ -1655,6 +1655,20 @@ static inline bool lex_op_token(struct parser *p, size_t i)
 	return true;
 }
 
+/* The word at lx->pos as the next token. */
+static __attribute__((noinline)) void lex_word_token(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	struct token t = {0};
+
+	t.start = lx->pos;
+	t.cmd_mark = p->s->ncmds;
+	lex_word(p, &t);
+	t.end = lx->pos;
+	lx->tok = t;
+	lx->has_tok = true;
+}
+
 static __attribute__((noinline)) void lex_token_full(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1711,8 +1725,8 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 			goto out;
 		}
 	}
-	lex_word(p, &t);
-	t.end = lx->pos;
+	lex_word_token(p);
+	return;
 out:
 	lx->tok = t;
 	lx->has_tok = true;
@@ -1750,16 +1764,26 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 }
 
 /*
- * The next token, at offset i, where next_plain_word() found none: an operator, or else the
- * rest (lex_token_full()).
+ * The next token, at offset i (lx->pos), where next_plain_word() found none: an operator, a
+ * word that is not plain or the end at once, or else the rest (lex_token_full()).
  */
 static inline void lex_token_rest(struct parser *p, size_t i)
 {
 	struct lexer *lx = p->lx;
 
 	if (i < lx->len) {
-		if (!p->stop && lex_op_token(p, i))
+		unsigned char c = (unsigned char)lx->s[i];
+
+		if (p->stop)
+			goto full;
+		if (lex_op_token(p, i))
 			return;
+		if (c != '\\' && c != '#' && c != '\n' && (unsigned)(c - '0') > 9) {
+			/* No continuation, comment, newline or IO number: a word that is not
+			 * plain (it quotes or expands), read at once. */
+			lex_word_token(p);
+			return;
+		}
 	} else if (!lx->npending) {
 		/* The end, with no heredoc body to read: lex_token_full()'s TK_EOF at once. */
 		lx->tok = (struct token){
@@ -1767,6 +1791,7 @@ static inline void lex_token_rest(struct parser *p, size_t i)
 		lx->has_tok = true;
 		return;
 	}
+full:
 	lex_token_full(p);
 }
 
