@@ -1655,6 +1655,20 @@ static inline bool lex_op_token(struct parser *p, size_t i)
 	return true;
 }
 
+/* The word at lx->pos as the next token. */
+static __attribute__((noinline)) void lex_word_token(struct parser *p)
+{
+	struct lexer *lx = p->lx;
+	struct token t = {0};
+
+	t.start = lx->pos;
+	t.cmd_mark = p->s->ncmds;
+	lex_word(p, &t);
+	t.end = lx->pos;
+	lx->tok = t;
+	lx->has_tok = true;
+}
+
 static __attribute__((noinline)) void lex_token_full(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1711,8 +1725,8 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 			goto out;
 		}
 	}
-	lex_word(p, &t);
-	t.end = lx->pos;
+	lex_word_token(p);
+	return;
 out:
 	lx->tok = t;
 	lx->has_tok = true;
@@ -1749,6 +1763,38 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	return plain_word_ends(lx, i, e);
 }
 
+/*
+ * The next token, at offset i (lx->pos), where next_plain_word() found none: an operator, a
+ * word that is not plain or the end at once, or else the rest (lex_token_full()).
+ */
+static inline void lex_token_rest(struct parser *p, size_t i)
+{
+	struct lexer *lx = p->lx;
+
+	if (i < lx->len) {
+		unsigned char c = (unsigned char)lx->s[i];
+
+		if (p->stop)
+			goto full;
+		if (lex_op_token(p, i))
+			return;
+		if (c != '\\' && c != '#' && c != '\n' && (unsigned)(c - '0') > 9) {
+			/* No continuation, comment, newline or IO number: a word that is not
+			 * plain (it quotes or expands), read at once. */
+			lex_word_token(p);
+			return;
+		}
+	} else if (!lx->npending) {
+		/* The end, with no heredoc body to read: lex_token_full()'s TK_EOF at once. */
+		lx->tok = (struct token){
+		    .kind = TK_EOF, .start = i, .end = lx->len, .cmd_mark = p->s->ncmds};
+		lx->has_tok = true;
+		return;
+	}
+full:
+	lex_token_full(p);
+}
+
 static void lex_token(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -1767,9 +1813,7 @@ static void lex_token(struct parser *p)
 		lx->has_tok = true;
 		return;
 	}
-	if (i < lx->len && !p->stop && lex_op_token(p, i))
-		return;
-	lex_token_full(p);
+	lex_token_rest(p, i);
 }
 
 static struct token *peek(struct parser *p)
@@ -2640,7 +2684,8 @@ static struct span parse_simple(struct parser *p)
 		/*
 		 * After the name, a run of plain words is read here, one after the other, without a
 		 * token each: nothing in them splits, and none is an assignment or a reserved word.
-		 * The operator that ends most commands is read right where the run stopped.
+		 * The token that ends the run is read right where it stopped (the operator that
+		 * ends most commands, or a word that is not plain), not looked for again.
 		 */
 		if (nwords > 0 && !p->lx->has_tok) {
 			while (next_plain_word(p, &ws, &we)) {
@@ -2653,8 +2698,8 @@ static struct span parse_simple(struct parser *p)
 				p->lx->last_end = we;
 				nwords++;
 			}
-			if (ws < p->lx->len && !p->stop && !p->lx->has_tok)
-				lex_op_token(p, ws);
+			if (!p->lx->has_tok)
+				lex_token_rest(p, ws);
 		}
 		t = peek(p);
 		if (p->stop)
