@@ -35,6 +35,13 @@ struct phys_line {
 	size_t len;
 	size_t offset; /* of ptr in the source */
 	uint32_t lineno;
+	/*
+	 * With SSE2, when `has_blanks`: bit i set when byte i of the line's first sixteen (read
+	 * from the input, even past the line's end) is a blank or a tab. next_line() has those
+	 * bytes in a register anyway, for the newline; line_indent() reads its answer here.
+	 */
+	bool has_blanks;
+	unsigned blanks;
 };
 
 struct parser {
@@ -157,15 +164,15 @@ static void find_bad_text(struct parser *p)
 }
 
 /*
- * memchr(s, '\n', n). Lines are short, some thirty bytes: SSE2, where it is there, answers them
- * in a step or two, with no call; the last bytes of the input are read as the sixteen that end
- * it, so nothing past it is read.
+ * memchr(s + i, '\n', n - i), where the first `i` bytes of s are known to hold none. Lines are
+ * short, some thirty bytes: SSE2, where it is there, answers them in a step or two, with no
+ * call; the last bytes of the input are read as the sixteen that end it, so nothing past it is
+ * read.
  */
-static inline const char *find_newline(const char *s, size_t n)
+static inline const char *find_newline(const char *s, size_t n, size_t i)
 {
 #if defined(__SSE2__)
 	const __m128i nl = _mm_set1_epi8('\n');
-	size_t i = 0;
 	unsigned bits;
 
 	for (; n - i >= 16; i += 16) {
@@ -183,7 +190,7 @@ static inline const char *find_newline(const char *s, size_t n)
 		return bits ? s + i + __builtin_ctz(bits) : NULL;
 	}
 #endif
-	return memchr(s, '\n', n);
+	return memchr(s + i, '\n', n - i);
 }
 
 /*
@@ -193,14 +200,30 @@ static inline const char *find_newline(const char *s, size_t n)
  */
 static inline __attribute__((always_inline)) bool next_line(struct parser *p, struct phys_line *out)
 {
-	const char *nl;
-	size_t len;
+	const char *s = p->src + p->pos, *nl;
+	size_t n = p->len - p->pos, len;
 
 	if (p->pos >= p->len)
 		return false;
-	nl = find_newline(p->src + p->pos, p->len - p->pos);
-	len = nl ? (size_t)(nl - (p->src + p->pos)) + 1 : p->len - p->pos;
-	out->ptr = p->src + p->pos;
+#if defined(__SSE2__)
+	/* The first sixteen bytes are read once, for the newline and for line_indent(). */
+	out->has_blanks = n >= 16;
+	if (n >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+
+		out->blanks = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+		nl = bits ? s + __builtin_ctz(bits) : find_newline(s, n, 16);
+	} else {
+		out->blanks = 0; /* unread: has_blanks is false */
+		nl = find_newline(s, n, 0);
+	}
+#else
+	nl = find_newline(s, n, 0);
+#endif
+	len = nl ? (size_t)(nl - s) + 1 : n;
+	out->ptr = s;
 	out->len = len;
 	out->offset = p->pos;
 	out->lineno = ++p->lineno;
@@ -214,18 +237,17 @@ static inline __attribute__((always_inline)) bool next_line(struct parser *p, st
 }
 
 /*
- * bale_unicode_space_prefix() of the `len` bytes at `s`, in the input. Lines are indented with
- * blanks and tabs: where SSE2 is there, the first sixteen bytes are tested at once, read from
- * the input even past the line's end while the input goes on that far.
+ * bale_unicode_space_prefix() of the first `len` bytes of line `pl`. Lines are indented with
+ * blanks and tabs: where SSE2 is there, the first sixteen bytes were tested at once by
+ * next_line().
  */
-static inline size_t line_indent(const struct parser *p, const char *s, size_t len)
+static inline size_t line_indent(const struct phys_line *pl, size_t len)
 {
+	const char *s = pl->ptr;
+
 #if defined(__SSE2__)
-	if ((size_t)(p->src + p->len - s) >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-		unsigned blanks = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
-		size_t n = (size_t)__builtin_ctz(~blanks);
+	if (pl->has_blanks) {
+		size_t n = (size_t)__builtin_ctz(~pl->blanks);
 
 		if (n >= len)
 			return len;
@@ -234,8 +256,6 @@ static inline size_t line_indent(const struct parser *p, const char *s, size_t l
 			return bale_unicode_space_prefix_from(s, len, n);
 		return n;
 	}
-#else
-	(void)p;
 #endif
 	return bale_unicode_space_prefix(s, len);
 }
@@ -1849,12 +1869,15 @@ static int run(struct parser *p)
 		if (pl.lineno == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 			s += 3;
 			len -= 3;
+			/* line_indent() reads the line from after the BOM, with no bits for it. */
+			pl.ptr = s;
+			pl.has_blanks = false;
 		}
 		line_base = s;
 		/* One scan of the leading white space for the comment test and the column. */
 		full_len = len;
 		len = trim_newline(s, len);
-		lead = line_indent(p, s, len);
+		lead = line_indent(&pl, len);
 		comment = lead < len && s[lead] == '#';
 		if (comment && (rc = add_comment(p, s, full_len)) != 0)
 			return rc;
@@ -1898,7 +1921,7 @@ static int run(struct parser *p)
 			 * nothing but white space before the line end (trimmed newlines are ASCII,
 			 * so no character straddles it).
 			 */
-			skip = line_indent(p, pl.ptr, pl.len);
+			skip = line_indent(&pl, pl.len);
 			if (skip < pl.len && pl.ptr[skip] == '#')
 				continue;
 			l = trim_line(p, pl.ptr, pl.len, &goes_on);

@@ -7,6 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 int bale_read_file(bale_buf *out, const char *path, size_t max)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
@@ -91,12 +95,25 @@ bool bale_utf8_valid(const char *s, size_t len, size_t *bad)
 		uint32_t cp;
 
 		/*
-		 * ASCII runs 32 bytes at a time (four words tested with one branch), then eight:
+		 * ASCII runs 64 bytes at a time where SSE2 is there (the sign bits of four
+		 * vectors OR'd, one test), then 32 (four words tested with one branch), then eight:
 		 * a Dockerfile is nearly all ASCII, so this loop is where the time goes.
 		 */
 		if (c < 0x80) {
 			uint64_t w[4];
 
+#if defined(__SSE2__)
+			while (len - i >= 64) {
+				const __m128i *v = (const __m128i *)(const void *)(p + i);
+				__m128i any = _mm_or_si128(
+				    _mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+				    _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+
+				if (_mm_movemask_epi8(any) != 0)
+					break;
+				i += 64;
+			}
+#endif
 			while (len - i >= 32) {
 				memcpy(w, p + i, 32);
 				if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) != 0)
