@@ -738,11 +738,30 @@ static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_
  * terminator; a NUL byte inside the text is plain. The classes up to W_NUL end a word.
  */
 enum { W_END = 1, W_NUL, W_CHANGE, W_GLOB };
-static const unsigned char word_special[256] = {
-    ['\0'] = W_NUL,   [' '] = W_END,	['\t'] = W_END,	   ['\n'] = W_END,    ['\r'] = W_END,
-    [';'] = W_END,    ['&'] = W_END,	['|'] = W_END,	   [')'] = W_END,     ['<'] = W_END,
-    ['>'] = W_END,    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE,
-    ['$'] = W_CHANGE, ['`'] = W_CHANGE, ['*'] = W_GLOB,	   ['?'] = W_GLOB,    ['['] = W_GLOB,
+#define WORD_SPECIAL_CLASSES                                                                       \
+	['\0'] = W_NUL, [' '] = W_END, ['\t'] = W_END, ['\n'] = W_END, ['\r'] = W_END,             \
+	[';'] = W_END, ['&'] = W_END, ['|'] = W_END, [')'] = W_END, ['<'] = W_END, ['>'] = W_END,  \
+	['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE,                  \
+	['$'] = W_CHANGE, ['`'] = W_CHANGE, ['*'] = W_GLOB, ['?'] = W_GLOB, ['['] = W_GLOB
+static const unsigned char word_special[256] = {WORD_SPECIAL_CLASSES};
+
+/*
+ * Bytes no plain word starts with, one load where next_plain_word() asks of every word: the
+ * special ones, and a comment's '#' and an IO number's digits (they start other tokens).
+ */
+static const unsigned char no_plain_start[256] = {
+    WORD_SPECIAL_CLASSES,
+    ['#'] = 1,
+    ['0'] = 1,
+    ['1'] = 1,
+    ['2'] = 1,
+    ['3'] = 1,
+    ['4'] = 1,
+    ['5'] = 1,
+    ['6'] = 1,
+    ['7'] = 1,
+    ['8'] = 1,
+    ['9'] = 1,
 };
 
 /* The blanks between tokens. */
@@ -1763,7 +1782,7 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 		return false;
 	}
 	c = (unsigned char)s[i];
-	if (word_special[c] || c == '#' || (c >= '0' && c <= '9')) {
+	if (no_plain_start[c]) {
 		/* A special byte ends plain text at once; a NUL byte inside the text does not. */
 		*end = c ? i : scan_run(s, i, n, word_special, false);
 		return false;
