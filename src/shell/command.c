@@ -738,11 +738,30 @@ static void expand_var(struct parser *p, struct wtmp *e, const char *name, size_
  * terminator; a NUL byte inside the text is plain. The classes up to W_NUL end a word.
  */
 enum { W_END = 1, W_NUL, W_CHANGE, W_GLOB };
-static const unsigned char word_special[256] = {
-    ['\0'] = W_NUL,   [' '] = W_END,	['\t'] = W_END,	   ['\n'] = W_END,    ['\r'] = W_END,
-    [';'] = W_END,    ['&'] = W_END,	['|'] = W_END,	   [')'] = W_END,     ['<'] = W_END,
-    ['>'] = W_END,    ['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE,
-    ['$'] = W_CHANGE, ['`'] = W_CHANGE, ['*'] = W_GLOB,	   ['?'] = W_GLOB,    ['['] = W_GLOB,
+#define WORD_SPECIAL_CLASSES                                                                       \
+	['\0'] = W_NUL, [' '] = W_END, ['\t'] = W_END, ['\n'] = W_END, ['\r'] = W_END,             \
+	[';'] = W_END, ['&'] = W_END, ['|'] = W_END, [')'] = W_END, ['<'] = W_END, ['>'] = W_END,  \
+	['('] = W_CHANGE, ['\\'] = W_CHANGE, ['\''] = W_CHANGE, ['"'] = W_CHANGE,                  \
+	['$'] = W_CHANGE, ['`'] = W_CHANGE, ['*'] = W_GLOB, ['?'] = W_GLOB, ['['] = W_GLOB
+static const unsigned char word_special[256] = {WORD_SPECIAL_CLASSES};
+
+/*
+ * Bytes no plain word starts with, one load where next_plain_word() asks of every word: the
+ * special ones, and a comment's '#' and an IO number's digits (they start other tokens).
+ */
+static const unsigned char no_plain_start[256] = {
+    WORD_SPECIAL_CLASSES,
+    ['#'] = 1,
+    ['0'] = 1,
+    ['1'] = 1,
+    ['2'] = 1,
+    ['3'] = 1,
+    ['4'] = 1,
+    ['5'] = 1,
+    ['6'] = 1,
+    ['7'] = 1,
+    ['8'] = 1,
+    ['9'] = 1,
 };
 
 /* The blanks between tokens. */
@@ -1430,10 +1449,10 @@ static inline __attribute__((always_inline)) size_t push_plain_word(struct parse
 }
 
 /* A word at lx->pos. Pushes it on the word stack. */
-static void lex_word(struct parser *p, struct token *t)
+static void lex_word(struct parser *p, struct token *t, size_t plain)
 {
 	struct lexer *lx = p->lx;
-	size_t start = lx->pos, plain = scan_run(lx->s, start, lx->len, word_special, false);
+	size_t start = lx->pos;
 	bool delim = lx->delim_mode;
 	struct wtmp e = {0};
 
@@ -1655,15 +1674,18 @@ static inline bool lex_op_token(struct parser *p, size_t i)
 	return true;
 }
 
-/* The word at lx->pos as the next token. */
-static __attribute__((noinline)) void lex_word_token(struct parser *p)
+/*
+ * The word at lx->pos as the next token. `plain` is the end of the plain text it starts with,
+ * as scan_run() over word_special ends it: the caller has most often read it already.
+ */
+static __attribute__((noinline)) void lex_word_token(struct parser *p, size_t plain)
 {
 	struct lexer *lx = p->lx;
 	struct token t = {0};
 
 	t.start = lx->pos;
 	t.cmd_mark = p->s->ncmds;
-	lex_word(p, &t);
+	lex_word(p, &t, plain);
 	t.end = lx->pos;
 	lx->tok = t;
 	lx->has_tok = true;
@@ -1725,7 +1747,7 @@ static __attribute__((noinline)) void lex_token_full(struct parser *p)
 			goto out;
 		}
 	}
-	lex_word_token(p);
+	lex_word_token(p, scan_run(s, lx->pos, n, word_special, false));
 	return;
 out:
 	lx->tok = t;
@@ -1740,7 +1762,9 @@ out:
 /*
  * Skips the blanks at lx->pos and asks whether a plain word comes next: text with nothing to
  * expand or quote, up to a blank or an operator. Not a comment ('#'), nor an IO number (a
- * digit). Its bounds go to *start and *end; lx->pos is left past the blanks.
+ * digit). Its bounds go to *start and *end; lx->pos is left past the blanks. When there is
+ * none, *end is still where the plain text from *start ends (as lex_word_token() takes it),
+ * unless *start is at a comment, a digit or the end, or the parser has stopped.
  */
 static inline __attribute__((always_inline)) bool next_plain_word(struct parser *p, size_t *start,
 								  size_t *end)
@@ -1753,21 +1777,27 @@ static inline __attribute__((always_inline)) bool next_plain_word(struct parser 
 	i = scan_run(s, i, n, is_blank, true);
 	lx->pos = i;
 	*start = i;
-	if (i >= n || p->stop)
+	if (i >= n || p->stop) {
+		*end = i;
 		return false;
+	}
 	c = (unsigned char)s[i];
-	if (word_special[c] || c == '#' || (c >= '0' && c <= '9'))
+	if (no_plain_start[c]) {
+		/* A special byte ends plain text at once; a NUL byte inside the text does not. */
+		*end = c ? i : scan_run(s, i, n, word_special, false);
 		return false;
+	}
 	e = scan_run(s, i + 1, n, word_special, false);
 	*end = e;
 	return plain_word_ends(lx, i, e);
 }
 
 /*
- * The next token, at offset i (lx->pos), where next_plain_word() found none: an operator, a
- * word that is not plain or the end at once, or else the rest (lex_token_full()).
+ * The next token, at offset i (lx->pos), where next_plain_word() found none and set `plain`:
+ * an operator, a word that is not plain or the end at once, or else the rest
+ * (lex_token_full()).
  */
-static inline void lex_token_rest(struct parser *p, size_t i)
+static inline void lex_token_rest(struct parser *p, size_t i, size_t plain)
 {
 	struct lexer *lx = p->lx;
 
@@ -1781,7 +1811,7 @@ static inline void lex_token_rest(struct parser *p, size_t i)
 		if (c != '\\' && c != '#' && c != '\n' && (unsigned)(c - '0') > 9) {
 			/* No continuation, comment, newline or IO number: a word that is not
 			 * plain (it quotes or expands), read at once. */
-			lex_word_token(p);
+			lex_word_token(p, plain);
 			return;
 		}
 	} else if (!lx->npending) {
@@ -1813,7 +1843,7 @@ static void lex_token(struct parser *p)
 		lx->has_tok = true;
 		return;
 	}
-	lex_token_rest(p, i);
+	lex_token_rest(p, i, end);
 }
 
 static struct token *peek(struct parser *p)
@@ -2699,7 +2729,7 @@ static struct span parse_simple(struct parser *p)
 				nwords++;
 			}
 			if (!p->lx->has_tok)
-				lex_token_rest(p, ws);
+				lex_token_rest(p, ws, we);
 		}
 		t = peek(p);
 		if (p->stop)
