@@ -62,8 +62,6 @@ void bale_findings_free(bale_findings *f)
 	if (!f)
 		return;
 	bale_arena_release(&f->arena);
-	free(f->v);
-	free(f->files);
 	free(f->rules);
 	free(f);
 }
@@ -99,9 +97,17 @@ static __attribute__((noinline)) int add_finding_slow(bale_findings *f, const ba
 	bale_finding *fd;
 	int rc = 0;
 
-	/* A linted file has tens of findings: room for them at once, not by doubling from 8. */
-	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n < 32 ? 32 : f->n + 1))
-		return BALE_ENOMEM;
+	/*
+	 * A linted file has tens of findings: room for 32 at once. In the list's arena, whose
+	 * chunks the thread reuses list after list, not a malloc and a realloc or two per file.
+	 */
+	if (f->n >= f->alloc) {
+		bale_finding *v = bale_arena_grow(&f->arena, f->v, f->n, &f->alloc, 32, sizeof(*v));
+
+		if (!v)
+			return BALE_ENOMEM;
+		f->v = v;
+	}
 	fd = &f->v[f->n];
 	fd->rule = rule;
 	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
@@ -292,8 +298,15 @@ static int note_file(bale_findings *f, const char *file, const char **copy)
 			*copy = f->files[i];
 			return 0;
 		}
-	if (BALE_ARRAY_RESERVE(f->files, f->files_alloc, f->nfiles + 1))
-		return BALE_ENOMEM;
+	/* In the arena too: most lists name one file. */
+	if (f->nfiles >= f->files_alloc) {
+		const char **files = bale_arena_grow(&f->arena, f->files, f->nfiles,
+						     &f->files_alloc, 4, sizeof(*files));
+
+		if (!files)
+			return BALE_ENOMEM;
+		f->files = files;
+	}
 	c = bale_arena_strdup(&f->arena, file);
 	if (!c)
 		return BALE_ENOMEM;
