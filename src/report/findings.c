@@ -147,23 +147,14 @@ static inline int add_finding(bale_findings *f, const bale_rule *rule, bale_seve
 	return 0;
 }
 
-/*
- * The least room report_findings_room() gives: more than any message the rules write but one
- * that quotes a long word, for which lint formats it apart. The head chunk's end, when it has
- * less, is left unused: a sixteenth of a chunk at most.
- */
-#define MESSAGE_ROOM 1024
-
-char *report_findings_room(bale_findings *f, size_t *room)
+char *report_findings_room_grow(bale_findings *f, size_t *room)
 {
 	bale_arena *a = &f->arena;
 
-	if (!a->head || a->head->size - a->used < MESSAGE_ROOM) {
-		/* A chunk with the room, taken as an allocation and given back at once. */
-		if (!bale_arena_alloc(a, MESSAGE_ROOM))
-			return NULL;
-		a->used -= MESSAGE_ROOM;
-	}
+	/* A chunk with the room, taken as an allocation and given back at once. */
+	if (!bale_arena_alloc(a, REPORT_MESSAGE_ROOM))
+		return NULL;
+	a->used -= REPORT_MESSAGE_ROOM;
 	*room = a->head->size - a->used;
 	return (char *)a->head->data + a->used;
 }
