@@ -222,6 +222,8 @@ static const char *const pkg_tools[] = {"apt-get", "apt",      "aptitude", "apk"
 static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 {
 	struct lint_walk installs;
+	/* One buffer for all the lists of names: a malloc at most per file, not per command. */
+	bale_buf names = BALE_BUF_INIT;
 
 	lint_walk_init(ctx, &installs, pkg_tools);
 	for (size_t i = lint_first_of(ctx, BALE_INSTR_RUN); i < ctx->ninstrs;
@@ -239,11 +241,14 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 			const bale_cmd *cmd = &cmds[c];
 			const char *virt = NULL;
 			const bale_cmd_word *at = NULL;
-			bale_buf names = BALE_BUF_INIT;
 			size_t count = 0;
 
 			if (!is_install(cmd))
 				continue;
+			/* A failed buffer starts again, as a command's own would. */
+			if (names.err)
+				bale_buf_release(&names);
+			bale_buf_reset(&names);
 			if (lint_cmd_is(cmd, "apk"))
 				virt = bale_cmd_flag_value(cmd, "--virtual", "-t", NULL);
 			if (subcommand_is(cmd, "build-dep")) {
@@ -266,12 +271,13 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 					continue;
 				if (!at)
 					at = pkg->word;
+				/* Past the buffer's first growth these append inline. */
 				if (count < 6) {
 					if (count)
-						bale_buf_adds(&names, ", ");
-					bale_buf_add(&names, pkg->name, pkg->name_len);
+						bale_buf_add_fast(&names, ", ", 2);
+					bale_buf_add_fast(&names, pkg->name, pkg->name_len);
 				} else if (count == 6)
-					bale_buf_adds(&names, ", ...");
+					bale_buf_add_fast(&names, ", ...", 5);
 				count++;
 			}
 			if (count && !names.err)
@@ -284,9 +290,9 @@ static void check_build_tools(struct lint_ctx *ctx, const bale_rule *rule)
 				    "result, or remove them in this same RUN (a later RUN "
 				    "cannot shrink this layer)",
 				    cmd->name, names.ptr);
-			bale_buf_release(&names);
 		}
 	}
+	bale_buf_release(&names);
 }
 
 const struct lint_rule lint_rule_BL1001 = {

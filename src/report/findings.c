@@ -62,8 +62,6 @@ void bale_findings_free(bale_findings *f)
 	if (!f)
 		return;
 	bale_arena_release(&f->arena);
-	free(f->v);
-	free(f->files);
 	free(f->rules);
 	free(f);
 }
@@ -99,9 +97,17 @@ static __attribute__((noinline)) int add_finding_slow(bale_findings *f, const ba
 	bale_finding *fd;
 	int rc = 0;
 
-	/* A linted file has tens of findings: room for them at once, not by doubling from 8. */
-	if (BALE_ARRAY_RESERVE(f->v, f->alloc, f->n < 32 ? 32 : f->n + 1))
-		return BALE_ENOMEM;
+	/*
+	 * A linted file has tens of findings: room for 32 at once. In the list's arena, whose
+	 * chunks the thread reuses list after list, not a malloc and a realloc or two per file.
+	 */
+	if (f->n >= f->alloc) {
+		bale_finding *v = bale_arena_grow(&f->arena, f->v, f->n, &f->alloc, 32, sizeof(*v));
+
+		if (!v)
+			return BALE_ENOMEM;
+		f->v = v;
+	}
 	fd = &f->v[f->n];
 	fd->rule = rule;
 	fd->severity = severity == BALE_SEV_NONE ? rule->severity : severity;
@@ -141,23 +147,14 @@ static inline int add_finding(bale_findings *f, const bale_rule *rule, bale_seve
 	return 0;
 }
 
-/*
- * The least room report_findings_room() gives: more than any message the rules write but one
- * that quotes a long word, for which lint formats it apart. The head chunk's end, when it has
- * less, is left unused: a sixteenth of a chunk at most.
- */
-#define MESSAGE_ROOM 1024
-
-char *report_findings_room(bale_findings *f, size_t *room)
+char *report_findings_room_grow(bale_findings *f, size_t *room)
 {
 	bale_arena *a = &f->arena;
 
-	if (!a->head || a->head->size - a->used < MESSAGE_ROOM) {
-		/* A chunk with the room, taken as an allocation and given back at once. */
-		if (!bale_arena_alloc(a, MESSAGE_ROOM))
-			return NULL;
-		a->used -= MESSAGE_ROOM;
-	}
+	/* A chunk with the room, taken as an allocation and given back at once. */
+	if (!bale_arena_alloc(a, REPORT_MESSAGE_ROOM))
+		return NULL;
+	a->used -= REPORT_MESSAGE_ROOM;
 	*room = a->head->size - a->used;
 	return (char *)a->head->data + a->used;
 }
@@ -165,12 +162,21 @@ char *report_findings_room(bale_findings *f, size_t *room)
 int report_findings_add_written(bale_findings *f, const bale_rule *rule, bale_severity severity,
 				const bale_location *loc, size_t len)
 {
-	/* Nothing was allocated since report_findings_room(): this is the room's start. */
-	char *message = bale_arena_alloc(&f->arena, len + 1);
+	bale_arena *a = &f->arena;
+	size_t room = a->head ? a->head->size - a->used : 0, rounded = (len + 16) & ~(size_t)15;
+	char *message;
 
-	if (!message)
-		return BALE_ENOMEM;
+	if (len >= room)
+		return bale_error_set(BALE_EINVAL, "a finding's message overruns its room");
+	/*
+	 * Nothing was allocated since report_findings_room(): the message is at the start of the
+	 * head chunk's free room, and is taken from there without bale_arena_alloc()'s call for a
+	 * new chunk, which would cost every finding its register saves. A chunk's size need not be
+	 * a multiple of 16: a message that ends it takes the rest.
+	 */
+	message = (char *)a->head->data + a->used;
 	message[len] = '\0';
+	a->used += rounded <= room ? rounded : room;
 	return add_finding(f, rule, severity, loc, message);
 }
 
@@ -292,8 +298,15 @@ static int note_file(bale_findings *f, const char *file, const char **copy)
 			*copy = f->files[i];
 			return 0;
 		}
-	if (BALE_ARRAY_RESERVE(f->files, f->files_alloc, f->nfiles + 1))
-		return BALE_ENOMEM;
+	/* In the arena too: most lists name one file. */
+	if (f->nfiles >= f->files_alloc) {
+		const char **files = bale_arena_grow(&f->arena, f->files, f->nfiles,
+						     &f->files_alloc, 4, sizeof(*files));
+
+		if (!files)
+			return BALE_ENOMEM;
+		f->files = files;
+	}
 	c = bale_arena_strdup(&f->arena, file);
 	if (!c)
 		return BALE_ENOMEM;

@@ -9,7 +9,7 @@
 #include "util/util.h"
 
 struct bale_findings {
-	bale_arena arena;      /* messages, copied location strings */
+	bale_arena arena;      /* messages, copied location strings, v and files */
 	const char *last_file; /* the arena's copy of the file name last added */
 	bale_finding *v;
 	size_t n, alloc;
