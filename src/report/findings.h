@@ -7,7 +7,20 @@
 #ifndef BALE_REPORT_FINDINGS_H
 #define BALE_REPORT_FINDINGS_H
 
-#include "report/internal.h"
+#include "bale/report.h"
+#include "util/util.h"
+
+/* The list itself: the formats read it, checkers add to it through the functions below. */
+struct bale_findings {
+	bale_arena arena;      /* messages, copied location strings, v and files */
+	const char *last_file; /* the arena's copy of the file name last added */
+	bale_finding *v;
+	size_t n, alloc;
+	const char **files; /* files that were checked, in the order noted */
+	size_t nfiles, files_alloc;
+	bale_rule **rules; /* rules made at run time (bale_findings_intern_rule), in the arena */
+	size_t nrules, rules_alloc;
+};
 
 /*
  * The least room report_findings_room() gives: more than any message the rules write but one
