@@ -753,10 +753,40 @@ static enum mount_key mount_key_of(const char *s, size_t len)
 	return MK_UNKNOWN;
 }
 
+/* The mount types, in the order of bale_mount_type. */
+static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+_Static_assert(BALE_ARRAY_SIZE(types) == BALE_MOUNT_SSH + 1, "a name per mount type");
+
+/*
+ * The bale_mount_type that `value` names, in any case, or BALE_ARRAY_SIZE(types) when none: the
+ * first letter picks the one type to compare ('s' the one of its length).
+ */
+static size_t mount_type_of(const char *value)
+{
+	size_t t;
+
+	switch (value[0] | 0x20) {
+	case 'b':
+		t = BALE_MOUNT_BIND;
+		break;
+	case 'c':
+		t = BALE_MOUNT_CACHE;
+		break;
+	case 't':
+		t = BALE_MOUNT_TMPFS;
+		break;
+	case 's':
+		t = value[1] && value[2] && value[3] ? BALE_MOUNT_SECRET : BALE_MOUNT_SSH;
+		break;
+	default:
+		return BALE_ARRAY_SIZE(types);
+	}
+	return ascii_ieq(value, types[t]) ? t : BALE_ARRAY_SIZE(types);
+}
+
 /* Fills `m`, zeroed by the caller, from the --mount value `raw`. */
 static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 {
-	static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
 	static const char *const sharings[] = {"shared", "private", "locked"};
 	char **fields, hint[160];
 	size_t nfields;
@@ -826,15 +856,13 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			break;
 		}
 		case MK_TYPE: {
-			size_t t;
+			size_t t = mount_type_of(value);
 
-			if (strchr(value, '$')) {
+			/* No type holds a '$', so one that matched needs no test for it. */
+			if (t == BALE_ARRAY_SIZE(types) && strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
-			for (t = 0; t < BALE_ARRAY_SIZE(types); t++)
-				if (ascii_ieq(value, types[t]))
-					break;
 			if (t == BALE_ARRAY_SIZE(types))
 				return fail(c, "unsupported mount type %s%s", quoted(value),
 					    suggest(hint, sizeof(hint), value, types,
