@@ -313,9 +313,16 @@ enum flag_type { FLAG_BOOL, FLAG_STRING, FLAG_STRINGS };
 
 struct flag_spec {
 	const char *name;
+	size_t len; /* strlen(name): a flag is compared with the names of its length only */
 	enum flag_type type;
 	const char *def; /* default value of a string flag */
 };
+
+/* A flag_spec of the string literal `name`, its length counted by the compiler. */
+#define FLAG_SPEC(name, type, def)                                                                 \
+	{                                                                                          \
+		name, sizeof(name) - 1, type, def                                                  \
+	}
 
 struct flag_value {
 	bool used;
@@ -382,7 +389,8 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
 		value = eq ? eq + 1 : "";
 		for (s = 0; s < nspecs; s++)
-			if (is_name(specs[s].name, arg + 2, name_len - 2))
+			if (specs[s].len == name_len - 2 &&
+			    is_name(specs[s].name, arg + 2, name_len - 2))
 				break;
 		if (s == nspecs) {
 			flag_label(flag_name, sizeof(flag_name), arg, name_len);
@@ -1237,7 +1245,7 @@ syntax:
 
 static int parse_from(struct ctx *c, bale_command *out)
 {
-	static const struct flag_spec specs[] = {{"platform", FLAG_STRING, NULL}};
+	static const struct flag_spec specs[] = {FLAG_SPEC("platform", FLAG_STRING, NULL)};
 	const bale_instruction *ins = c->ins;
 	struct flag_value vals[1];
 	int rc;
@@ -1270,10 +1278,10 @@ static int parse_from(struct ctx *c, bale_command *out)
 
 static int parse_run(struct ctx *c, bale_command *out)
 {
-	static const struct flag_spec specs[] = {{"device", FLAG_STRINGS, NULL},
-						 {"mount", FLAG_STRINGS, NULL},
-						 {"network", FLAG_STRING, "default"},
-						 {"security", FLAG_STRING, "sandbox"}};
+	static const struct flag_spec specs[] = {FLAG_SPEC("device", FLAG_STRINGS, NULL),
+						 FLAG_SPEC("mount", FLAG_STRINGS, NULL),
+						 FLAG_SPEC("network", FLAG_STRING, "default"),
+						 FLAG_SPEC("security", FLAG_STRING, "sandbox")};
 	struct flag_value vals[4];
 	int rc;
 
@@ -1449,14 +1457,14 @@ static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
 static int parse_copy_add(struct ctx *c, bale_command *out, bool add)
 {
 	static const struct flag_spec copy_specs[] = {
-	    {"exclude", FLAG_STRINGS, NULL}, {"parents", FLAG_BOOL, NULL},
-	    {"chown", FLAG_STRING, NULL},    {"from", FLAG_STRING, NULL},
-	    {"chmod", FLAG_STRING, NULL},    {"link", FLAG_BOOL, NULL}};
+	    FLAG_SPEC("exclude", FLAG_STRINGS, NULL), FLAG_SPEC("parents", FLAG_BOOL, NULL),
+	    FLAG_SPEC("chown", FLAG_STRING, NULL),    FLAG_SPEC("from", FLAG_STRING, NULL),
+	    FLAG_SPEC("chmod", FLAG_STRING, NULL),    FLAG_SPEC("link", FLAG_BOOL, NULL)};
 	static const struct flag_spec add_specs[] = {
-	    {"exclude", FLAG_STRINGS, NULL}, {"parents", FLAG_BOOL, NULL},
-	    {"chown", FLAG_STRING, NULL},    {"chmod", FLAG_STRING, NULL},
-	    {"link", FLAG_BOOL, NULL},	     {"keep-git-dir", FLAG_BOOL, NULL},
-	    {"checksum", FLAG_STRING, NULL}, {"unpack", FLAG_BOOL, NULL}};
+	    FLAG_SPEC("exclude", FLAG_STRINGS, NULL), FLAG_SPEC("parents", FLAG_BOOL, NULL),
+	    FLAG_SPEC("chown", FLAG_STRING, NULL),    FLAG_SPEC("chmod", FLAG_STRING, NULL),
+	    FLAG_SPEC("link", FLAG_BOOL, NULL),	      FLAG_SPEC("keep-git-dir", FLAG_BOOL, NULL),
+	    FLAG_SPEC("checksum", FLAG_STRING, NULL), FLAG_SPEC("unpack", FLAG_BOOL, NULL)};
 	const char *cmd = add ? "ADD" : "COPY";
 	struct flag_value vals[8];
 	int rc;
@@ -1496,11 +1504,10 @@ static int parse_copy_add(struct ctx *c, bale_command *out, bool add)
 
 static int parse_healthcheck(struct ctx *c, bale_command *out)
 {
-	static const struct flag_spec specs[] = {{"interval", FLAG_STRING, ""},
-						 {"timeout", FLAG_STRING, ""},
-						 {"start-period", FLAG_STRING, ""},
-						 {"start-interval", FLAG_STRING, ""},
-						 {"retries", FLAG_STRING, ""}};
+	static const struct flag_spec specs[] = {
+	    FLAG_SPEC("interval", FLAG_STRING, ""), FLAG_SPEC("timeout", FLAG_STRING, ""),
+	    FLAG_SPEC("start-period", FLAG_STRING, ""),
+	    FLAG_SPEC("start-interval", FLAG_STRING, ""), FLAG_SPEC("retries", FLAG_STRING, "")};
 	const bale_instruction *ins = c->ins;
 	struct flag_value vals[5];
 	char *type;
@@ -1686,10 +1693,8 @@ int df_command_build(bale_command *out, const bale_instruction *ins, bale_arena 
 	struct ctx c = {arena, file, ins};
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->node = ins;
-	out->kind = ins->kind;
-	out->copy.unpack = -1;
+	/* Zeroed and set as one compound literal, which the compiler does in fewer instructions. */
+	*out = (bale_command){.node = ins, .kind = ins->kind, .copy.unpack = -1};
 	if ((rc = split_flags(&c, out)) != 0)
 		return rc;
 
