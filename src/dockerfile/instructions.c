@@ -805,7 +805,12 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 	m->raw = raw;
 	if ((rc = csv_fields(c, raw, &fields, &nfields)) != 0)
 		return rc;
-	m->fields = kvs = bale_arena_calloc(c->arena, nfields, sizeof(*kvs));
+	/*
+	 * Not zeroed: the loop sets each field in full, and a failure part way returns before
+	 * parse_run() stores the mounts in the command. `nfields` is at most the value's length
+	 * plus one, so the size cannot overflow.
+	 */
+	m->fields = kvs = bale_arena_alloc(c->arena, nfields * sizeof(*kvs));
 	if (!kvs)
 		return BALE_ENOMEM;
 	m->nfields = nfields;
@@ -829,8 +834,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 				*p = bale_ascii_lower(*p);
 			key = lower;
 		}
-		kvs[i].key = key;
-		kvs[i].value = eq ? eq + 1 : NULL;
+		kvs[i] = (bale_kv){.key = key, .value = eq ? eq + 1 : NULL};
 		if (!eq) {
 			if (k == MK_READONLY || k == MK_RO) {
 				m->readonly = true;
