@@ -313,9 +313,16 @@ enum flag_type { FLAG_BOOL, FLAG_STRING, FLAG_STRINGS };
 
 struct flag_spec {
 	const char *name;
+	size_t len; /* strlen(name): a flag is compared with the names of its length only */
 	enum flag_type type;
 	const char *def; /* default value of a string flag */
 };
+
+/* A flag_spec of the string literal `name`, its length counted by the compiler. */
+#define FLAG_SPEC(name, type, def)                                                                 \
+	{                                                                                          \
+		name, sizeof(name) - 1, type, def                                                  \
+	}
 
 struct flag_value {
 	bool used;
@@ -382,7 +389,8 @@ static int parse_flags(struct ctx *c, const struct flag_spec *specs, size_t nspe
 		name_len = eq ? (size_t)(eq - arg) : strlen(arg);
 		value = eq ? eq + 1 : "";
 		for (s = 0; s < nspecs; s++)
-			if (is_name(specs[s].name, arg + 2, name_len - 2))
+			if (specs[s].len == name_len - 2 &&
+			    is_name(specs[s].name, arg + 2, name_len - 2))
 				break;
 		if (s == nspecs) {
 			flag_label(flag_name, sizeof(flag_name), arg, name_len);
@@ -753,10 +761,40 @@ static enum mount_key mount_key_of(const char *s, size_t len)
 	return MK_UNKNOWN;
 }
 
+/* The mount types, in the order of bale_mount_type. */
+static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+_Static_assert(BALE_ARRAY_SIZE(types) == BALE_MOUNT_SSH + 1, "a name per mount type");
+
+/*
+ * The bale_mount_type that `value` names, in any case, or BALE_ARRAY_SIZE(types) when none: the
+ * first letter picks the one type to compare ('s' the one of its length).
+ */
+static size_t mount_type_of(const char *value)
+{
+	size_t t;
+
+	switch (value[0] | 0x20) {
+	case 'b':
+		t = BALE_MOUNT_BIND;
+		break;
+	case 'c':
+		t = BALE_MOUNT_CACHE;
+		break;
+	case 't':
+		t = BALE_MOUNT_TMPFS;
+		break;
+	case 's':
+		t = value[1] && value[2] && value[3] ? BALE_MOUNT_SECRET : BALE_MOUNT_SSH;
+		break;
+	default:
+		return BALE_ARRAY_SIZE(types);
+	}
+	return ascii_ieq(value, types[t]) ? t : BALE_ARRAY_SIZE(types);
+}
+
 /* Fills `m`, zeroed by the caller, from the --mount value `raw`. */
 static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 {
-	static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
 	static const char *const sharings[] = {"shared", "private", "locked"};
 	char **fields, hint[160];
 	size_t nfields;
@@ -767,7 +805,12 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 	m->raw = raw;
 	if ((rc = csv_fields(c, raw, &fields, &nfields)) != 0)
 		return rc;
-	m->fields = kvs = bale_arena_calloc(c->arena, nfields, sizeof(*kvs));
+	/*
+	 * Not zeroed: the loop sets each field in full, and a failure part way returns before
+	 * parse_run() stores the mounts in the command. `nfields` is at most the value's length
+	 * plus one, so the size cannot overflow.
+	 */
+	m->fields = kvs = bale_arena_alloc(c->arena, nfields * sizeof(*kvs));
 	if (!kvs)
 		return BALE_ENOMEM;
 	m->nfields = nfields;
@@ -791,8 +834,7 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 				*p = bale_ascii_lower(*p);
 			key = lower;
 		}
-		kvs[i].key = key;
-		kvs[i].value = eq ? eq + 1 : NULL;
+		kvs[i] = (bale_kv){.key = key, .value = eq ? eq + 1 : NULL};
 		if (!eq) {
 			if (k == MK_READONLY || k == MK_RO) {
 				m->readonly = true;
@@ -826,15 +868,13 @@ static int parse_mount(struct ctx *c, const char *raw, bale_mount *m)
 			break;
 		}
 		case MK_TYPE: {
-			size_t t;
+			size_t t = mount_type_of(value);
 
-			if (strchr(value, '$')) {
+			/* No type holds a '$', so one that matched needs no test for it. */
+			if (t == BALE_ARRAY_SIZE(types) && strchr(value, '$')) {
 				m->unresolved = true;
 				continue;
 			}
-			for (t = 0; t < BALE_ARRAY_SIZE(types); t++)
-				if (ascii_ieq(value, types[t]))
-					break;
 			if (t == BALE_ARRAY_SIZE(types))
 				return fail(c, "unsupported mount type %s%s", quoted(value),
 					    suggest(hint, sizeof(hint), value, types,
@@ -1209,7 +1249,7 @@ syntax:
 
 static int parse_from(struct ctx *c, bale_command *out)
 {
-	static const struct flag_spec specs[] = {{"platform", FLAG_STRING, NULL}};
+	static const struct flag_spec specs[] = {FLAG_SPEC("platform", FLAG_STRING, NULL)};
 	const bale_instruction *ins = c->ins;
 	struct flag_value vals[1];
 	int rc;
@@ -1242,10 +1282,10 @@ static int parse_from(struct ctx *c, bale_command *out)
 
 static int parse_run(struct ctx *c, bale_command *out)
 {
-	static const struct flag_spec specs[] = {{"device", FLAG_STRINGS, NULL},
-						 {"mount", FLAG_STRINGS, NULL},
-						 {"network", FLAG_STRING, "default"},
-						 {"security", FLAG_STRING, "sandbox"}};
+	static const struct flag_spec specs[] = {FLAG_SPEC("device", FLAG_STRINGS, NULL),
+						 FLAG_SPEC("mount", FLAG_STRINGS, NULL),
+						 FLAG_SPEC("network", FLAG_STRING, "default"),
+						 FLAG_SPEC("security", FLAG_STRING, "sandbox")};
 	struct flag_value vals[4];
 	int rc;
 
@@ -1421,14 +1461,14 @@ static int sources_and_dest(struct ctx *c, bale_command *out, const char *cmd)
 static int parse_copy_add(struct ctx *c, bale_command *out, bool add)
 {
 	static const struct flag_spec copy_specs[] = {
-	    {"exclude", FLAG_STRINGS, NULL}, {"parents", FLAG_BOOL, NULL},
-	    {"chown", FLAG_STRING, NULL},    {"from", FLAG_STRING, NULL},
-	    {"chmod", FLAG_STRING, NULL},    {"link", FLAG_BOOL, NULL}};
+	    FLAG_SPEC("exclude", FLAG_STRINGS, NULL), FLAG_SPEC("parents", FLAG_BOOL, NULL),
+	    FLAG_SPEC("chown", FLAG_STRING, NULL),    FLAG_SPEC("from", FLAG_STRING, NULL),
+	    FLAG_SPEC("chmod", FLAG_STRING, NULL),    FLAG_SPEC("link", FLAG_BOOL, NULL)};
 	static const struct flag_spec add_specs[] = {
-	    {"exclude", FLAG_STRINGS, NULL}, {"parents", FLAG_BOOL, NULL},
-	    {"chown", FLAG_STRING, NULL},    {"chmod", FLAG_STRING, NULL},
-	    {"link", FLAG_BOOL, NULL},	     {"keep-git-dir", FLAG_BOOL, NULL},
-	    {"checksum", FLAG_STRING, NULL}, {"unpack", FLAG_BOOL, NULL}};
+	    FLAG_SPEC("exclude", FLAG_STRINGS, NULL), FLAG_SPEC("parents", FLAG_BOOL, NULL),
+	    FLAG_SPEC("chown", FLAG_STRING, NULL),    FLAG_SPEC("chmod", FLAG_STRING, NULL),
+	    FLAG_SPEC("link", FLAG_BOOL, NULL),	      FLAG_SPEC("keep-git-dir", FLAG_BOOL, NULL),
+	    FLAG_SPEC("checksum", FLAG_STRING, NULL), FLAG_SPEC("unpack", FLAG_BOOL, NULL)};
 	const char *cmd = add ? "ADD" : "COPY";
 	struct flag_value vals[8];
 	int rc;
@@ -1468,11 +1508,10 @@ static int parse_copy_add(struct ctx *c, bale_command *out, bool add)
 
 static int parse_healthcheck(struct ctx *c, bale_command *out)
 {
-	static const struct flag_spec specs[] = {{"interval", FLAG_STRING, ""},
-						 {"timeout", FLAG_STRING, ""},
-						 {"start-period", FLAG_STRING, ""},
-						 {"start-interval", FLAG_STRING, ""},
-						 {"retries", FLAG_STRING, ""}};
+	static const struct flag_spec specs[] = {
+	    FLAG_SPEC("interval", FLAG_STRING, ""), FLAG_SPEC("timeout", FLAG_STRING, ""),
+	    FLAG_SPEC("start-period", FLAG_STRING, ""),
+	    FLAG_SPEC("start-interval", FLAG_STRING, ""), FLAG_SPEC("retries", FLAG_STRING, "")};
 	const bale_instruction *ins = c->ins;
 	struct flag_value vals[5];
 	char *type;
@@ -1658,10 +1697,8 @@ int df_command_build(bale_command *out, const bale_instruction *ins, bale_arena 
 	struct ctx c = {arena, file, ins};
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->node = ins;
-	out->kind = ins->kind;
-	out->copy.unpack = -1;
+	/* Zeroed and set as one compound literal, which the compiler does in fewer instructions. */
+	*out = (bale_command){.node = ins, .kind = ins->kind, .copy.unpack = -1};
 	if ((rc = split_flags(&c, out)) != 0)
 		return rc;
 
