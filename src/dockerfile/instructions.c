@@ -526,8 +526,9 @@ static int parse_kvps(struct ctx *c, bale_command *out, const char *cmd)
 
 #if defined(__SSE2__)
 /* A bit per byte of p[0, 16) that is ',' or '"'. */
-static unsigned csv_stops16(const char *p)
+static unsigned csv_stops16(const char *p, unsigned unused)
 {
+	(void)unused;
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
@@ -542,15 +543,8 @@ static unsigned csv_stops16(const char *p)
 static size_t csv_plain_end(const char *s, size_t n, size_t i)
 {
 #if defined(__SSE2__)
-	unsigned bits;
-
-	for (; n - i >= 16; i += 16)
-		if ((bits = csv_stops16(s + i)) != 0)
-			return i + (size_t)__builtin_ctz(bits);
-	if (i < n && n >= 16) {
-		bits = csv_stops16(s + n - 16) >> (16 - (n - i));
-		return bits ? i + (size_t)__builtin_ctz(bits) : n;
-	}
+	if (bale_find16(s, n, &i, csv_stops16, 0))
+		return i;
 #endif
 	while (i < n && s[i] != ',' && s[i] != '"')
 		i++;

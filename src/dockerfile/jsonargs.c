@@ -349,8 +349,9 @@ static int decode_string(df_strvec *out, bale_arena *arena, const char *s, size_
 
 #if defined(__SSE2__)
 /* A bit per byte of p[0, 16) that ends a plain JSON string: '"', '\\' or a control character. */
-static unsigned string_stops16(const char *p)
+static unsigned string_stops16(const char *p, unsigned unused)
 {
+	(void)unused;
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
 
@@ -367,15 +368,8 @@ static unsigned string_stops16(const char *p)
 static size_t plain_string_end(const char *s, size_t len, size_t i)
 {
 #if defined(__SSE2__)
-	unsigned bits;
-
-	for (; len - i >= 16; i += 16)
-		if ((bits = string_stops16(s + i)) != 0)
-			return i + (size_t)__builtin_ctz(bits);
-	if (i < len && len >= 16) {
-		bits = string_stops16(s + len - 16) >> (16 - (len - i));
-		return bits ? i + (size_t)__builtin_ctz(bits) : len;
-	}
+	if (bale_find16(s, len, &i, string_stops16, 0))
+		return i;
 #endif
 	while (i < len && s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20)
 		i++;

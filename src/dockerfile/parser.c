@@ -1271,7 +1271,7 @@ static bool is_shell_special(unsigned char c, bool space)
 
 #if defined(__SSE2__)
 /* A bit per byte of p[0, 16) that is_shell_special(). */
-static unsigned shell_special16(const char *p, bool space)
+static unsigned shell_special16(const char *p, unsigned space)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('$')),
@@ -1300,18 +1300,8 @@ static unsigned shell_special16(const char *p, bool space)
 static size_t next_shell_special(const char *s, size_t len, size_t i, bool space)
 {
 #if defined(__SSE2__)
-	for (unsigned bits;; i += 16) {
-		if (len - i >= 16) {
-			bits = shell_special16(s + i, space);
-		} else if (i < len && len >= 16) {
-			bits = shell_special16(s + len - 16, space) >> (16 - (len - i));
-			return bits ? i + (size_t)__builtin_ctz(bits) : len;
-		} else {
-			break;
-		}
-		if (bits)
-			return i + (size_t)__builtin_ctz(bits);
-	}
+	if (bale_find16(s, len, &i, shell_special16, space))
+		return i;
 #endif
 	while (i < len && !is_shell_special((unsigned char)s[i], space))
 		i++;

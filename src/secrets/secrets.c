@@ -761,24 +761,24 @@ static size_t next_anchor_bytes(const char *text, size_t len, size_t i)
 	return i;
 }
 
+#if defined(__SSE2__)
+/* A bit per anchor among p[0, 16). */
+static inline unsigned anchors16(const char *p, unsigned unused)
+{
+	__m128i v = LOAD(p);
+
+	(void)unused;
+	return (unsigned)_mm_movemask_epi8(
+	    OR(OR(OR(EQ(v, '-'), EQ(v, '=')), OR(EQ(v, ':'), EQ(v, '_'))), EQ(v, 'A')));
+}
+#endif
+
 /* The first anchor in text[i, len), or len: 16 bytes a step where SSE2 is compiled in. */
 static size_t next_anchor(const char *text, size_t len, size_t i)
 {
 #if defined(__SSE2__)
-#define ANCHORS(v)                                                                                 \
-	((unsigned)_mm_movemask_epi8(                                                              \
-	    OR(OR(OR(EQ(v, '-'), EQ(v, '=')), OR(EQ(v, ':'), EQ(v, '_'))), EQ(v, 'A'))))
-	unsigned mask;
-
-	for (; i + 16 <= len; i += 16)
-		if ((mask = ANCHORS(LOAD(text + i))))
-			return i + (size_t)__builtin_ctz(mask);
-	/* The last bytes: the 16 that end the text, less those before i. */
-	if (i < len && len >= 16) {
-		mask = ANCHORS(LOAD(text + len - 16)) >> (16 - (len - i));
-		return mask ? i + (size_t)__builtin_ctz(mask) : len;
-	}
-#undef ANCHORS
+	if (bale_find16(text, len, &i, anchors16, 0))
+		return i;
 #endif
 	return next_anchor_bytes(text, len, i);
 }

@@ -242,4 +242,38 @@ void bale_path_clean(char *out, const char *s, size_t len);
  */
 const char *bale_host_arch(const char **variant);
 
+/* --- scanning text 16 bytes a step --------------------------------------------------------- */
+
+/*
+ * The scans that look for the first of a few bytes in text (a parser's special characters, the
+ * anchors of the secret scan) take sixteen bytes a step where SSE2 is compiled in: `mask16(p,
+ * arg)` gives a bit per byte of p[0, 16) that stops the scan. bale_find16() moves *at to the
+ * first stop in s[*at, len), or to len when there is none, and returns true; the last bytes are
+ * read as the sixteen that end `s`, so nothing past len is read. With fewer than sixteen bytes
+ * in all, or without SSE2, it returns false and the caller looks at the bytes one by one.
+ */
+static inline __attribute__((always_inline)) bool
+bale_find16(const char *s, size_t len, size_t *at, unsigned (*mask16)(const char *, unsigned),
+	    unsigned arg)
+{
+#if defined(__SSE2__)
+	size_t i = *at;
+	unsigned bits;
+
+	if (len < 16)
+		return false;
+	for (; len - i >= 16; i += 16)
+		if ((bits = mask16(s + i, arg)) != 0) {
+			*at = i + (size_t)__builtin_ctz(bits);
+			return true;
+		}
+	bits = i < len ? mask16(s + len - 16, arg) >> (16 - (len - i)) : 0;
+	*at = bits ? i + (size_t)__builtin_ctz(bits) : len;
+	return true;
+#else
+	(void)s, (void)len, (void)at, (void)mask16, (void)arg;
+	return false;
+#endif
+}
+
 #endif
