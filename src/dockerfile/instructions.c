@@ -528,9 +528,9 @@ static int parse_kvps(struct ctx *c, bale_command *out, const char *cmd)
 /* A bit per byte of p[0, 16) that is ',' or '"'. */
 static unsigned csv_stops16(const char *p, unsigned unused)
 {
-	(void)unused;
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 
+	(void)unused;
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
 							_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
 }

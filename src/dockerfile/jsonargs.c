@@ -351,10 +351,10 @@ static int decode_string(df_strvec *out, bale_arena *arena, const char *s, size_
 /* A bit per byte of p[0, 16) that ends a plain JSON string: '"', '\\' or a control character. */
 static unsigned string_stops16(const char *p, unsigned unused)
 {
-	(void)unused;
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
 
+	(void)unused;
 	return (unsigned)_mm_movemask_epi8(
 	    _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
 					   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
