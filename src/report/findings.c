@@ -136,8 +136,7 @@ static inline int add_finding(bale_findings *f, const bale_rule *rule, bale_seve
 	 * the list last noted and no path, so nothing to copy. Apart, so that this path saves no
 	 * registers for the calls of the other.
 	 */
-	if (f->n >= f->alloc || f->alloc < 32 || !loc || !loc->file || loc->file != f->last_file ||
-	    loc->path)
+	if (f->n >= f->alloc || !loc || !loc->file || loc->file != f->last_file || loc->path)
 		return add_finding_slow(f, rule, severity, loc, message);
 	fd = &f->v[f->n++];
 	fd->rule = rule;
@@ -147,36 +146,22 @@ static inline int add_finding(bale_findings *f, const bale_rule *rule, bale_seve
 	return 0;
 }
 
-char *report_findings_room_grow(bale_findings *f, size_t *room)
-{
-	bale_arena *a = &f->arena;
-
-	/* A chunk with the room, taken as an allocation and given back at once. */
-	if (!bale_arena_alloc(a, REPORT_MESSAGE_ROOM))
-		return NULL;
-	a->used -= REPORT_MESSAGE_ROOM;
-	*room = a->head->size - a->used;
-	return (char *)a->head->data + a->used;
-}
-
 int report_findings_add_written(bale_findings *f, const bale_rule *rule, bale_severity severity,
 				const bale_location *loc, size_t len)
 {
 	bale_arena *a = &f->arena;
-	size_t room = a->head ? a->head->size - a->used : 0, rounded = (len + 16) & ~(size_t)15;
 	char *message;
 
-	if (len >= room)
+	if (!a->head || len >= a->head->size - a->used)
 		return bale_error_set(BALE_EINVAL, "a finding's message overruns its room");
 	/*
 	 * Nothing was allocated since report_findings_room(): the message is at the start of the
-	 * head chunk's free room, and is taken from there without bale_arena_alloc()'s call for a
-	 * new chunk, which would cost every finding its register saves. A chunk's size need not be
-	 * a multiple of 16: a message that ends it takes the rest.
+	 * head chunk's free room, and is kept there with no call for a new chunk, which would cost
+	 * every finding its register saves.
 	 */
 	message = (char *)a->head->data + a->used;
 	message[len] = '\0';
-	a->used += rounded <= room ? rounded : room;
+	bale_arena_take(a, len + 1);
 	return add_finding(f, rule, severity, loc, message);
 }
 
@@ -185,11 +170,9 @@ int report_findings_add_text(bale_findings *f, const bale_rule *rule, bale_sever
 {
 	char *copy;
 
-	if (len == SIZE_MAX || !(copy = bale_arena_alloc(&f->arena, len + 1)))
+	/* len + 1 must not wrap to an empty copy. */
+	if (len == SIZE_MAX || !(copy = bale_arena_strndup(&f->arena, message, len)))
 		return BALE_ENOMEM;
-	if (len)
-		memcpy(copy, message, len);
-	copy[len] = '\0';
 	return add_finding(f, rule, severity, loc, copy);
 }
 

@@ -29,25 +29,17 @@ struct bale_findings {
  */
 #define REPORT_MESSAGE_ROOM 1024
 
-/* report_findings_room() when the arena's head chunk has not the room: takes a new one. */
-char *report_findings_room_grow(bale_findings *findings, size_t *room);
-
 /*
  * Room for the message of the next finding, for a checker that writes it before it knows its
  * length: *room bytes (1024 at least) at the pointer returned, NULL when out of memory. Nothing
  * else may be added to the list until report_findings_add_written() adds the finding whose
  * message is the first `len` bytes written there (len < *room: the list puts the NUL after
- * them); a checker that gives up on the room just does not call it. Inline (so this header
- * sees the list's insides): lint asks for every finding, and the room is nearly always there.
+ * them); a checker that gives up on the room just does not call it. Inline: lint asks for
+ * every finding, and the room is nearly always there.
  */
 static inline char *report_findings_room(bale_findings *findings, size_t *room)
 {
-	bale_arena *a = &findings->arena;
-
-	if (!a->head || a->head->size - a->used < REPORT_MESSAGE_ROOM)
-		return report_findings_room_grow(findings, room);
-	*room = a->head->size - a->used;
-	return (char *)a->head->data + a->used;
+	return bale_arena_room(&findings->arena, REPORT_MESSAGE_ROOM, room);
 }
 
 int report_findings_add_written(bale_findings *findings, const bale_rule *rule,

@@ -115,6 +115,36 @@ static inline void *bale_arena_alloc(bale_arena *arena, size_t size)
 	return p;
 }
 
+/*
+ * For a writer that learns its length only as it writes: the free room at the end of the head
+ * chunk, at least `min` bytes (a new chunk when it has less), its size in *room; NULL when out
+ * of memory. Nothing else may be allocated until bale_arena_take() keeps what was written.
+ */
+static inline char *bale_arena_room(bale_arena *arena, size_t min, size_t *room)
+{
+	if (!arena->head || arena->head->size - arena->used < min) {
+		size_t rounded = (min + 15) & ~(size_t)15;
+
+		/* A chunk with the room, taken as an allocation and given back at once. */
+		if (!bale_arena_alloc_grow(arena, min))
+			return NULL;
+		arena->used -= rounded;
+	}
+	*room = arena->head->size - arena->used;
+	return (char *)arena->head->data + arena->used;
+}
+
+/*
+ * Keeps the first `len` bytes of bale_arena_room()'s room (len at most the room) as an
+ * allocation. A chunk's size need not be a multiple of 16: bytes that end it take the rest.
+ */
+static inline void bale_arena_take(bale_arena *arena, size_t len)
+{
+	size_t room = arena->head->size - arena->used, rounded = (len + 15) & ~(size_t)15;
+
+	arena->used += rounded <= room ? rounded : room;
+}
+
 /* `count` zeroed elements of `size` bytes in the arena (NULL when out of memory). */
 static inline void *bale_arena_calloc(bale_arena *arena, size_t count, size_t size)
 {
