@@ -212,8 +212,10 @@ bool lint_runs_any(struct lint_ctx *ctx, const char *const *tools);
 void *lint_calloc(struct lint_ctx *ctx, size_t count, size_t size);
 
 /*
- * Allocates the per-instruction shell scripts of `ctx` (ctx->ninstrs set) that lint_script()
- * fills on demand; lint_scripts_release() frees them and the command index built over them.
+ * Sets up the per-file facts of `ctx` (ninstrs, nstages, stage_list and target set): the
+ * per-instruction shell scripts that lint_script() fills on demand, which instructions and
+ * stages ship, and the per-kind instruction chains. lint_scripts_release() frees them and the
+ * command index built over the scripts.
  */
 int lint_scripts_init(struct lint_ctx *ctx);
 void lint_scripts_release(struct lint_ctx *ctx);
@@ -291,10 +293,6 @@ static inline bool lint_ships(const struct lint_ctx *ctx, size_t instr)
 }
 
 /*
- * bale_cmd_is() inline, for the rules that ask it of every command (a call each time cost 5%
- * of linting): the first byte settles most.
- */
-/*
  * strcmp() == 0 with the first three bytes compared inline: most names differ there (long
  * options share their "--", and differ in the third).
  */
@@ -306,9 +304,12 @@ static inline bool lint_str_eq(const char *s, const char *name)
 		 (!name[1] || (s[2] == name[2] && (!name[2] || strcmp(s + 3, name + 3) == 0)))));
 }
 
+/*
+ * bale_cmd_is() inline, for the rules that ask it of every command (a call each time cost 5%
+ * of linting).
+ */
 static inline bool lint_cmd_is(const bale_cmd *cmd, const char *name)
 {
-	/* Two bytes before a call: tools share first letters (apt-get, apk; cd, curl, cp). */
 	return lint_str_eq(cmd->name, name);
 }
 

@@ -363,11 +363,7 @@ static void *lint_array(struct lint_ctx *ctx, size_t count, size_t size)
 
 void *lint_calloc(struct lint_ctx *ctx, size_t count, size_t size)
 {
-	void *p = lint_array(ctx, count, size);
-
-	if (p)
-		memset(p, 0, (count ? count : 1) * size);
-	return p;
+	return bale_arena_calloc(&ctx->arena, count ? count : 1, size);
 }
 
 /* Chains the listed commands by tool name, so a rule visits only its tools' commands. */

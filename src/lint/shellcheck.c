@@ -266,7 +266,6 @@ static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n,
 
 		/* At most a day (the configuration's limit), so it fits poll()'s int. */
 		if (left <= 0 || (ready = poll(&pfd, 1, (int)left)) == 0) {
-			kill(pid, SIGKILL);
 			rc = bale_error_set(BALE_ELIMIT,
 					    "shellcheck did not finish within %u s and was stopped "
 					    "(shellcheck-timeout)",
@@ -278,7 +277,6 @@ static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n,
 				continue;
 			rc = bale_error_set(BALE_EIO, "cannot read shellcheck's output: %s",
 					    strerror(errno));
-			kill(pid, SIGKILL);
 			break;
 		}
 		if (bale_buf_grow(out, 65536) != 0) {
@@ -294,10 +292,12 @@ static int run_shellcheck(bale_buf *out, const struct script *scripts, size_t n,
 		out->ptr[out->len] = '\0';
 		if (out->len > SHELLCHECK_OUTPUT_MAX) {
 			rc = bale_error_set(BALE_ELIMIT, "shellcheck printed too much");
-			kill(pid, SIGKILL);
 			break;
 		}
 	}
+	/* Given up on (too slow, too much output, out of memory): not waited for to its end. */
+	if (rc)
+		kill(pid, SIGKILL);
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
