@@ -152,9 +152,13 @@ static const struct shape shapes[] = {
 
 /*
  * shape_group() indexes the table by first byte: a new shape needs its group's range moved, and
- * its first four bytes in first_group[], second_of[], third_of[] and fourth_of[].
+ * its first four bytes in first_group[], second_of[], third_of[] and fourth_of[]. A new first
+ * or second byte also goes into the scans' candidate filters, candidates16() and the nibble
+ * tables of candidates32(), and its prefix must hold an anchor ('_' or '-' within ANCHOR_REACH
+ * bytes of its start, or start with 'A') for next_anchor() to stop near it.
  */
-_Static_assert(BALE_ARRAY_SIZE(shapes) == 23, "update the first-byte groups of shape_group()");
+_Static_assert(BALE_ARRAY_SIZE(shapes) == 23,
+	       "update shape_group(), the byte tables and the scans' candidate filters");
 
 /* The shapes whose prefix starts with byte `c`: shapes[*lo, *hi). */
 static bool shape_group(char c, size_t *lo, size_t *hi)
@@ -934,6 +938,7 @@ static inline __attribute__((always_inline)) bool try_at(const char *text, size_
 	case '-':
 		return try_private_key(text, len, p, out);
 	default:
+		/* may_start_shape() inline first: most candidates end there, with no call. */
 		if ((p > 0 && is_alnum(text[p - 1])) || !may_start_shape(text, len, p) ||
 		    !try_shape(text, len, p, out))
 			return false;
@@ -1019,7 +1024,6 @@ bool bale_secret_find_with(bale_secret_scan how, const char *text, size_t len, s
 	case BALE_SECRET_SCAN_16:
 		return scan16(text, len, from, out);
 	case BALE_SECRET_SCAN_BEST:
-	case BALE_SECRET_SCAN_AVX2:
 		break;
 	}
 #ifdef HAVE_SCAN_AVX2

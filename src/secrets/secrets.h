@@ -49,11 +49,10 @@ bool bale_secret_find(const char *text, size_t len, size_t from, bale_secret_mat
 
 /*
  * The scans bale_secret_find() chooses from, by what the processor runs. All find the same;
- * tests run each to hold them to that.
+ * tests compare the others with BEST to hold them to that.
  */
 typedef enum bale_secret_scan {
-	BALE_SECRET_SCAN_BEST,	/* the one bale_secret_find() uses */
-	BALE_SECRET_SCAN_AVX2,	/* 32 bytes a step; BEST where the processor has no AVX2 */
+	BALE_SECRET_SCAN_BEST,	/* the one bale_secret_find() uses: 32 bytes a step with AVX2 */
 	BALE_SECRET_SCAN_16,	/* 16 bytes a step, with SSE2 where it is compiled in */
 	BALE_SECRET_SCAN_BYTES, /* a byte at a time, as where there is no SIMD */
 } bale_secret_scan;

@@ -19,10 +19,12 @@
 #include "secrets/secrets.h"
 #include "util/util.h"
 
-/* The scans bale_secret_find() chooses from by processor; each test below runs all of them. */
-static const bale_secret_scan scans[] = {BALE_SECRET_SCAN_AVX2, BALE_SECRET_SCAN_16,
-					 BALE_SECRET_SCAN_BYTES};
-static const char *const scan_names[] = {"AVX2", "16-byte", "byte"};
+/*
+ * The scans bale_secret_find() chooses from by processor, besides the one it uses (AVX2 where
+ * the processor has it); each test below compares them with it.
+ */
+static const bale_secret_scan scans[] = {BALE_SECRET_SCAN_16, BALE_SECRET_SCAN_BYTES};
+static const char *const scan_names[] = {"16-byte", "byte"};
 
 /* bale_secret_find(), after checking that every scan finds the same in text[from, len). */
 static bool find_in(const char *text, size_t len, size_t from, bale_secret_match *m)
