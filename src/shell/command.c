@@ -1386,11 +1386,8 @@ static __attribute__((noinline)) char *lexer_make_vals(struct parser *p)
 {
 	struct lexer *lx = p->lx;
 
-	if (!(lx->vals = bale_arena_alloc(p->arena, lx->len + 1))) {
+	if (!(lx->vals = bale_arena_strndup(p->arena, lx->s, lx->len)))
 		oom(p);
-		return NULL;
-	}
-	memcpy(lx->vals, lx->s, lx->len + 1); /* with its NUL */
 	return lx->vals;
 }
 
@@ -1755,11 +1752,6 @@ out:
 }
 
 /*
- * The next token. Most are plain words after a few blanks: read here, in a function small
- * enough to keep the lexer in registers; the rest (operators, newlines, comments, IO numbers,
- * quoted and expanded words) in lex_token_full().
- */
-/*
  * Skips the blanks at lx->pos and asks whether a plain word comes next: text with nothing to
  * expand or quote, up to a blank or an operator. Not a comment ('#'), nor an IO number (a
  * digit). Its bounds go to *start and *end; lx->pos is left past the blanks. When there is
@@ -1825,6 +1817,11 @@ full:
 	lex_token_full(p);
 }
 
+/*
+ * The next token. Most are plain words after a few blanks: read here, in a function small
+ * enough to keep the lexer in registers; the rest (operators, newlines, comments, IO numbers,
+ * quoted and expanded words) in lex_token_full().
+ */
 static void lex_token(struct parser *p)
 {
 	struct lexer *lx = p->lx;
@@ -3510,14 +3507,11 @@ int bale_cmd_parse(bale_cmd_script **out, const char *script, size_t len, const 
 	parser_init(&p, s, opts);
 	parser_set_input_size(&p, len);
 	/* The caller's text need not end with a NUL, as the lexer's must: it reads a copy. */
-	copy = bale_arena_alloc(&s->arena, len + 1);
+	copy = bale_arena_strndup(&s->arena, script, len);
 	if (!copy) {
 		p.err = BALE_ENOMEM;
 		return parser_finish(&p, out);
 	}
-	if (len)
-		memcpy(copy, script, len);
-	copy[len] = '\0';
 	/*
 	 * A script is text. A NUL byte is the script's error, and what comes after it is not
 	 * read, so that no word holds one: readers of a word may go by its length or to its NUL.
@@ -3823,14 +3817,12 @@ int bale_cmd_parse_instruction(bale_cmd_script **out, const bale_instruction *in
 	 * logical line ends at its NUL unless white space was trimmed after it: then a copy.
 	 */
 	if (lx.s[lx.len] != '\0') {
-		char *copy = bale_arena_alloc(&s->arena, lx.len + 1);
+		char *copy = bale_arena_strndup(&s->arena, lx.s, lx.len);
 
 		if (!copy) {
 			p.err = BALE_ENOMEM;
 			return parser_finish(&p, out);
 		}
-		memcpy(copy, lx.s, lx.len);
-		copy[lx.len] = '\0';
 		lx.s = copy;
 	}
 	parse_top(&p, &lx);
