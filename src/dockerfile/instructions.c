@@ -171,15 +171,14 @@ static char *dup(struct ctx *c, const char *s, size_t len)
 }
 
 /*
- * Whether `s` is `key` in any case, `key` being lower-case ASCII letters only: then a byte of
- * `s` with bit 0x20 set equals the key's byte just when it is that letter in either case.
+ * Whether `s` is `key` in any case, `key` being lower-case ASCII letters only (a shorter `s`
+ * stops at its NUL, which matches no letter).
  */
 static bool ascii_ieq(const char *s, const char *key)
 {
-	for (; *key; s++, key++)
-		if (((unsigned char)*s | 0x20) != (unsigned char)*key)
-			return false;
-	return *s == '\0';
+	size_t n = strlen(key);
+
+	return bale_ascii_nieq(s, key, n) && s[n] == '\0';
 }
 
 /* Whether the `len` bytes at `s` are `name` (NUL-terminated) exactly. */

@@ -20,7 +20,6 @@
 #include "bale/shell.h"
 #include "util/unicode.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1717,11 +1716,6 @@ static int keep_pieces(struct parser *p, bale_instruction *ins)
 }
 
 /*
- * Room in the scratch buffers for what a typical Dockerfile needs, in one allocation each: grown
- * from nothing, each would be reallocated several times in every file. (Each stays under 1 KiB,
- * which malloc serves from its small bins, without sorting its free lists first.)
- */
-/*
  * The parser's scratch buffers, kept per thread between parses: a process that parses many
  * files (bale lint DIR) would otherwise pay seven malloc and free pairs per file for them. A
  * buffer that grew past SCRATCH_KEEP_MAX bytes is released instead, so one huge file does not
@@ -1822,6 +1816,11 @@ static void scratch_give(struct parser *p, bool ok)
 	free(p->comments);
 }
 
+/*
+ * Room in the scratch buffers for what a typical Dockerfile needs, in one allocation each: grown
+ * from nothing, each would be reallocated several times in every file. (Each stays under 1 KiB,
+ * which malloc serves from its small bins, without sorting its free lists first.)
+ */
 static int reserve_scratch(struct parser *p)
 {
 	const size_t n = 32;

@@ -672,7 +672,7 @@ static int expand_value(bale_stages *st, bool memo, uint32_t scope, uint64_t pos
 	}
 	if ((rc = expand_at(st, memo, scope, pos, word, false, &st->value, NULL, NULL, NULL)) != 0)
 		return rc;
-	*out = bale_arena_strdup(&st->arena, st->value.ptr);
+	*out = bale_arena_strndup(&st->arena, st->value.ptr, st->value.len);
 	return *out ? 0 : bale_error_oom();
 }
 
